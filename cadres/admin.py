@@ -1,0 +1,164 @@
+"""Django admin for the organisation tree, users and the registry, scoped like every page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Cadre, CadreYouth, LiaisonChannel, Organisation, QuotaRule, Sector, User, Youth
+from .selectors import scope_queryset
+
+
+class ScopedAdminMixin:
+    """Admin pages see only the admin user's subtree: the list, the change page (404 outside),
+    and the choices of every organisation / cadre / youth field.
+
+    `scope_org_field` is the lookup from the model to its organisation ("" for Organisation).
+    """
+
+    scope_org_field: str | None = "organisation"
+    # Foreign keys whose choices must be scoped, with the lookup to their organisation.
+    scoped_fk_org_fields: dict[str, str] = {
+        "organisation": "",
+        "parent": "",
+        "cadre": "organisation",
+        "youth": "organisation",
+        "owner_cadre": "organisation",
+    }
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return scope_queryset(qs, user=request.user, org_field=self.scope_org_field)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.scoped_fk_org_fields and not request.user.is_superuser:
+            related = db_field.remote_field.model._default_manager.all()
+            kwargs["queryset"] = scope_queryset(
+                related, user=request.user, org_field=self.scoped_fk_org_fields[db_field.name]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "parent", "is_active"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_org_field = ""
+    form = OrganisationForm
+    list_display = ["indented_name", "kind", "parent", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    autocomplete_fields = ["parent"]
+    list_per_page = 100
+
+    @admin.display(description=_("名称"), ordering="path")
+    def indented_name(self, obj: Organisation) -> str:
+        return "　" * obj.depth + obj.name
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        # Only a superuser may create a root; everybody else builds under their own subtree.
+        form.base_fields["parent"].required = not request.user.is_superuser
+        return form
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = services.organisation_update(
+                organisation=obj,
+                name=data["name"],
+                kind=data["kind"],
+                parent=data["parent"],
+                is_active=data["is_active"],
+            )
+        else:
+            saved = services.organisation_create(
+                name=data["name"],
+                kind=data["kind"],
+                parent=data["parent"],
+                is_active=data["is_active"],
+            )
+        obj.pk, obj.path, obj.depth = saved.pk, saved.path, saved.depth
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a node would orphan a subtree's history; deactivate instead.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    list_display = ["username", "get_full_name", "organisation", "role", "is_active", "is_demo"]
+    list_filter = ["role", "is_active", "is_demo"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    autocomplete_fields = ["organisation"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("联青"), {"fields": ("organisation", "role", "is_demo")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("联青"), {"fields": ("organisation", "role")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        # Admin access follows the role, so that the role field is the single source of truth.
+        obj.is_staff = obj.is_superuser or obj.role == User.Role.ADMIN
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(QuotaRule)
+class QuotaRuleAdmin(admin.ModelAdmin):
+    list_display = ["cadre_type", "quota", "min_sectors"]
+
+
+@admin.register(Cadre)
+class CadreAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "organisation", "cadre_type", "position", "is_branch_secretary"]
+    list_filter = ["cadre_type", "is_branch_secretary"]
+    search_fields = ["name", "phone"]
+    autocomplete_fields = ["organisation", "user"]
+    list_select_related = ["organisation"]
+
+
+@admin.register(Youth)
+class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "gender", "birth_year", "sector", "unit", "organisation"]
+    list_filter = ["sector", "gender"]
+    search_fields = ["name", "phone", "unit"]
+    autocomplete_fields = ["organisation"]
+    list_select_related = ["organisation", "sector"]
+    show_full_result_count = False  # an exact COUNT over a million youths on every page is waste
+
+
+@admin.register(LiaisonChannel)
+class LiaisonChannelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_org_field = "cadre__organisation"
+    list_display = ["cadre", "kind", "name", "established_on"]
+    list_filter = ["kind"]
+    search_fields = ["name", "cadre__name"]
+    autocomplete_fields = ["cadre"]
+
+
+@admin.register(CadreYouth)
+class CadreYouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_org_field = "cadre__organisation"
+    list_display = ["cadre", "youth", "linked_on", "channel"]
+    search_fields = ["cadre__name", "youth__name"]
+    autocomplete_fields = ["cadre", "youth"]
+    list_select_related = ["cadre", "youth", "channel"]
+    show_full_result_count = False

@@ -1,0 +1,308 @@
+"""The organisation tree, users and their roles, cadres, youths, and the cadre ↔ youth links."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+# One segment of a materialised path: the organisation's id, zero-padded so that ordering by
+# path is tree order and a prefix never matches a sibling (7 digits: ten million organisations).
+PATH_SEGMENT_WIDTH = 7
+PATH_SEPARATOR = "."
+# Youths whose birth year makes them possibly younger than 14 are minors for data protection
+# (PIPL treats under-14s as sensitive). Only the birth year is known, so we err on the safe side.
+MINOR_AGE = 14
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        CITY = "city", _("团市委")
+        BANNER = "banner", _("团旗委（团县委）")
+        TOWNSHIP = "township", _("乡镇（苏木）团委")
+        SCHOOL = "school", _("学校团委")
+        ENTERPRISE = "enterprise", _("企业团委")
+        OTHER = "other", _("其他团（工）委")
+        BRANCH = "branch", _("团支部")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path ("0000001.0000004."): a subtree is one indexed prefix query. Written
+    # only by cadres.services (create and move), never by hand.
+    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("组织")
+        verbose_name_plural = _("组织")
+        ordering = ["path"]
+        indexes = [
+            # Serves every subtree query: WHERE path LIKE '<prefix>%' (the scoping selector).
+            # text_pattern_ops lets PostgreSQL use the index for LIKE under any collation.
+            models.Index(
+                fields=["path"], name="org_subtree_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_ancestor_of(self, other: Organisation) -> bool:
+        return other.path.startswith(self.path)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        STAFF = "staff", _("团委工作人员")
+        CADRE = "cadre", _("团干部")
+        ADMIN = "admin", _("系统管理员")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("所属组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    role = models.CharField(_("角色"), max_length=8, choices=Role.choices, default=Role.CADRE)
+    # Demo accounts from seed_demo: refused at login unless DEBUG or LIANQING_DEMO is on.
+    is_demo = models.BooleanField(_("演示账号"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    @property
+    def sees_subtree(self) -> bool:
+        """Staff and admins supervise their organisation's whole subtree; a cadre sees own work."""
+        return self.is_superuser or self.role in (self.Role.STAFF, self.Role.ADMIN)
+
+
+class Sector(models.Model):
+    """A field (领域) youths come from; the committee keeps the list."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    code = models.SlugField(_("代码"), max_length=30, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("领域")
+        verbose_name_plural = _("领域")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CadreType(models.TextChoices):
+    FULL_TIME = "full_time", _("专职")
+    SECONDED = "seconded", _("挂职")
+    PART_TIME = "part_time", _("兼职")
+    OFFICE = "office", _("机关干部")
+
+
+class QuotaRule(models.Model):
+    """How many distinct youths, from how many fields, a cadre of a type must keep (1+100)."""
+
+    cadre_type = models.CharField(
+        _("团干部类型"), max_length=16, choices=CadreType.choices, unique=True
+    )
+    quota = models.PositiveIntegerField(_("联系青年数"), default=100)
+    min_sectors = models.PositiveSmallIntegerField(_("最少领域数"), default=5)
+
+    class Meta:
+        verbose_name = _("联系指标")
+        verbose_name_plural = _("联系指标")
+        constraints = [
+            models.CheckConstraint(condition=Q(quota__gte=1), name="quotarule_quota_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_cadre_type_display()}: {self.quota}"
+
+
+class Cadre(models.Model):
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所在组织"), on_delete=models.PROTECT, related_name="cadres"
+    )
+    user = models.OneToOneField(
+        User,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cadre",
+    )
+    cadre_type = models.CharField(_("类型"), max_length=16, choices=CadreType.choices)
+    position = models.CharField(_("职务"), max_length=50, blank=True)
+    is_branch_secretary = models.BooleanField(_("团支部书记"), default=False)
+    # The public contact card (亮明团干部身份和联系方式): what youths may see and use.
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    wechat_id = models.CharField(_("微信号"), max_length=40, blank=True)
+    card_note = models.CharField(_("名片说明"), max_length=200, blank=True)
+    active_from = models.DateField(_("任职开始"), default=datetime.date.today)
+    active_until = models.DateField(_("任职结束"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("团干部")
+        verbose_name_plural = _("团干部")
+        ordering = ["organisation__path", "name", "id"]
+        indexes = [
+            # The cadre table and every per-organisation aggregate: cadres of a subtree.
+            models.Index(fields=["organisation", "cadre_type"], name="cadre_org_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.active_until is None or self.active_until >= timezone.localdate()
+
+
+class Youth(models.Model):
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"))
+    sector = models.ForeignKey(
+        Sector, verbose_name=_("领域"), on_delete=models.PROTECT, related_name="youths"
+    )
+    unit = models.CharField(_("单位/学校/村（嘎查）"), max_length=100, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="youths"
+    )
+    # Normalised by cadres.services (digits only, no +86); optional, never a national ID.
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    wechat_id = models.CharField(_("微信号"), max_length=40, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("青年")
+        verbose_name_plural = _("青年")
+        ordering = ["name", "id"]
+        indexes = [
+            # Duplicate matching on import: same phone is the same youth.
+            models.Index(fields=["phone"], name="youth_phone_match_idx", condition=~Q(phone="")),
+            # Duplicate matching on import: same name + birth year + unit.
+            models.Index(fields=["name", "birth_year", "unit"], name="youth_identity_match_idx"),
+            # Youth lists of an organisation subtree.
+            models.Index(fields=["organisation", "sector"], name="youth_org_sector_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def minor_birth_year_floor(today: datetime.date | None = None) -> int:
+        """Youths born in this year or later may be under 14 and are treated as minors."""
+        today = today or timezone.localdate()
+        return today.year - MINOR_AGE
+
+    @property
+    def is_minor(self) -> bool:
+        return self.birth_year >= self.minor_birth_year_floor()
+
+
+class LiaisonChannel(models.Model):
+    """One of the liaison points (联系渠道) the source report asks every cadre to hold."""
+
+    class Kind(models.TextChoices):
+        CO_BUILDING = "co_building", _("区域化共建委员会")
+        YOUTH_HOME = "youth_home", _("青年之家（亮明身份）")
+        SOCIAL_ORG = "social_org", _("青年社会组织")
+        INTEREST_GROUP = "interest_group", _("青年兴趣组织")
+        VOLUNTEER_ORG = "volunteer_org", _("志愿服务组织")
+        SCHOOL_CLASS = "school_class", _("学校班级或社团")
+        ENTERPRISE = "enterprise", _("企业一线青年")
+        GRASSROOTS_POINT = "grassroots_point", _("基层联系点（8+4、4+1、走转改）")
+        FIELD_VISIT = "field_visit", _("下乡、调研、会议走访")
+
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("团干部"), on_delete=models.CASCADE, related_name="channels"
+    )
+    kind = models.CharField(_("渠道类型"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("联系的组织或阵地"), max_length=100)
+    established_on = models.DateField(_("建立日期"), default=datetime.date.today)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("联系渠道")
+        verbose_name_plural = _("联系渠道")
+        ordering = ["cadre", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre", "kind", "name"], name="channel_unique_per_cadre"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.name}"
+
+
+class CadreYouth(models.Model):
+    """A youth in a cadre's 100. The quota counts distinct youths per cadre."""
+
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("团干部"), on_delete=models.CASCADE, related_name="youth_links"
+    )
+    youth = models.ForeignKey(
+        Youth, verbose_name=_("青年"), on_delete=models.CASCADE, related_name="cadre_links"
+    )
+    linked_on = models.DateField(_("建立联系日期"), default=datetime.date.today)
+    channel = models.ForeignKey(
+        LiaisonChannel,
+        verbose_name=_("联系渠道"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="youth_links",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("联系关系")
+        verbose_name_plural = _("联系关系")
+        constraints = [
+            # Also the index for "youths of a cadre" (quota progress, the cadre's youth list).
+            models.UniqueConstraint(fields=["cadre", "youth"], name="cadreyouth_unique_pair"),
+        ]
+        indexes = [
+            # "Which cadres hold this youth" (duplicates across cadres, youth timeline access).
+            models.Index(fields=["youth", "cadre"], name="cadreyouth_by_youth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id}→{self.youth_id}"

@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from cadres import views as cadres_views
+from cadres.forms import LoginForm
+
+from . import views
+
+admin.site.site_header = "联青 Lianqing"
+admin.site.site_title = "联青管理后台"
+admin.site.index_title = "组织、用户与设置"
+
+urlpatterns = [
+    path("", cadres_views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("cadres/", include("cadres.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("activities/", include("activities.urls")),
+    path("assessment/", include("assessment.urls")),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,225 @@
+"""Contact logs (who met which youths, how, when) and the needs desk (有问必答 有求必应)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Channel(models.TextChoices):
+    WECHAT = "wechat", _("微信")
+    QQ = "qq", _("QQ")
+    WEIBANG = "weibang", _("微邦")
+    YOUTH_VOICE = "youth_voice", _("青年之声")
+    PHONE = "phone", _("电话/短信")
+    TALK = "talk", _("面对面交谈")
+    VISIT = "visit", _("走访（家访、到单位）")
+    ACTIVITY = "activity", _("活动")
+    MEETING = "meeting", _("会议")
+
+
+# The report asks online contact to be "converted" to face-to-face meetings; these count as met.
+OFFLINE_CHANNELS = (Channel.TALK, Channel.VISIT, Channel.ACTIVITY, Channel.MEETING)
+
+
+class Contact(models.Model):
+    """One contact event by a cadre with one or more youths."""
+
+    cadre = models.ForeignKey(
+        "cadres.Cadre", verbose_name=_("团干部"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    date = models.DateField(_("日期"), default=datetime.date.today)
+    channel = models.CharField(_("方式"), max_length=16, choices=Channel.choices)
+    # Derived from the channel in the database itself, so every aggregate can filter on it.
+    is_offline = models.GeneratedField(
+        expression=Q(channel__in=[c.value for c in OFFLINE_CHANNELS]),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=_("线下"),
+    )
+    topic = models.CharField(_("话题"), max_length=100, blank=True)
+    notes = models.TextField(_("记录"), blank=True)
+    need_raised = models.TextField(_("提出的需求"), blank=True)
+    help_given = models.TextField(_("帮助解决的实际困难"), blank=True)
+    # Set when the contact was derived from attendance at an activity (entered once, reused).
+    activity = models.ForeignKey(
+        "activities.Activity",
+        verbose_name=_("来源活动"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="derived_contacts",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    # Soft deletion: the row stays (with its history); its ContactYouth rows are removed.
+    is_deleted = models.BooleanField(_("已删除"), default=False)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "is_offline"])
+
+    class Meta:
+        verbose_name = _("联系记录")
+        verbose_name_plural = _("联系记录")
+        ordering = ["-date", "-id"]
+        constraints = [
+            # One derived contact per cadre and activity, so re-deriving never duplicates.
+            models.UniqueConstraint(
+                fields=["cadre", "activity"],
+                condition=Q(activity__isnull=False),
+                name="contact_one_per_cadre_activity",
+            ),
+        ]
+        indexes = [
+            # A cadre's recent contacts (home page, cadre page) and per-cadre period aggregates.
+            models.Index(fields=["cadre", "-date"], name="contact_cadre_date_idx"),
+            # Staff contact list of a period, newest first.
+            models.Index(fields=["-date", "-id"], name="contact_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_channel_display()}"
+
+
+class ContactYouth(models.Model):
+    """A youth in a contact: the fact table every contact statistic is computed from.
+
+    cadre, date and is_offline are copies of the contact's, written by contacts.services in the
+    same transaction, so that "distinct youths reached by each cadre in a period" is one index
+    range scan at province scale (5M contacts) instead of a join. Only live contacts have rows.
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="youth_rows")
+    youth = models.ForeignKey("cadres.Youth", on_delete=models.CASCADE, related_name="contact_rows")
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    is_offline = models.BooleanField()
+
+    class Meta:
+        verbose_name = _("联系青年")
+        verbose_name_plural = _("联系青年")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "youth"], name="contactyouth_unique"),
+        ]
+        indexes = [
+            # Per-cadre period aggregates (reach, depth, dormant youths): WHERE cadre=? AND date ..
+            models.Index(fields=["cadre", "date", "youth"], name="contactyouth_cadre_date_idx"),
+            # Youth timeline and "last contact of this youth".
+            models.Index(fields=["youth", "-date"], name="contactyouth_youth_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}:{self.youth_id}"
+
+
+class Need(models.Model):
+    """A need or question (有问必答 有求必应), from a log, the venue, or a youth's own form."""
+
+    class Source(models.TextChoices):
+        LOG = "log", _("联系记录")
+        VENUE = "venue", _("青年之家/青年爱里")
+        PUBLIC = "public", _("青年在线提交")
+
+    class Category(models.TextChoices):
+        EMPLOYMENT = "employment", _("就业创业")
+        STUDY = "study", _("学业升学")
+        SKILLS = "skills", _("技能培训")
+        LEGAL = "legal", _("法律咨询")
+        PSYCH = "psych", _("心理健康")
+        HARDSHIP = "hardship", _("生活困难")
+        FINANCE = "finance", _("金融贷款")
+        POLICY = "policy", _("政策咨询")
+        OTHER = "other", _("其他")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("新提交")
+        IN_PROGRESS = "in_progress", _("办理中")
+        ANSWERED = "answered", _("已答复")
+        CLOSED = "closed", _("已关闭")
+
+    organisation = models.ForeignKey(
+        "cadres.Organisation",
+        verbose_name=_("受理组织"),
+        on_delete=models.PROTECT,
+        related_name="needs",
+    )
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
+    category = models.CharField(_("类别"), max_length=16, choices=Category.choices)
+    question = models.TextField(_("需求或问题"))
+    youth = models.ForeignKey(
+        "cadres.Youth",
+        verbose_name=_("青年"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="needs",
+    )
+    # A public asker who is not (yet) a known youth: a name and a way to reply, or anonymous.
+    asker_name = models.CharField(_("称呼"), max_length=50, blank=True)
+    reply_to = models.CharField(_("回复方式"), max_length=60, blank=True)
+    owner_cadre = models.ForeignKey(
+        "cadres.Cadre",
+        verbose_name=_("负责团干部"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="needs",
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责工作人员"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("来源联系记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="needs",
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NEW)
+    due_date = models.DateField(_("办理期限"))
+    answer = models.TextField(_("答复"), blank=True)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    activity = models.ForeignKey(
+        "activities.Activity",
+        verbose_name=_("转化为活动"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="source_needs",
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("需求")
+        verbose_name_plural = _("需求")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Needs desk lists and overdue counts of an organisation subtree by status.
+            models.Index(
+                fields=["organisation", "status", "due_date"], name="need_org_status_due_idx"
+            ),
+            # A cadre's open needs (home page) and responsiveness per cadre.
+            models.Index(fields=["owner_cadre", "status"], name="need_owner_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:30]

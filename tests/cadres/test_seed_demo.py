@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
+from cadres.selectors import organisation_list
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return (
+        list(Organisation.objects.order_by("path").values_list("name", "kind", "depth")),
+        list(Cadre.objects.order_by("pk").values_list("name", "cadre_type", "organisation__name")),
+        list(Youth.objects.order_by("pk").values_list("name", "birth_year", "phone")[:500]),
+        CadreYouth.objects.count(),
+    )
+
+
+def test_seed_demo_builds_a_banner_and_the_demo_logins():
+    out = io.StringIO()
+    call_command("seed_demo", seed=7, stdout=out)
+    banner = Organisation.objects.get(kind=Organisation.Kind.BANNER)
+    assert 15 <= Organisation.objects.filter(path__startswith=banner.path).count() - 1 <= 30
+    assert 60 <= Cadre.objects.count() <= 100
+    assert 7000 <= Youth.objects.count() <= 9000
+    for username in ("admin", "county", "township", "cadre"):
+        assert User.objects.get(username=username).is_demo
+        assert username in out.getvalue()
+    township = User.objects.get(username="township")
+    assert not organisation_list(user=township).filter(pk=banner.pk).exists()
+    cadre = Cadre.objects.get(user__username="cadre")
+    assert cadre.youth_links.count() >= 90
+
+
+@pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction
+def test_seed_demo_is_deterministic_for_a_seed():
+    call_command("seed_demo", seed=11, stdout=io.StringIO())
+    first = _snapshot()
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("seed_demo", seed=11, stdout=io.StringIO())
+    assert _snapshot() == first
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("seed_demo", seed=12, stdout=io.StringIO())
+    assert _snapshot() != first
+
+
+def test_seed_demo_refuses_a_populated_database_but_if_empty_skips():
+    call_command("seed_demo", seed=1, stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("seed_demo", seed=1, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("seed_demo", if_empty=True, stdout=out)
+    assert "跳过" in out.getvalue()

@@ -1,0 +1,51 @@
+"""Production settings fail fast with the missing variable's name; check --deploy is clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_missing_secret_key_names_the_variable():
+    result = _manage("check", DATABASE_URL="sqlite:///x.db", DJANGO_ALLOWED_HOSTS="a.org")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_missing_database_url_names_the_variable():
+    result = _manage("check", DJANGO_SECRET_KEY="k" * 60, DJANGO_ALLOWED_HOSTS="a.org")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_check_deploy_is_clean():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY="s3cr3t-" * 10,
+        DJANGO_ALLOWED_HOSTS="lianqing.example.org",
+        DATABASE_URL="sqlite:///unused.db",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
