@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Organisation, User
+from .models import (
+    PATH_SEGMENT_WIDTH,
+    PATH_SEPARATOR,
+    Cadre,
+    CadreYouth,
+    LiaisonChannel,
+    Organisation,
+    Sector,
+    User,
+    Youth,
+)
 
 
 def _segment(pk: int) -> str:
@@ -104,3 +117,98 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+# --- Youths and links: used by the registry, contact logging, imports and activity sign-ups. ---
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－　（）", "0123456789+- ()")
+
+
+def normalise_phone(raw: str) -> str:
+    """A mainland mobile number as 11 digits, from what people actually type or paste.
+
+    Accepts full-width digits, spaces, dashes, brackets and a +86 / 0086 / 86 prefix; returns ""
+    for an empty value and raises ValidationError (Chinese message) for anything else.
+    """
+    text = (raw or "").translate(_FULL_WIDTH).strip()
+    if not text:
+        return ""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.startswith("+86") or (digits.startswith("0086") and len(digits) == 15):
+        digits = digits[2:] if text.startswith("+86") else digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) != 11 or not digits.startswith("1") or digits[1] not in "3456789":
+        raise ValidationError(_("手机号格式不正确：应为 11 位手机号码，例如 13812345678。"))
+    return digits
+
+
+def youth_match(
+    *, phone: str = "", name: str = "", birth_year: int | None = None, unit: str = ""
+) -> Youth | None:
+    """The existing youth a new record describes, or None.
+
+    Same normalised phone is the same person; without a phone, the same name + birth year + unit.
+    """
+    if phone:
+        found = Youth.objects.filter(phone=phone).order_by("pk").first()
+        if found is not None:
+            return found
+    if name and birth_year:
+        return (
+            Youth.objects.filter(name=name.strip(), birth_year=birth_year, unit=unit.strip())
+            .order_by("pk")
+            .first()
+        )
+    return None
+
+
+def youth_create(
+    *,
+    name: str,
+    birth_year: int,
+    sector: Sector,
+    organisation: Organisation,
+    gender: str = "",
+    unit: str = "",
+    phone: str = "",
+    wechat_id: str = "",
+    notes: str = "",
+    by: User | None = None,
+) -> Youth:
+    youth = Youth(
+        name=name.strip(),
+        birth_year=birth_year,
+        sector=sector,
+        organisation=organisation,
+        gender=gender,
+        unit=unit.strip(),
+        phone=normalise_phone(phone),
+        wechat_id=wechat_id.strip(),
+        notes=notes,
+    )
+    youth.full_clean()
+    youth._history_user = by
+    youth.save()
+    return youth
+
+
+def cadre_youth_link(
+    *,
+    cadre: Cadre,
+    youth: Youth,
+    channel: LiaisonChannel | None = None,
+    linked_on: datetime.date | None = None,
+    by: User | None = None,
+) -> CadreYouth:
+    """Put a youth in a cadre's list; linking twice keeps the first link (idempotent)."""
+    if channel is not None and channel.cadre_id != cadre.pk:
+        raise ValidationError({"channel": _("联系渠道不属于该团干部。")})
+    link, created = CadreYouth.objects.get_or_create(
+        cadre=cadre,
+        youth=youth,
+        defaults={"channel": channel, "linked_on": linked_on or timezone.localdate()},
+    )
+    if created and by is not None:
+        link.history.filter(history_type="+").update(history_user=by)
+    return link
