@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import importlib
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
+
+from config import panels
 
 from .models import Organisation
 from .selectors import get_in_scope_or_404, organisation_list, user_list
@@ -30,29 +28,6 @@ def staff_required(view):
     return wrapper
 
 
-def _home_panels(request: HttpRequest, role: str) -> list[str]:
-    """Panels each app contributes to the home page, in app order.
-
-    An app opts in with `<app>/panels.py` defining `staff_panels(request)` and/or
-    `cadre_panels(request)`, each returning rendered HTML fragments. The home page thus grows
-    with the apps without this view knowing them.
-    """
-    fragments: list[str] = []
-    for app in settings.INSTALLED_APPS:
-        if "." in app:
-            continue
-        try:
-            module = importlib.import_module(f"{app}.panels")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.panels":
-                raise
-            continue
-        provider = getattr(module, f"{role}_panels", None)
-        if provider is not None:
-            fragments.extend(mark_safe(html) for html in provider(request))  # noqa: S308 (rendered templates)
-    return fragments
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     role = "staff" if request.user.sees_subtree else "cadre"
@@ -62,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         and not hasattr(request.user, "cadre")
     ):
         raise PermissionDenied
-    return render(request, f"home_{role}.html", {"panels": _home_panels(request, role)})
+    return render(request, f"home_{role}.html", {"panels": panels.collect(role, request)})
 
 
 @staff_required

@@ -1,0 +1,35 @@
+"""Panels: how one app's page shows another app's information without importing its views.
+
+An app opts in with `<app>/panels.py` defining `<kind>_panels(request, *args) -> list[str]` (rendered
+HTML fragments). Kinds in use:
+- `staff` / `cadre`: the home page of that role (`request` only);
+- `youth`: the youth's page (`request, youth`), e.g. the contact timeline, volunteer record;
+- `cadre_detail`: a cadre's page (`request, cadre`), e.g. contacts, score.
+Pages call `collect(kind, request, *args)`; apps are asked in INSTALLED_APPS order.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
+
+
+def collect(kind: str, request: HttpRequest, *args) -> list[SafeString]:
+    fragments: list[SafeString] = []
+    for app in settings.INSTALLED_APPS:
+        if "." in app:
+            continue
+        try:
+            module = importlib.import_module(f"{app}.panels")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.panels":
+                raise
+            continue
+        provider = getattr(module, f"{kind}_panels", None)
+        if provider is not None:
+            # The fragments are templates rendered with autoescaping, hence safe.
+            fragments.extend(mark_safe(html) for html in provider(request, *args))
+    return fragments
