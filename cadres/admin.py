@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -33,6 +34,14 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return scope_queryset(qs, user=request.user, org_field=self.scope_org_field)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django admin would redirect with "does not exist"; outside scope is a plain 404 here,
+        # as everywhere else, so that the admin does not confirm what exists elsewhere.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.scoped_fk_org_fields and not request.user.is_superuser:
@@ -107,6 +116,12 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("联青"), {"fields": ("organisation", "role")}),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        # A subtree admin manages logins but must not hand out powers they do not hold.
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ("is_superuser", "groups", "user_permissions", "last_login", "date_joined")
 
     def save_model(self, request, obj, form, change):
         # Admin access follows the role, so that the role field is the single source of truth.
