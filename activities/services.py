@@ -282,9 +282,10 @@ def checkin(
     updated = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=True).update(
         checked_in_at=now
     )
-    registration.refresh_from_db(fields=["checked_in_at"])
     if not updated:
+        registration.refresh_from_db(fields=["checked_in_at"])
         raise _already(registration)
+    registration.checked_in_at = now
     if registration.youth_id is not None:
         _sync_contacts(activity, by)
     return registration
