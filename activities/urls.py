@@ -1,3 +1,43 @@
+from django.urls import path
+
+from . import views
+
 app_name = "activities"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ActivityListView.as_view(), name="list"),
+    path("new/", views.activity_create, name="create"),
+    path("new/from-needs/", views.activity_from_needs, name="from_needs"),
+    path("<int:pk>/", views.activity_detail, name="detail"),
+    path("<int:pk>/edit/", views.activity_edit, name="edit"),
+    path("<int:pk>/register/", views.register, name="register"),
+    path("<int:pk>/checkin/", views.checkin_list, name="checkin_list"),
+    path("<int:pk>/photos/", views.photo_upload, name="photo_upload"),
+    path(
+        "<int:pk>/registrations/<int:rid>/<slug:action>/",
+        views.registration_action,
+        name="registration_action",
+    ),
+    # Public pages, no login: the sign-up link and the venue check-in code (QR or typed).
+    path("r/<str:code>/", views.public_register, name="public_register"),
+    path("checkin/", views.checkin_enter, name="checkin_enter"),
+    path("c/<str:code>/", views.public_checkin, name="public_checkin"),
+    path("volunteers/", views.volunteer_index, name="volunteers"),
+    path("volunteers/hours/", views.volunteer_hours, name="volunteer_hours"),
+    path(
+        "volunteers/hours/<int:pk>/decide/",
+        views.volunteer_hours_decide,
+        name="volunteer_hours_decide",
+    ),
+    path("volunteers/youth/<int:youth_id>/", views.youth_record, name="youth_record"),
+    path(
+        "volunteers/youth/<int:youth_id>/certificate/",
+        views.youth_certificate,
+        name="youth_certificate",
+    ),
+    path("commendations/", views.commendation_index, name="commendations"),
+    path("projects/", views.ProjectListView.as_view(), name="projects"),
+    path("projects/new/", views.project_edit, name="project_create"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Channel, Contact, ContactYouth
 
@@ -29,7 +31,13 @@ def activity_contacts_sync(*, activity, pairs: Iterable[tuple[int, int]], by=Non
     wanted: dict[int, set[int]] = defaultdict(set)
     for cadre_id, youth_id in pairs:
         wanted[cadre_id].add(youth_id)
-    day = activity.starts_at.date() if hasattr(activity.starts_at, "date") else activity.starts_at
+    # The activity's local calendar day: starts_at is stored in UTC, and an activity at 07:00 in
+    # Beijing is 23:00 UTC of the day before.
+    day = (
+        timezone.localdate(activity.starts_at)
+        if isinstance(activity.starts_at, datetime.datetime)
+        else activity.starts_at
+    )
 
     existing = {c.cadre_id: c for c in Contact.objects.filter(activity=activity)}
     new_contacts = [

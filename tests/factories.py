@@ -120,3 +120,32 @@ class CadreYouthFactory(factory.django.DjangoModelFactory):
         YouthFactory, organisation=factory.SelfAttribute("..cadre.organisation")
     )
     linked_on = factory.LazyFunction(timezone.localdate)
+
+
+# --- activities ---
+from activities.models import Activity, Registration  # noqa: E402
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """An activity under way (started an hour ago, two hours long), open for check-in."""
+
+    class Meta:
+        model = Activity
+
+    title = factory.Sequence(lambda n: f"测试活动{n}")
+    category = Activity.Category.VOLUNTEER
+    organisation = factory.SubFactory(OrganisationFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + datetime.timedelta(hours=2))
+    status = Activity.Status.OPEN
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Registration
+
+    activity = factory.SubFactory(ActivityFactory)
+    youth = factory.SubFactory(
+        YouthFactory, organisation=factory.SelfAttribute("..activity.organisation")
+    )
+    source = Registration.Source.STAFF

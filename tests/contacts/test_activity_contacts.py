@@ -35,7 +35,7 @@ def test_sync_creates_one_offline_contact_per_cadre(tree, activity):
     )
     assert n == 3
     contact = Contact.objects.get(cadre=tree.cadre, activity=activity)
-    assert contact.channel == "activity" and contact.date == activity.starts_at.date()
+    assert contact.channel == "activity" and contact.date == timezone.localdate(activity.starts_at)
     assert Contact.objects.get(pk=contact.pk).is_offline
     assert set(contact.youth_rows.values_list("youth_id", flat=True)) == {y1.pk, y2.pk}
     assert ContactYouth.objects.filter(cadre=other, is_offline=True).count() == 1

@@ -1,0 +1,556 @@
+"""Writes of the activities app.
+
+Every change of attendance ends with `_sync_contacts(activity)`: the attended set, expanded to
+(cadre, youth) pairs in one query (activities.selectors.attendance_pairs), handed to
+contacts.services.activity_contacts_sync, which keeps one offline "activity" contact per cadre.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cadres.models import Cadre, Organisation, Sector, User, Youth
+from cadres.services import normalise_phone, youth_create, youth_match
+from contacts.services import activity_contacts_sync
+
+from .models import (
+    Activity,
+    ActivityPhoto,
+    Commendation,
+    EntrepreneurshipProject,
+    Partner,
+    ProjectSupport,
+    Registration,
+    VolunteerHours,
+    VolunteerOrganisation,
+)
+from .selectors import attendance_pairs
+
+# Check-in opens this long before the start (people arrive early) ...
+CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=2)
+# ... and the self-service code stops working this long after the end; staff can still check
+# somebody in later from the list (补签).
+CHECKIN_CODE_CLOSES_AFTER = datetime.timedelta(hours=3)
+
+
+def _sync_contacts(activity: Activity, by: User | None) -> int:
+    return activity_contacts_sync(activity=activity, pairs=list(attendance_pairs(activity)), by=by)
+
+
+# --- activities ---------------------------------------------------------------------------------
+
+
+def _check_activity(activity: Activity) -> None:
+    if activity.ends_at < activity.starts_at:
+        raise ValidationError({"ends_at": _("结束时间不能早于开始时间。")})
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    by: User,
+    partners: Iterable[Partner] = (),
+    responsible_cadres: Iterable[Cadre] = (),
+    **fields,
+) -> Activity:
+    activity = Activity(created_by=by, **fields)
+    _check_activity(activity)
+    activity.full_clean(exclude=["register_code", "checkin_code"])
+    activity.save()
+    activity.partners.set(partners)
+    activity.responsible_cadres.set(responsible_cadres)
+    return activity
+
+
+@transaction.atomic
+def activity_update(
+    *,
+    activity: Activity,
+    by: User,
+    partners: Iterable[Partner] | None = None,
+    responsible_cadres: Iterable[Cadre] | None = None,
+    **fields,
+) -> Activity:
+    """Edit an activity. A new day or a new set of responsible cadres re-derives the contacts."""
+    old_day, old_cadres = activity.starts_at, set(activity.responsible_cadres.values_list("pk"))
+    for name, value in fields.items():
+        setattr(activity, name, value)
+    _check_activity(activity)
+    activity.full_clean(exclude=["register_code", "checkin_code"])
+    activity.save()
+    if partners is not None:
+        activity.partners.set(partners)
+    if responsible_cadres is not None:
+        activity.responsible_cadres.set(responsible_cadres)
+    new_cadres = set(activity.responsible_cadres.values_list("pk"))
+    if old_day != activity.starts_at or old_cadres != new_cadres:
+        _sync_contacts(activity, by)
+    return activity
+
+
+def partner_get_or_create(*, name: str, kind: str = Partner.Kind.OTHER) -> Partner:
+    partner, _created = Partner.objects.get_or_create(name=name.strip(), defaults={"kind": kind})
+    return partner
+
+
+# --- registration -------------------------------------------------------------------------------
+
+
+def _lock(activity: Activity) -> Activity:
+    """Row-lock the activity: concurrent sign-ups serialise on it, so capacity holds."""
+    return Activity.objects.select_for_update().get(pk=activity.pk)
+
+
+def _check_open_for_registration(activity: Activity) -> None:
+    if activity.status == Activity.Status.CANCELLED:
+        raise ValidationError(_("活动已取消，不能报名。"))
+    if activity.status == Activity.Status.DONE:
+        raise ValidationError(_("活动已结束，不能报名。"))
+
+
+def _check_capacity(activity: Activity, adding: int) -> None:
+    if activity.capacity is None:
+        return
+    taken = Registration.objects.filter(activity=activity).count()
+    if taken + adding > activity.capacity:
+        left = max(activity.capacity - taken, 0)
+        raise ValidationError(
+            _("报名人数已满：上限 %(cap)s 人，还可报名 %(left)s 人。")
+            % {"cap": activity.capacity, "left": left}
+        )
+
+
+@transaction.atomic
+def registrations_add(
+    *,
+    activity: Activity,
+    youths: Iterable[Youth],
+    by: User | None,
+    source: str = Registration.Source.STAFF,
+) -> list[Registration]:
+    """Register youths; those already registered are skipped (never duplicated). Returns the new
+    registrations. The whole batch is refused if it would exceed the capacity."""
+    activity = _lock(activity)
+    _check_open_for_registration(activity)
+    ids = {y.pk for y in youths}
+    already = set(
+        Registration.objects.filter(activity=activity, youth_id__in=ids).values_list(
+            "youth_id", flat=True
+        )
+    )
+    new_ids = sorted(ids - already)
+    _check_capacity(activity, len(new_ids))
+    return Registration.objects.bulk_create(
+        [
+            Registration(activity=activity, youth_id=pk, source=source, registered_by=by)
+            for pk in new_ids
+        ]
+    )
+
+
+@transaction.atomic
+def registration_public(*, activity: Activity, name: str, phone: str) -> Registration:
+    """A youth signs up through the public link: matched by phone to a known youth, or kept as a
+    pending sign-up (name + phone) for the organiser to confirm. Signing up twice is harmless."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("请填写姓名。")})
+    phone = normalise_phone(phone)
+    if not phone:
+        raise ValidationError({"phone": _("请填写手机号，方便组织者联系您。")})
+    activity = _lock(activity)
+    if activity.status != Activity.Status.OPEN:
+        raise ValidationError(_("该活动当前不接受报名。"))
+    youth = youth_match(phone=phone)
+    existing = Registration.objects.filter(activity=activity).filter(
+        Q(youth=youth) if youth else Q(youth__isnull=True, phone=phone)
+    )
+    found = existing.first()
+    if found is not None:
+        return found
+    _check_capacity(activity, 1)
+    if youth is not None:
+        return Registration.objects.create(
+            activity=activity, youth=youth, source=Registration.Source.PUBLIC
+        )
+    return Registration.objects.create(
+        activity=activity, name=name, phone=phone, source=Registration.Source.PUBLIC
+    )
+
+
+@transaction.atomic
+def registration_confirm(
+    *,
+    registration: Registration,
+    by: User,
+    birth_year: int,
+    sector: Sector,
+    organisation: Organisation,
+    gender: str = "",
+    unit: str = "",
+) -> Registration:
+    """The organiser confirms a pending sign-up: the youth is matched again (someone may have
+    added them meanwhile) or created; an attended pending sign-up then becomes contact."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.youth_id is not None:
+        return registration
+    youth = youth_match(phone=registration.phone) or youth_match(
+        name=registration.name, birth_year=birth_year, unit=unit
+    )
+    if youth is None:
+        youth = youth_create(
+            name=registration.name,
+            birth_year=birth_year,
+            sector=sector,
+            organisation=organisation,
+            gender=gender,
+            unit=unit,
+            phone=registration.phone,
+            by=by,
+        )
+    duplicate = Registration.objects.filter(activity_id=registration.activity_id, youth=youth)
+    other = duplicate.first()
+    if other is not None:
+        # Registered twice (once by staff, once publicly): keep one row, with the attendance.
+        if registration.checked_in_at and not other.checked_in_at:
+            other.checked_in_at = registration.checked_in_at
+            other.checked_out_at, other.hours = registration.checked_out_at, registration.hours
+            other.save(update_fields=["checked_in_at", "checked_out_at", "hours"])
+        registration.delete()
+        registration = other
+    else:
+        registration.youth = youth
+        registration.save(update_fields=["youth"])
+    if registration.checked_in_at:
+        _sync_contacts(registration.activity, by)
+    return registration
+
+
+@transaction.atomic
+def registration_remove(*, registration: Registration, by: User) -> None:
+    attended = registration.checked_in_at is not None
+    activity = registration.activity
+    registration.delete()
+    if attended:
+        _sync_contacts(activity, by)
+
+
+# --- attendance ---------------------------------------------------------------------------------
+
+
+def _check_checkin_allowed(activity: Activity, now: datetime.datetime, *, by_code: bool) -> None:
+    if activity.status == Activity.Status.CANCELLED:
+        raise ValidationError(_("活动已取消，不能签到。"))
+    if now < activity.starts_at - CHECKIN_OPENS_BEFORE:
+        raise ValidationError(
+            _("活动尚未开始，不能签到：签到在开始前 2 小时（%(t)s）开放。")
+            % {
+                "t": timezone.localtime(activity.starts_at - CHECKIN_OPENS_BEFORE).strftime(
+                    "%m-%d %H:%M"
+                )
+            }
+        )
+    if by_code and now > activity.ends_at + CHECKIN_CODE_CLOSES_AFTER:
+        raise ValidationError(_("活动已结束，扫码签到已关闭，请联系组织者补签。"))
+
+
+def _already(registration: Registration) -> ValidationError:
+    return ValidationError(
+        _("已经签到过了（%(t)s），无需重复签到。")
+        % {"t": timezone.localtime(registration.checked_in_at).strftime("%H:%M")},
+        code="already_checked_in",
+    )
+
+
+@transaction.atomic
+def checkin(
+    *, registration: Registration, by: User | None, now: datetime.datetime | None = None
+) -> Registration:
+    """Mark a registration attended (staff list or code) and re-derive the activity's contacts."""
+    now = now or timezone.now()
+    activity = _lock(registration.activity)
+    _check_checkin_allowed(activity, now, by_code=False)
+    # The conditional UPDATE is the guard against double check-in, also under concurrency.
+    updated = Registration.objects.filter(pk=registration.pk, checked_in_at__isnull=True).update(
+        checked_in_at=now
+    )
+    if not updated:
+        registration.refresh_from_db(fields=["checked_in_at"])
+        raise _already(registration)
+    registration.checked_in_at = now
+    if registration.youth_id is not None:
+        _sync_contacts(activity, by)
+    return registration
+
+
+@transaction.atomic
+def checkin_by_code(
+    *, activity: Activity, phone: str, name: str = "", now: datetime.datetime | None = None
+) -> Registration:
+    """Self check-in at the venue with the activity's code: the phone finds the registration, or
+    a known youth (walk-in, if there is room), or with a name a pending walk-in for the organiser.
+
+    Raises ValidationError with code "need_name" when the phone is unknown and no name was given.
+    """
+    now = now or timezone.now()
+    phone = normalise_phone(phone)
+    if not phone:
+        raise ValidationError({"phone": _("请填写报名时的手机号。")})
+    activity = _lock(activity)
+    _check_checkin_allowed(activity, now, by_code=True)
+    registration = (
+        Registration.objects.filter(activity=activity)
+        .filter(Q(youth__phone=phone) | Q(youth__isnull=True, phone=phone))
+        .order_by("pk")
+        .first()
+    )
+    if registration is None:
+        youth = youth_match(phone=phone)
+        if youth is None and not name.strip():
+            raise ValidationError(
+                _("没有找到这个手机号的报名，请填写姓名后再签到。"), code="need_name"
+            )
+        _check_capacity(activity, 1)
+        registration = Registration.objects.create(
+            activity=activity,
+            youth=youth,
+            name="" if youth else name.strip()[:50],
+            phone="" if youth else phone,
+            source=Registration.Source.WALK_IN,
+        )
+    elif registration.checked_in_at is not None:
+        raise _already(registration)
+    Registration.objects.filter(pk=registration.pk).update(checked_in_at=now)
+    registration.checked_in_at = now
+    if registration.youth_id is not None:
+        _sync_contacts(activity, None)
+    return registration
+
+
+@transaction.atomic
+def checkin_undo(*, registration: Registration, by: User) -> Registration:
+    """Remove an attendance (marked by mistake): its derived contacts go with it."""
+    Registration.objects.filter(pk=registration.pk).update(
+        checked_in_at=None, checked_out_at=None, hours=None
+    )
+    registration.checked_in_at = registration.checked_out_at = registration.hours = None
+    _sync_contacts(registration.activity, by)
+    return registration
+
+
+def _parse_hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"hours": _("时长请填写数字，例如 2 或 2.5。")}) from None
+    return hours
+
+
+@transaction.atomic
+def checkout(
+    *,
+    registration: Registration,
+    by: User | None,
+    hours=None,
+    now: datetime.datetime | None = None,
+) -> Registration:
+    """Check out / enter hours. Without hours: the time from check-in to now, capped at the
+    activity's length. Hours must be ≥ 0 and no longer than the activity."""
+    now = now or timezone.now()
+    registration = Registration.objects.select_related("activity").get(pk=registration.pk)
+    activity = registration.activity
+    if registration.checked_in_at is None:
+        raise ValidationError(_("尚未签到，不能签退或登记时长。"))
+    limit = Decimal(str(round(activity.duration_hours, 1)))
+    if hours is None or hours == "":
+        start = max(registration.checked_in_at, activity.starts_at)
+        end = min(now, activity.ends_at)
+        hours = Decimal(str(round(max((end - start).total_seconds(), 0) / 3600, 1)))
+    else:
+        hours = _parse_hours(hours)
+    if hours < 0:
+        raise ValidationError({"hours": _("时长不能为负数。")})
+    if hours > limit:
+        raise ValidationError(
+            {"hours": _("时长不能超过活动时长（%(h)s 小时）。") % {"h": f"{limit:g}"}}
+        )
+    registration.hours = hours
+    registration.checked_out_at = registration.checked_out_at or now
+    registration.save(update_fields=["hours", "checked_out_at"])
+    return registration
+
+
+# --- photos -------------------------------------------------------------------------------------
+
+
+def photo_add(*, activity: Activity, image, caption: str = "", by: User) -> ActivityPhoto:
+    """Store an uploaded photo; the form has already checked that it is an image of ≤ 5 MB."""
+    return ActivityPhoto.objects.create(
+        activity=activity, image=image, caption=caption, uploaded_by=by
+    )
+
+
+# --- needs → activity ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_from_needs(*, needs: Iterable, invite: bool, by: User, **fields) -> Activity:
+    """Plan a lecture or training from grouped needs (有问必答 有求必应 → 专题讲座).
+
+    1. create the activity;
+    2. link the needs back to it (Need.activity), in one UPDATE;
+    3. if asked, register the askers who have a youth record (source "needs"): invited.
+    """
+    from contacts.models import Need
+
+    needs = list(needs)
+    activity = activity_create(by=by, **fields)
+    Need.objects.filter(pk__in=[n.pk for n in needs]).update(activity=activity)
+    if invite:
+        youth_ids = {n.youth_id for n in needs if n.youth_id}
+        if youth_ids and activity.status != Activity.Status.CANCELLED:
+            registrations_add(
+                activity=activity,
+                youths=Youth.objects.filter(pk__in=youth_ids),
+                by=by,
+                source=Registration.Source.NEEDS,
+            )
+    return activity
+
+
+# --- volunteers ---------------------------------------------------------------------------------
+
+
+def volunteer_organisation_create(
+    *, name: str, organisation: Organisation, description: str = "", by: User
+) -> VolunteerOrganisation:
+    vo = VolunteerOrganisation(
+        name=name.strip(), organisation=organisation, description=description
+    )
+    vo.full_clean()
+    vo.save()
+    return vo
+
+
+def volunteer_members_add(
+    *, volunteer_organisation: VolunteerOrganisation, youths: Iterable[Youth], by: User
+) -> None:
+    volunteer_organisation.members.add(*youths)
+
+
+def volunteer_hours_enter(
+    *,
+    youth: Youth,
+    organisation: Organisation,
+    date: datetime.date,
+    hours,
+    description: str,
+    volunteer_organisation: VolunteerOrganisation | None = None,
+    by: User,
+) -> VolunteerHours:
+    hours = _parse_hours(hours)
+    if hours <= 0:
+        raise ValidationError({"hours": _("时长必须大于 0。")})
+    if hours > 24:
+        raise ValidationError({"hours": _("一天的服务时长不能超过 24 小时。")})
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("服务日期不能晚于今天。")})
+    return VolunteerHours.objects.create(
+        youth=youth,
+        organisation=organisation,
+        date=date,
+        hours=hours,
+        description=description,
+        volunteer_organisation=volunteer_organisation,
+        entered_by=by,
+    )
+
+
+def volunteer_hours_decide(*, record: VolunteerHours, approve: bool, by: User) -> VolunteerHours:
+    status = VolunteerHours.Status.APPROVED if approve else VolunteerHours.Status.REJECTED
+    VolunteerHours.objects.filter(pk=record.pk).update(status=status, approved_by=by)
+    record.status, record.approved_by = status, by
+    return record
+
+
+# --- commendations and entrepreneurship ---------------------------------------------------------
+
+
+def commendation_create(
+    *,
+    title: str,
+    organisation: Organisation,
+    date: datetime.date,
+    by: User,
+    youth: Youth | None = None,
+    team_name: str = "",
+    activity: Activity | None = None,
+    citation: str = "",
+) -> Commendation:
+    if youth is None and not team_name.strip():
+        raise ValidationError(_("请选择受表彰的青年，或填写受表彰的集体名称。"))
+    try:
+        with transaction.atomic():
+            return Commendation.objects.create(
+                title=title.strip(),
+                organisation=organisation,
+                date=date,
+                youth=youth,
+                team_name=team_name.strip(),
+                activity=activity,
+                citation=citation,
+            )
+    except IntegrityError:
+        raise ValidationError(_("表彰信息不完整。")) from None
+
+
+def project_save(
+    *, by: User, project: EntrepreneurshipProject | None = None, **fields
+) -> EntrepreneurshipProject:
+    project = project or EntrepreneurshipProject()
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    return project
+
+
+def support_add(
+    *,
+    project: EntrepreneurshipProject,
+    kind: str,
+    date: datetime.date,
+    by: User,
+    description: str = "",
+    partner: Partner | None = None,
+    loan_amount: Decimal | None = None,
+    loan_status: str = "",
+    mentor: str = "",
+) -> ProjectSupport:
+    if kind == ProjectSupport.Kind.LOAN:
+        if loan_amount is None or loan_amount <= 0:
+            raise ValidationError({"loan_amount": _("小额贷款推荐请填写大于 0 的贷款金额。")})
+        loan_status = loan_status or ProjectSupport.LoanStatus.REFERRED
+    else:
+        loan_amount, loan_status = None, ""
+    if kind == ProjectSupport.Kind.MENTORING and not mentor.strip():
+        raise ValidationError({"mentor": _("请填写创业导师姓名。")})
+    return ProjectSupport.objects.create(
+        project=project,
+        kind=kind,
+        date=date,
+        description=description,
+        partner=partner,
+        loan_amount=loan_amount,
+        loan_status=loan_status,
+        mentor=mentor.strip(),
+        created_by=by,
+    )

@@ -1,0 +1,89 @@
+"""Activities in a real browser: staff registers youths, youths check in by code on a phone, and the
+attendance becomes contact (derived, not typed) shown on the youth's record and the cadre's home."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities.models import Activity, Registration
+from cadres.models import Cadre, CadreYouth, Youth
+from contacts.models import ContactYouth
+from tests.browser.conftest import DESKTOP, PHONE, login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
+    cadre = Cadre.objects.get(user__username="cadre")
+    activity = Activity.objects.get(title__startswith="青年爱里“有问必答”")
+    youth_ids = list(
+        CadreYouth.objects.filter(cadre=cadre, youth__phone__gt="")
+        .exclude(youth__activity_registrations__activity=activity)
+        .order_by("youth_id")
+        .values_list("youth_id", flat=True)[:2]
+    )
+    youths = list(Youth.objects.filter(pk__in=youth_ids).order_by("pk"))
+    assert len(youths) == 2
+
+    # 1. township staff signs the two youths up from the registration page (desktop).
+    staff = new_page(DESKTOP)
+    login(staff, demo_site.url, "township")
+    staff.goto(f"{demo_site.url}/activities/{activity.pk}/")
+    shot(staff, "activity-detail-desktop")
+    for youth in youths:
+        staff.goto(f"{demo_site.url}/activities/{activity.pk}/register/?q={youth.phone}")
+        staff.locator(f"#y{youth.pk}").check()
+        staff.get_by_role("button", name="报名所选青年").click()
+        staff.wait_for_load_state("networkidle")
+        assert "已报名 1 人" in staff.get_by_role("alert").first.inner_text()
+    shot(staff, "activity-checkin-list-desktop")
+
+    # 2. each youth types the check-in code on a phone and checks in with their phone number.
+    phone = new_page(PHONE)
+    for youth in youths:
+        phone.goto(f"{demo_site.url}/activities/checkin/")
+        phone.get_by_label("签到码").fill(activity.checkin_code.lower())
+        phone.get_by_role("button", name="下一步").click()
+        phone.get_by_label("手机号").fill(youth.phone)
+        phone.get_by_role("button", name="签到").click()
+        phone.get_by_text("签到成功").wait_for()
+    shot(phone, "activity-checkin-done-phone")
+    # Checking in twice is refused, nothing duplicated.
+    phone.get_by_role("link", name="下一位签到").click()
+    phone.get_by_label("手机号").fill(youths[0].phone)
+    phone.get_by_role("button", name="签到").click()
+    assert "已经签到过了" in phone.locator(".alert-danger").inner_text()
+    shot(phone, "activity-checkin-twice-phone")
+
+    # 3. the attendance is contact for the youths' cadre, without anyone typing it.
+    for youth in youths:
+        assert ContactYouth.objects.filter(
+            cadre=cadre, youth=youth, contact__activity=activity, is_offline=True
+        ).exists()
+    assert Registration.objects.filter(activity=activity, youth__in=youths).count() == 2
+
+    # 4. the demo cadre (responsible for the activity) sees it on the home page and the youth's
+    #    record shows the attendance, at phone width.
+    cadre_page = new_page(PHONE)
+    login(cadre_page, demo_site.url, "cadre")
+    assert cadre_page.get_by_text(activity.title).first.is_visible()
+    shot(cadre_page, "activity-cadre-home-phone")
+    cadre_page.goto(f"{demo_site.url}/activities/volunteers/youth/{youths[0].pk}/")
+    assert activity.title in cadre_page.locator("main").inner_text()
+    shot(cadre_page, "activity-youth-record-phone")
+    cadre_page.goto(f"{demo_site.url}/activities/{activity.pk}/checkin/")
+    assert "已签到 2" in cadre_page.get_by_test_id("counts").inner_text()
+    shot(cadre_page, "activity-checkin-list-phone")
+
+
+def test_calendar_and_list_at_phone_width(demo_site, new_page):
+    page = new_page(PHONE)
+    login(page, demo_site.url, "county")
+    page.goto(f"{demo_site.url}/activities/")
+    assert "扶贫路上党旗飘" in page.locator("main").inner_text()
+    shot(page, "activity-list-phone")
+    page.goto(f"{demo_site.url}/activities/?view=calendar")
+    shot(page, "activity-calendar-phone")
+    page.goto(f"{demo_site.url}/activities/projects/")
+    assert "肉牛标准化养殖" in page.locator("main").inner_text()
+    shot(page, "activity-projects-phone")
