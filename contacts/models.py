@@ -229,3 +229,14 @@ class Need(models.Model):
 
     def __str__(self) -> str:
         return self.question[:30]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.NEW, self.Status.IN_PROGRESS)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date: highlighted everywhere."""
+        from django.utils import timezone
+
+        return self.is_open and self.due_date < timezone.localdate()
