@@ -305,7 +305,7 @@ def need_groups(
     for group in groups:
         group["ids"] = list(
             qs.filter(category=group["category"])
-            .order_by("-created_at")
+            .order_by("-created_at", "-id")
             .values_list("id", flat=True)[:200]
         )
         group["label"] = Need.Category(group["category"]).label

@@ -160,10 +160,12 @@ def contact_log(
     if need_raised.strip() and need_category not in Need.Category.values:
         raise ValidationError({"need_category": _("请选择需求类别。")})
 
-    linked = set(
-        CadreYouth.objects.filter(cadre=cadre, youth_id__in=ids).values_list("youth_id", flat=True)
+    names = dict(
+        CadreYouth.objects.filter(cadre=cadre, youth_id__in=ids).values_list(
+            "youth_id", "youth__name"
+        )
     )
-    missing = [pk for pk in ids if pk not in linked]
+    missing = [pk for pk in ids if pk not in names]
     if missing:
         if not link_unlinked:
             raise ValidationError({"youths": _("所选青年不在您的联系名单中。")})
@@ -176,6 +178,7 @@ def contact_log(
             raise ValidationError({"youths": _("所选青年不在您所在组织的范围内，无法关联。")})
         for youth in linkable:
             cadre_youth_link(cadre=cadre, youth=youth, linked_on=today, by=by)
+            names[youth.pk] = youth.name
 
     contact = Contact(
         cadre=cadre,
@@ -197,6 +200,7 @@ def contact_log(
         ]
     )
     contact.is_offline = offline  # generated in the database; saves a refresh query
+    contact.youth_names = [names[pk] for pk in ids]  # for the confirmation message
     if contact.need_raised:
         need_create(
             organisation_id=cadre.organisation_id,

@@ -67,7 +67,6 @@ def _contact_initial(request: HttpRequest) -> dict:
 def quick_log(request: HttpRequest) -> HttpResponse:
     """One screen on a phone: pick a youth, tap a channel, save."""
     cadre = _cadre_or_404(request)
-    youths = list(selectors.cadre_youths(cadre=cadre))
     picked = None
     form = QuickLogForm(request.POST or None, initial=_contact_initial(request))
     if request.method == "POST" and form.is_valid():
@@ -90,13 +89,13 @@ def quick_log(request: HttpRequest) -> HttpResponse:
             apply_service_errors(form, exc, rename={"youths": "youth"})
         else:
             request.session[LAST_CHANNEL_KEY] = contact.channel
-            names = next((y.name for y in youths if y.pk == data["youth"]), "")
             messages.success(
                 request,
                 _("已记录与 %(name)s 的联系（%(channel)s）。")
-                % {"name": names or _("青年"), "channel": contact.get_channel_display()},
+                % {"name": contact.youth_names[0], "channel": contact.get_channel_display()},
             )
             return redirect("home")
+    youths = list(selectors.cadre_youths(cadre=cadre))
     if form.is_bound:
         # Keep the youth that was picked, including one found by search (not yet linked).
         raw = form.data.get("youth")
