@@ -15,7 +15,7 @@ from .selectors import OPEN_STATUSES
 
 
 def _date_widget():
-    return forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
 class _ScopedOrganisationFilter(django_filters.ModelChoiceFilter):

@@ -49,7 +49,7 @@ class _ContactFields(forms.Form):
     date = forms.DateField(
         label=_("日期"),
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     topic = forms.CharField(
         label=_("话题"),
@@ -124,7 +124,7 @@ class NeedAssignForm(forms.Form):
         label=_("办理期限"),
         required=False,
         error_messages={"invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, cadres, **kwargs):
@@ -162,7 +162,9 @@ class PublicNeedForm(VenueNeedForm):
     it in."""
 
     anonymous = forms.BooleanField(
-        label=_("匿名提交（不留姓名和联系方式，答复将不能直接送达您）"), required=False
+        label=_("匿名提交（不留姓名和联系方式，答复将不能直接送达您）"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     website = forms.CharField(
         label=_("请勿填写此项"),

@@ -44,6 +44,9 @@ class ContactTable(SafeExportTable):
         fields = ("date", "cadre", "organisation", "channel", "youths", "topic")
         sequence = ("date", "cadre", "organisation", "channel", "youths", "topic")
         orderable = True
+        # One line per row: on a phone the table scrolls sideways instead of becoming a column
+        # of single characters.
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
 
     def render_channel(self, record, value):
         badge = "text-bg-success" if record.is_offline else "text-bg-secondary"
@@ -85,6 +88,7 @@ class NeedTable(SafeExportTable):
             "status",
             "due_date",
         )
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
         row_attrs = {"class": lambda record: "table-danger" if record.is_overdue else ""}
 
     def render_question(self, record, value):
