@@ -117,6 +117,10 @@ class ContactYouth(models.Model):
             models.Index(fields=["cadre", "date", "youth"], name="contactyouth_cadre_date_idx"),
             # Youth timeline and "last contact of this youth".
             models.Index(fields=["youth", "-date"], name="contactyouth_youth_date_idx"),
+            # Dormant youths: "has this cadre contacted this youth since <cutoff>" is an
+            # EXISTS probe on (cadre, youth, date >= cutoff) for every link of the cadre; the
+            # (cadre, date, youth) index would scan all the cadre's recent rows per link.
+            models.Index(fields=["cadre", "youth", "date"], name="contactyouth_cadre_youth_idx"),
         ]
 
     def __str__(self) -> str:
@@ -219,7 +223,20 @@ class Need(models.Model):
             ),
             # A cadre's open needs (home page) and responsiveness per cadre.
             models.Index(fields=["owner_cadre", "status"], name="need_owner_status_idx"),
+            # Grouping needs of one category in a period into a lecture or training.
+            models.Index(fields=["category", "created_at"], name="need_category_created_idx"),
         ]
 
     def __str__(self) -> str:
         return self.question[:30]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.NEW, self.Status.IN_PROGRESS)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date: highlighted everywhere."""
+        from django.utils import timezone
+
+        return self.is_open and self.due_date < timezone.localdate()

@@ -1,4 +1,5 @@
-"""Writes of the contacts app."""
+"""Writes of the contacts app: contact logs, their soft deletion, the needs desk, and the
+contacts derived from activity attendance."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Channel, Contact, ContactYouth
+from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
+from cadres.services import cadre_youth_link
+
+from .models import OFFLINE_CHANNELS, Channel, Contact, ContactYouth, Need
 
 
 @transaction.atomic
@@ -79,3 +86,298 @@ def activity_contacts_sync(*, activity, pairs: Iterable[tuple[int, int]], by=Non
     ContactYouth.objects.filter(contact_id__in=contact_ids).exclude(date=day).update(date=day)
     Contact.objects.filter(activity=activity).exclude(cadre_id__in=list(wanted)).delete()
     return len(wanted_pairs)
+
+
+# --- Contact logs -------------------------------------------------------------------------
+
+NOTES_MAX = 2000  # characters: a note, not an essay; a 10 MB paste gets a clear error
+TEXT_MAX = 1000
+EARLIEST_DAYS = 366  # a contact more than a year old is almost certainly a typo in the year
+
+
+def _youth_ids(youths: Iterable) -> list[int]:
+    ids: list[int] = []
+    for youth in youths:
+        pk = getattr(youth, "pk", youth)
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise ValidationError({"youths": _("青年选择无效。")}) from None
+        if pk not in ids:
+            ids.append(pk)
+    return ids
+
+
+def _check_lengths(**texts: str) -> None:
+    limits = {"topic": 100, "notes": NOTES_MAX}
+    errors = {}
+    for field, value in texts.items():
+        limit = limits.get(field, TEXT_MAX)
+        if len(value) > limit:
+            errors[field] = _("内容太长：最多 %(limit)s 字，当前 %(n)s 字。") % {
+                "limit": limit,
+                "n": len(value),
+            }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    cadre: Cadre,
+    youths: Iterable,
+    channel: str,
+    date: datetime.date,
+    topic: str = "",
+    notes: str = "",
+    need_raised: str = "",
+    need_category: str = Need.Category.OTHER,
+    help_given: str = "",
+    link_unlinked: bool = False,
+    by: User | None,
+) -> Contact:
+    """Record one contact of a cadre with one or more youths.
+
+    1. validate: channel known, date not in the future (nor over a year back), at least one
+       youth, texts within limits, every youth in the cadre's list — or, with link_unlinked,
+       a youth of the cadre's organisation subtree, who is then linked to the cadre;
+    2. insert the Contact (history records `by`) and its ContactYouth rows with the
+       denormalised cadre / date / is_offline, in one transaction;
+    3. a need raised becomes a Need owned by the cadre, due in NEED_DUE_DAYS.
+    Queries: one to check the youths, then the inserts (plus one per youth newly linked).
+    """
+    errors: dict[str, str] = {}
+    if channel not in Channel.values:
+        errors["channel"] = _("请选择联系方式。")
+    today = timezone.localdate()
+    if date is None:
+        errors["date"] = _("请填写日期。")
+    elif date > today:
+        errors["date"] = _("日期不能晚于今天（%(today)s）。") % {"today": today.isoformat()}
+    elif date < today - datetime.timedelta(days=EARLIEST_DAYS):
+        errors["date"] = _("日期早于一年前，请检查年份。")
+    ids = _youth_ids(youths)
+    if not ids:
+        errors["youths"] = _("请至少选择一名青年。")
+    if errors:
+        raise ValidationError(errors)
+    _check_lengths(topic=topic, notes=notes, need_raised=need_raised, help_given=help_given)
+    if need_raised.strip() and need_category not in Need.Category.values:
+        raise ValidationError({"need_category": _("请选择需求类别。")})
+
+    names = dict(
+        CadreYouth.objects.filter(cadre=cadre, youth_id__in=ids).values_list(
+            "youth_id", "youth__name"
+        )
+    )
+    missing = [pk for pk in ids if pk not in names]
+    if missing:
+        if not link_unlinked:
+            raise ValidationError({"youths": _("所选青年不在您的联系名单中。")})
+        linkable = list(
+            Youth.objects.filter(
+                pk__in=missing, organisation__path__startswith=cadre.organisation.path
+            )
+        )
+        if len(linkable) != len(missing):
+            raise ValidationError({"youths": _("所选青年不在您所在组织的范围内，无法关联。")})
+        for youth in linkable:
+            cadre_youth_link(cadre=cadre, youth=youth, linked_on=today, by=by)
+            names[youth.pk] = youth.name
+
+    contact = Contact(
+        cadre=cadre,
+        date=date,
+        channel=channel,
+        topic=topic.strip(),
+        notes=notes.strip(),
+        need_raised=need_raised.strip(),
+        help_given=help_given.strip(),
+        created_by=by,
+    )
+    contact._history_user = by
+    contact.save()
+    offline = channel in OFFLINE_CHANNELS
+    ContactYouth.objects.bulk_create(
+        [
+            ContactYouth(contact=contact, youth_id=pk, cadre=cadre, date=date, is_offline=offline)
+            for pk in ids
+        ]
+    )
+    contact.is_offline = offline  # generated in the database; saves a refresh query
+    contact.youth_names = [names[pk] for pk in ids]  # for the confirmation message
+    if contact.need_raised:
+        need_create(
+            organisation_id=cadre.organisation_id,
+            source=Need.Source.LOG,
+            category=need_category,
+            question=contact.need_raised,
+            youth_id=ids[0] if len(ids) == 1 else None,
+            owner_cadre=cadre,
+            contact=contact,
+            by=by,
+        )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, by: User | None) -> Contact:
+    """Soft delete: the contact stays (with its history) but stops counting anywhere, because
+    every statistic reads ContactYouth and its rows go. Deleting twice is harmless."""
+    if contact.activity_id is not None:
+        raise ValidationError(_("由活动签到生成的联系记录请在活动中修改签到。"))
+    ContactYouth.objects.filter(contact=contact).delete()
+    if not contact.is_deleted:
+        contact.is_deleted = True
+        contact._history_user = by
+        contact.save(update_fields=["is_deleted"])
+    return contact
+
+
+# --- The needs desk -------------------------------------------------------------------------
+
+
+def need_due_date(start: datetime.date | None = None) -> datetime.date:
+    days = getattr(settings, "LIANQING_NEED_DUE_DAYS", 7)
+    return (start or timezone.localdate()) + datetime.timedelta(days=days)
+
+
+def need_create(
+    *,
+    organisation_id: int,
+    source: str,
+    category: str,
+    question: str,
+    youth_id: int | None = None,
+    asker_name: str = "",
+    reply_to: str = "",
+    owner_cadre: Cadre | None = None,
+    owner_user: User | None = None,
+    contact: Contact | None = None,
+    due_date: datetime.date | None = None,
+    by: User | None = None,
+) -> Need:
+    """The one place a Need is born (from a log, the venue or the public form)."""
+    question = (question or "").strip()
+    errors = {}
+    if not question:
+        errors["question"] = _("请填写需求或问题。")
+    elif len(question) > TEXT_MAX:
+        errors["question"] = _("内容太长：最多 %(limit)s 字。") % {"limit": TEXT_MAX}
+    if category not in Need.Category.values:
+        errors["category"] = _("请选择类别。")
+    if errors:
+        raise ValidationError(errors)
+    need = Need(
+        organisation_id=organisation_id,
+        source=source,
+        category=category,
+        question=question,
+        youth_id=youth_id,
+        asker_name=asker_name.strip()[:50],
+        reply_to=reply_to.strip()[:60],
+        owner_cadre=owner_cadre,
+        owner_user=owner_user,
+        contact=contact,
+        due_date=due_date or need_due_date(),
+    )
+    need._history_user = by
+    need.save()
+    return need
+
+
+def need_submit_public(
+    *,
+    category: str,
+    question: str,
+    asker_name: str = "",
+    reply_to: str = "",
+    cadre: Cadre | None = None,
+    organisation: Organisation | None = None,
+) -> Need:
+    """A youth's own submission (no login). Owner: the cadre whose card QR code was scanned;
+    otherwise the staff of the venue's organisation (the need waits in that organisation's
+    desk, owner_user empty until somebody takes it)."""
+    if cadre is None and organisation is None:
+        raise ValidationError(_("无法确定受理组织。"))
+    return need_create(
+        organisation_id=cadre.organisation_id if cadre else organisation.pk,
+        source=Need.Source.PUBLIC,
+        category=category,
+        question=question,
+        asker_name=asker_name,
+        reply_to=reply_to,
+        owner_cadre=cadre,
+    )
+
+
+def need_submit_venue(
+    *,
+    organisation: Organisation,
+    category: str,
+    question: str,
+    asker_name: str = "",
+    reply_to: str = "",
+    youth: Youth | None = None,
+    by: User,
+) -> Need:
+    """Staff at the youth venue write down a need brought in person; they own it."""
+    return need_create(
+        organisation_id=organisation.pk,
+        source=Need.Source.VENUE,
+        category=category,
+        question=question,
+        asker_name=asker_name,
+        reply_to=reply_to,
+        youth_id=youth.pk if youth else None,
+        owner_user=by,
+        by=by,
+    )
+
+
+def _need_save(need: Need, by: User | None, fields: list[str]) -> Need:
+    need._history_user = by
+    need.save(update_fields=fields)
+    return need
+
+
+@transaction.atomic
+def need_assign(
+    *,
+    need: Need,
+    owner_cadre: Cadre | None = None,
+    owner_user: User | None = None,
+    due_date: datetime.date | None = None,
+    by: User,
+) -> Need:
+    """Give a need an owner (a cadre or a staff member); a new need becomes "in progress"."""
+    if owner_cadre is None and owner_user is None:
+        raise ValidationError({"owner_cadre": _("请选择负责的团干部或工作人员。")})
+    if due_date is not None and due_date < timezone.localdate():
+        raise ValidationError({"due_date": _("办理期限不能早于今天。")})
+    need.owner_cadre, need.owner_user = owner_cadre, owner_user
+    if due_date is not None:
+        need.due_date = due_date
+    if need.status == Need.Status.NEW:
+        need.status = Need.Status.IN_PROGRESS
+    return _need_save(need, by, ["owner_cadre", "owner_user", "due_date", "status"])
+
+
+@transaction.atomic
+def need_answer(*, need: Need, answer: str, by: User) -> Need:
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": _("请填写答复内容。")})
+    if len(answer) > NOTES_MAX:
+        raise ValidationError({"answer": _("内容太长：最多 %(limit)s 字。") % {"limit": NOTES_MAX}})
+    if need.status == Need.Status.CLOSED:
+        raise ValidationError({"answer": _("该需求已关闭。")})
+    need.answer, need.status, need.answered_at = answer, Need.Status.ANSWERED, timezone.now()
+    return _need_save(need, by, ["answer", "status", "answered_at"])
+
+
+@transaction.atomic
+def need_close(*, need: Need, by: User) -> Need:
+    need.status = Need.Status.CLOSED
+    return _need_save(need, by, ["status"])

@@ -149,3 +149,31 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
         YouthFactory, organisation=factory.SelfAttribute("..activity.organisation")
     )
     source = Registration.Source.STAFF
+
+
+# --- contacts ---
+
+
+def log_contact(cadre, youths, *, channel="wechat", date=None, by=None, **kwargs):
+    """A contact through the service (so ContactYouth rows are written as in production)."""
+    from contacts.services import contact_log
+
+    return contact_log(
+        cadre=cadre,
+        youths=youths,
+        channel=channel,
+        date=date or timezone.localdate(),
+        by=by,
+        **kwargs,
+    )
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Need"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    source = "venue"
+    category = "employment"
+    question = factory.Sequence(lambda n: f"需求问题{n}")
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))

@@ -186,3 +186,14 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- contacts ---
+# A linked youth with no contact by their cadre for this many days is "dormant".
+LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
+# Default time to answer a need (有问必答 有求必应).
+LIANQING_NEED_DUE_DAYS = env.int("LIANQING_NEED_DUE_DAYS", default=7)
+# The public needs form accepts this many submissions a minute from one client address.
+LIANQING_ASK_RATE = env.int("LIANQING_ASK_RATE", default=5)
+# Behind a proxy that sets the client address in a header, its META name (e.g. HTTP_X_REAL_IP);
+# empty: REMOTE_ADDR (a client-controlled X-Forwarded-For must never key the rate limit).
+LIANQING_CLIENT_IP_HEADER = env("LIANQING_CLIENT_IP_HEADER", default="")

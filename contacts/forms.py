@@ -1,0 +1,185 @@
+"""Forms of the contacts app. Validation that is a business rule lives in contacts.services;
+forms only parse, bound lengths (with Chinese messages) and keep what the user typed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Need
+from .services import NOTES_MAX, TEXT_MAX
+
+TOO_LONG = _("内容太长：最多 %(limit_value)d 字，当前 %(show_value)d 字。")
+
+
+def _text(label, limit, rows=2, required=False, placeholder=""):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=limit,
+        strip=True,
+        error_messages={"max_length": TOO_LONG, "required": _("请填写此项。")},
+        widget=forms.Textarea(
+            attrs={"rows": rows, "class": "form-control", "placeholder": placeholder}
+        ),
+    )
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError, rename: dict | None = None):
+    """Show a service's ValidationError on the form: on the field it names when the form has
+    that field (after `rename`), otherwise above the form."""
+    rename = rename or {}
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = rename.get(field, field)
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class _ContactFields(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("联系方式"),
+        choices=Channel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择联系方式。"), "invalid_choice": _("请选择联系方式。")},
+    )
+    date = forms.DateField(
+        label=_("日期"),
+        error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    topic = forms.CharField(
+        label=_("话题"),
+        required=False,
+        max_length=100,
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("例如：就业信息")}),
+    )
+    notes = _text(_("简要记录"), NOTES_MAX)
+    need_raised = _text(_("提出的需求（将进入需求台账）"), TEXT_MAX)
+    need_category = forms.ChoiceField(
+        label=_("需求类别"),
+        choices=Need.Category.choices,
+        initial=Need.Category.OTHER,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    help_given = _text(_("帮助解决的实际困难"), TEXT_MAX)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["date"].initial = today
+        self.fields["date"].widget.attrs["max"] = today.isoformat()
+
+
+class QuickLogForm(_ContactFields):
+    """One youth + a channel is enough; everything else is optional."""
+
+    youth = forms.IntegerField(
+        label=_("青年"),
+        error_messages={"required": _("请选择一名青年。"), "invalid": _("青年选择无效。")},
+        widget=forms.HiddenInput,
+    )
+    link = forms.BooleanField(label=_("同时加入我的联系青年名单"), required=False)
+
+    field_order = ["youth", "link", "channel", "date", "topic", "notes"]
+
+
+class BatchLogForm(_ContactFields):
+    """One visit, meeting or group conversation with several youths."""
+
+    youths = forms.TypedMultipleChoiceField(
+        label=_("参加的青年"),
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("请至少选择一名青年。"),
+            "invalid_choice": _("所选青年不在您的联系名单中。"),
+        },
+    )
+
+    def __init__(self, *args, youths, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["youths"].choices = [(y.pk, y.name) for y in youths]
+
+
+class NeedAnswerForm(forms.Form):
+    answer = _text(_("答复内容"), NOTES_MAX, rows=4, required=True)
+
+
+class NeedAssignForm(forms.Form):
+    owner_cadre = forms.ModelChoiceField(
+        label=_("负责团干部"),
+        queryset=None,
+        required=False,
+        empty_label=_("（由本组织工作人员负责）"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    due_date = forms.DateField(
+        label=_("办理期限"),
+        required=False,
+        error_messages={"invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, cadres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_cadre"].queryset = cadres
+
+
+class VenueNeedForm(forms.Form):
+    """Staff at the venue write down a need brought in person."""
+
+    category = forms.ChoiceField(
+        label=_("类别"),
+        choices=Need.Category.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    question = _text(_("需求或问题"), TEXT_MAX, rows=4, required=True)
+    asker_name = forms.CharField(
+        label=_("称呼（可不填）"),
+        required=False,
+        max_length=50,
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    reply_to = forms.CharField(
+        label=_("回复方式：手机号或微信号（可不填）"),
+        required=False,
+        max_length=60,
+        error_messages={"max_length": TOO_LONG},
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+
+class PublicNeedForm(VenueNeedForm):
+    """The youth's own form (no login). `website` is a honeypot: people never see it, bots fill
+    it in."""
+
+    anonymous = forms.BooleanField(
+        label=_("匿名提交（不留姓名和联系方式，答复将不能直接送达您）"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    website = forms.CharField(
+        label=_("请勿填写此项"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("anonymous"):
+            data["asker_name"] = data["reply_to"] = ""
+        elif not data.get("reply_to"):
+            self.add_error("reply_to", _("请留下手机号或微信号以便答复，或勾选“匿名提交”。"))
+        return data
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))

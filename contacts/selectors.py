@@ -1,0 +1,363 @@
+"""Reads of the contacts app shared by views, panels, exports and (later) the assessment app.
+
+Every statistic reads the ContactYouth fact table (only live contacts have rows; cadre, date and
+is_offline are denormalised on it), so a per-cadre figure is an index range scan on
+(cadre, date, youth) or an EXISTS probe on (cadre, youth, date), never a join to Contact.
+
+Definitions (one place each):
+- **dormant youth** of a cadre: a youth linked to the cadre (CadreYouth) whom that cadre has not
+  contacted, on any channel, in the last `LIANQING_DORMANT_DAYS` days (default 90), counting from
+  `today` inclusive of the cutoff day;
+- **never met offline this year**: a linked youth with no offline contact (talk, visit, activity,
+  meeting) by that cadre since 1 January of `today`'s year;
+- **online → offline conversion** in a period: among the distinct youths a cadre contacted online
+  in the period, those the same cadre also met offline in the same period (`converted`), and the
+  rate converted / online youths.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils import timezone
+
+from cadres.models import Cadre, CadreYouth, User, Youth
+from cadres.selectors import get_in_scope_or_404, scope_queryset
+
+from .models import Contact, ContactYouth, Need
+
+OPEN_STATUSES = (Need.Status.NEW, Need.Status.IN_PROGRESS)
+
+
+def dormant_days() -> int:
+    return int(getattr(settings, "LIANQING_DORMANT_DAYS", 90))
+
+
+def dormant_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Contacts on or after this day keep a youth awake."""
+    return (today or timezone.localdate()) - datetime.timedelta(days=dormant_days())
+
+
+# --- Contacts -------------------------------------------------------------------------------
+
+
+def contact_list(*, user: User) -> QuerySet[Contact]:
+    """Live contacts the user may see (staff: their subtree's cadres; a cadre: their own),
+    newest first, with what a list row shows; the youths come in one prefetch query."""
+    qs = Contact.objects.filter(is_deleted=False).select_related("cadre__organisation")
+    qs = qs.prefetch_related(
+        Prefetch(
+            "youth_rows",
+            queryset=ContactYouth.objects.select_related("youth").only(
+                "contact_id", "youth__id", "youth__name"
+            ),
+        )
+    )
+    return scope_queryset(
+        qs, user=user, org_field="cadre__organisation", cadre_field="cadre"
+    ).order_by("-date", "-id")
+
+
+def cadre_recent_contacts(*, cadre_id: int, limit: int = 5) -> list[Contact]:
+    """A cadre's latest live contacts with their youths: two queries."""
+    return list(
+        Contact.objects.filter(cadre_id=cadre_id, is_deleted=False)
+        .order_by("-date", "-id")
+        .prefetch_related(
+            Prefetch(
+                "youth_rows",
+                queryset=ContactYouth.objects.select_related("youth").only(
+                    "contact_id", "youth__id", "youth__name"
+                ),
+            )
+        )[:limit]
+    )
+
+
+def cadre_youths(*, cadre: Cadre) -> QuerySet[Youth]:
+    """The cadre's own youths (quick-log choices), most recently contacted first, each annotated
+    with `last_contact` (by this cadre). One query; a cadre holds ~100 youths at any scale."""
+    last = (
+        ContactYouth.objects.filter(cadre_id=cadre.pk, youth=OuterRef("pk"))
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    return (
+        Youth.objects.filter(cadre_links__cadre=cadre)
+        .annotate(last_contact=Subquery(last))
+        .only("id", "name", "unit", "birth_year")
+        .order_by("-last_contact", "name", "id")
+    )
+
+
+def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Youth]:
+    """Youths of the cadre's organisation subtree, not yet linked to the cadre, whose name starts
+    with `q` (or whose phone ends with it): offered in the quick log to link in the same step."""
+    q = (q or "").strip()[:20]
+    if not q:
+        return []
+    match = Q(name__startswith=q)
+    if q.isdigit() and len(q) >= 4:
+        match |= Q(phone__endswith=q)
+    return list(
+        Youth.objects.filter(match, organisation__path__startswith=cadre.organisation.path)
+        .exclude(cadre_links__cadre=cadre)
+        .only("id", "name", "unit", "birth_year")
+        .order_by("name", "id")[:limit]
+    )
+
+
+def linkable_youth(*, cadre: Cadre, pk: int) -> Youth | None:
+    """One youth of the cadre's organisation subtree (to show again what was picked)."""
+    return (
+        Youth.objects.filter(pk=pk, organisation__path__startswith=cadre.organisation.path)
+        .only("id", "name", "unit", "birth_year")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ContactStats:
+    """One cadre's contact figures for a period (see the module docstring for definitions)."""
+
+    contacts: int = 0  # live contact events
+    youths: int = 0  # distinct youths reached
+    online_youths: int = 0  # distinct youths reached online
+    offline_youths: int = 0  # distinct youths met offline
+    converted: int = 0  # reached online and also met offline
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """converted / online_youths, or None when nobody was reached online."""
+        return self.converted / self.online_youths if self.online_youths else None
+
+
+def cadre_contact_stats(
+    *, cadre_ids: Iterable[int], start: datetime.date, end: datetime.date
+) -> dict[int, ContactStats]:
+    """Contact figures per cadre for start..end (both inclusive), set-based: two queries per
+    1,000 cadres whatever the number of contacts. Cadres without contacts get ContactStats()."""
+    ids = list(dict.fromkeys(int(i) for i in cadre_ids))
+    result = {cid: ContactStats() for cid in ids}
+    table = ContactYouth._meta.db_table
+    true = "TRUE" if connection.vendor == "postgresql" else "1"
+    for offset in range(0, len(ids), 1000):
+        chunk = ids[offset : offset + 1000]
+        marks = ", ".join(["%s"] * len(chunk))
+        # Per (cadre, youth): reached online? met offline? then per cadre: sums. Portable SQL.
+        sql = f"""
+            SELECT cadre_id, COUNT(*), SUM(o_n), SUM(o_f), SUM(o_n * o_f)
+            FROM (
+                SELECT cadre_id, youth_id,
+                       MAX(CASE WHEN is_offline = {true} THEN 0 ELSE 1 END) AS o_n,
+                       MAX(CASE WHEN is_offline = {true} THEN 1 ELSE 0 END) AS o_f
+                FROM "{table}"
+                WHERE cadre_id IN ({marks}) AND date >= %s AND date <= %s
+                GROUP BY cadre_id, youth_id
+            ) per_youth
+            GROUP BY cadre_id
+        """  # noqa: S608 - identifiers are ours, values are parameters
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chunk, start, end])
+            rows = cursor.fetchall()
+        counts = dict(
+            ContactYouth.objects.filter(cadre_id__in=chunk, date__gte=start, date__lte=end)
+            .values("cadre_id")
+            .annotate(n=Count("contact_id", distinct=True))
+            .values_list("cadre_id", "n")
+        )
+        for cid, youths, online, offline, converted in rows:
+            result[cid] = ContactStats(
+                contacts=counts.get(cid, 0),
+                youths=youths,
+                online_youths=int(online or 0),
+                offline_youths=int(offline or 0),
+                converted=int(converted or 0),
+            )
+    return result
+
+
+# --- Dormant youths -------------------------------------------------------------------------
+
+
+def _recent_contact(cutoff: datetime.date, *, offline: bool = False) -> Exists:
+    rows = ContactYouth.objects.filter(
+        cadre_id=OuterRef("cadre_id"), youth_id=OuterRef("youth_id"), date__gte=cutoff
+    )
+    if offline:
+        rows = rows.filter(is_offline=True)
+    return Exists(rows)
+
+
+@dataclass(frozen=True)
+class DormantCounts:
+    linked: int = 0
+    dormant: int = 0  # no contact in the last LIANQING_DORMANT_DAYS days
+    never_offline: int = 0  # not met offline since 1 January
+
+
+def cadre_dormant_counts(
+    *, cadre_ids: Iterable[int], today: datetime.date | None = None
+) -> dict[int, DormantCounts]:
+    """Per cadre: linked youths, dormant ones, and those never met offline this year. One query
+    (an EXISTS probe per link on the (cadre, youth, date) index)."""
+    today = today or timezone.localdate()
+    ids = list(dict.fromkeys(int(i) for i in cadre_ids))
+    rows = (
+        CadreYouth.objects.filter(cadre_id__in=ids)
+        .annotate(
+            awake=_recent_contact(dormant_cutoff(today)),
+            met=_recent_contact(today.replace(month=1, day=1), offline=True),
+        )
+        .values("cadre_id")
+        .annotate(
+            linked=Count("id"),
+            dormant=Count("id", filter=Q(awake=False)),
+            never_offline=Count("id", filter=Q(met=False)),
+        )
+        .values_list("cadre_id", "linked", "dormant", "never_offline")
+    )
+    result = {cid: DormantCounts() for cid in ids}
+    for cid, linked, dormant, never in rows:
+        result[cid] = DormantCounts(linked=linked, dormant=dormant, never_offline=never)
+    return result
+
+
+def cadre_dormant_youths(
+    *, cadre: Cadre, today: datetime.date | None = None
+) -> tuple[list[Youth], list[Youth]]:
+    """The cadre's dormant youths and those never met offline this year, each annotated with
+    `last_contact` and `last_offline` (by this cadre), longest silence first. One query."""
+    today = today or timezone.localdate()
+    by_cadre = ContactYouth.objects.filter(cadre_id=cadre.pk, youth=OuterRef("pk"))
+    youths = list(
+        Youth.objects.filter(cadre_links__cadre=cadre)
+        .annotate(
+            last_contact=Subquery(by_cadre.order_by("-date").values("date")[:1]),
+            last_offline=Subquery(
+                by_cadre.filter(is_offline=True).order_by("-date").values("date")[:1]
+            ),
+        )
+        .select_related("sector")
+        .order_by("name", "id")
+    )
+    cutoff, new_year = dormant_cutoff(today), today.replace(month=1, day=1)
+    never = datetime.date.min
+
+    def silence(y: Youth) -> tuple:
+        return (y.last_contact or never, y.name)
+
+    dormant = sorted([y for y in youths if (y.last_contact or never) < cutoff], key=silence)
+    offline = sorted([y for y in youths if (y.last_offline or never) < new_year], key=silence)
+    return dormant, offline
+
+
+# --- Needs ----------------------------------------------------------------------------------
+
+
+def need_list(*, user: User) -> QuerySet[Need]:
+    """Needs the user may see: staff their subtree's (by receiving organisation); a cadre the
+    needs they own."""
+    qs = Need.objects.select_related("organisation", "owner_cadre", "owner_user", "youth")
+    return scope_queryset(qs, user=user, org_field="organisation", cadre_field="owner_cadre")
+
+
+def need_overdue_q(today: datetime.date | None = None) -> Q:
+    return Q(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())
+
+
+def need_counts(qs: QuerySet[Need], today: datetime.date | None = None) -> dict[str, int]:
+    """Open and overdue needs in a queryset: one aggregate query."""
+    return qs.aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("id", filter=need_overdue_q(today)),
+    )
+
+
+def need_groups(
+    *, user: User, start: datetime.date, end: datetime.date, min_size: int = 2
+) -> list[dict]:
+    """Needs in scope raised in start..end and not yet turned into an activity, grouped by
+    category with their ids (newest first, at most 200): candidates for a lecture or training."""
+    qs = need_list(user=user).filter(
+        created_at__date__gte=start, created_at__date__lte=end, activity__isnull=True
+    )
+    groups = list(
+        qs.values("category")
+        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
+        .filter(n__gte=min_size)
+        .order_by("-n")
+    )
+    for group in groups:
+        group["ids"] = list(
+            qs.filter(category=group["category"])
+            .order_by("-created_at", "-id")
+            .values_list("id", flat=True)[:200]
+        )
+        group["label"] = Need.Category(group["category"]).label
+    return groups
+
+
+# --- Youth timeline -------------------------------------------------------------------------
+
+
+def youth_for_user(*, user: User, pk: object) -> Youth:
+    """A youth the user may see: staff of the youth's organisation subtree, or a cadre linked to
+    the youth. Outside that: 404."""
+    return get_in_scope_or_404(
+        Youth.objects.select_related("sector", "organisation"),
+        user=user,
+        pk=pk,
+        org_field="organisation",
+        cadre_field="cadre_links__cadre",
+    )
+
+
+def youth_timeline(*, youth: Youth, limit: int = 100) -> list[dict]:
+    """Contacts (including those derived from activities) and needs of a youth, newest first.
+    Three queries whatever the history length; each entry is a dict with a `kind`."""
+    entries: list[dict] = []
+    rows = (
+        ContactYouth.objects.filter(youth=youth)
+        .select_related("contact__cadre", "contact__activity")
+        .order_by("-date", "-contact_id")[:limit]
+    )
+    for row in rows:
+        c = row.contact
+        entries.append(
+            {
+                "kind": "activity" if c.activity_id else "contact",
+                "date": row.date,
+                "contact": c,
+                "cadre": c.cadre,
+                "activity": c.activity,
+            }
+        )
+    for need in Need.objects.filter(youth=youth).select_related("owner_cadre")[:limit]:
+        entries.append({"kind": "need", "date": timezone.localdate(need.created_at), "need": need})
+    entries.sort(key=lambda e: e["date"], reverse=True)
+    return entries[:limit]
+
+
+def youth_last_contact(*, youth_ids: Iterable[int]) -> dict[int, datetime.date]:
+    """The latest contact date of each youth, by any cadre: one grouped query."""
+    return dict(
+        ContactYouth.objects.filter(youth_id__in=list(youth_ids))
+        .values("youth_id")
+        .annotate(last=Max("date"))
+        .values_list("youth_id", "last")
+    )

@@ -1,0 +1,525 @@
+"""Pages of the contacts app: thin — resolve what the user may see, form, service, redirect."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import LazyPaginator, SingleTableMixin
+from django_tables2.export.views import ExportMixin
+
+from cadres.models import Cadre, Organisation
+from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
+from cadres.views import staff_required
+
+from . import selectors, services
+from .filters import ContactFilter, NeedFilter
+from .forms import (
+    BatchLogForm,
+    NeedAnswerForm,
+    NeedAssignForm,
+    PublicNeedForm,
+    QuickLogForm,
+    VenueNeedForm,
+    apply_service_errors,
+)
+from .models import OFFLINE_CHANNELS, Channel, Contact, Need
+from .tables import ContactTable, NeedTable
+
+logger = logging.getLogger(__name__)
+LAST_CHANNEL_KEY = "contacts_last_channel"
+EXPORT_MAX_ROWS = 50_000
+OFFLINE_VALUES = [c.value for c in OFFLINE_CHANNELS]
+
+
+def _cadre_or_404(request: HttpRequest) -> Cadre:
+    """Logging is a cadre's act: a login without a cadre record has nothing to log."""
+    cadre = user_cadre(request.user)
+    if cadre is None:
+        raise Http404
+    return cadre
+
+
+def _contact_initial(request: HttpRequest) -> dict:
+    return {"channel": request.session.get(LAST_CHANNEL_KEY, Channel.WECHAT)}
+
+
+# --- Logging ------------------------------------------------------------------------------
+
+
+@login_required
+def quick_log(request: HttpRequest) -> HttpResponse:
+    """One screen on a phone: pick a youth, tap a channel, save."""
+    cadre = _cadre_or_404(request)
+    picked = None
+    form = QuickLogForm(request.POST or None, initial=_contact_initial(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact = services.contact_log(
+                cadre=cadre,
+                youths=[data["youth"]],
+                channel=data["channel"],
+                date=data["date"],
+                topic=data["topic"],
+                notes=data["notes"],
+                need_raised=data["need_raised"],
+                need_category=data["need_category"] or Need.Category.OTHER,
+                help_given=data["help_given"],
+                link_unlinked=data["link"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc, rename={"youths": "youth"})
+        else:
+            request.session[LAST_CHANNEL_KEY] = contact.channel
+            messages.success(
+                request,
+                _("已记录与 %(name)s 的联系（%(channel)s）。")
+                % {"name": contact.youth_names[0], "channel": contact.get_channel_display()},
+            )
+            return redirect("home")
+    youths = list(selectors.cadre_youths(cadre=cadre))
+    if form.is_bound:
+        # Keep the youth that was picked, including one found by search (not yet linked).
+        raw = form.data.get("youth")
+        picked = next((y for y in youths if str(y.pk) == raw), None)
+        if picked is None and raw and raw.isdigit():
+            picked = selectors.linkable_youth(cadre=cadre, pk=int(raw))
+    return render(
+        request,
+        "contacts/quick_log.html",
+        {"form": form, "youths": youths, "picked": picked, "offline_values": OFFLINE_VALUES},
+    )
+
+
+@login_required
+def batch_log(request: HttpRequest) -> HttpResponse:
+    """One visit, meeting or group chat with several youths: one form, many youths."""
+    cadre = _cadre_or_404(request)
+    youths = list(selectors.cadre_youths(cadre=cadre))
+    form = BatchLogForm(request.POST or None, youths=youths, initial=_contact_initial(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact = services.contact_log(
+                cadre=cadre,
+                youths=data["youths"],
+                channel=data["channel"],
+                date=data["date"],
+                topic=data["topic"],
+                notes=data["notes"],
+                need_raised=data["need_raised"],
+                need_category=data["need_category"] or Need.Category.OTHER,
+                help_given=data["help_given"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            request.session[LAST_CHANNEL_KEY] = contact.channel
+            messages.success(
+                request,
+                _("已记录与 %(n)s 名青年的联系（%(channel)s）。")
+                % {"n": len(data["youths"]), "channel": contact.get_channel_display()},
+            )
+            return redirect("home")
+    selected = {str(v) for v in form["youths"].value() or []}
+    return render(
+        request,
+        "contacts/batch_log.html",
+        {
+            "form": form,
+            "youths": youths,
+            "selected": selected,
+            "offline_values": OFFLINE_VALUES,
+        },
+    )
+
+
+@login_required
+def youth_search(request: HttpRequest) -> JsonResponse:
+    """Youths of the cadre's organisation not yet in their list (quick log: link in one step).
+    Minimal data: name, birth year, unit."""
+    cadre = _cadre_or_404(request)
+    found = selectors.linkable_youth_search(cadre=cadre, q=request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"id": y.pk, "name": y.name, "birth_year": y.birth_year, "unit": y.unit}
+                for y in found
+            ]
+        }
+    )
+
+
+def _contact_for_user(request: HttpRequest, pk: int) -> Contact:
+    return get_in_scope_or_404(
+        Contact.objects.select_related("cadre__organisation", "activity", "created_by"),
+        user=request.user,
+        pk=pk,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
+    )
+
+
+@login_required
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact_for_user(request, pk)
+    history = contact.history.select_related("history_user").order_by("-history_date")[:20]
+    return render(
+        request,
+        "contacts/contact_detail.html",
+        {
+            "contact": contact,
+            "youth_rows": contact.youth_rows.select_related("youth"),
+            "needs": contact.needs.all(),
+            "history": history,
+        },
+    )
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact_for_user(request, pk)
+    try:
+        services.contact_delete(contact=contact, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("contacts:detail", pk=pk)
+    messages.success(request, _("联系记录已删除（可在历史中查到）。"))
+    return redirect("contacts:list" if request.user.sees_subtree else "home")
+
+
+# --- Lists --------------------------------------------------------------------------------
+
+
+class _ScopedListView(ExportMixin, SingleTableMixin, FilterView):
+    """A scoped, filtered table with CSV/xlsx export (capped, logged); no COUNT over millions of
+    rows: the lazy paginator only asks whether there is a next page."""
+
+    paginate_by = 25
+    table_pagination = {"paginator_class": LazyPaginator}
+    export_formats = ("csv", "xlsx")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_table_data(self):
+        data = super().get_table_data()
+        if self.request.GET.get(self.export_trigger_param):
+            return data[:EXPORT_MAX_ROWS]
+        return data
+
+    def create_export(self, export_format):
+        logger.info(
+            "export %s by user %s (%s)", self.export_name, self.request.user.pk, export_format
+        )
+        return super().create_export(export_format)
+
+
+@method_decorator(staff_required, name="dispatch")
+class ContactListView(_ScopedListView):
+    table_class = ContactTable
+    filterset_class = ContactFilter
+    template_name = "contacts/contact_list.html"
+    export_name = "contacts"
+
+    def get_queryset(self):
+        return selectors.contact_list(user=self.request.user)
+
+
+@method_decorator(login_required, name="dispatch")
+class NeedListView(_ScopedListView):
+    table_class = NeedTable
+    filterset_class = NeedFilter
+    template_name = "contacts/need_list.html"
+    export_name = "needs"
+
+    def get_queryset(self):
+        return selectors.need_list(user=self.request.user).order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["counts"] = selectors.need_counts(selectors.need_list(user=self.request.user))
+        return context
+
+
+# --- Needs --------------------------------------------------------------------------------
+
+
+def _need_for_user(request: HttpRequest, pk: int) -> Need:
+    return get_in_scope_or_404(
+        Need.objects.select_related(
+            "organisation", "owner_cadre", "owner_user", "youth", "contact", "activity"
+        ),
+        user=request.user,
+        pk=pk,
+        org_field="organisation",
+        cadre_field="owner_cadre",
+    )
+
+
+def _assign_form(request, need, data=None):
+    if not request.user.sees_subtree:
+        return None
+    cadres = cadre_list(user=request.user).filter(
+        organisation__path__startswith=need.organisation.path
+    )
+    return NeedAssignForm(
+        data,
+        cadres=cadres,
+        initial={"owner_cadre": need.owner_cadre_id, "due_date": need.due_date},
+    )
+
+
+@login_required
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    need = _need_for_user(request, pk)
+    answer_form = NeedAnswerForm(initial={"answer": need.answer})
+    assign_form = _assign_form(request, need)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "answer":
+                answer_form = NeedAnswerForm(request.POST)
+                if answer_form.is_valid():
+                    services.need_answer(
+                        need=need, answer=answer_form.cleaned_data["answer"], by=request.user
+                    )
+                    messages.success(request, _("已答复。"))
+                    return redirect("contacts:need_detail", pk=pk)
+            elif action == "assign" and assign_form is not None:
+                assign_form = _assign_form(request, need, request.POST)
+                if assign_form.is_valid():
+                    services.need_assign(
+                        need=need,
+                        owner_cadre=assign_form.cleaned_data["owner_cadre"],
+                        owner_user=None
+                        if assign_form.cleaned_data["owner_cadre"]
+                        else request.user,
+                        due_date=assign_form.cleaned_data["due_date"],
+                        by=request.user,
+                    )
+                    messages.success(request, _("已指派。"))
+                    return redirect("contacts:need_detail", pk=pk)
+            elif action == "close":
+                services.need_close(need=need, by=request.user)
+                messages.success(request, _("需求已关闭。"))
+                return redirect("contacts:need_detail", pk=pk)
+        except ValidationError as exc:
+            target = answer_form if action == "answer" else assign_form
+            if target is not None:
+                apply_service_errors(target, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
+    history = need.history.select_related("history_user").order_by("-history_date")[:20]
+    return render(
+        request,
+        "contacts/need_detail.html",
+        {
+            "need": need,
+            "answer_form": answer_form,
+            "assign_form": assign_form,
+            "history": history,
+        },
+    )
+
+
+@staff_required
+def need_new(request: HttpRequest) -> HttpResponse:
+    """Staff at the venue record a need brought in person (owner: themselves)."""
+    organisation = request.user.organisation
+    if organisation is None:
+        raise Http404
+    form = VenueNeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            need = services.need_submit_venue(
+                organisation=organisation, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("需求已登记。"))
+            return redirect("contacts:need_detail", pk=need.pk)
+    return render(request, "contacts/need_new.html", {"form": form, "organisation": organisation})
+
+
+@staff_required
+def need_groups(request: HttpRequest) -> HttpResponse:
+    """Needs of one category in a period, to turn into a planned lecture or training."""
+    today = timezone.localdate()
+    try:
+        days = max(7, min(int(request.GET.get("days", 90)), 366))
+    except ValueError:
+        days = 90
+    groups = selectors.need_groups(
+        user=request.user, start=today - datetime.timedelta(days=days), end=today
+    )
+    for group in groups:
+        # The activities app builds the page that creates the activity from these needs.
+        group["activity_url"] = "/activities/new/from-needs/?needs=" + ",".join(
+            str(i) for i in group["ids"]
+        )
+    return render(request, "contacts/need_groups.html", {"groups": groups, "days": days})
+
+
+# --- The public needs form ----------------------------------------------------------------
+
+
+def _client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it;
+    # behind such a proxy, set LIANQING_CLIENT_IP_HEADER (e.g. "HTTP_X_REAL_IP").
+    header = getattr(settings, "LIANQING_CLIENT_IP_HEADER", "")
+    return (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR", "")
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """More than LIANQING_ASK_RATE submissions a minute from one address: refused. The cache
+    (Redis in production) counts; the key holds no personal data beyond the address, 60 s."""
+    limit = getattr(settings, "LIANQING_ASK_RATE", 5)
+    key = f"contacts:ask:{_client_address(request)}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=60)
+        count = 1
+    return count > limit
+
+
+def _default_venue() -> Organisation | None:
+    """The venue's organisation when none is named: the topmost banner committee, else the root."""
+    active = Organisation.objects.filter(is_active=True)
+    return (
+        active.filter(kind=Organisation.Kind.BANNER).order_by("depth", "path").first()
+        or active.order_by("depth", "path").first()
+    )
+
+
+@never_cache
+def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
+    """有问必答 有求必应: a youth asks without an account, from a cadre's card or the venue."""
+    cadre = organisation = None
+    if cadre_id is not None:
+        cadre = get_object_or_404(
+            Cadre.objects.select_related("organisation").filter(
+                Q(active_until__isnull=True) | Q(active_until__gte=timezone.localdate())
+            ),
+            pk=cadre_id,
+        )
+    else:
+        org_id = request.GET.get("org") or request.POST.get("org")
+        if org_id and str(org_id).isdigit():
+            organisation = Organisation.objects.filter(pk=org_id, is_active=True).first()
+        organisation = organisation or _default_venue()
+        if organisation is None:
+            raise Http404
+    form = PublicNeedForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if _rate_limited(request):
+            form.is_valid()
+            form.add_error(None, _("提交太频繁了，请一分钟后再试。您填写的内容已保留。"))
+            status = 429
+        elif form.is_valid():
+            if form.is_bot:
+                return redirect("contacts:ask_done")  # a bot learns nothing
+            data = form.cleaned_data
+            try:
+                services.need_submit_public(
+                    category=data["category"],
+                    question=data["question"],
+                    asker_name=data["asker_name"],
+                    reply_to=data["reply_to"],
+                    cadre=cadre,
+                    organisation=organisation,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return redirect("contacts:ask_done")
+    return render(
+        request,
+        "contacts/ask.html",
+        {"form": form, "cadre": cadre, "organisation": organisation},
+        status=status,
+    )
+
+
+def ask_done(request: HttpRequest) -> HttpResponse:
+    days = getattr(settings, "LIANQING_NEED_DUE_DAYS", 7)
+    return render(request, "contacts/ask_done.html", {"days": days})
+
+
+# --- Dormant youths and the timeline ------------------------------------------------------
+
+
+@login_required
+def dormant(request: HttpRequest) -> HttpResponse:
+    """A cadre: their dormant youths. Staff: counts per cadre of their subtree (a page at a time,
+    so the work is bounded whatever the size of the subtree)."""
+    today = timezone.localdate()
+    start = today.replace(month=1, day=1)
+    if request.user.sees_subtree:
+        cadres = cadre_list(user=request.user).order_by("organisation__path", "name", "id")
+        page = Paginator(cadres, 50).get_page(request.GET.get("page"))
+        ids = [c.pk for c in page]
+        counts = selectors.cadre_dormant_counts(cadre_ids=ids, today=today)
+        stats = selectors.cadre_contact_stats(cadre_ids=ids, start=start, end=today)
+        rows = [(c, counts[c.pk], stats[c.pk]) for c in page]
+        return render(
+            request,
+            "contacts/dormant_staff.html",
+            {"page": page, "rows": rows, "days": selectors.dormant_days(), "start": start},
+        )
+    cadre = _cadre_or_404(request)
+    dormant_youths, never_offline = selectors.cadre_dormant_youths(cadre=cadre, today=today)
+    stats = selectors.cadre_contact_stats(cadre_ids=[cadre.pk], start=start, end=today)[cadre.pk]
+    return render(
+        request,
+        "contacts/dormant_cadre.html",
+        {
+            "dormant": dormant_youths,
+            "never_offline": never_offline,
+            "stats": stats,
+            "days": selectors.dormant_days(),
+            "start": start,
+        },
+    )
+
+
+@login_required
+def youth_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    youth = selectors.youth_for_user(user=request.user, pk=pk)
+    from .panels import youth_panels
+
+    return render(
+        request,
+        "contacts/youth_timeline.html",
+        {
+            "youth": youth,
+            "panels": youth_panels(request, youth),
+            "quick_log_url": reverse("contacts:quick_log"),
+        },
+    )
