@@ -120,3 +120,26 @@ class CadreYouthFactory(factory.django.DjangoModelFactory):
         YouthFactory, organisation=factory.SelfAttribute("..cadre.organisation")
     )
     linked_on = factory.LazyFunction(timezone.localdate)
+
+
+# --- surveys ---
+from surveys.models import Campaign  # noqa: E402
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """An open campaign (opened an hour ago, closes in a week) on a branch's secretary."""
+
+    class Meta:
+        model = Campaign
+
+    branch = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.BRANCH)
+    secretary = factory.SubFactory(
+        CadreFactory,
+        organisation=factory.SelfAttribute("..branch"),
+        is_branch_secretary=True,
+        position="团支部书记",
+    )
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    electorate = 10
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
