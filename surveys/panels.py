@@ -11,7 +11,7 @@ from . import selectors
 
 def staff_panels(request: HttpRequest) -> list[str]:
     year = timezone.localdate().year
-    rows = list(selectors.campaign_overview(user=request.user).filter(year=year))
+    rows = list(selectors.campaign_overview(user=request.user, year=year))
     return [
         render_to_string(
             "surveys/partials/staff_panel.html",

@@ -61,18 +61,16 @@ def _used_codes_subquery():
     )
 
 
-def campaign_overview(*, user: User, year: int) -> QuerySet[Campaign]:
+def campaign_overview(*, user: User, year: int | None = None) -> QuerySet[Campaign]:
     """The committee's overview rows: one query, with the live turnout (used codes) per row.
 
     Results (turnout by answer, rate, outcome) exist only on closed campaigns; the templates and
     the table also hide rate and counts below the campaign's small-group threshold.
     """
-    return (
-        campaign_list(user=user)
-        .filter(year=year)
-        .annotate(votes_so_far=_used_codes_subquery())
-        .order_by("branch__path", "-opens_at")
-    )
+    qs = campaign_list(user=user).annotate(votes_so_far=_used_codes_subquery())
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.order_by("branch__path", "-opens_at")
 
 
 def campaign_years(*, user: User) -> list[int]:

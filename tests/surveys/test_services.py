@@ -60,8 +60,8 @@ def test_vote_consumes_code_and_returns_receipt(tree):
 @pytest.mark.parametrize(
     "shift,message",
     [
-        (dict(opens_at=1, closes_at=2), "尚未开始"),
-        (dict(opens_at=-3, closes_at=-1), "已经结束"),
+        ({"opens_at": 1, "closes_at": 2}, "尚未开始"),
+        ({"opens_at": -3, "closes_at": -1}, "已经结束"),
     ],
 )
 def test_vote_outside_the_window_is_refused(tree, shift, message):
@@ -95,7 +95,9 @@ def test_missing_aspect_answer_is_refused_and_code_stays_unused(tree):
 
 def test_close_valid_satisfied_records_award_eligibility(tree):
     campaign, codes = open_campaign(tree, electorate=9)
-    for code, answer in zip(codes[:6], ["satisfied"] * 3 + ["basic"] + ["not_satisfied"] * 2):
+    for code, answer in zip(
+        codes[:6], ["satisfied"] * 3 + ["basic"] + ["not_satisfied"] * 2, strict=False
+    ):
         vote(code, campaign, overall=answer)
     campaign = close_now(campaign)
     assert campaign.turnout == 6 and campaign.is_valid  # 6 ≥ 2/3 · 9
@@ -108,13 +110,15 @@ def test_close_valid_satisfied_records_award_eligibility(tree):
 
 def test_close_not_satisfied_opens_reelection(tree):
     campaign, codes = open_campaign(tree, electorate=9)
-    for code, answer in zip(codes[:6], ["satisfied"] * 3 + ["not_satisfied"] * 3):
+    for code, answer in zip(codes[:6], ["satisfied"] * 3 + ["not_satisfied"] * 3, strict=False):
         vote(code, campaign, overall=answer)
     campaign = close_now(campaign)
     assert campaign.outcome == Outcome.NOT_SATISFIED
     procedure = ReelectionProcedure.objects.get(campaign=campaign)
     assert procedure.status == ReelectionProcedure.Status.TODO
-    services.reelection_update(procedure=procedure, status="in_progress", notes="已约谈", by=tree.county)
+    services.reelection_update(
+        procedure=procedure, status="in_progress", notes="已约谈", by=tree.county
+    )
     procedure.refresh_from_db()
     assert procedure.status == "in_progress" and procedure.updated_by == tree.county
 
@@ -133,7 +137,7 @@ def test_configurable_thresholds(tree):
     campaign, codes = open_campaign(
         tree, electorate=10, quorum_num=1, quorum_den=2, not_satisfied_num=1, not_satisfied_den=4
     )
-    for code, answer in zip(codes[:5], ["satisfied"] * 3 + ["not_satisfied"] * 2):
+    for code, answer in zip(codes[:5], ["satisfied"] * 3 + ["not_satisfied"] * 2, strict=False):
         vote(code, campaign, overall=answer)
     campaign = close_now(campaign)
     assert campaign.is_valid  # 5 ≥ 1/2 · 10
@@ -213,14 +217,14 @@ def test_only_staff_above_the_branch_may_create(tree):
     secretary = branch_secretary(tree)
     branch_staff = UserFactory(organisation=tree.branch_a, role="staff")
     now = timezone.now()
-    kwargs = dict(
-        branch=tree.branch_a,
-        secretary=secretary,
-        year=now.year,
-        electorate=10,
-        opens_at=now,
-        closes_at=now + datetime.timedelta(days=3),
-    )
+    kwargs = {
+        "branch": tree.branch_a,
+        "secretary": secretary,
+        "year": now.year,
+        "electorate": 10,
+        "opens_at": now,
+        "closes_at": now + datetime.timedelta(days=3),
+    }
     for user in (branch_staff, tree.outsider, tree.cadre_user):
         with pytest.raises(ValidationError):
             services.campaign_create(by=user, **kwargs)

@@ -76,7 +76,9 @@ def test_physical_order_does_not_follow_casting_order(tree):
     assert sorted(ballots) == cast_comments
     assert ballots != cast_comments and ballots != cast_comments[::-1]
     used = set(cast_hashes)
-    stored = [h for h in _physical(f"SELECT code_hash FROM {VotingCode._meta.db_table}") if h in used]
+    stored = [
+        h for h in _physical(f"SELECT code_hash FROM {VotingCode._meta.db_table}") if h in used
+    ]
     assert sorted(stored) == sorted(cast_hashes)
     assert stored != cast_hashes and stored != cast_hashes[::-1]
     stored_receipts = _physical(f"SELECT code FROM {Receipt._meta.db_table}")
