@@ -56,7 +56,7 @@ class CampaignOverviewTable(EscapedExportTable):
             "closes_at",
         )
         orderable = False
-        attrs = {"class": "table table-sm table-hover align-middle"}
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
 
     def render_branch(self, record, value):
         url = reverse("surveys:campaign_detail", args=[record.pk])

@@ -308,9 +308,10 @@ def _count_guess(request: HttpRequest) -> None:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Voting responses: never cached, never leaking the URL (with a code) as a Referer."""
+    """Voting responses: never cached, never leaking the URL (with a code) as a Referer: only the
+    origin is sent (no-referrer would make browsers send "Origin: null" and fail CSRF)."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 

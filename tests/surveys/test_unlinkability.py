@@ -117,4 +117,4 @@ def test_a_vote_writes_no_session_no_log_no_cache_and_no_task(client, tree, capl
         blob = key + repr(pickle.loads(value))
         assert not any(s in blob for s in secrets_)
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
