@@ -244,3 +244,17 @@ def test_secretary_cannot_run_own_campaign(tree):
             closes_at=now + datetime.timedelta(days=3),
             by=secretary.user,
         )
+
+
+def test_beat_task_closes_due_campaigns_and_is_scheduled(tree, settings):
+    from surveys.tasks import close_due_campaigns
+
+    campaign, _ = open_campaign(tree)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        opens_at=timezone.now() - datetime.timedelta(2),
+        closes_at=timezone.now() - datetime.timedelta(1),
+    )
+    assert close_due_campaigns.delay().get() == 1
+    assert close_due_campaigns.delay().get() == 0
+    entry = settings.CELERY_BEAT_SCHEDULE["surveys-close-due-campaigns"]
+    assert entry["task"] == close_due_campaigns.name
