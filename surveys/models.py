@@ -1,1 +1,307 @@
-"""Models of the surveys app."""
+"""Anonymous branch-secretary satisfaction ballots (背靠背 无记名投票).
+
+Unlinkability is a property of this schema, not of good intentions (README, "threat model"):
+- `Ballot` has no reference to a code, member, user, session or address, no date or time, a
+  random UUID key and no history; it is never listed in the admin;
+- `VotingCode` keeps only a SHA-256 hash of the code and whether it was used, never when;
+- `Receipt` is a random string with no reference to the ballot it was issued with;
+- the vote service rewrites a campaign's ballots, codes and receipts in a fresh random order in
+  the same transaction as every vote (`surveys.services._reshuffle`), so neither the physical
+  order of rows nor PostgreSQL's per-row transaction ids reveal the order of casting.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Answer(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    NOT_SATISFIED = "not_satisfied", _("不满意")
+
+
+class Outcome(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    NOT_SATISFIED = "not_satisfied", _("不满意")
+    INVALID = "invalid", _("无效（参评人数不足）")
+
+
+DEFAULT_ASPECTS = [
+    "联系服务团员青年",
+    "组织开展团的活动",
+    "团支部自身建设",
+    "工作作风和廉洁自律",
+]
+
+
+def default_aspects() -> list[str]:
+    return list(DEFAULT_ASPECTS)
+
+
+class Campaign(models.Model):
+    """One year's satisfaction ballot on one branch secretary."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("未开始")
+        OPEN = "open", _("投票中")
+        DUE = "due", _("已截止，待结算")
+        CLOSED = "closed", _("已结束")
+
+    # Public, unguessable identifier for the published receipt list (voters have no login).
+    public_id = models.UUIDField(_("公开编号"), default=uuid.uuid4, unique=True, editable=False)
+    branch = models.ForeignKey(
+        "cadres.Organisation",
+        verbose_name=_("团支部"),
+        on_delete=models.PROTECT,
+        related_name="survey_campaigns",
+    )
+    secretary = models.ForeignKey(
+        "cadres.Cadre",
+        verbose_name=_("被测评的团支部书记"),
+        on_delete=models.PROTECT,
+        related_name="survey_campaigns",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    aspects = models.JSONField(_("分项测评内容"), default=default_aspects, blank=True)
+    allow_comment = models.BooleanField(_("允许填写意见建议"), default=True)
+    # The branch's registered members (在册团员). There is no member roster yet: staff enter it
+    # from the branch's register; one code is generated per member.
+    electorate = models.PositiveIntegerField(_("应参评人数（在册团员）"))
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("截止时间"))
+    # Rules as exact fractions, so "two thirds" is two thirds and not 66.67 %.
+    quorum_num = models.PositiveSmallIntegerField(_("有效参评比例（分子）"), default=2)
+    quorum_den = models.PositiveSmallIntegerField(_("有效参评比例（分母）"), default=3)
+    not_satisfied_num = models.PositiveSmallIntegerField(_("不满意判定比例（分子）"), default=1)
+    not_satisfied_den = models.PositiveSmallIntegerField(_("不满意判定比例（分母）"), default=3)
+    min_ballots_shown = models.PositiveSmallIntegerField(_("公布分项票数的最少票数"), default=5)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    # Written once, by surveys.services.campaign_close.
+    closed_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提前结束人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    turnout = models.PositiveIntegerField(_("实际参评人数"), null=True, blank=True)
+    is_valid = models.BooleanField(_("有效"), null=True, blank=True)
+    n_satisfied = models.PositiveIntegerField(_("满意票"), null=True, blank=True)
+    n_basic = models.PositiveIntegerField(_("基本满意票"), null=True, blank=True)
+    n_not_satisfied = models.PositiveIntegerField(_("不满意票"), null=True, blank=True)
+    satisfaction_rate = models.DecimalField(
+        _("满意率（%）"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    aspect_results = models.JSONField(_("分项结果"), default=list, blank=True)
+    outcome = models.CharField(_("测评结果"), max_length=16, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("满意度测评")
+        verbose_name_plural = _("满意度测评")
+        ordering = ["-year", "branch__path", "-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="campaign_closes_after_opening"
+            ),
+            models.CheckConstraint(condition=Q(electorate__gte=1), name="campaign_electorate_pos"),
+            models.CheckConstraint(
+                condition=Q(quorum_den__gte=1, quorum_num__lte=F("quorum_den")),
+                name="campaign_quorum_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    not_satisfied_den__gte=1, not_satisfied_num__lte=F("not_satisfied_den")
+                ),
+                name="campaign_not_satisfied_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_ballots_shown__gte=1), name="campaign_min_ballots_pos"
+            ),
+        ]
+        indexes = [
+            # The overview: campaigns of a year in a subtree (year = …, joined on branch path).
+            models.Index(fields=["year", "branch"], name="survey_campaign_year_idx"),
+            # The closing job: WHERE closed_at IS NULL AND closes_at <= now.
+            models.Index(
+                fields=["closes_at"],
+                name="survey_campaign_due_idx",
+                condition=Q(closed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(year)s 年度 %(branch)s 书记满意度测评") % {
+            "year": self.year,
+            "branch": self.branch.name,
+        }
+
+    def status_at(self, now) -> str:
+        if self.closed_at is not None:
+            return self.Status.CLOSED
+        if now < self.opens_at:
+            return self.Status.PLANNED
+        if now < self.closes_at:
+            return self.Status.OPEN
+        return self.Status.DUE
+
+    @property
+    def status(self) -> str:
+        return self.status_at(timezone.now())
+
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
+
+    @property
+    def shows_counts(self) -> bool:
+        """Small-group protection: counts, rates and comments only from min_ballots_shown up."""
+        return self.closed_at is not None and (self.turnout or 0) >= self.min_ballots_shown
+
+    @property
+    def quorum_needed(self) -> int:
+        """The smallest turnout that makes the ballot valid (ceil(electorate · num / den))."""
+        return -(-self.electorate * self.quorum_num // self.quorum_den)
+
+
+class VotingCode(models.Model):
+    """A one-time code, stored only as its SHA-256 hash. Which member holds it is never stored;
+    when it was used is never stored. Rows are rewritten in random order on every vote."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="codes", verbose_name=_("测评")
+    )
+    code_hash = models.CharField(_("投票码摘要"), max_length=64, unique=True)
+    used = models.BooleanField(_("已使用"), default=False)
+
+    class Meta:
+        verbose_name = _("投票码")
+        verbose_name_plural = _("投票码")
+        indexes = [
+            # Turnout while open: COUNT(*) WHERE campaign = … AND used.
+            models.Index(fields=["campaign", "used"], name="survey_code_turnout_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("投票码（摘要）"))
+
+
+class Ballot(models.Model):
+    """One cast ballot. Deliberately nothing but the campaign and the answers (see module doc)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("测评")
+    )
+    overall = models.CharField(_("总体评价"), max_length=16, choices=Answer.choices)
+    # One Answer value per campaign aspect, in the campaign's order.
+    aspects = models.JSONField(_("分项评价"), default=list)
+    comment = models.TextField(_("意见建议"), blank=True, max_length=500)
+
+    class Meta:
+        verbose_name = _("选票")
+        verbose_name_plural = _("选票")
+        # Aggregates only, never an ordered listing: no default ordering on purpose.
+
+    def __str__(self) -> str:
+        return str(_("选票"))
+
+
+class Receipt(models.Model):
+    """A random receipt handed to a voter; published after closing so each voter can see their
+    ballot was counted. No reference to the ballot, the code or the time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("测评")
+    )
+    code = models.CharField(_("回执码"), max_length=16)
+
+    class Meta:
+        verbose_name = _("回执")
+        verbose_name_plural = _("回执")
+        constraints = [
+            # Also the index of the published list (WHERE campaign = … ORDER BY code).
+            models.UniqueConstraint(fields=["campaign", "code"], name="survey_receipt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AwardEligibility(models.Model):
+    """A "satisfied" outcome: the secretary may be put forward for the year's awards."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="award", verbose_name=_("测评")
+    )
+    cadre = models.ForeignKey(
+        "cadres.Cadre",
+        verbose_name=_("团支部书记"),
+        on_delete=models.CASCADE,
+        related_name="survey_awards",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+
+    class Meta:
+        verbose_name = _("评优资格（测评满意）")
+        verbose_name_plural = _("评优资格（测评满意）")
+        indexes = [
+            # "Is this cadre eligible this year" from the awards / assessment side.
+            models.Index(fields=["year", "cadre"], name="survey_award_year_cadre_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.cadre_id}"
+
+
+class ReelectionProcedure(models.Model):
+    """A "not satisfied" outcome opens the re-election of the secretary (按团内程序改选)."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", _("待启动")
+        IN_PROGRESS = "in_progress", _("进行中")
+        DONE = "done", _("已完成")
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="reelection", verbose_name=_("测评")
+    )
+    status = models.CharField(
+        _("改选进度"), max_length=16, choices=Status.choices, default=Status.TODO
+    )
+    notes = models.TextField(_("工作记录"), blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("更新人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("书记改选程序")
+        verbose_name_plural = _("书记改选程序")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.get_status_display()}"

@@ -1,3 +1,19 @@
+from django.urls import path
+
+from . import views
+
 app_name = "surveys"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/codes/", views.codes_generate, name="codes_generate"),
+    path("campaigns/<int:pk>/close/", views.campaign_close, name="campaign_close"),
+    path("campaigns/<int:pk>/delete/", views.campaign_delete, name="campaign_delete"),
+    path("campaigns/<int:pk>/reelection/", views.reelection_update, name="reelection_update"),
+    # Public, stable: every code slip's QR code links to /surveys/vote/?code=…
+    path("vote/", views.vote, name="vote"),
+    path("receipts/<uuid:public_id>/", views.receipts, name="receipts"),
+]

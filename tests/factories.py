@@ -177,3 +177,26 @@ class NeedFactory(factory.django.DjangoModelFactory):
     category = "employment"
     question = factory.Sequence(lambda n: f"需求问题{n}")
     due_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))
+
+
+# --- surveys ---
+from surveys.models import Campaign  # noqa: E402
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """An open campaign (opened an hour ago, closes in a week) on a branch's secretary."""
+
+    class Meta:
+        model = Campaign
+
+    branch = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.BRANCH)
+    secretary = factory.SubFactory(
+        CadreFactory,
+        organisation=factory.SelfAttribute("..branch"),
+        is_branch_secretary=True,
+        position="团支部书记",
+    )
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    electorate = 10
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))

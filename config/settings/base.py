@@ -197,3 +197,20 @@ LIANQING_ASK_RATE = env.int("LIANQING_ASK_RATE", default=5)
 # Behind a proxy that sets the client address in a header, its META name (e.g. HTTP_X_REAL_IP);
 # empty: REMOTE_ADDR (a client-controlled X-Forwarded-For must never key the rate limit).
 LIANQING_CLIENT_IP_HEADER = env("LIANQING_CLIENT_IP_HEADER", default="")
+
+# --- surveys ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Every 5 minutes: close satisfaction ballots past their closing time and compute the
+        # outcome (pages also close due campaigns on read, so a missed run only delays it).
+        "surveys-close-due-campaigns": {
+            "task": "surveys.close_due_campaigns",
+            "schedule": crontab(minute="*/5"),
+        },
+    }
+)
+# Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
+SURVEYS_VOTE_FAILURE_LIMIT = env.int("SURVEYS_VOTE_FAILURE_LIMIT", default=10)
+SURVEYS_VOTE_FAILURE_WINDOW = 15 * 60

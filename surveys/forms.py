@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cadres.models import Cadre
+
+from .models import DEFAULT_ASPECTS, Answer, ReelectionProcedure
+from .services import MAX_ELECTORATE
+
+QUORUM_CHOICES = [
+    ("1/2", _("过半数（1/2）")),
+    ("3/5", _("五分之三（3/5）")),
+    ("2/3", _("三分之二（2/3，默认）")),
+    ("3/4", _("四分之三（3/4）")),
+    ("4/5", _("五分之四（4/5）")),
+]
+NOT_SATISFIED_CHOICES = [
+    ("1/4", _("超过有效票的 1/4")),
+    ("1/3", _("超过有效票的 1/3（默认）")),
+    ("1/2", _("超过有效票的 1/2")),
+]
+
+
+def _fraction(value: str) -> tuple[int, int]:
+    num, den = value.split("/")
+    return int(num), int(den)
+
+
+def _dt_widget():
+    return forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"})
+
+
+class CampaignForm(forms.Form):
+    branch = forms.ModelChoiceField(
+        label=_("团支部"), queryset=None, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    secretary = forms.ModelChoiceField(
+        label=_("被测评的团支部书记"),
+        queryset=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text=_("只列出所选范围内登记为团支部书记的团干部。"),
+    )
+    year = forms.IntegerField(
+        label=_("年度"),
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    electorate = forms.IntegerField(
+        label=_("应参评人数（在册团员）"),
+        min_value=1,
+        max_value=MAX_ELECTORATE,
+        help_text=_("按团支部在册团员人数填写，每名团员发一个投票码。"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    opens_at = forms.DateTimeField(label=_("开始时间"), widget=_dt_widget())
+    closes_at = forms.DateTimeField(label=_("截止时间"), widget=_dt_widget())
+    aspects = forms.CharField(
+        label=_("分项测评内容（每行一项，可留空）"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 4}),
+    )
+    allow_comment = forms.BooleanField(
+        label=_("允许填写意见建议"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    quorum = forms.ChoiceField(
+        label=_("有效参评比例"),
+        choices=QUORUM_CHOICES,
+        initial="2/3",
+        help_text=_("实际参评人数达到应参评人数的该比例，测评方为有效。"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    not_satisfied = forms.ChoiceField(
+        label=_("“不满意”判定规则"),
+        choices=NOT_SATISFIED_CHOICES,
+        initial="1/3",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    min_ballots_shown = forms.IntegerField(
+        label=_("公布分项票数和意见的最少票数"),
+        min_value=1,
+        max_value=100,
+        initial=5,
+        help_text=_("票数少于此数时只公布测评结果，保护小支部投票人。"),
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, branches, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = branches
+        self.fields["secretary"].queryset = (
+            Cadre.objects.filter(is_branch_secretary=True, organisation__in=branches)
+            .select_related("organisation")
+            .order_by("organisation__path", "name")
+        )
+        self.fields["secretary"].label_from_instance = lambda c: f"{c.name}（{c.organisation}）"
+        if editing:
+            for name in ("branch", "secretary", "year"):
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+        if not self.is_bound and "aspects" not in self.initial:
+            self.initial.setdefault("aspects", "\n".join(DEFAULT_ASPECTS))
+            today = timezone.localdate()
+            self.initial.setdefault("year", today.year)
+            start = timezone.make_aware(
+                datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(9))
+            )
+            self.initial.setdefault("opens_at", start.strftime("%Y-%m-%dT%H:%M"))
+            self.initial.setdefault(
+                "closes_at", (start + datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+            )
+
+    def clean(self):
+        data = super().clean()
+        branch, secretary = data.get("branch"), data.get("secretary")
+        if branch and secretary and secretary.organisation_id != branch.pk:
+            self.add_error("secretary", _("所选书记不属于该团支部。"))
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", _("截止时间必须晚于开始时间。"))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "electorate": data["electorate"],
+            "opens_at": data["opens_at"],
+            "closes_at": data["closes_at"],
+            "aspects": [line for line in data["aspects"].splitlines() if line.strip()],
+            "allow_comment": data["allow_comment"],
+            "quorum": _fraction(data["quorum"]),
+            "not_satisfied": _fraction(data["not_satisfied"]),
+            "min_ballots_shown": data["min_ballots_shown"],
+        }
+
+
+class CodeEntryForm(forms.Form):
+    code = forms.CharField(
+        label=_("投票码"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-lg text-uppercase font-monospace",
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "XXXX-XXXX-XXXX-XXXX",
+            }
+        ),
+    )
+
+
+class BallotForm(forms.Form):
+    """The ballot: overall satisfaction, one radio group per aspect, an optional comment."""
+
+    code = forms.CharField(widget=forms.HiddenInput)
+    campaign = forms.IntegerField(widget=forms.HiddenInput)
+    overall = forms.ChoiceField(
+        label=_("总体评价"),
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择总体评价。")},
+    )
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        for index, question in enumerate(campaign.aspects):
+            self.fields[f"aspect_{index}"] = forms.ChoiceField(
+                label=question,
+                choices=Answer.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("请对这一项作出评价。")},
+            )
+        if campaign.allow_comment:
+            self.fields["comment"] = forms.CharField(
+                label=_("意见建议（选填，不超过 500 字）"),
+                required=False,
+                max_length=500,
+                widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+            )
+
+    def aspect_fields(self):
+        return [self[f"aspect_{i}"] for i in range(len(self.campaign.aspects))]
+
+    def answers(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "overall": data["overall"],
+            "aspects": [data[f"aspect_{i}"] for i in range(len(self.campaign.aspects))],
+            "comment": data.get("comment", ""),
+        }
+
+
+class ReelectionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("改选进度"),
+        choices=ReelectionProcedure.Status.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    notes = forms.CharField(
+        label=_("工作记录"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )

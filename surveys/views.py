@@ -1,0 +1,417 @@
+"""Pages of the surveys app.
+
+Staff pages (overview, campaign create/detail/edit, codes, close, re-election): staff of an
+organisation above the branch; anybody else — including the rated secretary and the branch's own
+users — gets 404 (surveys.selectors.campaign_list).
+
+The public voting page writes nothing but the vote itself: no session, no messages, no logging,
+no cache entry except a per-address counter of failed code guesses (hashed address, no code).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.export.views import ExportMixin
+
+from cadres.views import staff_required
+
+from . import selectors, services
+from .filters import CampaignFilter
+from .forms import BallotForm, CampaignForm, CodeEntryForm, ReelectionForm
+from .models import Campaign, ReelectionProcedure
+from .tables import CampaignOverviewTable
+
+# Failed code guesses per address before the voting page refuses for the window. A room of
+# voters behind one address is unaffected: only unknown codes count, not votes.
+VOTE_FAILURE_LIMIT = getattr(settings, "SURVEYS_VOTE_FAILURE_LIMIT", 10)
+VOTE_FAILURE_WINDOW = getattr(settings, "SURVEYS_VOTE_FAILURE_WINDOW", 15 * 60)  # seconds
+
+
+def _close_due() -> None:
+    """Closing by time also happens on read, so a deployment without beat still closes."""
+    if Campaign.objects.filter(closed_at__isnull=True, closes_at__lte=timezone.now()).exists():
+        services.close_due_campaigns()
+
+
+# --- Staff pages -------------------------------------------------------------------------------
+
+
+@method_decorator(staff_required, name="dispatch")
+class OverviewView(ExportMixin, SingleTableMixin, FilterView):
+    table_class = CampaignOverviewTable
+    filterset_class = CampaignFilter
+    template_name = "surveys/overview.html"
+    export_formats = ("csv", "xlsx")
+    table_pagination = {"per_page": 50}
+
+    def get_queryset(self):
+        return selectors.campaign_overview(user=self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        _close_due()
+        return super().get(request, *args, **kwargs)
+
+    def get_export_filename(self, export_format):
+        return f"satisfaction-{self.filterset.selected_year}.{export_format}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        year = self.filterset.selected_year
+        rows = list(context["table"].data)
+        context.update(
+            year=year,
+            summary=selectors.overview_summary(rows),
+            not_evaluated=selectors.branches_not_evaluated(user=self.request.user, year=year),
+            reelections=selectors.reelections_open(user=self.request.user),
+        )
+        return context
+
+
+@staff_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    branches = selectors.branch_choices(user=request.user)
+    initial = {}
+    if request.GET.get("branch", "").isdigit():
+        initial["branch"] = int(request.GET["branch"])
+    form = CampaignForm(request.POST or None, branches=branches, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.campaign_create(
+                branch=data["branch"],
+                secretary=data["secretary"],
+                year=data["year"],
+                by=request.user,
+                **form.service_kwargs(),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("测评已创建。下一步：生成投票码。"))
+            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    return render(request, "surveys/campaign_form.html", {"form": form, "campaign": None})
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@staff_required
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    if campaign.status != Campaign.Status.PLANNED:
+        messages.error(request, _("测评已经开始，不能再修改设置。"))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    initial = {
+        "branch": campaign.branch_id,
+        "secretary": campaign.secretary_id,
+        "year": campaign.year,
+        "electorate": campaign.electorate,
+        "opens_at": timezone.localtime(campaign.opens_at).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": timezone.localtime(campaign.closes_at).strftime("%Y-%m-%dT%H:%M"),
+        "aspects": "\n".join(campaign.aspects),
+        "allow_comment": campaign.allow_comment,
+        "quorum": f"{campaign.quorum_num}/{campaign.quorum_den}",
+        "not_satisfied": f"{campaign.not_satisfied_num}/{campaign.not_satisfied_den}",
+        "min_ballots_shown": campaign.min_ballots_shown,
+    }
+    form = CampaignForm(
+        request.POST or None,
+        branches=selectors.branch_choices(user=request.user),
+        initial=initial,
+        editing=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(campaign=campaign, by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("测评设置已保存。"))
+            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    return render(request, "surveys/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@staff_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    if campaign.status == Campaign.Status.DUE:
+        campaign = services.campaign_close(campaign=campaign, by=None)
+        campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    integrity = selectors.campaign_integrity(campaign=campaign)
+    reelection = ReelectionProcedure.objects.filter(campaign=campaign).first()
+    context = {
+        "campaign": campaign,
+        "status": campaign.status,
+        "integrity": integrity,
+        "turnout": integrity["used"],
+        "comments": selectors.campaign_comments(campaign=campaign),
+        "reelection": reelection,
+        "reelection_form": ReelectionForm(
+            initial={"status": reelection.status, "notes": reelection.notes}
+        )
+        if reelection
+        else None,
+        "vote_url": request.build_absolute_uri(reverse("surveys:vote")),
+        "receipts_url": request.build_absolute_uri(
+            reverse("surveys:receipts", args=[campaign.public_id])
+        ),
+    }
+    return render(request, "surveys/campaign_detail.html", context)
+
+
+def _qr_svg(data: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(
+        data,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        box_size=8,
+        border=2,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
+    svg = image.to_string(encoding="unicode")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@staff_required
+@require_POST
+def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Generate the codes and show them ONCE: printable slips with QR codes and, in the same
+    response, the list as a CSV download (a data: link). The server keeps only hashes."""
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    try:
+        codes = services.codes_generate(campaign=campaign, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    vote_url = request.build_absolute_uri(reverse("surveys:vote"))
+    slips = [
+        {"code": code, "qr": _qr_svg(f"{vote_url}?code={code}"), "n": n}
+        for n, code in enumerate(codes, start=1)
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("序号"), _("投票码"), _("投票网址")])
+    for slip in slips:
+        writer.writerow([slip["n"], slip["code"], f"{vote_url}?code={slip['code']}"])
+    csv_href = "data:text/csv;charset=utf-8," + quote("\ufeff" + buffer.getvalue())
+    response = render(
+        request,
+        "surveys/code_slips.html",
+        {"campaign": campaign, "slips": slips, "csv_href": csv_href, "vote_url": vote_url},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_POST
+def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    try:
+        campaign = services.campaign_close(campaign=campaign, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        from .tasks import vacuum_ballot_tables
+
+        transaction.on_commit(vacuum_ballot_tables.delay)
+        messages.success(
+            request, _("测评已结束，结果：%(o)s。") % {"o": campaign.get_outcome_display()}
+        )
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
+
+
+@staff_required
+@require_POST
+def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    try:
+        services.campaign_delete(campaign=campaign, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    messages.success(request, _("测评已删除。"))
+    return redirect("surveys:overview")
+
+
+@staff_required
+@require_POST
+def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    procedure = ReelectionProcedure.objects.filter(campaign=campaign).first()
+    if procedure is None:
+        messages.error(request, _("该测评没有改选程序。"))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    form = ReelectionForm(request.POST)
+    if form.is_valid():
+        services.reelection_update(
+            procedure=procedure,
+            status=form.cleaned_data["status"],
+            notes=form.cleaned_data["notes"],
+            by=request.user,
+        )
+        messages.success(request, _("改选进度已更新。"))
+    else:
+        messages.error(request, _("请选择改选进度。"))
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
+
+
+# --- Public pages ------------------------------------------------------------------------------
+
+
+def _address_key(request: HttpRequest) -> str:
+    # The address is hashed with the secret key: the cache never holds a plain address, and
+    # never anything about a code or an answer.
+    address = request.META.get("REMOTE_ADDR", "")
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:24]
+    return f"surveys:vote-guesses:{digest}"
+
+
+def _is_blocked(request: HttpRequest) -> bool:
+    return (cache.get(_address_key(request)) or 0) >= VOTE_FAILURE_LIMIT
+
+
+def _count_guess(request: HttpRequest) -> None:
+    key = _address_key(request)
+    if cache.add(key, 1, VOTE_FAILURE_WINDOW):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired in between
+        cache.add(key, 1, VOTE_FAILURE_WINDOW)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Voting responses: never cached, never leaking the URL (with a code) as a Referer: only the
+    origin is sent (no-referrer would make browsers send "Origin: null" and fail CSRF)."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "strict-origin"
+    return response
+
+
+def _entry(request, form, error: str = "", status: int = 200) -> HttpResponse:
+    return _private(
+        render(request, "surveys/vote_entry.html", {"form": form, "error": error}, status=status)
+    )
+
+
+def vote(request: HttpRequest) -> HttpResponse:
+    """Public voting page: enter (POST) or scan (GET ?code=…) a code, answer, submit."""
+    if _is_blocked(request):
+        return _entry(
+            request,
+            CodeEntryForm(),
+            _("尝试次数过多，请 %(m)s 分钟后再试。如果投票码无法使用，请联系发放投票码的工作人员。")
+            % {"m": VOTE_FAILURE_WINDOW // 60},
+            status=429,
+        )
+    if request.method == "POST" and request.POST.get("step") == "cast":
+        return _vote_cast(request)
+    raw = request.POST.get("code") if request.method == "POST" else request.GET.get("code")
+    if raw is None:
+        return _entry(request, CodeEntryForm())
+    entry = CodeEntryForm({"code": raw})
+    try:
+        check = services.code_check(code=raw)
+    except services.VoteError as exc:
+        if exc.counts_as_guess:
+            _count_guess(request)
+        return _entry(request, entry, exc.message)
+    form = BallotForm(
+        campaign=check.campaign,
+        initial={
+            "code": services.format_code(services.normalise_code(raw)),
+            "campaign": check.campaign.pk,
+        },
+    )
+    return _ballot(request, form, check.campaign)
+
+
+def _ballot(request, form, campaign, error: str = "") -> HttpResponse:
+    return _private(
+        render(
+            request,
+            "surveys/vote_ballot.html",
+            {"form": form, "campaign": campaign, "error": error},
+        )
+    )
+
+
+def _vote_cast(request: HttpRequest) -> HttpResponse:
+    raw = request.POST.get("code", "")
+    try:
+        check = services.code_check(code=raw)
+    except services.VoteError as exc:
+        if exc.counts_as_guess:
+            _count_guess(request)
+        return _entry(request, CodeEntryForm({"code": raw}), exc.message)
+    if request.POST.get("campaign") != str(check.campaign.pk):
+        return _entry(
+            request,
+            CodeEntryForm({"code": raw}),
+            _("该投票码不属于本次测评，请使用本支部发放的投票码。"),
+        )
+    form = BallotForm(request.POST, campaign=check.campaign)
+    if not form.is_valid():
+        return _ballot(request, form, check.campaign, _("还有题目没有作答，请补充后再提交。"))
+    try:
+        receipt = services.ballot_cast(
+            code=form.cleaned_data["code"],
+            campaign_id=form.cleaned_data["campaign"],
+            **form.answers(),
+        )
+    except services.VoteError as exc:
+        if exc.counts_as_guess:
+            _count_guess(request)
+        return _entry(request, CodeEntryForm(), exc.message)
+    return _private(
+        render(
+            request,
+            "surveys/vote_done.html",
+            {
+                "receipt": receipt,
+                "campaign": check.campaign,
+                "receipts_url": reverse("surveys:receipts", args=[check.campaign.public_id]),
+            },
+        )
+    )
+
+
+def receipts(request: HttpRequest, public_id) -> HttpResponse:
+    """The published receipt list of a campaign (public; after closing; no answers)."""
+    _close_due()
+    campaign, codes = selectors.published_receipts(public_id=public_id)
+    return render(
+        request,
+        "surveys/receipts.html",
+        {"campaign": campaign, "receipts": codes, "closed": campaign.closed_at is not None},
+    )
+
+
+overview = OverviewView.as_view()
