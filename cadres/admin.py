@@ -9,7 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Cadre, CadreYouth, LiaisonChannel, Organisation, QuotaRule, Sector, User, Youth
+from .models import (
+    Cadre,
+    CadreYouth,
+    ExportLog,
+    LiaisonChannel,
+    Organisation,
+    QuotaRule,
+    RosterImport,
+    Sector,
+    User,
+    Youth,
+)
 from .selectors import scope_queryset
 
 
@@ -123,7 +134,10 @@ class SectorAdmin(admin.ModelAdmin):
 
 @admin.register(QuotaRule)
 class QuotaRuleAdmin(admin.ModelAdmin):
-    list_display = ["cadre_type", "quota", "min_sectors"]
+    """The committee sets each cadre type's quota; types without a rule use 100 / 5 / 9."""
+
+    list_display = ["cadre_type", "quota", "min_sectors", "min_channels"]
+    list_editable = ["quota", "min_sectors", "min_channels"]
 
 
 @admin.register(Cadre)
@@ -162,3 +176,32 @@ class CadreYouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["cadre", "youth"]
     list_select_related = ["cadre", "youth", "channel"]
     show_full_result_count = False
+
+
+class ReadOnlyAdminMixin:
+    """Audit records: visible, never edited or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_org_field = "user__organisation"
+    list_display = ["created_at", "user", "list_name", "export_format", "row_count", "querystring"]
+    list_filter = ["list_name", "export_format"]
+    list_select_related = ["user"]
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "filename", "organisation", "cadre", "status", "n_new"]
+    list_filter = ["status"]
+    list_select_related = ["organisation", "cadre"]
+    exclude = ["rows"]

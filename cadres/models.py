@@ -131,6 +131,8 @@ class QuotaRule(models.Model):
     )
     quota = models.PositiveIntegerField(_("联系青年数"), default=100)
     min_sectors = models.PositiveSmallIntegerField(_("最少领域数"), default=5)
+    # The report asks for one of each liaison channel; a committee may ask fewer of some types.
+    min_channels = models.PositiveSmallIntegerField(_("最少联系渠道数"), default=9)
 
     class Meta:
         verbose_name = _("联系指标")
@@ -210,6 +212,10 @@ class Youth(models.Model):
         verbose_name = _("青年")
         verbose_name_plural = _("青年")
         ordering = ["name", "id"]
+        permissions = [
+            # PIPL: under-14s are sensitive personal data; exports leave them out without this.
+            ("export_minors", _("可导出未满14周岁青年的信息")),
+        ]
         indexes = [
             # Duplicate matching on import: same phone is the same youth.
             models.Index(fields=["phone"], name="youth_phone_match_idx", condition=~Q(phone="")),
@@ -306,3 +312,70 @@ class CadreYouth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cadre_id}→{self.youth_id}"
+
+
+class ExportLog(models.Model):
+    """Every export of a list: who, when, which list, with which filter, how many rows (PIPL)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("导出人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("导出时间"), auto_now_add=True)
+    list_name = models.CharField(_("列表"), max_length=50)
+    export_format = models.CharField(_("格式"), max_length=8)
+    querystring = models.CharField(_("筛选条件"), max_length=1000, blank=True)
+    row_count = models.PositiveIntegerField(_("行数"))
+    included_minors = models.BooleanField(_("含未成年人"), default=False)
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.list_name} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"
+
+
+class RosterImport(models.Model):
+    """An uploaded roster between preview and commit: the validated rows wait here as JSON.
+
+    Import is all-or-nothing: a file with any bad row is stored with its report and can never be
+    committed; a clean file is committed once (status moves preview → done).
+    """
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", _("有错误，未导入")
+        PREVIEW = "preview", _("待确认")
+        DONE = "done", _("已导入")
+
+    created_by = models.ForeignKey(
+        User, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    filename = models.CharField(_("文件名"), max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("青年所属组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    cadre = models.ForeignKey(
+        Cadre,
+        verbose_name=_("联系的团干部"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    rows = models.JSONField(_("数据行"), default=list)
+    errors = models.JSONField(_("错误"), default=list)
+    n_new = models.PositiveIntegerField(_("新增青年"), default=0)
+    n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)
+    n_linked = models.PositiveIntegerField(_("新增联系关系"), default=0)
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("花名册导入")
+        verbose_name_plural = _("花名册导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.filename
