@@ -59,6 +59,13 @@ class EscapingTableExport(TableExport):
             dataset.append(row)
         return dataset
 
+    def export(self):
+        content = super().export()
+        if self.format == self.CSV:
+            # Excel on Chinese Windows reads a CSV without BOM as GBK: the BOM keeps it UTF-8.
+            return "\ufeff" + content
+        return content
+
 
 def export_log_create(
     *,
