@@ -125,7 +125,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tree, sectors):
     "data,message",
     [
         (b"", "文件是空的"),
-        ("\n\n".encode(), "文件是空的"),
+        (b"\n\n", "文件是空的"),
         (HEADER.encode(), "只有表头"),
         ("名字,单位\n王芳,x\n".encode(), "缺少必填列"),
         (b"\x81\xff\xfe\x00garbage\xff", "编码"),
