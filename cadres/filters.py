@@ -38,14 +38,21 @@ class CadreProgressFilter(django_filters.FilterSet):
         label=_("姓名"), method="filter_name", widget=forms.TextInput(attrs=_TEXT)
     )
     organisation = SubtreeFilter(
-        label=_("组织（含下级）"), queryset=_organisations, widget=forms.Select(attrs=_SELECT)
+        label=_("组织（含下级）"),
+        queryset=_organisations,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
     )
     cadre_type = django_filters.ChoiceFilter(
-        label=_("类型"), choices=CadreType.choices, widget=forms.Select(attrs=_SELECT)
+        label=_("类型"),
+        choices=CadreType.choices,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
     )
     quota_met = django_filters.ChoiceFilter(
         label=_("指标"),
         choices=[("yes", _("已达标")), ("no", _("未达标"))],
+        empty_label=_("全部"),
         method="filter_quota_met",
         widget=forms.Select(attrs=_SELECT),
     )
@@ -74,11 +81,15 @@ class YouthFilter(django_filters.FilterSet):
         label=_("姓名、手机号或单位"), method="filter_text", widget=forms.TextInput(attrs=_TEXT)
     )
     organisation = SubtreeFilter(
-        label=_("组织（含下级）"), queryset=_organisations, widget=forms.Select(attrs=_SELECT)
+        label=_("组织（含下级）"),
+        queryset=_organisations,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
     )
     sector = django_filters.ModelChoiceFilter(
         label=_("领域"),
         queryset=Sector.objects.filter(is_active=True),
+        empty_label=_("全部"),
         widget=forms.Select(attrs=_SELECT),
     )
     shared = django_filters.BooleanFilter(

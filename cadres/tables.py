@@ -40,7 +40,7 @@ class CadreProgressTable(tables.Table):
         )
         order_by = ("progress",)
         empty_text = _("没有符合条件的团干部。")
-        attrs = {"class": "table table-sm table-hover align-middle"}
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
 
     def render_n_youths(self, record):
         return f"{record.n_youths}/{record.quota}"
@@ -103,7 +103,7 @@ class YouthTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = _("没有符合条件的青年。")
-        attrs = {"class": "table table-sm table-hover align-middle"}
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
 
     def render_name(self, record, value):
         from django.urls import reverse

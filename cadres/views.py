@@ -96,6 +96,9 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- The registry: cadres and their quota progress. ---
 
+# A cadre's own youth lists are read on a phone: name, field, unit and phone number suffice.
+PHONE_YOUTH_COLUMNS_EXCLUDED = ("gender", "birth_year", "organisation", "n_cadres")
+
 
 @method_decorator(staff_required, name="dispatch")
 class CadreListView(ScopedExportMixin, SingleTableMixin, FilterView):
@@ -123,7 +126,7 @@ def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
     progress = cadre_progress(cadre_id=cadre.pk)
     youths = YouthTable(
         youth_list(user=request.user).filter(cadre_links__cadre=cadre),
-        exclude=("organisation",),
+        exclude=PHONE_YOUTH_COLUMNS_EXCLUDED,
     )
     RequestConfig(request, paginate={"per_page": 25}).configure(youths)
     return render(
@@ -223,7 +226,7 @@ class MyYouthsView(SingleTableMixin, FilterView):
         return youth_list(user=self.request.user).filter(cadre_links__cadre=self.cadre)
 
     def get_table_kwargs(self):
-        return {"exclude": ("organisation",)}
+        return {"exclude": PHONE_YOUTH_COLUMNS_EXCLUDED}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

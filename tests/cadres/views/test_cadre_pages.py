@@ -108,7 +108,7 @@ def test_cadre_page_shows_progress_missing_channels_and_panels(client, tree):
     client.force_login(tree.owner)
     response = client.get(f"/cadres/{tree.cadre.pk}/")
     html = response.content.decode()
-    assert "3/100" in html and "1/5" in html and "1/9" in html
+    assert "3/100" in html and "1 个（至少 5 个）" in html and "1 个（应有 9 个）" in html
     assert "返乡青年" in html  # a missing field, named
     assert "区域化共建委员会" in html and "（尚未建立）" in html
     assert "再联系 97 名青年" in html
