@@ -124,3 +124,13 @@ def test_export_query_counts(client, tree, django_assert_max_num_queries):
 def test_csv_export_starts_with_a_bom_for_excel(client, tree):
     client.force_login(tree.owner)
     assert client.get("/cadres/", {"_export": "csv"}).content.startswith(b"\xef\xbb\xbf")
+
+
+def test_export_log_page_is_scoped(client, tree):
+    client.force_login(tree.owner)
+    client.get("/cadres/", {"_export": "csv"})
+    assert len(client.get("/cadres/exports/").context["logs"]) == 1
+    client.force_login(tree.outsider)
+    assert len(client.get("/cadres/exports/").context["logs"]) == 0
+    client.force_login(tree.cadre_user)
+    assert client.get("/cadres/exports/").status_code == 404
