@@ -140,6 +140,28 @@ class QuotaRuleAdmin(admin.ModelAdmin):
     list_editable = ["quota", "min_sectors", "min_channels"]
 
 
+class RefreshProgressAdminMixin:
+    """Admin edits bypass the services: recount the quota progress of the cadres concerned."""
+
+    def _cadre_ids(self, objs) -> list[int]:
+        return [obj.cadre_id for obj in objs]
+
+    def save_model(self, request, obj, form, change):
+        before = self._cadre_ids([type(obj).objects.get(pk=obj.pk)]) if change else []
+        super().save_model(request, obj, form, change)
+        services.cadre_progress_refresh(cadre_ids=before + self._cadre_ids([obj]))
+
+    def delete_model(self, request, obj):
+        ids = self._cadre_ids([obj])
+        super().delete_model(request, obj)
+        services.cadre_progress_refresh(cadre_ids=ids)
+
+    def delete_queryset(self, request, queryset):
+        ids = self._cadre_ids(list(queryset))
+        super().delete_queryset(request, queryset)
+        services.cadre_progress_refresh(cadre_ids=ids)
+
+
 @admin.register(Cadre)
 class CadreAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "organisation", "cadre_type", "position", "is_branch_secretary"]
@@ -158,9 +180,16 @@ class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["organisation", "sector"]
     show_full_result_count = False  # an exact COUNT over a million youths on every page is waste
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "sector" in form.changed_data:  # the holders' field count may change
+            services.cadre_progress_refresh(
+                cadre_ids=services.cadre_ids_holding(youth_ids=[obj.pk])
+            )
+
 
 @admin.register(LiaisonChannel)
-class LiaisonChannelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class LiaisonChannelAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope_org_field = "cadre__organisation"
     list_display = ["cadre", "kind", "name", "established_on"]
     list_filter = ["kind"]
@@ -169,7 +198,7 @@ class LiaisonChannelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CadreYouth)
-class CadreYouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CadreYouthAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope_org_field = "cadre__organisation"
     list_display = ["cadre", "youth", "linked_on", "channel"]
     search_fields = ["cadre__name", "youth__name"]

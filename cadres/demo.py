@@ -366,6 +366,8 @@ def seed(ctx: DemoContext) -> None:
         CadreYouth, ["cadre_id", "youth_id", "linked_on", "channel_id"], link_rows()
     )
     ctx.log(f"联系关系 {n_links} 条")
+    # Bulk loads bypass the services: recount the stored quota progress once, set-based.
+    services.cadre_progress_refresh()
     _seed_users(ctx, banner, township, cadre_ids[0])
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -27,12 +28,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Least
 from django.http import Http404, HttpRequest
 
 from .models import (
     Cadre,
+    CadreType,
     CadreYouth,
     LiaisonChannel,
     Organisation,
@@ -132,18 +135,50 @@ DEFAULT_MIN_CHANNELS = len(LiaisonChannel.Kind)
 
 
 def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False):
-    """A correlated COUNT per cadre as a scalar subquery, 0 when there is nothing to count.
+    """A correlated COUNT per row as a scalar subquery, 0 when there is nothing to count.
 
-    Scalar subqueries instead of JOIN + GROUP BY: three counts over different tables would
-    otherwise multiply each other's rows, and PostgreSQL can postpone a subquery in the select
-    list until after ORDER BY ... LIMIT, so a page of the table only counts for its own rows.
-    """
+    Scalar subqueries instead of JOIN + GROUP BY: counts over different tables would otherwise
+    multiply each other's rows."""
     sub = qs.order_by().values(group).annotate(n=Count(counted, distinct=distinct)).values("n")[:1]
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
+def progress_counts() -> dict:
+    """The exact counts behind quota progress, per cadre (OuterRef "cadre"), for the refresh."""
+    links = CadreYouth.objects.filter(cadre=OuterRef("cadre"))
+    return {
+        "youth_count": _count_subquery(links, "cadre", "youth"),
+        "sector_count": _count_subquery(links, "cadre", "youth__sector", distinct=True),
+        "channel_count": _count_subquery(
+            LiaisonChannel.objects.filter(cadre=OuterRef("cadre")), "cadre", "kind", distinct=True
+        ),
+    }
+
+
+def quota_rules() -> dict[str, tuple[int, int, int]]:
+    """Cadre type -> (quota, min_sectors, min_channels); types without a rule use the defaults."""
+    rules = {
+        t: (r_quota, r_sectors, r_channels)
+        for t, r_quota, r_sectors, r_channels in QuotaRule.objects.values_list(
+            "cadre_type", "quota", "min_sectors", "min_channels"
+        )
+    }
+    defaults = (DEFAULT_QUOTA, DEFAULT_MIN_SECTORS, DEFAULT_MIN_CHANNELS)
+    return {t.value: rules.get(t.value, defaults) for t in CadreType}
+
+
+def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int):
+    # The committee's handful of rules inlined as CASE: no per-row lookup, whatever the scale.
+    return Case(
+        *[When(cadre_type=t, then=Value(values[index])) for t, values in rules.items()],
+        default=Value(default),
+        output_field=IntegerField(),
+    )
+
+
 def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
-    """Annotate cadres with their quota progress (set-based, a constant number of queries).
+    """Annotate cadres with their quota progress: one query for the rules now, and no per-row
+    work in the list query (a constant number of queries, at any scale).
 
     Annotations (the assessment app reads the same names):
     - `n_youths`: distinct youths linked to the cadre (CadreYouth is unique per pair);
@@ -153,20 +188,18 @@ def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
       100 / 5 / 9 when the committee has set none;
     - `quota_met`: enough youths AND enough fields (channels are guidance, not the bar);
     - `progress`: n_youths / quota capped at 1.0, for sorting.
+    The three counts are stored (CadreProgress), kept exact by every cadres service that writes
+    links or channels (`services.cadre_progress_refresh`).
     """
-    links = CadreYouth.objects.filter(cadre=OuterRef("pk"))
-    rule = QuotaRule.objects.filter(cadre_type=OuterRef("cadre_type"))
+    rules = quota_rules()
     qs = qs.annotate(
-        n_youths=_count_subquery(links, "cadre", "youth"),
-        n_sectors=_count_subquery(links, "cadre", "youth__sector", distinct=True),
-        n_channels=_count_subquery(
-            LiaisonChannel.objects.filter(cadre=OuterRef("pk")), "cadre", "kind", distinct=True
-        ),
-        quota=Coalesce(Subquery(rule.values("quota")[:1]), Value(DEFAULT_QUOTA)),
-        min_sectors=Coalesce(Subquery(rule.values("min_sectors")[:1]), Value(DEFAULT_MIN_SECTORS)),
-        min_channels=Coalesce(
-            Subquery(rule.values("min_channels")[:1]), Value(DEFAULT_MIN_CHANNELS)
-        ),
+        # LEFT JOIN on the one-to-one counts; a cadre never counted yet has none: 0.
+        n_youths=Coalesce(F("progress_counts__youth_count"), Value(0)),
+        n_sectors=Coalesce(F("progress_counts__sector_count"), Value(0)),
+        n_channels=Coalesce(F("progress_counts__channel_count"), Value(0)),
+        quota=_by_type(rules, 0, DEFAULT_QUOTA),
+        min_sectors=_by_type(rules, 1, DEFAULT_MIN_SECTORS),
+        min_channels=_by_type(rules, 2, DEFAULT_MIN_CHANNELS),
     )
     # Django inlines an annotation wherever a later one refers to it, so every derived value is
     # kept to the few that must be SQL (filtering and sorting); shortfalls are `progress_shortfalls`.

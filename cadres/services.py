@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +16,7 @@ from .models import (
     PATH_SEGMENT_WIDTH,
     PATH_SEPARATOR,
     Cadre,
+    CadreProgress,
     CadreYouth,
     LiaisonChannel,
     Organisation,
@@ -212,7 +214,43 @@ def cadre_youth_link(
     )
     if created and by is not None:
         link.history.filter(history_type="+").update(history_user=by)
+    if created:
+        cadre_progress_refresh(cadre_ids=[cadre.pk])
     return link
+
+
+def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
+    """Recount the stored quota progress (youths, fields, channel kinds) of these cadres, or of
+    every cadre when None: one set-based UPDATE. Call it after any write to CadreYouth,
+    LiaisonChannel or a youth's sector that does not go through a cadres service (bulk loads,
+    admin). Returns the number of cadres updated."""
+    from .selectors import progress_counts
+
+    cadres = Cadre.objects.all()
+    if cadre_ids is not None:
+        ids = sorted(set(cadre_ids))
+        if not ids:
+            return 0
+        cadres = cadres.filter(pk__in=ids)
+    # 1. make sure every cadre concerned has its row (new cadres have none yet);
+    missing = cadres.filter(progress_counts__isnull=True).values_list("pk", flat=True)
+    CadreProgress.objects.bulk_create(
+        [CadreProgress(cadre_id=pk) for pk in missing], ignore_conflicts=True, batch_size=5000
+    )
+    # 2. recount them all in one UPDATE.
+    rows = CadreProgress.objects.all()
+    if cadre_ids is not None:
+        rows = rows.filter(cadre_id__in=ids)
+    return rows.update(**progress_counts())
+
+
+def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
+    """Cadres whose progress depends on these youths (e.g. after a youth's field changed)."""
+    return list(
+        CadreYouth.objects.filter(youth_id__in=list(youth_ids))
+        .values_list("cadre_id", flat=True)
+        .distinct()
+    )
 
 
 # --- Roster import: prepare (check + preview), then commit all or nothing. ---
@@ -364,6 +402,7 @@ def roster_import_commit(
         ]
         bulk_create_with_history(links, CadreYouth, batch_size=batch, default_user=by)
         n_linked = len(links)
+        cadre_progress_refresh(cadre_ids=[record.cadre_id])
 
     record.status = RosterImport.Status.DONE
     record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked

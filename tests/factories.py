@@ -120,3 +120,23 @@ class CadreYouthFactory(factory.django.DjangoModelFactory):
         YouthFactory, organisation=factory.SelfAttribute("..cadre.organisation")
     )
     linked_on = factory.LazyFunction(timezone.localdate)
+
+
+# --- cadres ---
+# Quota progress is stored (cadres.models.CadreProgress) and kept exact by the cadres services.
+# Factories write rows directly, so links and channels made here recount their cadre as the
+# services would; tests everywhere then see the same N/quota as the pages.
+def _recount_after_create(factory_class):
+    create = factory_class._create.__func__
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = create(cls, model_class, *args, **kwargs)
+        cadre_services.cadre_progress_refresh(cadre_ids=[obj.cadre_id])
+        return obj
+
+    factory_class._create = _create
+
+
+_recount_after_create(CadreYouthFactory)
+_recount_after_create(LiaisonChannelFactory)

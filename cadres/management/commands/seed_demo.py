@@ -49,6 +49,10 @@ class Command(BaseCommand):
             step = time.monotonic()
             module.seed(ctx)
             ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")
+        # Later apps may have bulk-loaded links or channels: recount quota progress once more.
+        from cadres.services import cadre_progress_refresh
+
+        cadre_progress_refresh()
         ctx.log(
             f"演示数据生成完毕（{scale}，seed={seed}），总用时 {time.monotonic() - started:.1f} 秒。"
         )
