@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Cadre, CadreType, Organisation, Sector, Youth
+from .models import Cadre, CadreType, CadreYouth, Organisation, Sector, Youth
 from .selectors import organisation_list
 
 _SELECT = {"class": "form-select"}
@@ -111,4 +111,14 @@ class YouthFilter(django_filters.FilterSet):
         )
 
     def filter_shared(self, qs, name, value):
-        return qs.filter(n_cadres__gt=1) if value else qs
+        if not value:
+            return qs
+        # One grouped pass over the links (an index-only scan) instead of a count per youth.
+        shared = (
+            CadreYouth.objects.order_by()
+            .values("youth")
+            .annotate(n=Count("cadre"))
+            .filter(n__gt=1)
+            .values("youth")
+        )
+        return qs.filter(pk__in=shared)
