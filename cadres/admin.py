@@ -10,7 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Cadre, CadreYouth, LiaisonChannel, Organisation, QuotaRule, Sector, User, Youth
+from .models import (
+    Cadre,
+    CadreYouth,
+    ExportLog,
+    LiaisonChannel,
+    Organisation,
+    QuotaRule,
+    RosterImport,
+    Sector,
+    User,
+    Youth,
+)
 from .selectors import scope_queryset
 
 
@@ -138,7 +149,32 @@ class SectorAdmin(admin.ModelAdmin):
 
 @admin.register(QuotaRule)
 class QuotaRuleAdmin(admin.ModelAdmin):
-    list_display = ["cadre_type", "quota", "min_sectors"]
+    """The committee sets each cadre type's quota; types without a rule use 100 / 5 / 9."""
+
+    list_display = ["cadre_type", "quota", "min_sectors", "min_channels"]
+    list_editable = ["quota", "min_sectors", "min_channels"]
+
+
+class RefreshProgressAdminMixin:
+    """Admin edits bypass the services: recount the quota progress of the cadres concerned."""
+
+    def _cadre_ids(self, objs) -> list[int]:
+        return [obj.cadre_id for obj in objs]
+
+    def save_model(self, request, obj, form, change):
+        before = self._cadre_ids([type(obj).objects.get(pk=obj.pk)]) if change else []
+        super().save_model(request, obj, form, change)
+        services.cadre_progress_refresh(cadre_ids=before + self._cadre_ids([obj]))
+
+    def delete_model(self, request, obj):
+        ids = self._cadre_ids([obj])
+        super().delete_model(request, obj)
+        services.cadre_progress_refresh(cadre_ids=ids)
+
+    def delete_queryset(self, request, queryset):
+        ids = self._cadre_ids(list(queryset))
+        super().delete_queryset(request, queryset)
+        services.cadre_progress_refresh(cadre_ids=ids)
 
 
 @admin.register(Cadre)
@@ -159,9 +195,16 @@ class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["organisation", "sector"]
     show_full_result_count = False  # an exact COUNT over a million youths on every page is waste
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "sector" in form.changed_data:  # the holders' field count may change
+            services.cadre_progress_refresh(
+                cadre_ids=services.cadre_ids_holding(youth_ids=[obj.pk])
+            )
+
 
 @admin.register(LiaisonChannel)
-class LiaisonChannelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class LiaisonChannelAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope_org_field = "cadre__organisation"
     list_display = ["cadre", "kind", "name", "established_on"]
     list_filter = ["kind"]
@@ -170,10 +213,39 @@ class LiaisonChannelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CadreYouth)
-class CadreYouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CadreYouthAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope_org_field = "cadre__organisation"
     list_display = ["cadre", "youth", "linked_on", "channel"]
     search_fields = ["cadre__name", "youth__name"]
     autocomplete_fields = ["cadre", "youth"]
     list_select_related = ["cadre", "youth", "channel"]
     show_full_result_count = False
+
+
+class ReadOnlyAdminMixin:
+    """Audit records: visible, never edited or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_org_field = "user__organisation"
+    list_display = ["created_at", "user", "list_name", "export_format", "row_count", "querystring"]
+    list_filter = ["list_name", "export_format"]
+    list_select_related = ["user"]
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "filename", "organisation", "cadre", "status", "n_new"]
+    list_filter = ["status"]
+    list_select_related = ["organisation", "cadre"]
+    exclude = ["rows"]

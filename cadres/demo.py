@@ -346,24 +346,28 @@ def seed(ctx: DemoContext) -> None:
     # shared between two cadres (the committee sees those duplicates).
     shortfall = {cid for cid in cadre_ids if rng.random() < 0.15}
     shortfall.discard(cadre_ids[0])  # the demo cadre login shows a populated quota
+    channels = _seed_channels(ctx, cadre_ids)
 
     def link_rows() -> Iterator[tuple]:
         for index, owner in enumerate(youth_cadre):
             cid = cadre_ids[owner]
             if cid in shortfall and rng.random() < 0.6:
                 continue
+            if owner == 0 and index >= per_cadre - 7:
+                continue  # the demo cadre is a few youths short of 100: "93/100", work to do
             linked = ctx.date_within_year()
-            yield (cid, youth_id + index, linked, None)
+            yield (cid, youth_id + index, linked, _channel_for(channels, cid, index))
             if rng.random() < 0.03:
                 other = cadre_ids[rng.randrange(n_cadres)]
                 if other != cid:
-                    yield (other, youth_id + index, linked, None)
+                    yield (other, youth_id + index, linked, _channel_for(channels, other, index))
 
     n_links = ctx.insert(
         CadreYouth, ["cadre_id", "youth_id", "linked_on", "channel_id"], link_rows()
     )
     ctx.log(f"联系关系 {n_links} 条")
-    _seed_channels(ctx, cadre_ids)
+    # Bulk loads bypass the services: recount the stored quota progress once, set-based.
+    services.cadre_progress_refresh()
     _seed_users(ctx, banner, township, cadre_ids[0])
 
 
@@ -424,8 +428,18 @@ def _province_tree(
     return banners, leaves
 
 
-def _seed_channels(ctx: DemoContext, cadre_ids: list[int]) -> None:
+def _channel_for(channels: dict[int, list[int]], cadre_id: int, index: int) -> int | None:
+    """The channel through which a youth was reached: a deterministic pick among the cadre's."""
+    held = channels.get(cadre_id)
+    return held[index % len(held)] if held else None
+
+
+def _seed_channels(ctx: DemoContext, cadre_ids: list[int]) -> dict[int, list[int]]:
+    """Each cadre holds some of the nine channels (the demo cadre misses two); returns the
+    channel ids per cadre so that links can say through which channel a youth came."""
     rng = ctx.rng
+    next_id = ctx.next_id(LiaisonChannel)
+    channels: dict[int, list[int]] = {}
     kinds = list(LiaisonChannel.Kind)
     names = {
         "co_building": "天山街道区域化团建共建委员会",
@@ -440,14 +454,21 @@ def _seed_channels(ctx: DemoContext, cadre_ids: list[int]) -> None:
     }
 
     def rows() -> Iterator[tuple]:
+        pk = next_id
         for cid in cadre_ids:
             held = kinds if cid == cadre_ids[0] else rng.sample(kinds, rng.randint(3, len(kinds)))
             if cid == cadre_ids[0]:
                 held = kinds[:-2]  # the demo cadre still misses two channels: something to do
             for k in held:
-                yield (cid, k.value, names[k.value], ctx.date_within_year(), "")
+                channels.setdefault(cid, []).append(pk)
+                yield (pk, cid, k.value, names[k.value], ctx.date_within_year(), "")
+                pk += 1
 
-    ctx.insert(LiaisonChannel, ["cadre_id", "kind", "name", "established_on", "notes"], rows())
+    ctx.insert(
+        LiaisonChannel, ["id", "cadre_id", "kind", "name", "established_on", "notes"], rows()
+    )
+    ctx.reset_sequence(LiaisonChannel)
+    return channels
 
 
 def _seed_users(

@@ -131,6 +131,8 @@ class QuotaRule(models.Model):
     )
     quota = models.PositiveIntegerField(_("联系青年数"), default=100)
     min_sectors = models.PositiveSmallIntegerField(_("最少领域数"), default=5)
+    # The report asks for one of each liaison channel; a committee may ask fewer of some types.
+    min_channels = models.PositiveSmallIntegerField(_("最少联系渠道数"), default=9)
 
     class Meta:
         verbose_name = _("联系指标")
@@ -167,7 +169,6 @@ class Cadre(models.Model):
     active_from = models.DateField(_("任职开始"), default=datetime.date.today)
     active_until = models.DateField(_("任职结束"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
@@ -210,6 +211,10 @@ class Youth(models.Model):
         verbose_name = _("青年")
         verbose_name_plural = _("青年")
         ordering = ["name", "id"]
+        permissions = [
+            # PIPL: under-14s are sensitive personal data; exports leave them out without this.
+            ("export_minors", _("可导出未满14周岁青年的信息")),
+        ]
         indexes = [
             # Duplicate matching on import: same phone is the same youth.
             models.Index(fields=["phone"], name="youth_phone_match_idx", condition=~Q(phone="")),
@@ -306,3 +311,95 @@ class CadreYouth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cadre_id}→{self.youth_id}"
+
+
+class CadreProgress(models.Model):
+    """A cadre's quota progress counts, stored so that the cadre table sorts 10,000 cadres by
+    progress without counting a million links per request.
+
+    A table of its own (not columns on Cadre) so that saving a Cadre loaded a minute ago can
+    never overwrite fresher counts. Written ONLY by cadres.services.cadre_progress_refresh
+    (set-based); read through cadres.selectors.with_progress as n_youths / n_sectors / n_channels.
+    `manage.py refresh_quota_progress` (and the task of the same name) recounts every cadre.
+    """
+
+    cadre = models.OneToOneField(
+        Cadre, on_delete=models.CASCADE, primary_key=True, related_name="progress_counts"
+    )
+    youth_count = models.PositiveIntegerField(_("联系青年数"), default=0)
+    sector_count = models.PositiveSmallIntegerField(_("覆盖领域数"), default=0)
+    channel_count = models.PositiveSmallIntegerField(_("联系渠道数"), default=0)
+
+    class Meta:
+        verbose_name = _("联系指标进度")
+        verbose_name_plural = _("联系指标进度")
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id}: {self.youth_count}"
+
+
+class ExportLog(models.Model):
+    """Every export of a list: who, when, which list, with which filter, how many rows (PIPL)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("导出人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("导出时间"), auto_now_add=True)
+    list_name = models.CharField(_("列表"), max_length=50)
+    export_format = models.CharField(_("格式"), max_length=8)
+    querystring = models.CharField(_("筛选条件"), max_length=1000, blank=True)
+    row_count = models.PositiveIntegerField(_("行数"))
+    included_minors = models.BooleanField(_("含未成年人"), default=False)
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.list_name} {self.created_at:%Y-%m-%d %H:%M} ({self.row_count})"
+
+
+class RosterImport(models.Model):
+    """An uploaded roster between preview and commit: the validated rows wait here as JSON.
+
+    Import is all-or-nothing: a file with any bad row is stored with its report and can never be
+    committed; a clean file is committed once (status moves preview → done).
+    """
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", _("有错误，未导入")
+        PREVIEW = "preview", _("待确认")
+        DONE = "done", _("已导入")
+
+    created_by = models.ForeignKey(
+        User, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    filename = models.CharField(_("文件名"), max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("青年所属组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    cadre = models.ForeignKey(
+        Cadre,
+        verbose_name=_("联系的团干部"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
+    rows = models.JSONField(_("数据行"), default=list)
+    errors = models.JSONField(_("错误"), default=list)
+    n_new = models.PositiveIntegerField(_("新增青年"), default=0)
+    n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)
+    n_linked = models.PositiveIntegerField(_("新增联系关系"), default=0)
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("花名册导入")
+        verbose_name_plural = _("花名册导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -6,8 +6,14 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from .models import Cadre, Organisation, Youth
-from .selectors import organisation_list, scope_queryset, user_cadre
+from .models import Organisation, Youth
+from .selectors import (
+    cadre_progress,
+    cadre_progress_list,
+    organisation_list,
+    scope_queryset,
+    user_cadre,
+)
 
 
 def staff_panels(request: HttpRequest) -> list[str]:
@@ -15,7 +21,11 @@ def staff_panels(request: HttpRequest) -> list[str]:
     counts = organisation_list(user=user).aggregate(
         organisations=Count("id"), branches=Count("id", filter=Q(kind=Organisation.Kind.BRANCH))
     )
-    counts["cadres"] = scope_queryset(Cadre.objects.all(), user=user).count()
+    counts.update(
+        cadre_progress_list(user=user)
+        .order_by()
+        .aggregate(cadres=Count("id"), below_quota=Count("id", filter=Q(quota_met=False)))
+    )
     counts["youths"] = scope_queryset(Youth.objects.all(), user=user).count()
     return [
         render_to_string(
@@ -27,5 +37,13 @@ def staff_panels(request: HttpRequest) -> list[str]:
 
 
 def cadre_panels(request: HttpRequest) -> list[str]:
+    """The cadre's own 1+100: N/quota, fields, channels, what is missing, what to do next."""
     cadre = user_cadre(request.user)
-    return [render_to_string("cadres/partials/cadre_card.html", {"cadre": cadre}, request=request)]
+    progress = cadre_progress(cadre_id=cadre.pk) if cadre else None
+    return [
+        render_to_string(
+            "cadres/partials/cadre_card.html",
+            {"cadre": progress.cadre if progress else None, "progress": progress},
+            request=request,
+        )
+    ]

@@ -11,12 +11,39 @@ Every list, detail lookup, export, dashboard, form choice and admin page goes th
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+from django.http import Http404, HttpRequest
 
-from .models import Cadre, Organisation, User
+from .models import (
+    Cadre,
+    CadreType,
+    CadreYouth,
+    LiaisonChannel,
+    Organisation,
+    QuotaRule,
+    Sector,
+    User,
+    Youth,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -97,3 +124,192 @@ def user_list(*, user: User) -> QuerySet[User]:
 def cadre_list(*, user: User) -> QuerySet[Cadre]:
     """Cadres in scope; a cadre user sees only themself."""
     return scope_queryset(Cadre.objects.select_related("organisation"), user=user, cadre_field="pk")
+
+
+# --- Quota progress (1+100): the one place these numbers are computed. ---
+
+# When the committee has not set a rule for a cadre type: 100 youths from 5 fields, every channel.
+DEFAULT_QUOTA = 100
+DEFAULT_MIN_SECTORS = 5
+DEFAULT_MIN_CHANNELS = len(LiaisonChannel.Kind)
+
+
+def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False):
+    """A correlated COUNT per row as a scalar subquery, 0 when there is nothing to count.
+
+    Scalar subqueries instead of JOIN + GROUP BY: counts over different tables would otherwise
+    multiply each other's rows."""
+    sub = qs.order_by().values(group).annotate(n=Count(counted, distinct=distinct)).values("n")[:1]
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def progress_counts() -> dict:
+    """The exact counts behind quota progress, per cadre (OuterRef "cadre"), for the refresh."""
+    links = CadreYouth.objects.filter(cadre=OuterRef("cadre"))
+    return {
+        "youth_count": _count_subquery(links, "cadre", "youth"),
+        "sector_count": _count_subquery(links, "cadre", "youth__sector", distinct=True),
+        "channel_count": _count_subquery(
+            LiaisonChannel.objects.filter(cadre=OuterRef("cadre")), "cadre", "kind", distinct=True
+        ),
+    }
+
+
+def quota_rules() -> dict[str, tuple[int, int, int]]:
+    """Cadre type -> (quota, min_sectors, min_channels); types without a rule use the defaults."""
+    rules = {
+        t: (r_quota, r_sectors, r_channels)
+        for t, r_quota, r_sectors, r_channels in QuotaRule.objects.values_list(
+            "cadre_type", "quota", "min_sectors", "min_channels"
+        )
+    }
+    defaults = (DEFAULT_QUOTA, DEFAULT_MIN_SECTORS, DEFAULT_MIN_CHANNELS)
+    return {t.value: rules.get(t.value, defaults) for t in CadreType}
+
+
+def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int):
+    # The committee's handful of rules inlined as CASE: no per-row lookup, whatever the scale.
+    return Case(
+        *[When(cadre_type=t, then=Value(values[index])) for t, values in rules.items()],
+        default=Value(default),
+        output_field=IntegerField(),
+    )
+
+
+def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
+    """Annotate cadres with their quota progress: one query for the rules now, and no per-row
+    work in the list query (a constant number of queries, at any scale).
+
+    Annotations (the assessment app reads the same names):
+    - `n_youths`: distinct youths linked to the cadre (CadreYouth is unique per pair);
+    - `n_sectors`: distinct fields (Youth.sector) among those youths;
+    - `n_channels`: distinct liaison-channel kinds the cadre holds;
+    - `quota`, `min_sectors`, `min_channels`: the QuotaRule for the cadre's type, or the defaults
+      100 / 5 / 9 when the committee has set none;
+    - `quota_met`: enough youths AND enough fields (channels are guidance, not the bar);
+    - `progress`: n_youths / quota capped at 1.0, for sorting.
+    The three counts are stored (CadreProgress), kept exact by every cadres service that writes
+    links or channels (`services.cadre_progress_refresh`).
+    """
+    rules = quota_rules()
+    qs = qs.annotate(
+        # LEFT JOIN on the one-to-one counts; a cadre never counted yet has none: 0.
+        n_youths=Coalesce(F("progress_counts__youth_count"), Value(0)),
+        n_sectors=Coalesce(F("progress_counts__sector_count"), Value(0)),
+        n_channels=Coalesce(F("progress_counts__channel_count"), Value(0)),
+        quota=_by_type(rules, 0, DEFAULT_QUOTA),
+        min_sectors=_by_type(rules, 1, DEFAULT_MIN_SECTORS),
+        min_channels=_by_type(rules, 2, DEFAULT_MIN_CHANNELS),
+    )
+    # Django inlines an annotation wherever a later one refers to it, so every derived value is
+    # kept to the few that must be SQL (filtering and sorting); shortfalls are `progress_shortfalls`.
+    return qs.annotate(
+        quota_met=ExpressionWrapper(
+            Q(n_youths__gte=F("quota")) & Q(n_sectors__gte=F("min_sectors")),
+            output_field=BooleanField(),
+        ),
+        progress=Least(
+            ExpressionWrapper(F("n_youths") * Value(1.0) / F("quota"), output_field=FloatField()),
+            Value(1.0),
+        ),
+    )
+
+
+def progress_shortfalls(cadre: Cadre) -> dict[str, int]:
+    """How many youths, fields and channels an annotated cadre still misses (each >= 0)."""
+    return {
+        "youths": max(0, cadre.quota - cadre.n_youths),
+        "sectors": max(0, cadre.min_sectors - cadre.n_sectors),
+        "channels": max(0, cadre.min_channels - cadre.n_channels),
+    }
+
+
+def cadre_progress_list(*, user: User) -> QuerySet[Cadre]:
+    """Cadres in the user's scope with their quota progress (see `with_progress`)."""
+    return with_progress(cadre_list(user=user))
+
+
+@dataclass
+class Progress:
+    """One cadre's quota progress, spelled out for the cadre's page and home panel."""
+
+    cadre: Cadre
+    missing_sectors: list[Sector] = field(default_factory=list)
+    held_channels: list[LiaisonChannel] = field(default_factory=list)
+    missing_channel_kinds: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.cadre.n_youths / self.cadre.quota))
+
+    @property
+    def short(self) -> dict[str, int]:
+        return progress_shortfalls(self.cadre)
+
+
+def cadre_progress(*, cadre_id: int) -> Progress:
+    """Progress of one cadre with the details the counts do not say: which fields and which
+    channels are missing. Four queries whatever the cadre's number of youths."""
+    cadre = with_progress(Cadre.objects.select_related("organisation", "user")).get(pk=cadre_id)
+    covered = set(
+        CadreYouth.objects.filter(cadre=cadre)
+        .values_list("youth__sector", flat=True)
+        .distinct()
+        .order_by()
+    )
+    missing = [s for s in Sector.objects.filter(is_active=True) if s.pk not in covered]
+    channels = list(LiaisonChannel.objects.filter(cadre=cadre).order_by("kind", "id"))
+    held_kinds = {c.kind for c in channels}
+    return Progress(
+        cadre=cadre,
+        missing_sectors=missing,
+        held_channels=channels,
+        missing_channel_kinds=[
+            (k.value, k.label) for k in LiaisonChannel.Kind if k.value not in held_kinds
+        ],
+    )
+
+
+def youth_list(*, user: User) -> QuerySet[Youth]:
+    """Youths in scope: staff see their subtree's youths; a cadre sees the youths they hold.
+
+    `n_cadres` counts the cadres holding each youth (>1: the committee sees a duplicate)."""
+    qs = Youth.objects.select_related("sector", "organisation")
+    if user.is_authenticated and not user.sees_subtree and not user.is_superuser:
+        cadre = user_cadre(user)
+        if cadre is None:
+            return qs.none()
+        qs = qs.filter(pk__in=CadreYouth.objects.filter(cadre=cadre).values("youth"))
+        return qs.annotate(n_cadres=_youth_cadre_count())
+    return scope_queryset(qs, user=user).annotate(n_cadres=_youth_cadre_count())
+
+
+def _youth_cadre_count():
+    return _count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
+
+
+def get_youth_for_user(*, user: User, pk: object) -> Youth:
+    """A youth the user may see (staff: subtree; cadre: one of theirs), else 404."""
+    try:
+        return youth_list(user=user).get(pk=pk)
+    except (Youth.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def youth_links(*, youth: Youth, user: User) -> QuerySet[CadreYouth]:
+    """The cadres holding a youth, as far as the user may see them."""
+    return scope_queryset(
+        CadreYouth.objects.filter(youth=youth).select_related("cadre__organisation", "channel"),
+        user=user,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
+    ).order_by("linked_on", "id")
+
+
+def needs_form_url(*, cadre: Cadre, request: HttpRequest) -> str:
+    """The public needs-desk form for this cadre, absolute: what the contact card's QR encodes.
+
+    The contacts app serves the route (`contacts:ask_cadre`); it is spelled out here rather than
+    reversed so that the card works whatever app is installed, and lives in this one function.
+    """
+    return request.build_absolute_uri(f"/contacts/ask/{cadre.pk}/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,9 +16,11 @@ from .models import (
     PATH_SEGMENT_WIDTH,
     PATH_SEPARATOR,
     Cadre,
+    CadreProgress,
     CadreYouth,
     LiaisonChannel,
     Organisation,
+    RosterImport,
     Sector,
     User,
     Youth,
@@ -211,4 +214,198 @@ def cadre_youth_link(
     )
     if created and by is not None:
         link.history.filter(history_type="+").update(history_user=by)
+    if created:
+        cadre_progress_refresh(cadre_ids=[cadre.pk])
     return link
+
+
+def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
+    """Recount the stored quota progress (youths, fields, channel kinds) of these cadres, or of
+    every cadre when None: one set-based UPDATE. Call it after any write to CadreYouth,
+    LiaisonChannel or a youth's sector that does not go through a cadres service (bulk loads,
+    admin). Returns the number of cadres updated."""
+    from .selectors import progress_counts
+
+    cadres = Cadre.objects.all()
+    if cadre_ids is not None:
+        ids = sorted(set(cadre_ids))
+        if not ids:
+            return 0
+        cadres = cadres.filter(pk__in=ids)
+    # 1. make sure every cadre concerned has its row (new cadres have none yet);
+    missing = cadres.filter(progress_counts__isnull=True).values_list("pk", flat=True)
+    CadreProgress.objects.bulk_create(
+        [CadreProgress(cadre_id=pk) for pk in missing], ignore_conflicts=True, batch_size=5000
+    )
+    # 2. recount them all in one UPDATE.
+    rows = CadreProgress.objects.all()
+    if cadre_ids is not None:
+        rows = rows.filter(cadre_id__in=ids)
+    return rows.update(**progress_counts())
+
+
+def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
+    """Cadres whose progress depends on these youths (e.g. after a youth's field changed)."""
+    return list(
+        CadreYouth.objects.filter(youth_id__in=list(youth_ids))
+        .values_list("cadre_id", flat=True)
+        .distinct()
+    )
+
+
+# --- Roster import: prepare (check + preview), then commit all or nothing. ---
+
+
+def roster_import_prepare(
+    *,
+    data: bytes,
+    filename: str,
+    organisation: Organisation,
+    cadre: Cadre | None = None,
+    by: User | None = None,
+    progress=None,
+) -> RosterImport:
+    """Check an uploaded roster and keep it for preview.
+
+    1. read the file (xlsx / CSV in UTF-8, UTF-8-BOM or GBK) and check every row;
+    2. a file-level problem (empty, unreadable, missing columns) becomes a one-line report;
+    3. count how many rows match youths already registered, so the preview says so.
+    Nothing but the RosterImport row is written; a file with errors can never be committed.
+    """
+    from . import roster
+
+    if (
+        cadre is not None
+        and cadre.organisation_id != organisation.pk
+        and not (
+            cadre.organisation.path.startswith(organisation.path)
+            or organisation.path.startswith(cadre.organisation.path)
+        )
+    ):
+        raise ValidationError({"cadre": _("团干部与青年所属组织不在同一组织体系内。")})
+    record = RosterImport(
+        created_by=by, filename=filename[:200], organisation=organisation, cadre=cadre
+    )
+    try:
+        parsed = roster.parse_roster(data, filename, progress=progress)
+    except roster.RosterFileError as exc:
+        record.status = RosterImport.Status.INVALID
+        record.errors = [{"row": None, "column": "", "problem": str(exc)}]
+        record.save()
+        return record
+    if parsed.errors:
+        record.status = RosterImport.Status.INVALID
+        record.errors = [e.as_dict() for e in parsed.errors]
+        record.save()
+        return record
+    new, matched = _plan_roster(parsed.rows)
+    record.status = RosterImport.Status.PREVIEW
+    record.rows = parsed.rows
+    record.n_new, record.n_matched = len(new), len(parsed.rows) - len(new)
+    record.save()
+    return record
+
+
+def _plan_roster(rows: list[dict]) -> tuple[list[dict], dict[int, object]]:
+    """Split rows into youths to create and rows that are an existing youth or repeat an
+    earlier row of the same file. Returns (rows to create, row -> existing pk or earlier row)."""
+    from . import roster
+
+    existing = roster.match_existing(rows)
+    seen: dict[tuple, int] = {}
+    new: list[dict] = []
+    matched: dict[int, object] = {}
+    for row in rows:
+        if row["row"] in existing:
+            matched[row["row"]] = existing[row["row"]]
+            continue
+        earlier = next((seen[k] for k in roster.identity_keys(row) if k in seen), None)
+        if earlier is not None:
+            matched[row["row"]] = ("row", earlier)
+            continue
+        for key in roster.identity_keys(row):
+            seen[key] = row["row"]
+        new.append(row)
+    return new, matched
+
+
+@transaction.atomic
+def roster_import_commit(
+    *, roster_import: RosterImport, by: User | None, progress=None
+) -> RosterImport:
+    """Write a previewed roster: all rows or none.
+
+    1. lock the import row; only a clean, not yet committed preview goes on;
+    2. match duplicates again (the registry may have changed since the preview);
+    3. bulk-create the new youths with their history rows, in batches;
+    4. bulk-link every youth of the file to the cadre (if any), skipping existing links;
+    5. mark the import done with its counts.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    if record.status != RosterImport.Status.PREVIEW:
+        raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
+    rows = record.rows
+    new, matched = _plan_roster(rows)
+    batch = 2000
+    created_by_row: dict[int, int] = {}
+    for start in range(0, len(new), batch):
+        chunk = new[start : start + batch]
+        youths = [
+            Youth(
+                name=r["name"],
+                gender=r["gender"],
+                birth_year=r["birth_year"],
+                sector_id=r["sector_id"],
+                unit=r["unit"],
+                organisation_id=record.organisation_id,
+                phone=r["phone"],
+                wechat_id=r["wechat_id"],
+                notes=r["notes"],
+            )
+            for r in chunk
+        ]
+        youths = bulk_create_with_history(youths, Youth, batch_size=batch, default_user=by)
+        if any(y.pk is None for y in youths):  # databases that do not return ids
+            raise RuntimeError("bulk_create did not return primary keys")
+        for r, youth in zip(chunk, youths, strict=True):
+            created_by_row[r["row"]] = youth.pk
+        if progress is not None:
+            progress(min(start + batch, len(new)), len(new))
+
+    n_linked = 0
+    if record.cadre_id:
+        youth_for_row: dict[int, tuple[int, str | None]] = {}
+        for r in rows:
+            target = matched.get(r["row"])
+            if target is None:
+                pk = created_by_row[r["row"]]
+            elif isinstance(target, tuple):
+                pk = created_by_row[target[1]]  # an earlier row of the file, created above
+            else:
+                pk = target
+            youth_for_row.setdefault(pk, (pk, r["linked_on"]))
+        # A cadre holds hundreds of youths, not millions: their existing links fit in memory.
+        already = set(
+            CadreYouth.objects.filter(cadre_id=record.cadre_id).values_list("youth_id", flat=True)
+        )
+        today = timezone.localdate()
+        links = [
+            CadreYouth(
+                cadre_id=record.cadre_id,
+                youth_id=pk,
+                linked_on=datetime.date.fromisoformat(linked) if linked else today,
+            )
+            for pk, linked in youth_for_row.values()
+            if pk not in already
+        ]
+        bulk_create_with_history(links, CadreYouth, batch_size=batch, default_user=by)
+        n_linked = len(links)
+        cadre_progress_refresh(cadre_ids=[record.cadre_id])
+
+    record.status = RosterImport.Status.DONE
+    record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked
+    record.committed_at = timezone.now()
+    record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
+    return record

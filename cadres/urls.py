@@ -5,6 +5,18 @@ from . import views
 app_name = "cadres"
 
 urlpatterns = [
+    path("", views.CadreListView.as_view(), name="list"),
+    path("<int:pk>/", views.cadre_detail, name="detail"),
+    path("<int:pk>/card/", views.cadre_card, name="card"),
+    path("<int:pk>/history/", views.cadre_history, name="history"),
+    path("me/youths/", views.MyYouthsView.as_view(), name="my_youths"),
+    path("youths/", views.YouthListView.as_view(), name="youth_list"),
+    path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),
+    path("import/", views.roster_import, name="import"),
+    path("import/template.csv", views.roster_template, name="import_template"),
+    path("import/<int:pk>/", views.roster_import_detail, name="import_detail"),
+    path("import/<int:pk>/commit/", views.roster_import_commit, name="import_commit"),
+    path("exports/", views.export_log_list, name="export_log"),
     path("organisations/", views.organisation_index, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
 ]

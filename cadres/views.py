@@ -1,15 +1,42 @@
 from __future__ import annotations
 
+import csv
+from itertools import chain
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
 
 from config import panels
 
-from .models import Organisation
-from .selectors import get_in_scope_or_404, organisation_list, user_list
+from . import services
+from .exports import ScopedExportMixin, may_export_minors
+from .filters import CadreProgressFilter, YouthFilter
+from .forms import RosterUploadForm
+from .models import Cadre, CadreYouth, ExportLog, LiaisonChannel, Organisation, RosterImport
+from .roster import template_headers
+from .selectors import (
+    cadre_progress,
+    cadre_progress_list,
+    get_in_scope_or_404,
+    get_youth_for_user,
+    needs_form_url,
+    organisation_list,
+    scope_queryset,
+    user_cadre,
+    user_list,
+    youth_links,
+    youth_list,
+)
+from .tables import CadreProgressTable, YouthTable
 
 
 def staff_required(view):
@@ -65,3 +92,248 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "n_cadres": organisation.cadres.count(),
         },
     )
+
+
+# --- The registry: cadres and their quota progress. ---
+
+# A cadre's own youth lists are read on a phone: name, field, unit and phone number suffice.
+PHONE_YOUTH_COLUMNS_EXCLUDED = ("gender", "birth_year", "organisation", "n_cadres")
+
+
+@method_decorator(staff_required, name="dispatch")
+class CadreListView(ScopedExportMixin, SingleTableMixin, FilterView):
+    """Staff: every cadre in scope with quota progress; sortable, filterable, exportable."""
+
+    table_class = CadreProgressTable
+    filterset_class = CadreProgressFilter
+    template_name = "cadres/cadre_list.html"
+    paginate_by = 25
+    export_name = "cadres"
+    export_list_name = "cadres:list"
+
+    def get_queryset(self):
+        return cadre_progress_list(user=self.request.user)
+
+
+def _get_cadre_for_user(request: HttpRequest, pk: int) -> Cadre:
+    # A cadre user sees their own record; staff their subtree; everything else is 404.
+    return get_in_scope_or_404(Cadre.objects.all(), user=request.user, pk=pk, cadre_field="pk")
+
+
+@login_required
+def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cadre = _get_cadre_for_user(request, pk)
+    progress = cadre_progress(cadre_id=cadre.pk)
+    youths = YouthTable(
+        youth_list(user=request.user).filter(cadre_links__cadre=cadre),
+        exclude=PHONE_YOUTH_COLUMNS_EXCLUDED,
+    )
+    RequestConfig(request, paginate={"per_page": 25}).configure(youths)
+    return render(
+        request,
+        "cadres/cadre_detail.html",
+        {
+            "cadre": progress.cadre,
+            "progress": progress,
+            "youths": youths,
+            "is_own": cadre.user_id == request.user.pk,
+            "panels": panels.collect("cadre_detail", request, progress.cadre),
+        },
+    )
+
+
+@login_required
+def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable contact card (亮明身份和联系方式) with a QR code to the needs desk."""
+    import qrcode
+    import qrcode.image.svg
+
+    cadre = _get_cadre_for_user(request, pk)
+    url = needs_form_url(cadre=cadre, request=request)
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    svg = image.to_string(encoding="unicode")
+    size = "a4" if request.GET.get("size") == "a4" else "a6"
+    return render(
+        request,
+        "cadres/cadre_card.html",
+        {"cadre": cadre, "ask_url": url, "qr_svg": svg, "size": size},
+    )
+
+
+@staff_required
+def cadre_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who changed what, when: the cadre record, their channels and their youth links."""
+    cadre = _get_cadre_for_user(request, pk)
+    limit = 200
+    records = sorted(
+        chain(
+            cadre.history.select_related("history_user")[:limit],
+            LiaisonChannel.history.filter(cadre_id=cadre.pk).select_related("history_user")[:limit],
+            CadreYouth.history.filter(cadre_id=cadre.pk).select_related("history_user", "youth")[
+                :limit
+            ],
+        ),
+        key=lambda r: r.history_date,
+        reverse=True,
+    )[:limit]
+    return render(
+        request,
+        "cadres/history.html",
+        {"subject": cadre, "records": records, "back": ("cadres:detail", cadre.pk)},
+    )
+
+
+# --- Youths. ---
+
+
+@method_decorator(staff_required, name="dispatch")
+class YouthListView(ScopedExportMixin, SingleTableMixin, FilterView):
+    """Staff: youths of the subtree, with how many cadres hold each (duplicates)."""
+
+    table_class = YouthTable
+    filterset_class = YouthFilter
+    template_name = "cadres/youth_list.html"
+    paginate_by = 50
+    export_name = "youths"
+    export_list_name = "cadres:youth_list"
+    export_minor_field = "birth_year"
+
+    def get_queryset(self):
+        return youth_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_export_minors"] = may_export_minors(self.request.user)
+        return context
+
+
+@method_decorator(login_required, name="dispatch")
+class MyYouthsView(SingleTableMixin, FilterView):
+    """A cadre's own youths, with their quota progress on top."""
+
+    table_class = YouthTable
+    filterset_class = YouthFilter
+    template_name = "cadres/my_youths.html"
+    paginate_by = 50
+
+    def dispatch(self, request, *args, **kwargs):
+        self.cadre = user_cadre(request.user) if request.user.is_authenticated else None
+        if request.user.is_authenticated and self.cadre is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return youth_list(user=self.request.user).filter(cadre_links__cadre=self.cadre)
+
+    def get_table_kwargs(self):
+        return {"exclude": PHONE_YOUTH_COLUMNS_EXCLUDED}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["progress"] = cadre_progress(cadre_id=self.cadre.pk)
+        return context
+
+
+@login_required
+def youth_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    youth = get_youth_for_user(user=request.user, pk=pk)
+    history = []
+    if request.user.sees_subtree:
+        history = youth.history.select_related("history_user")[:50]
+    return render(
+        request,
+        "cadres/youth_detail.html",
+        {
+            "youth": youth,
+            "links": youth_links(youth=youth, user=request.user),
+            "history": history,
+            "panels": panels.collect("youth", request, youth),
+        },
+    )
+
+
+# --- Roster import. ---
+
+
+@staff_required
+def roster_import(request: HttpRequest) -> HttpResponse:
+    form = RosterUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            record = services.roster_import_prepare(
+                data=upload.read(),
+                filename=upload.name,
+                organisation=form.cleaned_data["organisation"],
+                cadre=form.cleaned_data["cadre"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("cadres:import_detail", record.pk)
+    recent = _imports_for_user(request)[:10]
+    return render(request, "cadres/import.html", {"form": form, "recent": recent})
+
+
+def _imports_for_user(request: HttpRequest):
+    return scope_queryset(
+        RosterImport.objects.select_related("organisation", "cadre", "created_by").defer("rows"),
+        user=request.user,
+    )
+
+
+@staff_required
+def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
+    preview = []
+    if record.status == RosterImport.Status.PREVIEW:
+        preview = RosterImport.objects.values_list("rows", flat=True).get(pk=record.pk)
+    sectors = dict(services.Sector.objects.values_list("pk", "name"))
+    preview_rows = [{**r, "sector": sectors.get(r["sector_id"], "")} for r in preview[:20]]
+    return render(
+        request,
+        "cadres/import_detail.html",
+        {"record": record, "preview": preview_rows, "n_rows": len(preview)},
+    )
+
+
+@staff_required
+@require_POST
+def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
+    try:
+        record = services.roster_import_commit(roster_import=record, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "导入完成：新增青年 %(new)s 名，匹配已有青年 %(matched)s 名，新增联系关系 %(linked)s 条。"
+            )
+            % {"new": record.n_new, "matched": record.n_matched, "linked": record.n_linked},
+        )
+    return redirect("cadres:import_detail", record.pk)
+
+
+@staff_required
+def roster_template(request: HttpRequest) -> HttpResponse:
+    """A CSV template with the expected header (UTF-8 with BOM, so Excel opens it in Chinese)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(template_headers())
+    writer.writerow(
+        ["张三", "男", "1998", "企业青年", "天山镇物流园", "13812345678", "", "", "2024-05-01"]
+    )
+    return response
+
+
+@staff_required
+def export_log_list(request: HttpRequest) -> HttpResponse:
+    logs = scope_queryset(
+        ExportLog.objects.select_related("user"), user=request.user, org_field="user__organisation"
+    )[:200]
+    return render(request, "cadres/export_log.html", {"logs": logs})

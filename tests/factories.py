@@ -200,3 +200,23 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     electorate = 10
     opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
     closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+# --- cadres ---
+# Quota progress is stored (cadres.models.CadreProgress) and kept exact by the cadres services.
+# Factories write rows directly, so links and channels made here recount their cadre as the
+# services would; tests everywhere then see the same N/quota as the pages.
+def _recount_after_create(factory_class):
+    create = factory_class._create.__func__
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = create(cls, model_class, *args, **kwargs)
+        cadre_services.cadre_progress_refresh(cadre_ids=[obj.cadre_id])
+        return obj
+
+    factory_class._create = _create
+
+
+_recount_after_create(CadreYouthFactory)
+_recount_after_create(LiaisonChannelFactory)

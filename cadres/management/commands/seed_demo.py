@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from cadres.demo import DEMO_PASSWORD, DemoContext
 from cadres.models import Organisation
@@ -49,6 +50,15 @@ class Command(BaseCommand):
             step = time.monotonic()
             module.seed(ctx)
             ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")
+        # Later apps may have bulk-loaded links or channels: recount quota progress once more.
+        from cadres.services import cadre_progress_refresh
+
+        cadre_progress_refresh()
+        if connection.vendor == "postgresql":
+            # Fresh statistics after bulk loads: without them the planner walks a million
+            # youths in name order to find one cadre's hundred (measured: 1.2 s vs 3 ms).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         ctx.log(
             f"演示数据生成完毕（{scale}，seed={seed}），总用时 {time.monotonic() - started:.1f} 秒。"
         )

@@ -1,0 +1,124 @@
+"""List filters. Every choice list (organisations, cadres) is scoped like the list itself."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Count, F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cadre, CadreType, CadreYouth, Organisation, Sector, Youth
+from .selectors import organisation_list
+
+_SELECT = {"class": "form-select"}
+_TEXT = {"class": "form-control"}
+
+
+class SubtreeFilter(django_filters.ModelChoiceFilter):
+    """An organisation and everything below it (one prefix query on the materialised path)."""
+
+    def __init__(self, *args, path_lookup: str = "organisation__path", **kwargs):
+        self.path_lookup = path_lookup
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: Organisation | None) -> QuerySet:
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.path_lookup}__startswith": value.path})
+
+
+def _organisations(request):
+    if request is None:
+        return Organisation.objects.none()
+    return organisation_list(user=request.user)
+
+
+class CadreProgressFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("姓名"), method="filter_name", widget=forms.TextInput(attrs=_TEXT)
+    )
+    organisation = SubtreeFilter(
+        label=_("组织（含下级）"),
+        queryset=_organisations,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
+    )
+    cadre_type = django_filters.ChoiceFilter(
+        label=_("类型"),
+        choices=CadreType.choices,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
+    )
+    quota_met = django_filters.ChoiceFilter(
+        label=_("指标"),
+        choices=[("yes", _("已达标")), ("no", _("未达标"))],
+        empty_label=_("全部"),
+        method="filter_quota_met",
+        widget=forms.Select(attrs=_SELECT),
+    )
+    sectors_short = django_filters.BooleanFilter(
+        label=_("只看领域不足"),
+        method="filter_sectors_short",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    class Meta:
+        model = Cadre
+        fields: list[str] = []
+
+    def filter_name(self, qs, name, value):
+        return qs.filter(name__contains=value.strip()) if value.strip() else qs
+
+    def filter_quota_met(self, qs, name, value):
+        return qs.filter(quota_met=(value == "yes")) if value in ("yes", "no") else qs
+
+    def filter_sectors_short(self, qs, name, value):
+        return qs.filter(n_sectors__lt=F("min_sectors")) if value else qs
+
+
+class YouthFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("姓名、手机号或单位"), method="filter_text", widget=forms.TextInput(attrs=_TEXT)
+    )
+    organisation = SubtreeFilter(
+        label=_("组织（含下级）"),
+        queryset=_organisations,
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
+    )
+    sector = django_filters.ModelChoiceFilter(
+        label=_("领域"),
+        queryset=Sector.objects.filter(is_active=True),
+        empty_label=_("全部"),
+        widget=forms.Select(attrs=_SELECT),
+    )
+    shared = django_filters.BooleanFilter(
+        label=_("只看多名团干部共同联系的"),
+        method="filter_shared",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    class Meta:
+        model = Youth
+        fields: list[str] = []
+
+    def filter_text(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__contains=value) | Q(phone__startswith=value) | Q(unit__contains=value)
+        )
+
+    def filter_shared(self, qs, name, value):
+        if not value:
+            return qs
+        # One grouped pass over the links (an index-only scan) instead of a count per youth.
+        shared = (
+            CadreYouth.objects.order_by()
+            .values("youth")
+            .annotate(n=Count("cadre"))
+            .filter(n__gt=1)
+            .values("youth")
+        )
+        return qs.filter(pk__in=shared)

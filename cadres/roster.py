@@ -1,0 +1,365 @@
+"""Roster import: read what Chinese offices actually send (xlsx; CSV in UTF-8, UTF-8 with BOM or
+GBK), check every row, and report every problem by row and column in Chinese.
+
+Reading and checking write nothing; `cadres.services.roster_import_prepare` stores the checked
+rows for a preview and `roster_import_commit` writes them all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Gender, Sector, Youth
+from .services import normalise_phone
+
+MAX_ROWS = 20_000
+MAX_BYTES = 10 * 1024 * 1024
+
+# Column titles as offices write them; the first name of each tuple is the one in the template.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "青年姓名"),
+    "gender": ("性别",),
+    "birth_year": ("出生年份", "出生年", "出生年月", "出生日期"),
+    "sector": ("领域", "所属领域", "青年类别"),
+    "unit": ("单位/学校/村（嘎查）", "单位", "工作单位", "学校", "单位/学校", "村（嘎查）"),
+    "phone": ("手机号", "手机", "手机号码", "联系电话", "电话"),
+    "wechat_id": ("微信号", "微信"),
+    "notes": ("备注",),
+    "linked_on": ("建立联系日期", "联系日期"),
+}
+REQUIRED = ("name", "birth_year", "sector")
+# Text cells that a spreadsheet would run as a formula; refused rather than silently stored.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class RowError:
+    row: int  # the row number as the spreadsheet shows it (header is row 1)
+    column: str
+    problem: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "problem": self.problem}
+
+
+@dataclass
+class ParsedRoster:
+    rows: list[dict] = field(default_factory=list)  # clean rows, JSON-ready, with "row" number
+    errors: list[RowError] = field(default_factory=list)
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be read (empty, wrong type, unknown encoding)."""
+
+
+def template_headers() -> list[str]:
+    return [names[0] for names in COLUMNS.values()]
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK, what Excel on a
+    Chinese Windows saves as "CSV")."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data.decode("utf-8-sig")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise RosterFileError(
+            _("无法识别文件编码：请在 Excel 中“另存为”CSV（UTF-8）或 .xlsx 后再上传。")
+        ) from None
+
+
+def read_table(data: bytes, filename: str) -> list[list[object]]:
+    """The file as rows of cell values (header first)."""
+    if not data:
+        raise RosterFileError(_("文件是空的：没有任何内容。"))
+    if len(data) > MAX_BYTES:
+        raise RosterFileError(_("文件太大：请不超过 10 MB，可分成几个文件导入。"))
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _read_xlsx(data)
+    if name.endswith((".csv", ".txt")):
+        text = decode_csv(data)
+        sample = text[:4096]
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
+        except csv.Error:
+            dialect = csv.excel
+        return list(csv.reader(io.StringIO(text), dialect))
+    if name.endswith(".xls"):
+        raise RosterFileError(_("不支持旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后再上传。"))
+    raise RosterFileError(_("只能导入 .xlsx 或 .csv 文件。"))
+
+
+def _read_xlsx(data: bytes) -> list[list[object]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula cell arrives as "=…" and is refused, not silently evaluated.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (BadZipFile, KeyError, OSError, ValueError):
+        raise RosterFileError(
+            _("无法打开这个 Excel 文件：文件可能已损坏或不是 .xlsx 格式。")
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return str(value).strip()
+
+
+def parse_roster(
+    data: bytes,
+    filename: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    today: datetime.date | None = None,
+) -> ParsedRoster:
+    """Check every row; collect all problems rather than stopping at the first."""
+    table = read_table(data, filename)
+    while table and not any(_text(v) for v in table[-1]):
+        table.pop()  # trailing empty lines Excel likes to keep
+    if not table:
+        raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
+    header = [_text(v).lstrip("\ufeff") for v in table[0]]
+    positions, unknown = _map_header(header)
+    missing = [COLUMNS[key][0] for key in REQUIRED if key not in positions]
+    if missing:
+        raise RosterFileError(
+            _("表头缺少必填列：%(cols)s。请使用导入模板的表头（第 1 行）。")
+            % {"cols": "、".join(missing)}
+        )
+    body = table[1:]
+    if not body:
+        raise RosterFileError(_("文件只有表头，没有数据行。"))
+    if len(body) > MAX_ROWS:
+        raise RosterFileError(
+            _("一次最多导入 %(max)s 行，这个文件有 %(n)s 行：请分成几个文件。")
+            % {"max": MAX_ROWS, "n": len(body)}
+        )
+    today = today or timezone.localdate()
+    sectors = _sector_lookup()
+    result = ParsedRoster()
+    for index, cells in enumerate(body):
+        row_number = index + 2
+        if not any(_text(v) for v in cells):
+            continue  # blank line in the middle: skipped, not an error
+        row, errors = _check_row(cells, positions, row_number, sectors, today)
+        if errors:
+            result.errors.extend(errors)
+        else:
+            result.rows.append(row)
+        if progress is not None and (index + 1) % 1000 == 0:
+            progress(index + 1, len(body))
+    if not result.rows and not result.errors:
+        raise RosterFileError(_("文件只有表头，没有数据行。"))
+    return result
+
+
+def _map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    positions: dict[str, int] = {}
+    unknown = []
+    for i, title in enumerate(header):
+        for key, names in COLUMNS.items():
+            if title in names and key not in positions:
+                positions[key] = i
+                break
+        else:
+            if title:
+                unknown.append(title)
+    return positions, unknown
+
+
+def _sector_lookup() -> dict[str, Sector]:
+    lookup: dict[str, Sector] = {}
+    for sector in Sector.objects.filter(is_active=True):
+        lookup[sector.name] = sector
+        lookup[sector.code.lower()] = sector
+    return lookup
+
+
+def _check_row(
+    cells: list[object],
+    positions: dict[str, int],
+    row_number: int,
+    sectors: dict[str, Sector],
+    today: datetime.date,
+) -> tuple[dict, list[RowError]]:
+    errors: list[RowError] = []
+
+    def raw(key: str) -> object:
+        pos = positions.get(key)
+        return cells[pos] if pos is not None and pos < len(cells) else None
+
+    def err(key: str, problem: str) -> None:
+        errors.append(RowError(row_number, COLUMNS[key][0], problem))
+
+    values = {key: _text(raw(key)) for key in COLUMNS}
+    for key in ("name", "unit", "wechat_id", "notes", "sector", "gender"):
+        if values[key].startswith(FORMULA_START):
+            err(key, _("内容以 %(c)s 开头，可能是公式，请改为纯文本。") % {"c": values[key][:1]})
+            values[key] = ""
+    if isinstance(raw("phone"), str) and raw("phone").strip().startswith(("=", "@")):
+        err("phone", _("手机号是公式，请粘贴为数值后再导入。"))
+        values["phone"] = ""
+
+    if not values["name"] and not any(e.column == COLUMNS["name"][0] for e in errors):
+        err("name", _("姓名必填。"))
+    elif len(values["name"]) > 50:
+        err("name", _("姓名太长（最多 50 个字）。"))
+
+    gender = values["gender"]
+    gender_code = {"男": Gender.MALE, "女": Gender.FEMALE, "m": "M", "f": "F", "": ""}.get(
+        gender.lower() if gender.isascii() else gender
+    )
+    if gender_code is None:
+        err("gender", _("性别只能填“男”或“女”（也可留空）。"))
+
+    birth_year = _birth_year(raw("birth_year"), values["birth_year"])
+    lowest, highest = today.year - 45, today.year - 6
+    if birth_year is None:
+        err("birth_year", _("出生年份必填，填 4 位年份，例如 1998。"))
+    elif not lowest <= birth_year <= highest:
+        err(
+            "birth_year",
+            _("出生年份 %(y)s 不在 %(lo)s 到 %(hi)s 之间。")
+            % {"y": birth_year, "lo": lowest, "hi": highest},
+        )
+
+    sector = sectors.get(values["sector"]) or sectors.get(values["sector"].lower())
+    if not values["sector"]:
+        if not any(e.column == COLUMNS["sector"][0] for e in errors):
+            err("sector", _("领域必填。"))
+    elif sector is None:
+        err(
+            "sector",
+            _("没有“%(s)s”这个领域；可填：%(all)s。")
+            % {"s": values["sector"], "all": "、".join(_sector_names(sectors))},
+        )
+
+    phone = ""
+    try:
+        phone = normalise_phone(values["phone"])
+    except ValidationError as exc:
+        err("phone", exc.messages[0])
+    if len(values["unit"]) > 100:
+        err("unit", _("单位太长（最多 100 个字）。"))
+    if len(values["wechat_id"]) > 40:
+        err("wechat_id", _("微信号太长（最多 40 个字符）。"))
+
+    linked_on = None
+    if values["linked_on"]:
+        linked_on = _date(raw("linked_on"), values["linked_on"])
+        if linked_on is None:
+            err("linked_on", _("日期格式不对，请写成 2024-05-01。"))
+        elif linked_on > today:
+            err("linked_on", _("建立联系日期不能晚于今天。"))
+
+    row = {
+        "row": row_number,
+        "name": values["name"],
+        "gender": gender_code or "",
+        "birth_year": birth_year,
+        "sector_id": sector.pk if sector else None,
+        "unit": values["unit"],
+        "phone": phone,
+        "wechat_id": values["wechat_id"],
+        "notes": values["notes"],
+        "linked_on": linked_on.isoformat() if linked_on else None,
+    }
+    return row, errors
+
+
+def _sector_names(sectors: dict[str, Sector]) -> list[str]:
+    return sorted({s.name for s in sectors.values()}, key=lambda n: n)
+
+
+def _birth_year(value: object, text: str) -> int | None:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.year
+    digits = text.replace("年", "").split(".")[0].split("-")[0].split("/")[0].strip()
+    if len(digits) == 4 and digits.isdigit():
+        return int(digits)
+    if len(digits) in (6, 8) and digits.isdigit():  # 199805 or 19980512
+        return int(digits[:4])
+    return None
+
+
+def _date(value: object, text: str) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"):
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- Matching duplicates in bulk, with the same rule as services.youth_match. ---
+
+
+def match_existing(rows: Iterable[dict], chunk: int = 1000) -> dict[int, int]:
+    """Row number -> id of the existing youth it describes (same phone; else same name + birth
+    year + unit). A handful of queries per thousand rows instead of two per row."""
+    rows = list(rows)
+    by_phone: dict[str, int] = {}
+    phones = sorted({r["phone"] for r in rows if r["phone"]})
+    for start in range(0, len(phones), chunk):
+        for pk, phone in (
+            Youth.objects.filter(phone__in=phones[start : start + chunk])
+            .order_by("-pk")
+            .values_list("pk", "phone")
+        ):
+            by_phone[phone] = pk  # descending pk: the lowest wins, as in youth_match
+    by_identity: dict[tuple, int] = {}
+    names = sorted({r["name"] for r in rows if not by_phone.get(r["phone"])})
+    for start in range(0, len(names), chunk):
+        for pk, name, year, unit in (
+            Youth.objects.filter(name__in=names[start : start + chunk])
+            .order_by("-pk")
+            .values_list("pk", "name", "birth_year", "unit")
+        ):
+            by_identity[(name, year, unit)] = pk
+    matches: dict[int, int] = {}
+    for r in rows:
+        pk = (by_phone.get(r["phone"]) if r["phone"] else None) or by_identity.get(
+            (r["name"], r["birth_year"], r["unit"])
+        )
+        if pk:
+            matches[r["row"]] = pk
+    return matches
+
+
+def identity_keys(row: dict) -> list[tuple]:
+    """Keys under which two rows of one file are the same youth."""
+    keys: list[tuple] = [("id", row["name"], row["birth_year"], row["unit"])]
+    if row["phone"]:
+        keys.insert(0, ("phone", row["phone"]))
+    return keys

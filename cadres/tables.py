@@ -1,0 +1,125 @@
+"""Tables of the registry (django-tables2): the cadre progress table and the youth list."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cadre, Youth
+
+
+class CadreProgressTable(tables.Table):
+    name = tables.LinkColumn("cadres:detail", args=[tables.A("pk")], verbose_name=_("姓名"))
+    organisation = tables.Column(verbose_name=_("组织"), order_by=("organisation__path",))
+    cadre_type = tables.Column(verbose_name=_("类型"))
+    n_youths = tables.Column(verbose_name=_("联系青年"), attrs={"td": {"class": "text-nowrap"}})
+    quota = tables.Column(verbose_name=_("指标"), visible=False)
+    progress = tables.Column(verbose_name=_("完成度"), exclude_from_export=True)
+    n_sectors = tables.Column(verbose_name=_("领域"))
+    min_sectors = tables.Column(verbose_name=_("领域要求"), visible=False)
+    n_channels = tables.Column(verbose_name=_("联系渠道"))
+    min_channels = tables.Column(verbose_name=_("渠道要求"), visible=False)
+    quota_met = tables.BooleanColumn(verbose_name=_("达标"), yesno=(_("是"), _("否")))
+
+    class Meta:
+        model = Cadre
+        fields = ()
+        sequence = (
+            "name",
+            "organisation",
+            "cadre_type",
+            "n_youths",
+            "quota",
+            "progress",
+            "n_sectors",
+            "min_sectors",
+            "n_channels",
+            "min_channels",
+            "quota_met",
+        )
+        order_by = ("progress",)
+        empty_text = _("没有符合条件的团干部。")
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
+
+    def render_n_youths(self, record):
+        return f"{record.n_youths}/{record.quota}"
+
+    def value_n_youths(self, record):
+        return record.n_youths
+
+    def render_progress(self, record):
+        pct = round(100 * record.progress)
+        return format_html(
+            '<div class="progress" role="progressbar" aria-label="{}" aria-valuenow="{}" '
+            'aria-valuemin="0" aria-valuemax="100" style="min-width:5rem;height:.75rem">'
+            '<div class="progress-bar" style="width:{}%"></div></div>',
+            _("完成度"),
+            pct,
+            pct,
+        )
+
+    def render_n_sectors(self, record):
+        return self._ratio(record.n_sectors, record.min_sectors)
+
+    def value_n_sectors(self, record):
+        return record.n_sectors
+
+    def render_n_channels(self, record):
+        return self._ratio(record.n_channels, record.min_channels)
+
+    def value_n_channels(self, record):
+        return record.n_channels
+
+    @staticmethod
+    def _ratio(held, required):
+        if held < required:
+            return format_html('<span class="text-danger fw-semibold">{}/{}</span>', held, required)
+        return f"{held}/{required}"
+
+
+class YouthTable(tables.Table):
+    name = tables.LinkColumn("cadres:youth_detail", args=[tables.A("pk")], verbose_name=_("姓名"))
+    gender = tables.Column(verbose_name=_("性别"))
+    birth_year = tables.Column(verbose_name=_("出生年份"))
+    sector = tables.Column(verbose_name=_("领域"), order_by=("sector__sort_order",))
+    unit = tables.Column(verbose_name=_("单位/学校/村（嘎查）"))
+    organisation = tables.Column(verbose_name=_("所属组织"), order_by=("organisation__path",))
+    phone = tables.Column(verbose_name=_("手机号"))
+    n_cadres = tables.Column(verbose_name=_("联系团干部数"))
+
+    class Meta:
+        model = Youth
+        fields = ()
+        sequence = (
+            "name",
+            "gender",
+            "birth_year",
+            "sector",
+            "unit",
+            "organisation",
+            "phone",
+            "n_cadres",
+        )
+        order_by = ("name",)
+        empty_text = _("没有符合条件的青年。")
+        attrs = {"class": "table table-sm table-hover align-middle text-nowrap"}
+
+    def render_name(self, record, value):
+        from django.urls import reverse
+
+        url = reverse("cadres:youth_detail", args=[record.pk])
+        minor = (
+            format_html(' <span class="badge text-bg-warning">{}</span>', _("未成年"))
+            if (record.is_minor)
+            else ""
+        )
+        return format_html('<a href="{}">{}</a>{}', url, value, minor)
+
+    def value_name(self, record, value):
+        return value
+
+    def render_n_cadres(self, value):
+        if value > 1:
+            return format_html('<span class="badge text-bg-info">{}</span>', value)
+        return value
