@@ -119,7 +119,8 @@ def test_cadre_page_query_count(client, tree, django_assert_max_num_queries):
     for _ in range(30):
         CadreYouthFactory(cadre=tree.cadre, youth__sector=sector)
     client.force_login(tree.owner)
-    with django_assert_max_num_queries(14):
+    # The page itself plus the panels other apps add (contacts, activities, assessment).
+    with django_assert_max_num_queries(22):
         assert client.get(f"/cadres/{tree.cadre.pk}/").status_code == 200
 
 
