@@ -2,49 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_tables2.export import ExportMixin
 
 from .models import Activity, EntrepreneurshipProject
 
-logger = logging.getLogger("lianqing.exports")
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value):
-    """Neutralise a spreadsheet formula: prefix the cell with an apostrophe (OWASP advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class SafeExportTable(tables.Table):
-    """A table whose export escapes formula-like cells (names, titles, notes typed by people)."""
-
-    def as_values(self, exclude_columns=None):
-        for row in super().as_values(exclude_columns):
-            yield [escape_cell(cell) for cell in row]
-
-
-class LoggedExportMixin(ExportMixin):
-    """ExportMixin that logs who exported what (MISSION: exports are logged)."""
-
-    export_formats = ("csv", "xlsx")
-
-    def create_export(self, export_format):
-        logger.info(
-            "export %s by user %s (%s)", self.export_name, self.request.user.pk, export_format
-        )
-        return super().create_export(export_format)
-
-
-class ActivityTable(SafeExportTable):
+class ActivityTable(tables.Table):
     title = tables.Column(verbose_name=_("活动名称"), linkify=True)
     starts_at = tables.DateTimeColumn(verbose_name=_("时间"), format="Y-m-d H:i")
     category = tables.Column(verbose_name=_("类别"))
@@ -85,7 +50,7 @@ class ActivityTable(SafeExportTable):
         return value
 
 
-class ProjectTable(SafeExportTable):
+class ProjectTable(tables.Table):
     name = tables.Column(verbose_name=_("项目名称"), linkify=True)
     youth = tables.Column(verbose_name=_("创业青年"), accessor="youth__name")
     organisation = tables.Column(verbose_name=_("联系团组织"), accessor="organisation__name")

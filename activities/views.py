@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
 from cadres.views import staff_required
@@ -52,7 +53,7 @@ from .models import (
     VolunteerHours,
     VolunteerOrganisation,
 )
-from .tables import ActivityTable, LoggedExportMixin, ProjectTable
+from .tables import ActivityTable, ProjectTable
 
 
 def _errors(exc: ValidationError) -> str:
@@ -103,7 +104,7 @@ def _links(request: HttpRequest) -> dict[str, str]:
     }
 
 
-class ActivityListView(LoginRequiredMixin, LoggedExportMixin, SingleTableMixin, FilterView):
+class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, FilterView):
     table_class = ActivityTable
     filterset_class = ActivityFilter
     template_name = "activities/list.html"
@@ -613,12 +614,13 @@ def commendation_index(request: HttpRequest) -> HttpResponse:
 # --- entrepreneurship ---------------------------------------------------------------------------
 
 
-class ProjectListView(LoginRequiredMixin, LoggedExportMixin, SingleTableMixin, FilterView):
+class ProjectListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, FilterView):
     table_class = ProjectTable
     filterset_class = ProjectFilter
     template_name = "activities/projects.html"
     paginate_by = 30
     export_name = "projects"
+    export_minor_field = "youth__birth_year"  # a project row names its youth
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.sees_subtree:

@@ -1,4 +1,4 @@
-"""Tables of the contacts app (django-tables2), with exports safe to open in a spreadsheet."""
+"""Tables of the contacts app (django-tables2); exports go through cadres.exports."""
 
 from __future__ import annotations
 
@@ -9,25 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, Need
 
-# A cell starting with one of these is a formula to Excel/WPS ("CSV injection"): prefix a quote.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def escape_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class SafeExportTable(tables.Table):
-    """Exports (CSV/xlsx through ExportMixin) never start a cell with a formula character."""
-
-    def as_values(self, exclude_columns=None):
-        for row in super().as_values(exclude_columns=exclude_columns):
-            yield [escape_cell(v) for v in row]
-
-
-class ContactTable(SafeExportTable):
+class ContactTable(tables.Table):
     date = tables.DateColumn(verbose_name=_("日期"), format="Y-m-d")
     cadre = tables.Column(verbose_name=_("团干部"), order_by=("cadre__name",))
     organisation = tables.Column(
@@ -67,7 +50,7 @@ class ContactTable(SafeExportTable):
         )
 
 
-class NeedTable(SafeExportTable):
+class NeedTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name=_("提交时间"), format="Y-m-d")
     category = tables.Column(verbose_name=_("类别"))
     question = tables.Column(verbose_name=_("需求或问题"), orderable=False)

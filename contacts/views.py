@@ -22,8 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, SingleTableMixin
-from django_tables2.export.views import ExportMixin
 
+from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from cadres.views import staff_required
@@ -211,7 +211,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Lists --------------------------------------------------------------------------------
 
 
-class _ScopedListView(ExportMixin, SingleTableMixin, FilterView):
+class _ScopedListView(ScopedExportMixin, SingleTableMixin, FilterView):
     """A scoped, filtered table with CSV/xlsx export (capped, logged); no COUNT over millions of
     rows: the lazy paginator only asks whether there is a next page."""
 
@@ -229,12 +229,6 @@ class _ScopedListView(ExportMixin, SingleTableMixin, FilterView):
         if self.request.GET.get(self.export_trigger_param):
             return data[:EXPORT_MAX_ROWS]
         return data
-
-    def create_export(self, export_format):
-        logger.info(
-            "export %s by user %s (%s)", self.export_name, self.request.user.pk, export_format
-        )
-        return super().create_export(export_format)
 
 
 @method_decorator(staff_required, name="dispatch")
@@ -254,6 +248,7 @@ class NeedListView(_ScopedListView):
     filterset_class = NeedFilter
     template_name = "contacts/need_list.html"
     export_name = "needs"
+    export_minor_field = "youth__birth_year"  # a need row names its youth
 
     def get_queryset(self):
         return selectors.need_list(user=self.request.user).order_by("-created_at", "-id")

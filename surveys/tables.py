@@ -7,30 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Campaign
 
-# Spreadsheet formula injection: a cell starting with one of these is neutralised with a quote.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value):
-    """Export cell value made safe for Excel / WPS (no formula execution)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class EscapedExportTable(tables.Table):
-    """A table whose CSV/XLSX export escapes formula-like cells (shared helper candidate)."""
-
-    def as_values(self, exclude_columns=None):
-        for row in super().as_values(exclude_columns=exclude_columns):
-            yield [escape_cell(value) for value in row]
-
 
 def _rate_visible(record: Campaign) -> bool:
     return record.shows_counts
 
 
-class CampaignOverviewTable(EscapedExportTable):
+class CampaignOverviewTable(tables.Table):
     branch = tables.Column(_("团支部"), accessor="branch__name", order_by=("branch__path",))
     secretary = tables.Column(_("团支部书记"), accessor="secretary__name")
     status = tables.Column(_("状态"), empty_values=(), orderable=False)

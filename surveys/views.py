@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.export.views import ExportMixin
 
+from cadres.exports import ScopedExportMixin
 from cadres.views import staff_required
 
 from . import selectors, services
@@ -56,7 +56,7 @@ def _close_due() -> None:
 
 
 @method_decorator(staff_required, name="dispatch")
-class OverviewView(ExportMixin, SingleTableMixin, FilterView):
+class OverviewView(ScopedExportMixin, SingleTableMixin, FilterView):
     table_class = CampaignOverviewTable
     filterset_class = CampaignFilter
     template_name = "surveys/overview.html"
