@@ -27,6 +27,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
 from cadres.views import staff_required
+from config import ratelimit
 
 from . import selectors, services
 from .filters import ActivityFilter, ProjectFilter
@@ -431,11 +432,25 @@ def registration_action(request: HttpRequest, pk: int, rid: int, action: str) ->
 
 # --- public pages (no login): sign-up link and check-in code ------------------------------------
 
+# Per client address and minute. Check-in is generous: a whole event may share one venue Wi-Fi
+# (one NAT address), 200 people in a few minutes; sign-up and code entry are tighter.
+PUBLIC_LIMITS = {"register": 20, "checkin": 240, "checkin-code": 20}
+
+
+def _too_many(request: HttpRequest, scope: str) -> HttpResponse | None:
+    if request.method == "POST" and ratelimit.hit(
+        request, f"activities-{scope}", limit=PUBLIC_LIMITS[scope], window=60
+    ):
+        return render(request, "activities/too_many.html", status=429)
+    return None
+
 
 def public_register(request: HttpRequest, code: str) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.select_related("organisation"), register_code=code.upper()
     )
+    if (refused := _too_many(request, "register")) is not None:
+        return refused
     form = PublicRegistrationForm(request.POST or None)
     done = None
     if request.method == "POST" and form.is_valid():
@@ -452,6 +467,8 @@ def public_register(request: HttpRequest, code: str) -> HttpResponse:
 
 def checkin_enter(request: HttpRequest) -> HttpResponse:
     """Type the code from the poster (for phones that cannot scan)."""
+    if (refused := _too_many(request, "checkin-code")) is not None:
+        return refused
     form = CheckinCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if Activity.objects.filter(checkin_code=form.cleaned_data["code"]).exists():
@@ -464,6 +481,8 @@ def public_checkin(request: HttpRequest, code: str) -> HttpResponse:
     activity = get_object_or_404(
         Activity.objects.select_related("organisation"), checkin_code=code.upper()
     )
+    if (refused := _too_many(request, "checkin")) is not None:
+        return refused
     form = CheckinForm(request.POST or None)
     done, need_name = None, False
     if request.method == "POST" and form.is_valid():

@@ -8,7 +8,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -27,6 +26,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from cadres.views import staff_required
+from config import ratelimit
 
 from . import selectors, services
 from .filters import ContactFilter, NeedFilter
@@ -382,25 +382,9 @@ def need_groups(request: HttpRequest) -> HttpResponse:
 # --- The public needs form ----------------------------------------------------------------
 
 
-def _client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it;
-    # behind such a proxy, set LIANQING_CLIENT_IP_HEADER (e.g. "HTTP_X_REAL_IP").
-    header = getattr(settings, "LIANQING_CLIENT_IP_HEADER", "")
-    return (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR", "")
-
-
 def _rate_limited(request: HttpRequest) -> bool:
-    """More than LIANQING_ASK_RATE submissions a minute from one address: refused. The cache
-    (Redis in production) counts; the key holds no personal data beyond the address, 60 s."""
-    limit = getattr(settings, "LIANQING_ASK_RATE", 5)
-    key = f"contacts:ask:{_client_address(request)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count > limit
+    """More than LIANQING_ASK_RATE submissions a minute from one address: refused."""
+    return ratelimit.hit(request, "contacts-ask", limit=settings.LIANQING_ASK_RATE, window=60)
 
 
 def _default_venue() -> Organisation | None:

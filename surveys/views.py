@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import io
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +31,7 @@ from django_tables2 import SingleTableMixin
 
 from cadres.exports import ScopedExportMixin
 from cadres.views import staff_required
+from config import ratelimit
 
 from . import selectors, services
 from .filters import CampaignFilter
@@ -285,26 +284,13 @@ def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Public pages ------------------------------------------------------------------------------
 
 
-def _address_key(request: HttpRequest) -> str:
-    # The address is hashed with the secret key: the cache never holds a plain address, and
-    # never anything about a code or an answer.
-    address = request.META.get("REMOTE_ADDR", "")
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{address}".encode()).hexdigest()[:24]
-    return f"surveys:vote-guesses:{digest}"
-
-
 def _is_blocked(request: HttpRequest) -> bool:
-    return (cache.get(_address_key(request)) or 0) >= VOTE_FAILURE_LIMIT
+    # The limiter keeps only a keyed hash of the address: never a code, never an answer.
+    return ratelimit.is_limited(request, "surveys-vote-guess", limit=VOTE_FAILURE_LIMIT)
 
 
 def _count_guess(request: HttpRequest) -> None:
-    key = _address_key(request)
-    if cache.add(key, 1, VOTE_FAILURE_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired in between
-        cache.add(key, 1, VOTE_FAILURE_WINDOW)
+    ratelimit.count(request, "surveys-vote-guess", window=VOTE_FAILURE_WINDOW)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
