@@ -47,8 +47,13 @@ def test_public_checkin_flood_gets_a_friendly_429(client, tree, monkeypatch):
 
     monkeypatch.setitem(views.PUBLIC_LIMITS, "checkin", 3)
     start = timezone.now()
-    activity = Activity.objects.create(title="签到测试", category="culture", organisation=tree.town_a,
-                                       starts_at=start, ends_at=start + datetime.timedelta(hours=2))
+    activity = Activity.objects.create(
+        title="签到测试",
+        category="culture",
+        organisation=tree.town_a,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+    )
     url = f"/activities/c/{activity.checkin_code}/"
     statuses = [client.post(url, {"phone": "13800000000"}).status_code for _ in range(4)]
     assert statuses[-1] == 429 and 429 not in statuses[:3]
