@@ -120,3 +120,15 @@ class CadreYouthFactory(factory.django.DjangoModelFactory):
         YouthFactory, organisation=factory.SelfAttribute("..cadre.organisation")
     )
     linked_on = factory.LazyFunction(timezone.localdate)
+
+
+# --- assessment ---
+from assessment.models import ScoringPolicy  # noqa: E402
+
+
+class ScoringPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoringPolicy
+        django_get_or_create = ("version",)
+
+    version = 1

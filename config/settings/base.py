@@ -186,3 +186,13 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- assessment ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["assessment-compute-current"] = {
+    "task": "assessment.compute_current",
+    # Every night at 02:30 (Asia/Shanghai): the current quarter, half year and year are
+    # recomputed, and the quarter just closed gets its final run (then it is frozen).
+    "schedule": crontab(hour=2, minute=30),
+}
