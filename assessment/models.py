@@ -162,6 +162,9 @@ class CadreScore(models.Model):
             models.Index(fields=["run", "organisation"], name="cadrescore_run_org_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.period}: {self.score}"
+
 
 class ChannelWeekStat(models.Model):
     """Contacts per organisation, ISO week and channel for a run: dashboards read these rows
@@ -181,6 +184,9 @@ class ChannelWeekStat(models.Model):
                 fields=["run", "organisation", "week", "channel"], name="channelweek_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.channel}: {self.contacts}"
 
 
 class Flag(models.Model):
@@ -206,6 +212,9 @@ class Flag(models.Model):
                 fields=["cadre"], condition=Q(resolved_at__isnull=True), name="flag_one_open"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.first_period}–{self.last_period}"
 
     @property
     def is_open(self) -> bool:
@@ -241,6 +250,9 @@ class SupervisionCase(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.cadre_id}"
+
 
 class CaseStep(models.Model):
     class Kind(models.IntegerChoices):
@@ -269,6 +281,9 @@ class CaseStep(models.Model):
             models.UniqueConstraint(fields=["case", "kind"], name="casestep_unique_kind"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
 
 class OrganisationReview(models.Model):
     """The committee's notes on an organisation's mid-year (2026H1) or year-end (2026) review."""
@@ -289,3 +304,6 @@ class OrganisationReview(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organisation", "period"], name="review_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.period}"
