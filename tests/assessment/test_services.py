@@ -191,18 +191,18 @@ def test_old_quarter_does_not_overwrite_flags_of_a_later_one(worked):
 
 
 def _values(**overrides):
-    values = dict(
-        w_quota=30,
-        w_reach=25,
-        w_depth=15,
-        w_diversity=10,
-        w_responsiveness=10,
-        w_ballot=10,
-        flag_score_below=60,
-        quota_grace_days=180,
-        no_contact_days=30,
-        overdue_needs_max=0,
-    )
+    values = {
+        "w_quota": 30,
+        "w_reach": 25,
+        "w_depth": 15,
+        "w_diversity": 10,
+        "w_responsiveness": 10,
+        "w_ballot": 10,
+        "flag_score_below": 60,
+        "quota_grace_days": 180,
+        "no_contact_days": 30,
+        "overdue_needs_max": 0,
+    }
     values.update(overrides)
     return values
 
