@@ -28,6 +28,7 @@ def seed(ctx) -> None:
         if period.start.year < today.year - 1:
             continue
         run = services.scores_compute(period=period, today=today)
+        services.contact_stats_compute(run=run, today=today)
         ctx.log(f"活跃度 {run.period}：{run.n_cadres} 名团干部")
 
     banner = ctx.data["banner"]

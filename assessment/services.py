@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ POLICY_FIELDS = [f"w_{code}" for code in COMPONENTS] + [
     "overdue_needs_max",
 ]
 # Scores are written in batches: bounded memory and statement size whatever the province.
-UPSERT_BATCH = 2000
+UPSERT_BATCH = 5000
 
 
 # --- Policy -------------------------------------------------------------------------------------
@@ -98,10 +98,10 @@ def scores_compute(
     2. a final (frozen) run is left as it is;
     3. the raw numbers of all cadres: one SQL statement (assessment/metrics.py);
     4. ballot outcomes of secretaries through the adapter (if the ballots app is there);
-    5. scores in memory, upserted in batches (unique cadre × period × version), stale rows gone;
-    6. contacts per organisation × week × channel: one INSERT … SELECT;
-    7. flags (for the latest quarter), and cases of recovered cadres closed;
+    5. scores in memory, upserted (unique cadre × period × version), stale rows gone;
+    6. flags (for the latest quarter), and cases of recovered cadres closed;
     all in one transaction: a worker killed half-way leaves nothing half-written.
+    The dashboard's contact statistics are a second step, `contact_stats_compute`.
     """
     today = today or timezone.localdate()
     if isinstance(period, str):
@@ -110,7 +110,7 @@ def scores_compute(
         raise ValidationError(_("%(label)s 尚未开始，不能计算。") % {"label": period.label})
     policy = policy or policy_current()
     window = metrics.Window.for_period(period, today)
-    total_steps = 6
+    total_steps = 5
 
     def step(n: int, text: str) -> None:
         if progress:
@@ -150,11 +150,7 @@ def scores_compute(
         _upsert(scored)
         CadreScore.objects.filter(run=run, computed_at__lt=now).delete()
 
-        step(5, _("按周、按方式汇总联系次数"))
-        ChannelWeekStat.objects.filter(run=run).delete()
-        metrics.store_channel_weeks(run_id=run.pk, window=window)
-
-        step(6, _("更新预警"))
+        step(5, _("更新预警"))
         if period.kind == "quarter" and not _later_quarter_exists(period):
             flags_refresh(rows=rows, policy=policy, period=period, as_of=window.as_of, now=now)
 
@@ -166,6 +162,23 @@ def scores_compute(
         run.is_final = period.is_closed(today)
         run.save()
     return run
+
+
+def contact_stats_compute(*, run: ScoreRun, today: datetime.date | None = None) -> int:
+    """Contacts per organisation × week × channel of a run's period, for dashboards and bulletins
+    (one INSERT … SELECT over the contacts). Idempotent: replaced under the run row lock; a final
+    run's statistics are frozen with it once they exist. Returns the number of rows."""
+    today = today or timezone.localdate()
+    period = parse_period(run.period, today=today)
+    window = metrics.Window.for_period(period, today)
+    with transaction.atomic():
+        run = ScoreRun.objects.select_for_update().get(pk=run.pk)
+        existing = ChannelWeekStat.objects.filter(run=run)
+        if run.is_final and existing.exists():
+            return existing.count()
+        existing.delete()
+        metrics.store_channel_weeks(run_id=run.pk, window=window)
+        return ChannelWeekStat.objects.filter(run=run).count()
 
 
 def _later_quarter_exists(period: Period) -> bool:
@@ -207,12 +220,53 @@ _UPDATE_FIELDS = [
 
 
 def _upsert(rows: list[CadreScore]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _upsert_copy(rows)
+        return
     if rows:
         CadreScore.objects.bulk_create(
             rows,
             update_conflicts=True,
             unique_fields=["cadre", "period", "policy"],
             update_fields=_UPDATE_FIELDS,
+        )
+
+
+def _upsert_copy(rows: list[CadreScore]) -> None:
+    """PostgreSQL: COPY the batch into a temporary table, then one INSERT … ON CONFLICT DO UPDATE
+    (the unique cadre × period × version constraint). Same rows as bulk_create, a fraction of the
+    time at 10,000 cadres."""
+    import io
+
+    from cadres.demo import _copy_value
+
+    fields = [f for f in CadreScore._meta.concrete_fields if f.name != "id"]
+    columns = [f.column for f in fields]
+    buffer = io.StringIO()
+    for obj in rows:
+        values = []
+        for f in fields:
+            value = getattr(obj, f.attname)
+            values.append(_copy_value(value))
+        buffer.write("\t".join(values) + "\n")
+    buffer.seek(0)
+    table = CadreScore._meta.db_table
+    column_list = ", ".join(columns)
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in columns if c not in ("cadre_id", "period", "policy_id")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS score_batch ON COMMIT DROP AS "
+            f"SELECT {column_list} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE score_batch")
+        cursor.cursor.copy_expert(f"COPY score_batch ({column_list}) FROM STDIN", buffer)
+        cursor.execute(
+            f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM score_batch "
+            f"ON CONFLICT (cadre_id, period, policy_id) DO UPDATE SET {updates}"
         )
 
 
@@ -243,13 +297,15 @@ def flags_refresh(
                     reasons=reasons,
                 )
             )
-        else:
+        elif (flag.reasons, flag.last_period, flag.organisation_id) != (
+            reasons,
+            period.code,
+            org_id,
+        ):
             flag.reasons, flag.last_period, flag.organisation_id = reasons, period.code, org_id
             changed.append(flag)
     Flag.objects.bulk_create(new, batch_size=UPSERT_BATCH)
-    Flag.objects.bulk_update(
-        changed, ["reasons", "last_period", "organisation"], batch_size=UPSERT_BATCH
-    )
+    _flags_update(changed)
     recovered = [cid for cid in open_flags if cid not in flagged]
     Flag.objects.filter(cadre_id__in=recovered, resolved_at__isnull=True).update(resolved_at=now)
     closed = SupervisionCase.objects.filter(
@@ -260,6 +316,36 @@ def flags_refresh(
         closing_note=_("%(p)s 活跃度恢复，预警解除，自动结案。") % {"p": period.code},
     )
     return {"opened": len(new), "kept": len(changed), "resolved": len(recovered), "closed": closed}
+
+
+def _flags_update(changed: list[Flag]) -> None:
+    """Persisting flags with new reasons: one UPDATE … FROM (VALUES …) per batch on PostgreSQL
+    (Django's bulk_update builds a CASE per row, slow for thousands of flags)."""
+    if connection.vendor != "postgresql":
+        Flag.objects.bulk_update(
+            changed, ["reasons", "last_period", "organisation"], batch_size=UPSERT_BATCH
+        )
+        return
+    import json
+
+    for start in range(0, len(changed), UPSERT_BATCH):
+        batch = changed[start : start + UPSERT_BATCH]
+        values = ", ".join(["(%s, %s::jsonb, %s, %s)"] * len(batch))
+        params = []
+        for f in batch:
+            params += [
+                f.pk,
+                json.dumps(f.reasons, ensure_ascii=False),
+                f.last_period,
+                f.organisation_id,
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE assessment_flag f SET reasons = v.reasons, last_period = v.last_period, "
+                "organisation_id = v.org FROM (VALUES " + values + ") AS v(id, reasons, "
+                "last_period, org) WHERE f.id = v.id",
+                params,
+            )
 
 
 # --- Supervision --------------------------------------------------------------------------------

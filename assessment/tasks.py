@@ -19,6 +19,7 @@ def compute_scores(period: str, policy_id: int | None = None) -> dict:
 
     policy = ScoringPolicy.objects.get(pk=policy_id) if policy_id else None
     run = services.scores_compute(period=period, policy=policy)
+    services.contact_stats_compute(run=run)
     return {"run": run.pk, "period": run.period, "cadres": run.n_cadres, "final": run.is_final}
 
 
@@ -36,5 +37,6 @@ def compute_current() -> list[dict]:
         period_containing(today, kind="year"),
     ):
         run = services.scores_compute(period=period, today=today)
+        services.contact_stats_compute(run=run, today=today)
         results.append({"period": run.period, "final": run.is_final, "cadres": run.n_cadres})
     return results

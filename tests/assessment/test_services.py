@@ -80,16 +80,29 @@ def test_secretary_ballot_counts_through_the_adapter(worked):
 
 
 def test_running_twice_gives_the_same_rows(worked):
-    services.scores_compute(period="2026Q3", today=TODAY)
+    run = services.scores_compute(period="2026Q3", today=TODAY)
+    services.contact_stats_compute(run=run, today=TODAY)
     first = list(CadreScore.objects.values_list("cadre", "period", "policy", "score", "reached"))
     stats = list(ChannelWeekStat.objects.values_list("week", "channel", "contacts"))
-    services.scores_compute(period="2026Q3", today=TODAY)
+    services.contact_stats_compute(
+        run=services.scores_compute(period="2026Q3", today=TODAY), today=TODAY
+    )
     assert (
         list(CadreScore.objects.values_list("cadre", "period", "policy", "score", "reached"))
         == first
     )
     assert list(ChannelWeekStat.objects.values_list("week", "channel", "contacts")) == stats
     assert ScoreRun.objects.get(period="2026Q3").runs == 2
+
+
+def test_contact_stats_count_contacts_per_week_and_channel(worked):
+    run = services.scores_compute(period="2026Q2", today=TODAY)
+    assert services.contact_stats_compute(run=run, today=TODAY) == 2
+    rows = set(ChannelWeekStat.objects.values_list("week", "channel", "contacts"))
+    assert rows == {(D(2026, 4, 6), "wechat", 1), (D(2026, 5, 4), "talk", 1)}
+    # A final run's statistics are frozen with it.
+    log_contact(worked, [], D(2026, 5, 6), "phone")
+    assert services.contact_stats_compute(run=run, today=TODAY) == 2
 
 
 def test_crash_half_way_leaves_nothing_and_rerun_is_complete(worked):

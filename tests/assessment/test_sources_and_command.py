@@ -51,8 +51,9 @@ def test_command_shows_progress_and_refuses_bad_periods(tree, quota10):
     out = io.StringIO()
     call_command("compute_scores", period="2026Q3", stdout=out)
     text = out.getvalue()
-    assert "[######] 6/6" in text and "2026Q3：1 名团干部" in text
+    assert "[#####] 5/5" in text and "2026Q3：1 名团干部" in text
     assert CadreScore.objects.filter(period="2026Q3").count() == 1
+    assert "按周、按方式汇总联系次数" in text
     with pytest.raises(CommandError, match="时段格式不正确"):
         call_command("compute_scores", period="Q3-2026")
     with pytest.raises(CommandError, match="尚未开始"):

@@ -30,7 +30,7 @@ def with_contacts(demo_site):
         log_contact(link.cadre, [link.youth], day, ["wechat", "talk", "phone", "visit"][i % 4])
     period = period_containing(today)
     ScoreRun.objects.filter(period=period.code).delete()
-    services.scores_compute(period=period)
+    services.contact_stats_compute(run=services.scores_compute(period=period))
     return demo_site
 
 

@@ -31,6 +31,10 @@ class Command(BaseCommand):
 
         try:
             run = services.scores_compute(period=period, progress=progress)
+            n = services.contact_stats_compute(run=run)
+            self.stdout.write(
+                f"按周、按方式汇总联系次数：{n} 行（{time.monotonic() - started:.1f} 秒）"
+            )
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from None
         state = "已定稿" if run.is_final else "进行中，之后每天重算"

@@ -19,4 +19,5 @@ def scored(tree, quota10):
     log_contact(tree.cadre, youths[:1], today, "talk")
     other = CadreFactory(name="乙镇干部", organisation=tree.town_b)
     run = services.scores_compute(period=period_containing(today).code)
+    services.contact_stats_compute(run=run)
     return {"run": run, "other": other, "flag_a": Flag.objects.get(cadre=tree.cadre)}
