@@ -87,7 +87,11 @@ class CaseStepForm(forms.Form):
 
 
 class CaseCloseForm(forms.Form):
-    recovered = forms.BooleanField(label=_("已整改到位（活跃度恢复）"), required=False)
+    recovered = forms.BooleanField(
+        label=_("已整改到位（活跃度恢复）"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     note = forms.CharField(label=_("结案说明"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
