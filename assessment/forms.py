@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.selectors import organisation_list
 
 from .models import CaseStep, ScoringPolicy
-from .periods import parse_period
+from .periods import parse_period, recent_quarters
 from .services import POLICY_FIELDS, policy_validate
 
 
@@ -26,8 +26,20 @@ class ScopeForm(forms.Form):
         self.fields["organisation"].queryset = organisation_list(user=user)
         self.fields["organisation"].widget.attrs["class"] = "form-select"
         self.fields["period"].widget.attrs.update(
-            {"class": "form-control", "placeholder": "2026Q3", "inputmode": "text"}
+            {"class": "form-control", "placeholder": "2026Q3", "list": "lq-periods"}
         )
+
+    def period_choices(self) -> list[str]:
+        """Suggestions for the period field: recent quarters, half years and years."""
+        today = timezone.localdate()
+        codes = []
+        if "quarter" in self.kinds:
+            codes += [p.code for p in recent_quarters(today, 6)]
+        if "half" in self.kinds:
+            codes += [f"{y}H{h}" for y in (today.year, today.year - 1) for h in (2, 1)]
+        if "year" in self.kinds:
+            codes += [str(today.year), str(today.year - 1)]
+        return codes
 
     def clean_period(self):
         text = self.cleaned_data.get("period") or ""

@@ -57,7 +57,7 @@ class EligibilityTable(SafeExportTable):
     organisation = tables.Column(verbose_name=_("组织"), accessor="score__organisation__name")
     linked = tables.Column(verbose_name=_("联系青年"), accessor="score__linked")
     sectors = tables.Column(verbose_name=_("领域"), accessor="score__sectors")
-    eligible = tables.BooleanColumn(verbose_name=_("可推荐"), yesno=("可推荐", "不可推荐"))
+    eligible = tables.BooleanColumn(verbose_name=_("可推荐"), yesno=(_("可推荐"), _("不可推荐")))
     reason = tables.Column(verbose_name=_("原因"), accessor="reasons", orderable=False)
 
     def render_reason(self, value):

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -275,44 +276,48 @@ def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "概况"
+    ws.title = _("概况")
     t = ov.totals
-    ws.append([f"{ov.organisation.name} · {ov.period.label} 通报"])
+    ws.append(
+        [_("%(org)s · %(period)s 通报") % {"org": ov.organisation.name, "period": ov.period.label}]
+    )
     rows = [
-        ("团干部人数", t.get("n")),
-        ("联系指标完成率 %", t.get("quota_pct")),
-        ("领域要求达标率 %", t.get("sectors_pct")),
-        ("平均活跃度", t.get("avg_score")),
-        ("线上转线下 %", t.get("conversion_pct")),
-        ("需求按期答复率 %", t.get("on_time_pct")),
-        ("逾期未答复需求", t.get("needs_overdue_sum")),
-        ("测评满意", t.get("ballot_satisfied") if t.get("ballots_available") else "未接入"),
-        ("测评不满意", t.get("ballot_not") if t.get("ballots_available") else "未接入"),
+        (_("团干部人数"), t.get("n")),
+        (_("联系指标完成率 %"), t.get("quota_pct")),
+        (_("领域要求达标率 %"), t.get("sectors_pct")),
+        (_("平均活跃度"), t.get("avg_score")),
+        (_("线上转线下 %"), t.get("conversion_pct")),
+        (_("需求按期答复率 %"), t.get("on_time_pct")),
+        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("测评满意"), t.get("ballot_satisfied") if t.get("ballots_available") else _("未接入")),
+        (_("测评不满意"), t.get("ballot_not") if t.get("ballots_available") else _("未接入")),
     ]
     if ov.activities is not None and ov.activities.available:
         rows += [
-            ("活动场次", ov.activities.data["activities"]),
-            ("参加人次", ov.activities.data["attendances"]),
-            ("志愿服务时长（小时）", ov.activities.data["volunteer_hours"]),
+            (_("活动场次"), ov.activities.data["activities"]),
+            (_("参加人次"), ov.activities.data["attendances"]),
+            (_("志愿服务时长（小时）"), ov.activities.data["volunteer_hours"]),
         ]
     else:
-        rows.append(("活动与志愿服务", "未接入"))
+        rows.append((_("活动与志愿服务"), _("未接入")))
     if saved:
-        rows.append(("评估意见", saved.notes))
+        rows.append((_("评估意见"), saved.notes))
     for row in rows:
         ws.append([escape_cell(v) for v in row])
-    ws2 = wb.create_sheet("联系方式")
-    ws2.append(["方式", "联系次数"])
+    ws2 = wb.create_sheet(_("联系方式"))
+    ws2.append([_("方式"), _("联系次数")])
     for name, n in ov.channel_totals:
         ws2.append([name, n])
-    ws3 = wb.create_sheet("组织排名")
-    ws3.append(["名次", "组织", "团干部", "平均活跃度", "指标完成率 %", "逾期需求"])
+    ws3 = wb.create_sheet(_("组织排名"))
+    ws3.append(
+        [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
+    )
     for r in ranking:
         ws3.append(
             [r["rank"], escape_cell(r["name"]), r["n"], r["avg"], r["met_pct"], r["overdue"]]
         )
-    ws4 = wb.create_sheet("预警与督导")
-    ws4.append(["团干部", "组织", "预警原因", "督导状态"])
+    ws4 = wb.create_sheet(_("预警与督导"))
+    ws4.append([_("团干部"), _("组织"), _("预警原因"), _("督导状态")])
     case_by_cadre = {c.cadre_id: c for c in cases}
     for f in flags:
         case = case_by_cadre.get(f.cadre_id)
@@ -321,7 +326,7 @@ def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
                 escape_cell(f.cadre.name),
                 escape_cell(f.organisation.name),
                 "；".join(r["text"] for r in f.reasons),
-                case.get_status_display() if case else "未立案",
+                case.get_status_display() if case else _("未立案"),
             ]
         )
     buffer = io.BytesIO()
@@ -403,4 +408,4 @@ def compute(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label}
     )
-    return redirect(f"{request.build_absolute_uri('/assessment/')}?period={period.code}")
+    return redirect(f"{reverse('assessment:dashboard')}?period={period.code}")
