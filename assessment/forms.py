@@ -80,13 +80,15 @@ class PolicyForm(forms.ModelForm):
 class CaseStepForm(forms.Form):
     kind = forms.TypedChoiceField(label=_("措施"), choices=CaseStep.Kind.choices, coerce=int)
     date = forms.DateField(
-        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("日期"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        initial=timezone.localdate,
     )
     conducted_by = forms.CharField(label=_("实施人"), max_length=100)
     notes = forms.CharField(label=_("情况记录"), widget=forms.Textarea(attrs={"rows": 3}))
     agreed_actions = forms.CharField(label=_("整改措施"), widget=forms.Textarea(attrs={"rows": 2}))
     follow_up_on = forms.DateField(
-        label=_("回访日期"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("回访日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
 
     def __init__(self, *args, next_kind=None, **kwargs):
