@@ -222,3 +222,26 @@ def test_query_count_does_not_grow_with_cadres(
         services.case_open(flag=run_flag, by=tree.county)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse(name), params).status_code == 200
+
+
+def test_outsider_cannot_write_review_notes_for_another_subtree(client, tree, scored):
+    from assessment.models import OrganisationReview
+
+    client.force_login(tree.outsider)
+    url = reverse("assessment:review") + f"?organisation={tree.town_a.pk}&period=2026H2"
+    client.post(url, {"notes": "越权"})
+    assert not OrganisationReview.objects.filter(organisation=tree.town_a).exists()
+
+
+def test_cadre_page_panel_is_for_supervisors_only(rf, tree, scored):
+    from assessment.panels import cadre_detail_panels
+    from tests.factories import CadreFactory, UserFactory
+
+    peer_user = UserFactory(organisation=tree.town_a, role="cadre")
+    CadreFactory(organisation=tree.town_a, user=peer_user)
+    request = rf.get("/")
+    request.user = peer_user
+    assert cadre_detail_panels(request, tree.cadre) == []
+    request.user = tree.owner
+    (html,) = cadre_detail_panels(request, tree.cadre)
+    assert "活跃度" in html and str(scored["run"].scores.get(cadre=tree.cadre).score) in html
