@@ -1,1 +1,312 @@
-"""Models of the assessment app."""
+"""The 活跃度 score: a versioned policy, computation runs, stored scores, flags, supervision cases,
+per-organisation contact statistics and the committee's assessment notes.
+
+The formula lives in assessment/scoring.py (one module); this file only holds the data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+
+# The components of the score, in display order. Each has a weight field `w_<code>` on the policy
+# and a value `c_<code>` (0..1, NULL when it does not apply) on every stored score.
+COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot")
+
+
+class ScoringPolicy(models.Model):
+    """One version of the scoring policy. Rows are never edited: a change is a new version."""
+
+    version = models.PositiveIntegerField(_("版本"), unique=True)
+    w_quota = models.PositiveSmallIntegerField(_("权重：联系青年数（指标完成）"), default=30)
+    w_reach = models.PositiveSmallIntegerField(_("权重：本期联系覆盖"), default=25)
+    w_depth = models.PositiveSmallIntegerField(_("权重：线下见面"), default=15)
+    w_diversity = models.PositiveSmallIntegerField(_("权重：领域覆盖"), default=10)
+    w_responsiveness = models.PositiveSmallIntegerField(_("权重：需求按期答复"), default=10)
+    w_ballot = models.PositiveSmallIntegerField(_("权重：满意度测评（仅团支部书记）"), default=10)
+    flag_score_below = models.PositiveSmallIntegerField(_("活跃度低于此分即预警"), default=60)
+    quota_grace_days = models.PositiveSmallIntegerField(
+        _("任职满多少天仍未完成联系指标即预警"), default=180
+    )
+    no_contact_days = models.PositiveSmallIntegerField(_("连续多少天没有联系即预警"), default=30)
+    overdue_needs_max = models.PositiveSmallIntegerField(
+        _("逾期未答复需求超过几件即预警"), default=0
+    )
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("生效时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活跃度计算规则")
+        verbose_name_plural = _("活跃度计算规则")
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    w_quota__gte=0,
+                    w_reach__gte=0,
+                    w_depth__gte=0,
+                    w_diversity__gte=0,
+                    w_responsiveness__gte=0,
+                    w_ballot__gte=0,
+                ),
+                name="policy_weights_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Exact(
+                    F("w_quota")
+                    + F("w_reach")
+                    + F("w_depth")
+                    + F("w_diversity")
+                    + F("w_responsiveness")
+                    + F("w_ballot"),
+                    100,
+                ),
+                name="policy_weights_sum_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+    def weights(self) -> dict[str, int]:
+        return {code: getattr(self, f"w_{code}") for code in COMPONENTS}
+
+
+class ScoreRun(models.Model):
+    """One computation of a period under a policy version: the row a task claims and locks.
+
+    A closed period's run is final after it completed once the period was over; later runs of
+    that period and version leave everything as it is (frozen).
+    """
+
+    period = models.CharField(_("时段"), max_length=7)
+    policy = models.ForeignKey(ScoringPolicy, on_delete=models.PROTECT, related_name="runs")
+    as_of = models.DateField(_("统计截至"))
+    is_final = models.BooleanField(_("已定稿"), default=False)
+    n_cadres = models.PositiveIntegerField(_("团干部数"), default=0)
+    # Which optional sources were available: {"ballots": "ok" | "not available"}.
+    sources = models.JSONField(_("数据来源"), default=dict)
+    started_at = models.DateTimeField(_("开始"), null=True)
+    finished_at = models.DateTimeField(_("完成"), null=True)
+    runs = models.PositiveIntegerField(_("计算次数"), default=0)
+
+    class Meta:
+        verbose_name = _("计算批次")
+        verbose_name_plural = _("计算批次")
+        ordering = ["-period", "-policy__version"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "policy"], name="scorerun_unique_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} v{self.policy_id}"
+
+
+class CadreScore(models.Model):
+    """A cadre's score for a period under one policy version, with the raw numbers behind it."""
+
+    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="scores")
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="scores")
+    # The cadre's organisation when computed: scoping and per-organisation bulletins.
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(_("时段"), max_length=7)
+    policy = models.ForeignKey(ScoringPolicy, on_delete=models.PROTECT, related_name="+")
+    is_secretary = models.BooleanField(default=False)
+    score = models.DecimalField(_("活跃度"), max_digits=4, decimal_places=1)
+    # Raw numbers.
+    quota = models.PositiveIntegerField(default=100)
+    min_sectors = models.PositiveSmallIntegerField(default=5)
+    linked = models.PositiveIntegerField(default=0)
+    sectors = models.PositiveSmallIntegerField(default=0)
+    reached = models.PositiveIntegerField(default=0)
+    met_offline_year = models.PositiveIntegerField(default=0)
+    online_youths = models.PositiveIntegerField(default=0)
+    converted_youths = models.PositiveIntegerField(default=0)
+    needs_due = models.PositiveIntegerField(default=0)
+    needs_on_time = models.PositiveIntegerField(default=0)
+    needs_overdue = models.PositiveIntegerField(default=0)
+    last_contact = models.DateField(null=True)
+    ballot = models.CharField(max_length=16, blank=True)
+    # Components, 0..1; NULL where the component does not apply (ballot of a non-secretary).
+    c_quota = models.FloatField(null=True)
+    c_reach = models.FloatField(null=True)
+    c_depth = models.FloatField(null=True)
+    c_diversity = models.FloatField(null=True)
+    c_responsiveness = models.FloatField(null=True)
+    c_ballot = models.FloatField(null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("活跃度")
+        verbose_name_plural = _("活跃度")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre", "period", "policy"], name="cadrescore_unique_version"
+            ),
+        ]
+        indexes = [
+            # Dashboards and bulletins: all scores of a run, joined to the organisation subtree.
+            models.Index(fields=["run", "organisation"], name="cadrescore_run_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.period}: {self.score}"
+
+
+class ChannelWeekStat(models.Model):
+    """Contacts per organisation, week (Monday) and channel for a run: dashboards read these rows
+    instead of scanning millions of contacts. Written only by services.contact_stats_compute,
+    which replaces a run's rows under the run lock; hence one index and no unique constraint
+    (each extra index slows the ~250,000-row insert of a province quarter)."""
+
+    run = models.ForeignKey(
+        ScoreRun, on_delete=models.CASCADE, related_name="channel_stats", db_index=False
+    )
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    week = models.DateField()  # the Monday
+    channel = models.CharField(max_length=16)
+    contacts = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            # Dashboards and bulletins: the rows of one run, joined to an organisation subtree.
+            models.Index(fields=["run", "organisation"], name="channelweek_run_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.channel}: {self.contacts}"
+
+
+class Flag(models.Model):
+    """A cadre below the policy's thresholds. One open flag per cadre: a persisting flag is
+    updated (reasons, last period), never duplicated; it resolves when the cadre recovers."""
+
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="flags")
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    first_period = models.CharField(_("首次预警时段"), max_length=7)
+    last_period = models.CharField(_("最近预警时段"), max_length=7)
+    reasons = models.JSONField(_("原因"), default=list)
+    opened_at = models.DateTimeField(_("预警时间"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre"], condition=Q(resolved_at__isnull=True), name="flag_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.first_period}–{self.last_period}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class SupervisionCase(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("督导中")
+        RECOVERED = "recovered", _("已整改（活跃度恢复）")
+        DECIDED = "decided", _("决定结案")
+
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="cases")
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default="open")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("立案时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    closing_note = models.TextField(_("结案说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("督导案例")
+        verbose_name_plural = _("督导案例")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre"], condition=Q(status="open"), name="case_one_open_per_cadre"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.cadre_id}"
+
+
+class CaseStep(models.Model):
+    class Kind(models.IntegerChoices):
+        REMINDER = 1, _("提醒")
+        TALK = 2, _("约谈")
+        ADMONISH = 3, _("诫勉")
+
+    case = models.ForeignKey(SupervisionCase, on_delete=models.CASCADE, related_name="steps")
+    kind = models.PositiveSmallIntegerField(_("措施"), choices=Kind.choices)
+    date = models.DateField(_("日期"))
+    conducted_by = models.CharField(_("实施人"), max_length=100)
+    notes = models.TextField(_("情况记录"))
+    agreed_actions = models.TextField(_("整改措施"))
+    follow_up_on = models.DateField(_("回访日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("督导步骤")
+        verbose_name_plural = _("督导步骤")
+        ordering = ["case", "kind"]
+        constraints = [
+            # Each measure once per case; order (提醒 → 约谈 → 诫勉) is checked by the service.
+            models.UniqueConstraint(fields=["case", "kind"], name="casestep_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
+class OrganisationReview(models.Model):
+    """The committee's notes on an organisation's mid-year (2026H1) or year-end (2026) review."""
+
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("时段"), max_length=7)
+    notes = models.TextField(_("评估意见"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("年中/年底评估")
+        verbose_name_plural = _("年中/年底评估")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "period"], name="review_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.period}"

@@ -1,3 +1,20 @@
+from django.urls import path
+
+from . import views
+
 app_name = "assessment"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("scores/", views.score_list, name="scores"),
+    path("cadres/<int:pk>/", views.cadre_score, name="cadre_score"),
+    path("flags/", views.flag_list, name="flags"),
+    path("flags/<int:flag_pk>/case/", views.case_open, name="case_open"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/close/", views.case_close, name="case_close"),
+    path("bulletin/", views.bulletin, name="bulletin"),
+    path("review/", views.review, name="review"),
+    path("eligibility/", views.eligibility, name="eligibility"),
+    path("policy/", views.policy, name="policy"),
+    path("compute/", views.compute, name="compute"),
+]

@@ -220,3 +220,14 @@ def _recount_after_create(factory_class):
 
 _recount_after_create(CadreYouthFactory)
 _recount_after_create(LiaisonChannelFactory)
+
+# --- assessment ---
+from assessment.models import ScoringPolicy  # noqa: E402
+
+
+class ScoringPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoringPolicy
+        django_get_or_create = ("version",)
+
+    version = 1

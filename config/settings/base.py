@@ -214,3 +214,13 @@ CELERY_BEAT_SCHEDULE.update(
 # Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
 SURVEYS_VOTE_FAILURE_LIMIT = env.int("SURVEYS_VOTE_FAILURE_LIMIT", default=10)
 SURVEYS_VOTE_FAILURE_WINDOW = 15 * 60
+
+# --- assessment ---
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["assessment-compute-current"] = {
+    "task": "assessment.compute_current",
+    # Every night at 02:30 (Asia/Shanghai): the current quarter, half year and year are
+    # recomputed, and the quarter just closed gets its final run (then it is frozen).
+    "schedule": crontab(hour=2, minute=30),
+}

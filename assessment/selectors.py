@@ -1,0 +1,341 @@
+"""Reads of the assessment app shared by views, exports, panels and tasks.
+
+Every read goes through cadres.selectors.scope_queryset. Dashboards and bulletins read stored
+scores and the stored weekly channel statistics of a run, never the contact tables: a constant
+number of queries whatever the size of the subtree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
+
+from cadres.models import Organisation, User
+from cadres.selectors import scope_queryset, user_cadre
+from contacts.models import Channel
+
+from . import scoring, sources
+from .models import (
+    CadreScore,
+    ChannelWeekStat,
+    Flag,
+    OrganisationReview,
+    ScoreRun,
+    ScoringPolicy,
+    SupervisionCase,
+)
+from .periods import Period
+
+SCORE_BUCKETS = [(0, 40), (40, 60), (60, 80), (80, 101)]
+QUOTA_BUCKETS = [(0, 25), (25, 50), (50, 75), (75, 100), (100, None)]
+
+
+def is_committee(user: User) -> bool:
+    """Who may change the scoring policy and start a computation: admins and the staff of the
+    city or banner committee (the committee that runs the assessment)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role == User.Role.ADMIN:
+        return True
+    org = user.organisation
+    return (
+        user.sees_subtree
+        and org is not None
+        and org.kind in (Organisation.Kind.CITY, Organisation.Kind.BANNER)
+    )
+
+
+def run_for(period: Period | str) -> ScoreRun | None:
+    """The run of a period under the newest policy version that has one."""
+    code = period if isinstance(period, str) else period.code
+    return (
+        ScoreRun.objects.select_related("policy")
+        .filter(period=code)
+        .order_by("-policy__version")
+        .first()
+    )
+
+
+def policy_list() -> QuerySet[ScoringPolicy]:
+    return ScoringPolicy.objects.select_related("created_by").order_by("-version")
+
+
+def score_list(*, user: User, run: ScoreRun | None) -> QuerySet[CadreScore]:
+    qs = CadreScore.objects.filter(run=run) if run else CadreScore.objects.none()
+    return scope_queryset(
+        qs.select_related("cadre", "organisation"), user=user, cadre_field="cadre"
+    )
+
+
+def own_scores(*, user: User) -> list[CadreScore]:
+    """A cadre's stored scores, newest period first, each under its newest policy version."""
+    cadre = user_cadre(user)
+    if cadre is None:
+        return []
+    return cadre_scores(cadre=cadre)
+
+
+def cadre_scores(*, cadre) -> list[CadreScore]:
+    rows = CadreScore.objects.filter(cadre=cadre).select_related("policy", "run")
+    rows = rows.order_by("-period", "-policy__version")
+    seen, out = set(), []
+    for row in rows:
+        if row.period not in seen:
+            seen.add(row.period)
+            out.append(row)
+    return out
+
+
+@dataclass
+class ScoreView:
+    score: CadreScore
+    lines: list
+    steps: list
+    label: str
+
+
+def score_view(score: CadreScore) -> ScoreView:
+    from .periods import parse_period
+
+    period = parse_period(score.period, allow_future=True)
+    label = {"quarter": "本季度", "half": "本半年", "year": "本年度"}[period.kind]
+    weights = score.policy.weights()
+    return ScoreView(
+        score=score,
+        lines=scoring.explain(score, weights, label),
+        steps=scoring.next_steps(score, weights),
+        label=period.label,
+    )
+
+
+def open_flags(*, user: User, organisation: Organisation | None = None) -> QuerySet[Flag]:
+    qs = Flag.objects.filter(resolved_at__isnull=True).select_related("cadre", "organisation")
+    if organisation is not None:
+        qs = qs.filter(organisation__path__startswith=organisation.path)
+    return scope_queryset(qs, user=user, cadre_field=None).order_by("organisation__path", "id")
+
+
+def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
+    qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
+        n_steps=Count("steps")
+    )
+    if organisation is not None:
+        qs = qs.filter(organisation__path__startswith=organisation.path)
+    if open_only:
+        qs = qs.filter(status=SupervisionCase.Status.OPEN)
+    return scope_queryset(qs, user=user, cadre_field=None).order_by("-opened_at")
+
+
+@dataclass
+class Overview:
+    """What the dashboard and the bulletin show for an organisation subtree and a period."""
+
+    period: Period
+    organisation: Organisation
+    run: ScoreRun | None
+    totals: dict = field(default_factory=dict)
+    quota_buckets: list = field(default_factory=list)
+    score_buckets: list = field(default_factory=list)
+    sectors: list = field(default_factory=list)
+    weeks: list = field(default_factory=list)
+    channel_names: list = field(default_factory=list)
+    channel_totals: list = field(default_factory=list)
+    activities: sources.SourceResult | None = None
+
+    @property
+    def weeks_chart(self) -> dict:
+        return {"weeks": self.weeks, "channels": self.channel_names}
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.run and self.totals.get("n"))
+
+
+def _pct(part, whole) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def overview(*, user: User, organisation: Organisation, period: Period) -> Overview:
+    """Four queries on stored rows (run, aggregate, field distribution, weekly channels), plus
+    whatever the activities adapter needs."""
+    run = run_for(period)
+    ov = Overview(period=period, organisation=organisation, run=run)
+    if run is None:
+        return ov
+    scores = score_list(user=user, run=run).filter(organisation__path__startswith=organisation.path)
+    aggregates = {
+        "n": Count("id"),
+        "avg_score": Avg("score"),
+        "met_quota": Count("id", filter=Q(linked__gte=models_f("quota"))),
+        "met_sectors": Count("id", filter=Q(sectors__gte=models_f("min_sectors"))),
+        "linked_sum": Sum("linked"),
+        "quota_sum": Sum("quota"),
+        "reached_sum": Sum("reached"),
+        "online": Sum("online_youths"),
+        "converted": Sum("converted_youths"),
+        "needs_due_sum": Sum("needs_due"),
+        "needs_on_time_sum": Sum("needs_on_time"),
+        "needs_overdue_sum": Sum("needs_overdue"),
+        "secretaries": Count("id", filter=Q(is_secretary=True)),
+        "ballot_satisfied": Count("id", filter=Q(is_secretary=True, ballot="satisfied")),
+        "ballot_not": Count("id", filter=Q(is_secretary=True, ballot="not_satisfied")),
+        "ballot_invalid": Count("id", filter=Q(is_secretary=True, ballot="invalid")),
+        "flag_below": Count("id", filter=Q(score__lt=run.policy.flag_score_below)),
+    }
+    for lo, hi in SCORE_BUCKETS:
+        aggregates[f"s{lo}"] = Count("id", filter=Q(score__gte=lo, score__lt=hi))
+    # Quota completion in percent: linked × 100 / quota, bucketed without a per-row query.
+    for lo, hi in QUOTA_BUCKETS:
+        cond = Q(linked__gte=models_f("quota") * lo / 100.0)
+        if hi is not None:
+            cond &= Q(linked__lt=models_f("quota") * hi / 100.0)
+        aggregates[f"q{lo}"] = Count("id", filter=cond)
+    t = scores.aggregate(**aggregates)
+    t = {k: (v or 0) for k, v in t.items()}
+    t["avg_score"] = round(float(t["avg_score"]), 1) if t["n"] else None
+    t["quota_pct"] = _pct(t["met_quota"], t["n"])
+    t["sectors_pct"] = _pct(t["met_sectors"], t["n"])
+    t["conversion_pct"] = _pct(t["converted"], t["online"])
+    t["on_time_pct"] = _pct(t["needs_on_time_sum"], t["needs_due_sum"])
+    t["ballot_none"] = (
+        t["secretaries"] - t["ballot_satisfied"] - t["ballot_not"] - t["ballot_invalid"]
+    )
+    t["ballots_available"] = run.sources.get("ballots") == "ok"
+    ov.totals = t
+    ov.score_buckets = [
+        (f"{lo}–{min(hi, 100)}" if hi < 101 else f"{lo}–100", t[f"s{lo}"])
+        for lo, hi in SCORE_BUCKETS
+    ]
+    ov.score_buckets[-1] = ("80–100", t["s80"])
+    ov.quota_buckets = [
+        (f"{lo}%–{hi}%" if hi else f"≥{lo}%", t[f"q{lo}"]) for lo, hi in QUOTA_BUCKETS
+    ]
+    ov.sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
+    weekly = (
+        ChannelWeekStat.objects.filter(run=run, organisation__path__startswith=organisation.path)
+        .values_list("week", "channel")
+        .annotate(n=Sum("contacts"))
+        .order_by("week", "channel")
+    )
+    by_week: dict[datetime.date, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, int] = defaultdict(int)
+    for week, channel, n in weekly:
+        by_week[week][channel] = n
+        totals[channel] += n
+    labels = dict(Channel.choices)
+    channels = [c for c in Channel.values if totals.get(c)]
+    ov.channel_names = [(c, str(labels[c])) for c in channels]
+    ov.weeks = [
+        (week.isoformat(), [by_week[week].get(c, 0) for c in channels]) for week in sorted(by_week)
+    ]
+    ov.channel_totals = [(str(labels[c]), totals[c]) for c in channels]
+    ov.activities = sources.activity_totals(
+        organisation=organisation, start=period.start, end=run.as_of
+    )
+    return ov
+
+
+def models_f(name: str):
+    from django.db.models import F
+
+    return F(name)
+
+
+def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRun | None):
+    """The organisations directly under `organisation` (with their subtrees), ranked by average
+    score: for supervising staff only. Two queries."""
+    if run is None:
+        return []
+    width = len(organisation.path) + 8  # one more path segment: "0000001."
+    rows = (
+        score_list(user=user, run=run)
+        .filter(organisation__path__startswith=organisation.path)
+        .annotate(branch=Substr("organisation__path", 1, width))
+        .values("branch")
+        .annotate(
+            n=Count("id"),
+            avg=Avg("score"),
+            met=Count("id", filter=Q(linked__gte=models_f("quota"))),
+            overdue=Sum("needs_overdue"),
+        )
+        .order_by("-avg")
+    )
+    rows = list(rows)
+    names = dict(
+        Organisation.objects.filter(path__in=[r["branch"] for r in rows]).values_list(
+            "path", "name"
+        )
+    )
+    out = []
+    for r in rows:
+        name = names.get(r["branch"]) if len(r["branch"]) == width else None
+        out.append(
+            {
+                "name": name or f"{organisation.name}（本级）",
+                "n": r["n"],
+                "avg": round(float(r["avg"]), 1),
+                "met_pct": _pct(r["met"], r["n"]),
+                "overdue": r["overdue"] or 0,
+            }
+        )
+    for rank, row in enumerate(out, 1):
+        row["rank"] = rank
+    return out
+
+
+def review_for(*, organisation: Organisation, period: Period) -> OrganisationReview | None:
+    return OrganisationReview.objects.filter(organisation=organisation, period=period.code).first()
+
+
+@dataclass
+class Eligibility:
+    score: CadreScore
+    reasons: list[str]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+
+def eligibility_list(*, user: User, year: int, organisation: Organisation | None = None):
+    """Cadres who may be nominated as excellent cadres for `year`, and why the others may not:
+    quota met with the required fields, no open supervision case, a "satisfied" ballot for
+    secretaries. Reads the stored year score (run `year`). Three queries."""
+    run = run_for(str(year))
+    if run is None:
+        return None, []
+    scores = score_list(user=user, run=run)
+    if organisation is not None:
+        scores = scores.filter(organisation__path__startswith=organisation.path)
+    open_cases = set(
+        SupervisionCase.objects.filter(status=SupervisionCase.Status.OPEN).values_list(
+            "cadre_id", flat=True
+        )
+    )
+    ballot_text = {
+        "not_satisfied": _("满意度测评结果为“不满意”"),
+        "invalid": _("满意度测评无效"),
+    }
+    out = []
+    for s in scores.order_by("organisation__path", "cadre__name", "cadre_id"):
+        reasons = []
+        if s.linked < s.quota:
+            reasons.append(_("联系青年 %(n)s/%(q)s 名，未达到指标") % {"n": s.linked, "q": s.quota})
+        if s.sectors < s.min_sectors:
+            reasons.append(
+                _("覆盖领域 %(n)s/%(r)s 个，未达到要求") % {"n": s.sectors, "r": s.min_sectors}
+            )
+        if s.cadre_id in open_cases:
+            reasons.append(_("有未结案的督导（约谈/诫勉）案例"))
+        if s.is_secretary and s.ballot != "satisfied":
+            if run.sources.get("ballots") != "ok":
+                reasons.append(_("满意度测评数据尚未接入，无法确认"))
+            else:
+                reasons.append(ballot_text.get(s.ballot, _("尚无满意度测评结果")))
+        out.append(Eligibility(score=s, reasons=reasons))
+    return run, out

@@ -1,0 +1,438 @@
+"""Writes of the assessment app: policy versions, score computation, flags, supervision cases
+and the committee's review notes. Keyword-only, `by=` the acting user."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import metrics, scoring, sources
+from .models import (
+    COMPONENTS,
+    CadreScore,
+    CaseStep,
+    ChannelWeekStat,
+    Flag,
+    OrganisationReview,
+    ScoreRun,
+    ScoringPolicy,
+    SupervisionCase,
+)
+from .periods import Period, parse_period
+
+POLICY_FIELDS = [f"w_{code}" for code in COMPONENTS] + [
+    "flag_score_below",
+    "quota_grace_days",
+    "no_contact_days",
+    "overdue_needs_max",
+]
+# Scores are written in batches: bounded memory and statement size whatever the province.
+UPSERT_BATCH = 5000
+
+
+# --- Policy -------------------------------------------------------------------------------------
+
+
+def policy_current() -> ScoringPolicy:
+    """The newest policy version; the default policy (version 1) if none was ever saved."""
+    policy = ScoringPolicy.objects.order_by("-version").first()
+    if policy is None:
+        try:
+            with transaction.atomic():
+                policy = ScoringPolicy.objects.create(version=1, note=_("默认规则"))
+        except IntegrityError:  # created concurrently
+            policy = ScoringPolicy.objects.get(version=1)
+    return policy
+
+
+def policy_validate(values: dict) -> None:
+    """Weights non-negative integers summing to 100; thresholds non-negative (Chinese errors)."""
+    errors: dict[str, str] = {}
+    for name in POLICY_FIELDS:
+        value = values.get(name)
+        if value is None or not isinstance(value, int) or value < 0:
+            errors[name] = _("必须是不小于 0 的整数。")
+    if not errors:
+        total = sum(values[f"w_{code}"] for code in COMPONENTS)
+        if total != 100:
+            errors["__all__"] = _("各项权重之和必须等于 100，现在是 %(total)s。") % {"total": total}
+        if values["flag_score_below"] > 100:
+            errors["flag_score_below"] = _("预警分数线不能超过 100。")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def policy_create(*, values: dict, note: str = "", by=None) -> ScoringPolicy:
+    """Save a changed policy as a new version (old versions and their scores stay as they are)."""
+    policy_validate(values)
+    last = ScoringPolicy.objects.select_for_update().order_by("-version").first()
+    return ScoringPolicy.objects.create(
+        version=(last.version if last else 0) + 1,
+        note=note[:200],
+        created_by=by,
+        **{name: values[name] for name in POLICY_FIELDS},
+    )
+
+
+# --- Computation --------------------------------------------------------------------------------
+
+
+def scores_compute(
+    *,
+    period: str | Period,
+    today: datetime.date | None = None,
+    policy: ScoringPolicy | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    by=None,
+) -> ScoreRun:
+    """Compute and store every cadre's score for a period under a policy version.
+
+    Idempotent: twice, concurrently or after a crash it leaves the same rows.
+    1. claim the run row (period × version) and lock it: a concurrent run waits here;
+    2. a final (frozen) run is left as it is;
+    3. the raw numbers of all cadres: one SQL statement (assessment/metrics.py);
+    4. ballot outcomes of secretaries through the adapter (if the ballots app is there);
+    5. scores in memory, upserted (unique cadre × period × version), stale rows gone;
+    6. flags (for the latest quarter), and cases of recovered cadres closed;
+    all in one transaction: a worker killed half-way leaves nothing half-written.
+    The dashboard's contact statistics are a second step, `contact_stats_compute`.
+    """
+    today = today or timezone.localdate()
+    if isinstance(period, str):
+        period = parse_period(period, today=today)
+    elif period.start > today:
+        raise ValidationError(_("%(label)s 尚未开始，不能计算。") % {"label": period.label})
+    policy = policy or policy_current()
+    window = metrics.Window.for_period(period, today)
+    total_steps = 5
+
+    def step(n: int, text: str) -> None:
+        if progress:
+            progress(n, total_steps, text)
+
+    with transaction.atomic():
+        step(1, _("锁定计算批次"))
+        run, _created = ScoreRun.objects.get_or_create(
+            period=period.code, policy=policy, defaults={"as_of": window.as_of}
+        )
+        run = ScoreRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_final:
+            step(total_steps, _("该时段已定稿，未重新计算"))
+            return run
+        now = timezone.now()
+        run.started_at = now
+
+        step(2, _("统计全部团干部的联系、领域与需求"))
+        rows = metrics.cadre_metrics(window)
+
+        step(3, _("读取满意度测评结果"))
+        secretaries = [m["cadre_id"] for m in rows if m["is_secretary"]]
+        ballots = sources.ballot_outcomes(year=window.as_of.year, cadre_ids=secretaries)
+
+        step(4, _("计算并保存 %(n)s 名团干部的活跃度") % {"n": len(rows)})
+        weights = policy.weights()
+        scored = []
+        for m in rows:
+            ballot = ballots.data.get(m["cadre_id"], "") if m["is_secretary"] else ""
+            comps = scoring.components(m, ballot)
+            value = scoring.score(comps, weights)
+            m["score"] = value
+            scored.append(_score_row(m, comps, value, ballot, run, period, policy, now))
+            if len(scored) >= UPSERT_BATCH:
+                _upsert(scored)
+                scored = []
+        _upsert(scored)
+        CadreScore.objects.filter(run=run, computed_at__lt=now).delete()
+
+        step(5, _("更新预警"))
+        if period.kind == "quarter" and not _later_quarter_exists(period):
+            flags_refresh(rows=rows, policy=policy, period=period, as_of=window.as_of, now=now)
+
+        run.as_of = window.as_of
+        run.n_cadres = len(rows)
+        run.sources = {"ballots": ballots.status}
+        run.finished_at = timezone.now()
+        run.runs += 1
+        run.is_final = period.is_closed(today)
+        run.save()
+    return run
+
+
+def contact_stats_compute(*, run: ScoreRun, today: datetime.date | None = None) -> int:
+    """Contacts per organisation × week × channel of a run's period, for dashboards and bulletins
+    (one INSERT … SELECT over the contacts). Idempotent: replaced under the run row lock; a final
+    run's statistics are frozen with it once they exist. Returns the number of rows."""
+    today = today or timezone.localdate()
+    period = parse_period(run.period, today=today)
+    window = metrics.Window.for_period(period, today)
+    with transaction.atomic():
+        run = ScoreRun.objects.select_for_update().get(pk=run.pk)
+        existing = ChannelWeekStat.objects.filter(run=run)
+        if run.is_final and existing.exists():
+            return existing.count()
+        existing.delete()
+        metrics.store_channel_weeks(run_id=run.pk, window=window)
+        return ChannelWeekStat.objects.filter(run=run).count()
+
+
+def _later_quarter_exists(period: Period) -> bool:
+    return ScoreRun.objects.filter(period__gt=period.code, period__contains="Q").exists()
+
+
+def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
+    return CadreScore(
+        run=run,
+        cadre_id=m["cadre_id"],
+        organisation_id=m["organisation_id"],
+        period=period.code,
+        policy=policy,
+        is_secretary=m["is_secretary"],
+        score=value,
+        quota=m["quota"],
+        min_sectors=m["min_sectors"],
+        linked=m["linked"],
+        sectors=m["sectors"],
+        reached=m["reached"],
+        met_offline_year=m["met_offline_year"],
+        online_youths=m["online_youths"],
+        converted_youths=m["converted_youths"],
+        needs_due=m["needs_due"],
+        needs_on_time=m["needs_on_time"],
+        needs_overdue=m["needs_overdue"],
+        last_contact=m["last_contact"],
+        ballot=ballot or "",
+        computed_at=now,
+        **{f"c_{code}": comps[code] for code in COMPONENTS},
+    )
+
+
+_UPDATE_FIELDS = [
+    f.name
+    for f in CadreScore._meta.concrete_fields
+    if f.name not in ("id", "cadre", "period", "policy")
+]
+
+
+def _upsert(rows: list[CadreScore]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        _upsert_copy(rows)
+        return
+    if rows:
+        CadreScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["cadre", "period", "policy"],
+            update_fields=_UPDATE_FIELDS,
+        )
+
+
+def _upsert_copy(rows: list[CadreScore]) -> None:
+    """PostgreSQL: COPY the batch into a temporary table, then one INSERT … ON CONFLICT DO UPDATE
+    (the unique cadre × period × version constraint). Same rows as bulk_create, a fraction of the
+    time at 10,000 cadres."""
+    import io
+
+    from cadres.demo import _copy_value
+
+    fields = [f for f in CadreScore._meta.concrete_fields if f.name != "id"]
+    columns = [f.column for f in fields]
+    buffer = io.StringIO()
+    for obj in rows:
+        values = []
+        for f in fields:
+            value = getattr(obj, f.attname)
+            values.append(_copy_value(value))
+        buffer.write("\t".join(values) + "\n")
+    buffer.seek(0)
+    table = CadreScore._meta.db_table
+    column_list = ", ".join(columns)
+    updates = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in columns if c not in ("cadre_id", "period", "policy_id")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS score_batch ON COMMIT DROP AS "
+            f"SELECT {column_list} FROM {table} WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE score_batch")
+        cursor.cursor.copy_expert(f"COPY score_batch ({column_list}) FROM STDIN", buffer)
+        cursor.execute(
+            f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM score_batch "
+            f"ON CONFLICT (cadre_id, period, policy_id) DO UPDATE SET {updates}"
+        )
+
+
+def flags_refresh(
+    *, rows: list[dict], policy: ScoringPolicy, period: Period, as_of, now
+) -> dict[str, int]:
+    """Open, update or resolve flags from one computation. Set-based: a handful of statements.
+
+    A cadre still below the thresholds keeps their one open flag (reasons and last period
+    updated); a cadre back above them has the flag resolved and an open case closed as recovered.
+    """
+    flagged: dict[int, tuple[int, list[dict]]] = {}
+    for m in rows:
+        reasons = scoring.flag_reasons(m, m["score"], policy, as_of)
+        if reasons:
+            flagged[m["cadre_id"]] = (m["organisation_id"], reasons)
+    open_flags = {f.cadre_id: f for f in Flag.objects.filter(resolved_at__isnull=True)}
+    new, changed = [], []
+    for cadre_id, (org_id, reasons) in flagged.items():
+        flag = open_flags.get(cadre_id)
+        if flag is None:
+            new.append(
+                Flag(
+                    cadre_id=cadre_id,
+                    organisation_id=org_id,
+                    first_period=period.code,
+                    last_period=period.code,
+                    reasons=reasons,
+                )
+            )
+        elif (flag.reasons, flag.last_period, flag.organisation_id) != (
+            reasons,
+            period.code,
+            org_id,
+        ):
+            flag.reasons, flag.last_period, flag.organisation_id = reasons, period.code, org_id
+            changed.append(flag)
+    Flag.objects.bulk_create(new, batch_size=UPSERT_BATCH)
+    _flags_update(changed)
+    recovered = [cid for cid in open_flags if cid not in flagged]
+    Flag.objects.filter(cadre_id__in=recovered, resolved_at__isnull=True).update(resolved_at=now)
+    closed = SupervisionCase.objects.filter(
+        cadre_id__in=recovered, status=SupervisionCase.Status.OPEN
+    ).update(
+        status=SupervisionCase.Status.RECOVERED,
+        closed_at=now,
+        closing_note=_("%(p)s 活跃度恢复，预警解除，自动结案。") % {"p": period.code},
+    )
+    return {"opened": len(new), "kept": len(changed), "resolved": len(recovered), "closed": closed}
+
+
+def _flags_update(changed: list[Flag]) -> None:
+    """Persisting flags with new reasons: one UPDATE … FROM (VALUES …) per batch on PostgreSQL
+    (Django's bulk_update builds a CASE per row, slow for thousands of flags)."""
+    if connection.vendor != "postgresql":
+        Flag.objects.bulk_update(
+            changed, ["reasons", "last_period", "organisation"], batch_size=UPSERT_BATCH
+        )
+        return
+    import json
+
+    for start in range(0, len(changed), UPSERT_BATCH):
+        batch = changed[start : start + UPSERT_BATCH]
+        values = ", ".join(["(%s, %s::jsonb, %s, %s)"] * len(batch))
+        params = []
+        for f in batch:
+            params += [
+                f.pk,
+                json.dumps(f.reasons, ensure_ascii=False),
+                f.last_period,
+                f.organisation_id,
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE assessment_flag f SET reasons = v.reasons, last_period = v.last_period, "
+                "organisation_id = v.org FROM (VALUES " + values + ") AS v(id, reasons, "
+                "last_period, org) WHERE f.id = v.id",
+                params,
+            )
+
+
+# --- Supervision --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_open(*, flag: Flag, by) -> SupervisionCase:
+    """Open a supervision case from an open flag; the cadre's existing open case is reused."""
+    if flag.resolved_at is not None:
+        raise ValidationError(_("该预警已解除，无需立案督导。"))
+    existing = SupervisionCase.objects.filter(
+        cadre_id=flag.cadre_id, status=SupervisionCase.Status.OPEN
+    ).first()
+    if existing:
+        return existing
+    return SupervisionCase.objects.create(
+        cadre_id=flag.cadre_id, organisation_id=flag.organisation_id, flag=flag, opened_by=by
+    )
+
+
+@transaction.atomic
+def case_step_add(
+    *,
+    case: SupervisionCase,
+    kind: int,
+    date: datetime.date,
+    conducted_by: str,
+    notes: str,
+    agreed_actions: str,
+    follow_up_on: datetime.date,
+    by,
+) -> CaseStep:
+    """Record 提醒 → 约谈 → 诫勉, in that order, each once; refused otherwise."""
+    case = SupervisionCase.objects.select_for_update().get(pk=case.pk)
+    if case.status != SupervisionCase.Status.OPEN:
+        raise ValidationError(_("案例已结案，不能再添加督导措施。"))
+    done = list(case.steps.order_by("kind").values_list("kind", "date"))
+    expected = len(done) + 1
+    kinds = CaseStep.Kind
+    if kind not in kinds.values:
+        raise ValidationError({"kind": _("请选择督导措施。")})
+    if kind != expected:
+        if expected > kinds.ADMONISH:
+            raise ValidationError({"kind": _("诫勉已是最后一步：请结案或继续回访。")})
+        raise ValidationError(
+            {
+                "kind": _("督导须按“提醒 → 约谈 → 诫勉”的顺序进行：下一步应为“%(next)s”。")
+                % {"next": kinds(expected).label}
+            }
+        )
+    if done and date < done[-1][1]:
+        raise ValidationError({"date": _("日期不能早于上一步（%(d)s）。") % {"d": done[-1][1]}})
+    if follow_up_on < date:
+        raise ValidationError({"follow_up_on": _("回访日期不能早于本次日期。")})
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("日期不能晚于今天。")})
+    return CaseStep.objects.create(
+        case=case,
+        kind=kind,
+        date=date,
+        conducted_by=conducted_by,
+        notes=notes,
+        agreed_actions=agreed_actions,
+        follow_up_on=follow_up_on,
+        recorded_by=by,
+    )
+
+
+@transaction.atomic
+def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by) -> SupervisionCase:
+    case = SupervisionCase.objects.select_for_update().get(pk=case.pk)
+    if case.status != SupervisionCase.Status.OPEN:
+        raise ValidationError(_("案例已结案。"))
+    if not note.strip():
+        raise ValidationError({"note": _("请填写结案说明。")})
+    case.status = SupervisionCase.Status.RECOVERED if recovered else SupervisionCase.Status.DECIDED
+    case.closed_at = timezone.now()
+    case.closing_note = note
+    case.save(update_fields=["status", "closed_at", "closing_note"])
+    return case
+
+
+def review_save(*, organisation, period: Period, notes: str, by) -> OrganisationReview:
+    """The committee's notes on a mid-year (H1) or year-end (year) review of an organisation."""
+    if period.kind == "quarter":
+        raise ValidationError(_("年中评估请选上半年（如 2026H1），年底评估请选全年（如 2026）。"))
+    review, _created = OrganisationReview.objects.update_or_create(
+        organisation=organisation, period=period.code, defaults={"notes": notes, "updated_by": by}
+    )
+    return review

@@ -1,0 +1,52 @@
+"""The one adapter to the apps whose data the assessment reads but does not own: ballots
+(surveys) and activities. Both may be missing from a deployment (or not merged yet): then the
+source is reported as not available and the UI says so; no number is ever invented.
+
+- surveys.selectors.secretary_outcomes(*, year, cadre_ids=None) -> {cadre_id: "satisfied" |
+  "not_satisfied" | "invalid"}
+- activities.selectors.activity_totals(*, organisation, start, end) -> {"activities",
+  "participants", "attendances", "volunteer_hours"}
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+OUTCOMES = ("satisfied", "not_satisfied", "invalid")
+ACTIVITY_KEYS = ("activities", "participants", "attendances", "volunteer_hours")
+
+
+@dataclass
+class SourceResult:
+    available: bool
+    data: Any = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.available else "not available"
+
+
+def _function(module: str, name: str):
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def ballot_outcomes(*, year: int, cadre_ids: list[int] | None = None) -> SourceResult:
+    func = _function("surveys.selectors", "secretary_outcomes")
+    if func is None:
+        return SourceResult(False)
+    raw = func(year=year, cadre_ids=cadre_ids)
+    return SourceResult(True, {int(k): v for k, v in raw.items() if v in OUTCOMES})
+
+
+def activity_totals(*, organisation, start: datetime.date, end: datetime.date) -> SourceResult:
+    func = _function("activities.selectors", "activity_totals")
+    if func is None:
+        return SourceResult(False)
+    raw = func(organisation=organisation, start=start, end=end) or {}
+    return SourceResult(True, {key: raw.get(key, 0) or 0 for key in ACTIVITY_KEYS})

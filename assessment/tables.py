@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import CadreScore
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value):
+    """A spreadsheet cell that cannot run as a formula (CSV/Excel injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class SafeExportTable(tables.Table):
+    def as_values(self, exclude_columns=None):
+        for row in super().as_values(exclude_columns=exclude_columns):
+            yield [escape_cell(v) for v in row]
+
+
+class ScoreTable(SafeExportTable):
+    """Supervising staff only: the ranking of cadres in their subtree."""
+
+    cadre = tables.Column(
+        verbose_name=_("团干部"), linkify=("assessment:cadre_score", {"pk": tables.A("cadre_id")})
+    )
+    organisation = tables.Column(verbose_name=_("组织"), order_by=("organisation__path",))
+    score = tables.Column(verbose_name=_("活跃度"))
+    linked = tables.Column(verbose_name=_("联系青年"))
+    quota = tables.Column(verbose_name=_("指标"))
+    reached = tables.Column(verbose_name=_("本期联系"))
+    sectors = tables.Column(verbose_name=_("领域"))
+    needs_overdue = tables.Column(verbose_name=_("逾期需求"))
+
+    class Meta:
+        model = CadreScore
+        fields = ("cadre", "organisation", "score", "linked", "quota", "reached", "sectors")
+        sequence = (
+            "cadre",
+            "organisation",
+            "score",
+            "linked",
+            "quota",
+            "reached",
+            "sectors",
+            "needs_overdue",
+        )
+        order_by = ("-score",)
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+
+class EligibilityTable(SafeExportTable):
+    cadre = tables.Column(verbose_name=_("团干部"), accessor="score__cadre__name")
+    organisation = tables.Column(verbose_name=_("组织"), accessor="score__organisation__name")
+    linked = tables.Column(verbose_name=_("联系青年"), accessor="score__linked")
+    sectors = tables.Column(verbose_name=_("领域"), accessor="score__sectors")
+    eligible = tables.BooleanColumn(verbose_name=_("可推荐"), yesno=(_("可推荐"), _("不可推荐")))
+    reason = tables.Column(verbose_name=_("原因"), accessor="reasons", orderable=False)
+
+    def render_reason(self, value):
+        return "；".join(value) or "—"
+
+    def value_reason(self, value):
+        return "；".join(value)
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "table table-sm align-middle"}

@@ -1,0 +1,42 @@
+"""Celery tasks of the assessment app: thin, JSON arguments, idempotent (see scores_compute).
+
+acks_late and reject_on_worker_lost are global settings: a worker killed half-way has its
+transaction rolled back and the task redelivered; the rerun writes the same rows.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .periods import period_containing
+
+
+@shared_task(name="assessment.compute_scores")
+def compute_scores(period: str, policy_id: int | None = None) -> dict:
+    from .models import ScoringPolicy
+
+    policy = ScoringPolicy.objects.get(pk=policy_id) if policy_id else None
+    run = services.scores_compute(period=period, policy=policy)
+    services.contact_stats_compute(run=run)
+    return {"run": run.pk, "period": run.period, "cadres": run.n_cadres, "final": run.is_final}
+
+
+@shared_task(name="assessment.compute_current")
+def compute_current() -> list[dict]:
+    """Beat, daily: recompute the current quarter, half year and year; and give the quarter
+    just closed its final run (after which it is frozen)."""
+    today = timezone.localdate()
+    current = period_containing(today)
+    results = []
+    for period in (
+        current.previous(),
+        current,
+        period_containing(today, kind="half"),
+        period_containing(today, kind="year"),
+    ):
+        run = services.scores_compute(period=period, today=today)
+        services.contact_stats_compute(run=run, today=today)
+        results.append({"period": run.period, "final": run.is_final, "cadres": run.n_cadres})
+    return results

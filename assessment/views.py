@@ -1,0 +1,411 @@
+"""Pages of the assessment app. Thin: resolve in scope → form → service/selector → render.
+
+No public ranking (MISSION.md, "No formalism"): a cadre sees only their own score; rankings,
+flags, cases and bulletins are for supervising staff of the subtree.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.export import ExportMixin
+
+from cadres.models import Cadre, Organisation
+from cadres.selectors import get_in_scope_or_404, user_cadre
+from cadres.views import staff_required
+
+from . import selectors, services
+from .filters import ScoreFilter
+from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
+from .models import Flag, SupervisionCase
+from .periods import parse_period, period_containing, recent_quarters
+from .tables import EligibilityTable, ScoreTable, escape_cell
+
+
+def _scope(request: HttpRequest, kinds=("quarter", "half", "year"), default_kind="quarter"):
+    """The organisation (in scope, default: the user's own) and period of a staff page."""
+    form = ScopeForm(request.GET or None, user=request.user, kinds=kinds)
+    organisation = request.user.organisation
+    today = timezone.localdate()
+    period = period_containing(today, kind=default_kind)
+    if form.is_bound and form.is_valid():
+        organisation = form.cleaned_data["organisation"] or organisation
+        period = form.cleaned_data["period"] or period
+    if organisation is None:  # a superuser without an organisation: the root
+        organisation = Organisation.objects.order_by("path").first()
+    if organisation is None:
+        raise Http404
+    if not form.is_bound:
+        form = ScopeForm(
+            initial={"organisation": organisation, "period": period.code},
+            user=request.user,
+            kinds=kinds,
+        )
+    return form, organisation, period
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """/assessment/: the committee's dashboard for staff, the cadre's own score for a cadre."""
+    if not request.user.sees_subtree:
+        cadre = user_cadre(request.user)
+        if cadre is None:
+            raise Http404
+        return _cadre_page(request, cadre, own=True)
+    form, organisation, period = _scope(request)
+    ov = selectors.overview(user=request.user, organisation=organisation, period=period)
+    flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:10])
+    return render(
+        request,
+        "assessment/dashboard.html",
+        {
+            "form": form,
+            "ov": ov,
+            "flags": flags,
+            "quarters": recent_quarters(timezone.localdate(), 6),
+            "is_committee": selectors.is_committee(request.user),
+        },
+    )
+
+
+def _cadre_page(request, cadre: Cadre, *, own: bool) -> HttpResponse:
+    scores = selectors.cadre_scores(cadre=cadre)
+    views = [selectors.score_view(s) for s in scores]
+    context = {"cadre": cadre, "views": views, "own": own}
+    if not own:
+        context["flags"] = Flag.objects.filter(cadre=cadre).order_by("-opened_at")[:5]
+        context["cases"] = SupervisionCase.objects.filter(cadre=cadre).order_by("-opened_at")
+    return render(request, "assessment/cadre_score.html", context)
+
+
+@staff_required
+def cadre_score(request: HttpRequest, pk: int) -> HttpResponse:
+    cadre = get_in_scope_or_404(
+        Cadre.objects.select_related("organisation"), user=request.user, pk=pk
+    )
+    return _cadre_page(request, cadre, own=False)
+
+
+class ScoreListView(ExportMixin, SingleTableMixin, FilterView):
+    """Cadres of the subtree ranked by score: supervising staff only."""
+
+    table_class = ScoreTable
+    template_name = "assessment/score_list.html"
+    paginate_by = 50
+    export_formats = ("csv", "xlsx")
+    filterset_class = ScoreFilter
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.sees_subtree:
+            raise Http404
+        self.form, self.organisation, self.period = _scope(request)
+        self.run = selectors.run_for(self.period)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return (
+            selectors.score_list(user=self.request.user, run=self.run)
+            .filter(organisation__path__startswith=self.organisation.path)
+            .order_by("-score", "cadre_id")
+        )
+
+    def get_export_filename(self, export_format):
+        return f"lianqing-scores-{self.period.code}.{export_format}"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(scope_form=self.form, period=self.period, run=self.run)
+        return context
+
+
+score_list = ScoreListView.as_view()
+
+
+@staff_required
+def flag_list(request: HttpRequest) -> HttpResponse:
+    form, organisation, _period = _scope(request)
+    return render(
+        request,
+        "assessment/flag_list.html",
+        {
+            "form": form,
+            "flags": selectors.open_flags(user=request.user, organisation=organisation)[:200],
+            "cases": selectors.case_list(user=request.user, organisation=organisation)[:200],
+        },
+    )
+
+
+@staff_required
+@require_POST
+def case_open(request: HttpRequest, flag_pk: int) -> HttpResponse:
+    flag = get_in_scope_or_404(Flag.objects.all(), user=request.user, pk=flag_pk)
+    try:
+        case = services.case_open(flag=flag, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("assessment:flags")
+    return redirect("assessment:case", pk=case.pk)
+
+
+def _get_case_for_user(request, pk) -> SupervisionCase:
+    return get_in_scope_or_404(
+        SupervisionCase.objects.select_related("cadre", "organisation", "flag"),
+        user=request.user,
+        pk=pk,
+    )
+
+
+@staff_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request, pk)
+    steps = list(case.steps.select_related("recorded_by"))
+    next_kind = len(steps) + 1 if len(steps) < 3 else None
+    step_form = CaseStepForm(request.POST or None, next_kind=next_kind)
+    if request.method == "POST" and step_form.is_valid():
+        try:
+            services.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errs in exc.message_dict.items():
+                    step_form.add_error(field if field in step_form.fields else None, errs)
+            else:
+                step_form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("已记录督导措施。"))
+            return redirect("assessment:case", pk=case.pk)
+    return render(
+        request,
+        "assessment/case_detail.html",
+        {"case": case, "steps": steps, "step_form": step_form, "close_form": CaseCloseForm()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case_for_user(request, pk)
+    form = CaseCloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_close(
+                case=case,
+                note=form.cleaned_data["note"],
+                recovered=form.cleaned_data["recovered"],
+                by=request.user,
+            )
+            messages.success(request, _("案例已结案。"))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+    else:
+        messages.error(request, _("请填写结案说明。"))
+    return redirect("assessment:case", pk=case.pk)
+
+
+@staff_required
+def bulletin(request: HttpRequest) -> HttpResponse:
+    """季度通报 of a subtree and quarter: printable page, or Excel with ?format=xlsx."""
+    form, organisation, period = _scope(request, kinds=("quarter",))
+    return _report(request, form, organisation, period, template="assessment/bulletin.html")
+
+
+@staff_required
+def review(request: HttpRequest) -> HttpResponse:
+    """Mid-year (2026H1) and year-end (2026) assessment of an organisation, with notes."""
+    form, organisation, period = _scope(request, kinds=("half", "year"), default_kind="half")
+    if request.method == "POST":
+        review_form = ReviewForm(request.POST)
+        if review_form.is_valid():
+            try:
+                services.review_save(
+                    organisation=organisation,
+                    period=period,
+                    notes=review_form.cleaned_data["notes"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                messages.success(request, _("评估意见已保存。"))
+                return redirect(request.get_full_path())
+    return _report(request, form, organisation, period, template="assessment/review.html")
+
+
+def _report(request, form, organisation, period, *, template):
+    ov = selectors.overview(user=request.user, organisation=organisation, period=period)
+    ranking = selectors.organisation_ranking(
+        user=request.user, organisation=organisation, run=ov.run
+    )
+    flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:100])
+    cases = list(
+        selectors.case_list(user=request.user, organisation=organisation, open_only=True)[:100]
+    )
+    saved = selectors.review_for(organisation=organisation, period=period)
+    if request.GET.get("format") == "xlsx":
+        return _report_xlsx(ov, ranking, flags, cases, saved)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "ov": ov,
+            "ranking": ranking,
+            "flags": flags,
+            "cases": cases,
+            "review": saved,
+            "review_form": ReviewForm(initial={"notes": saved.notes if saved else ""}),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("概况")
+    t = ov.totals
+    ws.append(
+        [_("%(org)s · %(period)s 通报") % {"org": ov.organisation.name, "period": ov.period.label}]
+    )
+    rows = [
+        (_("团干部人数"), t.get("n")),
+        (_("联系指标完成率 %"), t.get("quota_pct")),
+        (_("领域要求达标率 %"), t.get("sectors_pct")),
+        (_("平均活跃度"), t.get("avg_score")),
+        (_("线上转线下 %"), t.get("conversion_pct")),
+        (_("需求按期答复率 %"), t.get("on_time_pct")),
+        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("测评满意"), t.get("ballot_satisfied") if t.get("ballots_available") else _("未接入")),
+        (_("测评不满意"), t.get("ballot_not") if t.get("ballots_available") else _("未接入")),
+    ]
+    if ov.activities is not None and ov.activities.available:
+        rows += [
+            (_("活动场次"), ov.activities.data["activities"]),
+            (_("参加人次"), ov.activities.data["attendances"]),
+            (_("志愿服务时长（小时）"), ov.activities.data["volunteer_hours"]),
+        ]
+    else:
+        rows.append((_("活动与志愿服务"), _("未接入")))
+    if saved:
+        rows.append((_("评估意见"), saved.notes))
+    for row in rows:
+        ws.append([escape_cell(v) for v in row])
+    ws2 = wb.create_sheet(_("联系方式"))
+    ws2.append([_("方式"), _("联系次数")])
+    for name, n in ov.channel_totals:
+        ws2.append([name, n])
+    ws3 = wb.create_sheet(_("组织排名"))
+    ws3.append(
+        [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
+    )
+    for r in ranking:
+        ws3.append(
+            [r["rank"], escape_cell(r["name"]), r["n"], r["avg"], r["met_pct"], r["overdue"]]
+        )
+    ws4 = wb.create_sheet(_("预警与督导"))
+    ws4.append([_("团干部"), _("组织"), _("预警原因"), _("督导状态")])
+    case_by_cadre = {c.cadre_id: c for c in cases}
+    for f in flags:
+        case = case_by_cadre.get(f.cadre_id)
+        ws4.append(
+            [
+                escape_cell(f.cadre.name),
+                escape_cell(f.organisation.name),
+                "；".join(r["text"] for r in f.reasons),
+                case.get_status_display() if case else _("未立案"),
+            ]
+        )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="lianqing-{ov.period.code}.xlsx"'
+    return response
+
+
+@staff_required
+def eligibility(request: HttpRequest) -> HttpResponse:
+    form, organisation, period = _scope(request, kinds=("year",), default_kind="year")
+    run, rows = selectors.eligibility_list(
+        user=request.user, year=period.year, organisation=organisation
+    )
+    table = EligibilityTable(rows)
+    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    export = request.GET.get("_export")
+    if export in ("csv", "xlsx"):
+        from django_tables2.export import TableExport
+
+        return TableExport(export, table).response(f"lianqing-eligibility-{period.year}.{export}")
+    n_ok = sum(1 for r in rows if r.eligible)
+    return render(
+        request,
+        "assessment/eligibility.html",
+        {"form": form, "table": table, "run": run, "period": period, "n_ok": n_ok, "n": len(rows)},
+    )
+
+
+@staff_required
+def policy(request: HttpRequest) -> HttpResponse:
+    current = services.policy_current()
+    can_edit = selectors.is_committee(request.user)
+    if request.method == "POST":
+        if not can_edit:
+            raise Http404
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            new = services.policy_create(
+                values=form.values(), note=form.cleaned_data["note"], by=request.user
+            )
+            messages.success(
+                request, _("已保存为第 %(v)s 版规则；此后的计算使用新版本。") % {"v": new.version}
+            )
+            return redirect("assessment:policy")
+    else:
+        form = PolicyForm(instance=current, initial={"note": ""})
+    return render(
+        request,
+        "assessment/policy.html",
+        {
+            "form": form,
+            "current": current,
+            "versions": selectors.policy_list()[:20],
+            "can_edit": can_edit,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def compute(request: HttpRequest) -> HttpResponse:
+    """Start a computation now (committee only): queued after commit for the worker."""
+    if not selectors.is_committee(request.user):
+        raise Http404
+    try:
+        period = parse_period(request.POST.get("period", ""))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("assessment:dashboard")
+    from .tasks import compute_scores
+
+    transaction.on_commit(lambda: compute_scores.delay(period.code))
+    messages.success(
+        request, _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label}
+    )
+    return redirect(f"{reverse('assessment:dashboard')}?period={period.code}")

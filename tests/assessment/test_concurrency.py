@@ -1,0 +1,74 @@
+"""Idempotency under concurrency (PostgreSQL row locks) and the Celery path on a real worker."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from assessment import services
+from assessment.models import CadreScore, ScoreRun
+from tests.assessment.conftest import TODAY, link_youths, log_contact
+from tests.factories import CadreFactory
+
+
+@pytest.fixture
+def busy(tree, quota10):
+    cadres = [tree.cadre] + [CadreFactory(organisation=tree.town_b) for _ in range(3)]
+    for i, cadre in enumerate(cadres):
+        youths = link_youths(cadre, 4 + i, sectors=2)
+        log_contact(cadre, youths, datetime.date(2026, 7, 3), "talk")
+    return cadres
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_leave_the_same_rows(busy):
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def work():
+        try:
+            barrier.wait()
+            services.scores_compute(period="2026Q3", today=TODAY)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert ScoreRun.objects.get(period="2026Q3").runs == 2  # serialised by the run row lock
+    rows = list(CadreScore.objects.order_by("cadre").values_list("cadre", "score", "reached"))
+    assert len(rows) == 4
+    services.scores_compute(period="2026Q3", today=TODAY)
+    assert list(CadreScore.objects.order_by("cadre").values_list("cadre", "score", "reached")) == (
+        rows
+    )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_compute_through_a_real_celery_worker_on_redis(busy):
+    from celery.contrib.testing.worker import start_worker
+
+    from assessment.tasks import compute_scores
+    from config.celery_app import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # this test needs the broker and a worker
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"):
+            result = compute_scores.delay("2026Q3")
+            assert type(result).__name__ == "AsyncResult"  # not an eager result
+            out = result.get(timeout=60)
+    finally:
+        app.conf.task_always_eager = eager
+    assert out["period"] == "2026Q3" and out["cadres"] == 4
+    assert CadreScore.objects.filter(period="2026Q3").count() == 4
