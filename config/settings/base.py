@@ -164,7 +164,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}  # filled in config/celery_app.py, next to the task names
+# The beat schedule is in config/celery_app.py, in code, one comment per entry.
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
@@ -199,28 +199,6 @@ LIANQING_ASK_RATE = env.int("LIANQING_ASK_RATE", default=5)
 LIANQING_CLIENT_IP_HEADER = env("LIANQING_CLIENT_IP_HEADER", default="")
 
 # --- surveys ---
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE.update(
-    {
-        # Every 5 minutes: close satisfaction ballots past their closing time and compute the
-        # outcome (pages also close due campaigns on read, so a missed run only delays it).
-        "surveys-close-due-campaigns": {
-            "task": "surveys.close_due_campaigns",
-            "schedule": crontab(minute="*/5"),
-        },
-    }
-)
 # Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
 SURVEYS_VOTE_FAILURE_LIMIT = env.int("SURVEYS_VOTE_FAILURE_LIMIT", default=10)
 SURVEYS_VOTE_FAILURE_WINDOW = 15 * 60
-
-# --- assessment ---
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["assessment-compute-current"] = {
-    "task": "assessment.compute_current",
-    # Every night at 02:30 (Asia/Shanghai): the current quarter, half year and year are
-    # recomputed, and the quarter just closed gets its final run (then it is frozen).
-    "schedule": crontab(hour=2, minute=30),
-}

@@ -49,3 +49,11 @@ def test_check_deploy_is_clean():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_beat_schedule_names_registered_tasks():
+    from config.celery_app import app
+
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, f"{name}: {entry['task']} is not a registered task"

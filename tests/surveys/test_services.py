@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from config.celery_app import app as celery_app
 from surveys import selectors, services
 from surveys.models import (
     AwardEligibility,
@@ -256,5 +257,5 @@ def test_beat_task_closes_due_campaigns_and_is_scheduled(tree, settings):
     )
     assert close_due_campaigns.delay().get() == 1
     assert close_due_campaigns.delay().get() == 0
-    entry = settings.CELERY_BEAT_SCHEDULE["surveys-close-due-campaigns"]
+    entry = celery_app.conf.beat_schedule["surveys-close-due-campaigns"]
     assert entry["task"] == close_due_campaigns.name
