@@ -51,7 +51,7 @@ def test_formula_on_a_hand_checked_cadre(worked):
     # (30·0.8 + 25·0.5 + 15·0.375 + 10·0.5 + 10·⅓) / 90 × 100 = 56.06…
     assert s.score == Decimal("56.1")
     assert s.policy.version == 1 and run.is_final  # 2026Q2 is over on 15 July
-    assert run.sources == {"ballots": "not available"}
+    assert run.sources == {"ballots": "ok"}  # the surveys app is installed: a real source
 
 
 def test_weights_come_from_the_policy_version(worked):
