@@ -18,6 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def test_missing_sources_are_reported_not_faked(monkeypatch):
     monkeypatch.setitem(sys.modules, "surveys.selectors", types.ModuleType("surveys.selectors"))
+    monkeypatch.setitem(
+        sys.modules, "activities.selectors", types.ModuleType("activities.selectors")
+    )
     result = sources.ballot_outcomes(year=2026)
     assert not result.available and result.status == "not available" and result.data == {}
     assert not sources.activity_totals(organisation=None, start=None, end=None).available
