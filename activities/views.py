@@ -159,7 +159,7 @@ class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, 
             "prev": prev_month.strftime("%Y-%m"),
             "next": next_month.strftime("%Y-%m"),
             "query": query.urlencode(),
-            "days": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
+            "days": [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")],
             "agenda": [(d, by_day[d]) for d in sorted(by_day)],
         }
 
