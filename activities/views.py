@@ -26,6 +26,7 @@ from django_tables2 import SingleTableMixin
 from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
+from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config import ratelimit
 
@@ -110,6 +111,7 @@ class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, 
     filterset_class = ActivityFilter
     template_name = "activities/list.html"
     paginate_by = 30
+    paginator_class = BoundedPaginator
     export_name = "activities"
 
     def get_queryset(self):
@@ -638,6 +640,7 @@ class ProjectListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, F
     filterset_class = ProjectFilter
     template_name = "activities/projects.html"
     paginate_by = 30
+    paginator_class = BoundedPaginator
     export_name = "projects"
     export_minor_field = "youth__birth_year"  # a project row names its youth
 
