@@ -338,7 +338,8 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已报名 %(n)s 人。") % {"n": len(created)})
             return redirect("activities:checkin_list", pk=activity.pk)
-    q = request.GET.get("q", "").strip()
+    # NUL cannot be stored or compared by PostgreSQL (a 500): nobody types it, so drop it.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     youths = selectors.youth_scope(request.user).select_related("sector")
     if q:
         youths = youths.filter(Q(name__icontains=q) | Q(phone=q) | Q(unit__icontains=q))

@@ -107,7 +107,7 @@ def cadre_youths(*, cadre: Cadre) -> QuerySet[Youth]:
 def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Youth]:
     """Youths of the cadre's organisation subtree, not yet linked to the cadre, whose name starts
     with `q` (or whose phone ends with it): offered in the quick log to link in the same step."""
-    q = (q or "").strip()[:20]
+    q = (q or "").replace("\x00", "").strip()[:20]  # NUL: PostgreSQL refuses it (a 500)
     if not q:
         return []
     match = Q(name__startswith=q)
