@@ -128,6 +128,17 @@ POST_BODIES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The loop trips every public rate limiter (failed code guesses, sign-ups): clear the cache
+    before and after, so that no later test starts rate-limited."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(tree):
     """One of everything, in township A, so that id URLs hit real objects."""
