@@ -26,6 +26,7 @@ from django_tables2 import SingleTableMixin
 from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
+from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config import ratelimit
 
@@ -110,6 +111,7 @@ class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, 
     filterset_class = ActivityFilter
     template_name = "activities/list.html"
     paginate_by = 30
+    paginator_class = BoundedPaginator
     export_name = "activities"
 
     def get_queryset(self):
@@ -336,7 +338,8 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已报名 %(n)s 人。") % {"n": len(created)})
             return redirect("activities:checkin_list", pk=activity.pk)
-    q = request.GET.get("q", "").strip()
+    # NUL cannot be stored or compared by PostgreSQL (a 500): nobody types it, so drop it.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     youths = selectors.youth_scope(request.user).select_related("sector")
     if q:
         youths = youths.filter(Q(name__icontains=q) | Q(phone=q) | Q(unit__icontains=q))
@@ -638,6 +641,7 @@ class ProjectListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, F
     filterset_class = ProjectFilter
     template_name = "activities/projects.html"
     paginate_by = 30
+    paginator_class = BoundedPaginator
     export_name = "projects"
     export_minor_field = "youth__birth_year"  # a project row names its youth
 

@@ -40,6 +40,13 @@ class ScopedAdminMixin:
         "cadre": "organisation",
         "youth": "organisation",
         "owner_cadre": "organisation",
+        "user": "organisation",  # a cadre's login
+        "created_by": "organisation",
+        "updated_by": "organisation",
+        "channel": "cadre__organisation",  # a youth link's liaison channel
+        "campaign": "branch",
+        "branch": "",
+        "secretary": "organisation",
     }
 
     def get_queryset(self, request):

@@ -36,7 +36,7 @@ from .selectors import (
     youth_links,
     youth_list,
 )
-from .tables import CadreProgressTable, YouthTable
+from .tables import BoundedPaginator, CadreProgressTable, YouthTable
 
 
 def staff_required(view):
@@ -108,6 +108,7 @@ class CadreListView(ScopedExportMixin, SingleTableMixin, FilterView):
     filterset_class = CadreProgressFilter
     template_name = "cadres/cadre_list.html"
     paginate_by = 25
+    paginator_class = BoundedPaginator
     export_name = "cadres"
     export_list_name = "cadres:list"
 
@@ -128,7 +129,9 @@ def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
         youth_list(user=request.user).filter(cadre_links__cadre=cadre),
         exclude=PHONE_YOUTH_COLUMNS_EXCLUDED,
     )
-    RequestConfig(request, paginate={"per_page": 25}).configure(youths)
+    RequestConfig(
+        request, paginate={"per_page": 25, "paginator_class": BoundedPaginator}
+    ).configure(youths)
     return render(
         request,
         "cadres/cadre_detail.html",
@@ -194,6 +197,7 @@ class YouthListView(ScopedExportMixin, SingleTableMixin, FilterView):
     filterset_class = YouthFilter
     template_name = "cadres/youth_list.html"
     paginate_by = 50
+    paginator_class = BoundedPaginator
     export_name = "youths"
     export_list_name = "cadres:youth_list"
     export_minor_field = "birth_year"
@@ -215,6 +219,7 @@ class MyYouthsView(SingleTableMixin, FilterView):
     filterset_class = YouthFilter
     template_name = "cadres/my_youths.html"
     paginate_by = 50
+    paginator_class = BoundedPaginator
 
     def dispatch(self, request, *args, **kwargs):
         self.cadre = user_cadre(request.user) if request.user.is_authenticated else None

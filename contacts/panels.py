@@ -43,7 +43,7 @@ def staff_panels(request: HttpRequest) -> list[str]:
 def youth_panels(request: HttpRequest, youth: Youth) -> list[str]:
     """A youth's timeline: contacts (including those from activities) and needs, newest first.
     The caller has already checked the user may see this youth."""
-    entries = selectors.youth_timeline(youth=youth)
+    entries = selectors.youth_timeline(youth=youth, user=request.user)
     return [
         render_to_string(
             "contacts/partials/youth_timeline.html",

@@ -107,7 +107,7 @@ def cadre_youths(*, cadre: Cadre) -> QuerySet[Youth]:
 def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Youth]:
     """Youths of the cadre's organisation subtree, not yet linked to the cadre, whose name starts
     with `q` (or whose phone ends with it): offered in the quick log to link in the same step."""
-    q = (q or "").strip()[:20]
+    q = (q or "").replace("\x00", "").strip()[:20]  # NUL: PostgreSQL refuses it (a 500)
     if not q:
         return []
     match = Q(name__startswith=q)
@@ -327,15 +327,22 @@ def youth_for_user(*, user: User, pk: object) -> Youth:
     )
 
 
-def youth_timeline(*, youth: Youth, limit: int = 100) -> list[dict]:
+def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
     """Contacts (including those derived from activities) and needs of a youth, newest first.
+    Contacts as far as `user` may see them (staff: their subtree's cadres; a cadre: their own;
+    another cadre holding the same youth keeps their notes to themselves); every need of the
+    youth (the caller has checked the user may see the youth).
     Three queries whatever the history length; each entry is a dict with a `kind`."""
     entries: list[dict] = []
-    rows = (
-        ContactYouth.objects.filter(youth=youth)
-        .select_related("contact__cadre", "contact__activity")
-        .order_by("-date", "-contact_id")[:limit]
+    rows = scope_queryset(
+        ContactYouth.objects.filter(youth=youth),
+        user=user,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
     )
+    rows = rows.select_related("contact__cadre", "contact__activity").order_by(
+        "-date", "-contact_id"
+    )[:limit]
     for row in rows:
         c = row.contact
         entries.append(

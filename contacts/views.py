@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
-from django_tables2 import LazyPaginator, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
 from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
+from cadres.tables import BoundedLazyPaginator
 from cadres.views import staff_required
 from config import ratelimit
 
@@ -216,7 +217,7 @@ class _ScopedListView(ScopedExportMixin, SingleTableMixin, FilterView):
     rows: the lazy paginator only asks whether there is a next page."""
 
     paginate_by = 25
-    table_pagination = {"paginator_class": LazyPaginator}
+    table_pagination = {"paginator_class": BoundedLazyPaginator}
     export_formats = ("csv", "xlsx")
 
     def get_filterset_kwargs(self, filterset_class):

@@ -30,6 +30,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from cadres.exports import ScopedExportMixin
+from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config import ratelimit
 
@@ -60,7 +61,7 @@ class OverviewView(ScopedExportMixin, SingleTableMixin, FilterView):
     filterset_class = CampaignFilter
     template_name = "surveys/overview.html"
     export_formats = ("csv", "xlsx")
-    table_pagination = {"per_page": 50}
+    table_pagination = {"per_page": 50, "paginator_class": BoundedPaginator}
 
     def get_queryset(self):
         return selectors.campaign_overview(user=self.request.user)

@@ -194,3 +194,11 @@ def test_create_activity_form_keeps_input_and_saves(client, tree):
 def test_cadre_cannot_create(client, tree):
     client.force_login(tree.cadre_user)
     assert client.get(reverse("activities:create")).status_code == 404
+
+
+@pytest.mark.postgres
+def test_register_search_with_a_nul_byte_is_not_a_server_error(client, tree, acts):
+    # PostgreSQL refuses NUL in a string literal: the youth search must drop it, not crash.
+    client.force_login(tree.owner)
+    response = client.get(reverse("activities:register", args=[acts[0].pk]), {"q": "青\x00"})
+    assert response.status_code == 200

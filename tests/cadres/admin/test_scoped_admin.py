@@ -74,3 +74,49 @@ def test_cadre_and_staff_have_no_admin(client, tree):
     client.force_login(tree.owner)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def _choice_ids(client, url, field):
+    form = client.get(url).context["adminform"].form
+    return set(form.fields[field].queryset.values_list("pk", flat=True))
+
+
+def test_admin_cadre_login_choices_are_scoped(client, tree, town_admin):
+    """The cadre's login (Cadre.user) was chosen from every user of the province: a forged POST
+    could tie a cadre record to another subtree's login."""
+    client.force_login(town_admin)
+    url = reverse("admin:cadres_cadre_change", args=[tree.cadre.pk])
+    ids = _choice_ids(client, url, "user")
+    assert tree.cadre_user.pk in ids
+    assert tree.outsider.pk not in ids
+
+
+def test_admin_link_channel_choices_are_scoped(client, tree, town_admin):
+    """A youth link's channel (CadreYouth.channel) listed every cadre's liaison channels."""
+    from tests.factories import CadreFactory, CadreYouthFactory, LiaisonChannelFactory
+
+    mine = LiaisonChannelFactory(cadre=tree.cadre, name="甲镇青年之家")
+    theirs = LiaisonChannelFactory(
+        cadre=CadreFactory(organisation=tree.town_b), name="乙镇青年之家"
+    )
+    link = CadreYouthFactory(cadre=tree.cadre)
+    client.force_login(town_admin)
+    ids = _choice_ids(client, reverse("admin:cadres_cadreyouth_change", args=[link.pk]), "channel")
+    assert mine.pk in ids
+    assert theirs.pk not in ids
+
+
+def test_admin_campaign_branch_and_secretary_choices_are_scoped(client, tree, town_admin):
+    """Campaign.branch / secretary (raw-id fields) accepted any organisation and any cadre."""
+    from tests.factories import CadreFactory, CampaignFactory, OrganisationFactory
+
+    town_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="surveys"))
+    campaign = CampaignFactory(branch=tree.branch_a)
+    branch_b = OrganisationFactory(kind=Organisation.Kind.BRANCH, parent=tree.town_b)
+    secretary_b = CadreFactory(organisation=branch_b, is_branch_secretary=True)
+    client.force_login(town_admin)
+    url = reverse("admin:surveys_campaign_change", args=[campaign.pk])
+    assert branch_b.pk not in _choice_ids(client, url, "branch")
+    assert tree.branch_a.pk in _choice_ids(client, url, "branch")
+    assert secretary_b.pk not in _choice_ids(client, url, "secretary")
+    assert campaign.secretary_id in _choice_ids(client, url, "secretary")

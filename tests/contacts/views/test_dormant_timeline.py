@@ -113,3 +113,20 @@ def test_staff_home_needs_panel_is_scoped(client, tree):
     body = client.get("/").content.decode()
     assert "有问必答 有求必应" in body
     assert '<div class="lq-stat">0</div><div class="lq-stat-label">已逾期' in body
+
+
+def test_timeline_shows_a_cadre_only_their_own_contacts(client, tree, own_youths):
+    """Two cadres hold the same youth: each one's notes stay their own work (the timeline listed
+    every cadre's contacts, notes and help to whoever could see the youth)."""
+    youth = own_youths[0]
+    colleague = CadreFactory(organisation=tree.town_a, name="同事干部")
+    CadreYouthFactory(cadre=colleague, youth=youth)
+    log_contact(colleague, [youth], channel="talk", date=_ago(1), notes="同事的私密笔记")
+    log_contact(tree.cadre, [youth], channel="wechat", date=_ago(2), notes="我的笔记")
+    client.force_login(tree.cadre_user)
+    body = client.get(f"/contacts/youths/{youth.pk}/").content.decode()
+    assert "我的笔记" in body
+    assert "同事的私密笔记" not in body
+    client.force_login(tree.owner)  # staff of the subtree see both cadres' contacts
+    body = client.get(f"/contacts/youths/{youth.pk}/").content.decode()
+    assert "我的笔记" in body and "同事的私密笔记" in body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cadres.models import CadreYouth
@@ -143,3 +144,12 @@ def test_quick_log_page_queries_do_not_grow_with_youths(
     client.force_login(tree.cadre_user)
     with django_assert_max_num_queries(6):
         assert client.get(URL).status_code == 200
+
+
+@pytest.mark.postgres
+def test_youth_search_with_a_nul_byte_is_not_a_server_error(client, tree):
+    # PostgreSQL refuses NUL in a string literal: the search must drop it, not crash.
+    client.force_login(tree.cadre_user)
+    response = client.get(reverse("contacts:youth_search"), {"q": "青\x00年"})
+    assert response.status_code == 200
+    assert response.json() == {"results": []}
