@@ -254,7 +254,9 @@ def activity_from_needs(request: HttpRequest) -> HttpResponse:
     from contacts.models import Need
 
     raw = request.POST.get("needs") or request.GET.get("needs", "")
-    ids = [int(x) for x in raw.replace(" ", "").split(",") if x.isdigit()]
+    # Ids beyond a 64-bit key cannot exist (and overflow the database driver): ignore them;
+    # a grouped list is a few dozen needs, never hundreds.
+    ids = [int(x) for x in raw.replace(" ", "").split(",")[:200] if x.isdigit() and len(x) <= 18]
     needs = list(
         scope_queryset(Need.objects.select_related("youth"), user=request.user).filter(pk__in=ids)
     )

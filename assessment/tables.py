@@ -5,23 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import CadreScore
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def escape_cell(value):
-    """A spreadsheet cell that cannot run as a formula (CSV/Excel injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class SafeExportTable(tables.Table):
-    def as_values(self, exclude_columns=None):
-        for row in super().as_values(exclude_columns=exclude_columns):
-            yield [escape_cell(v) for v in row]
-
-
-class ScoreTable(SafeExportTable):
+class ScoreTable(tables.Table):
     """Supervising staff only: the ranking of cadres in their subtree."""
 
     cadre = tables.Column(
@@ -52,7 +37,7 @@ class ScoreTable(SafeExportTable):
         attrs = {"class": "table table-sm table-hover align-middle"}
 
 
-class EligibilityTable(SafeExportTable):
+class EligibilityTable(tables.Table):
     cadre = tables.Column(verbose_name=_("团干部"), accessor="score__cadre__name")
     organisation = tables.Column(verbose_name=_("组织"), accessor="score__organisation__name")
     linked = tables.Column(verbose_name=_("联系青年"), accessor="score__linked")

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
-from django_tables2.export import ExportMixin
 
+from cadres.exports import EscapingTableExport, ScopedExportMixin, escape_cell, export_log_create
 from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, user_cadre
+from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 
 from . import selectors, services
@@ -31,7 +32,7 @@ from .filters import ScoreFilter
 from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
 from .models import Flag, SupervisionCase
 from .periods import parse_period, period_containing, recent_quarters
-from .tables import EligibilityTable, ScoreTable, escape_cell
+from .tables import EligibilityTable, ScoreTable
 
 
 def _scope(request: HttpRequest, kinds=("quarter", "half", "year"), default_kind="quarter"):
@@ -98,12 +99,14 @@ def cadre_score(request: HttpRequest, pk: int) -> HttpResponse:
     return _cadre_page(request, cadre, own=False)
 
 
-class ScoreListView(ExportMixin, SingleTableMixin, FilterView):
+class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
     """Cadres of the subtree ranked by score: supervising staff only."""
 
     table_class = ScoreTable
     template_name = "assessment/score_list.html"
     paginate_by = 50
+    paginator_class = BoundedPaginator
+    export_name = "scores"
     export_formats = ("csv", "xlsx")
     filterset_class = ScoreFilter
 
@@ -254,7 +257,15 @@ def _report(request, form, organisation, period, *, template):
     )
     saved = selectors.review_for(organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
-        return _report_xlsx(ov, ranking, flags, cases, saved)
+        response = _report_xlsx(ov, ranking, flags, cases, saved)
+        export_log_create(
+            user=request.user,
+            list_name="bulletin",
+            export_format="xlsx",
+            querystring=request.GET.urlencode(),
+            row_count=len(ranking) + len(flags),
+        )
+        return response
     return render(
         request,
         template,
@@ -346,12 +357,20 @@ def eligibility(request: HttpRequest) -> HttpResponse:
         user=request.user, year=period.year, organisation=organisation
     )
     table = EligibilityTable(rows)
-    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    RequestConfig(
+        request, paginate={"per_page": 100, "paginator_class": BoundedPaginator}
+    ).configure(table)
     export = request.GET.get("_export")
     if export in ("csv", "xlsx"):
-        from django_tables2.export import TableExport
-
-        return TableExport(export, table).response(f"lianqing-eligibility-{period.year}.{export}")
+        exporter = EscapingTableExport(export, table)
+        export_log_create(
+            user=request.user,
+            list_name="eligibility",
+            export_format=export,
+            querystring=request.GET.urlencode(),
+            row_count=len(exporter.dataset),
+        )
+        return exporter.response(f"lianqing-eligibility-{period.year}.{export}")
     n_ok = sum(1 for r in rows if r.eligible)
     return render(
         request,
