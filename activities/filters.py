@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cadres.filters import SubtreeFilter
 from cadres.models import Organisation
 from cadres.selectors import organisation_list
 
@@ -33,12 +34,8 @@ class ActivityFilter(django_filters.FilterSet):
         empty_label=_("全部类别"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=_org_choices,
-        label=_("主办组织（含下级）"),
-        method="filter_subtree",
-        empty_label=_("全部组织"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+    organisation = SubtreeFilter(
+        queryset=_org_choices, label=_("主办组织（含下级）"), empty_label=_("全部组织")
     )
     status = django_filters.ChoiceFilter(
         choices=Activity.Status.choices,
@@ -57,9 +54,6 @@ class ActivityFilter(django_filters.FilterSet):
         model = Activity
         fields = ["q", "category", "organisation", "status", "start", "end"]
 
-    def filter_subtree(self, queryset, name, value):
-        return queryset.filter(organisation__path__startswith=value.path)
-
 
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
@@ -74,17 +68,10 @@ class ProjectFilter(django_filters.FilterSet):
         empty_label=_("全部阶段"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    organisation = django_filters.ModelChoiceFilter(
-        queryset=_org_choices,
-        label=_("联系团组织（含下级）"),
-        method="filter_subtree",
-        empty_label=_("全部组织"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+    organisation = SubtreeFilter(
+        queryset=_org_choices, label=_("联系团组织（含下级）"), empty_label=_("全部组织")
     )
 
     class Meta:
         model = EntrepreneurshipProject
         fields = ["q", "stage", "organisation"]
-
-    def filter_subtree(self, queryset, name, value):
-        return queryset.filter(organisation__path__startswith=value.path)

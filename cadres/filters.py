@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Count, F, Q, QuerySet
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cadre, CadreType, CadreYouth, Organisation, Sector, Youth
@@ -14,12 +15,63 @@ _SELECT = {"class": "form-select"}
 _TEXT = {"class": "form-control"}
 
 
+class _VisibleChoiceIterator(ModelChoiceIterator):
+    """Iterates the field's short visible list instead of every organisation in scope."""
+
+    def __init__(self, field):
+        super().__init__(field)
+        visible = getattr(field, "visible_queryset", None)
+        if visible is not None:
+            self.queryset = visible
+
+
+class SubtreeChoiceField(forms.ModelChoiceField):
+    """Accepts any organisation in scope, but lists only a short, drillable part of the tree.
+
+    A city-level user has thousands of organisations in scope: one <select> of all of them is
+    slow to render and useless on a phone. The list shows the top of the user's scope and one
+    level below it, plus the selected organisation, its parent and its children, indented by
+    depth; choosing an organisation and filtering opens the next level.
+    """
+
+    iterator = _VisibleChoiceIterator
+    visible_queryset = None
+    base_depth = 0
+
+    def label_from_instance(self, obj: Organisation) -> str:
+        return "\u3000" * max(obj.depth - self.base_depth, 0) + obj.name
+
+
 class SubtreeFilter(django_filters.ModelChoiceFilter):
-    """An organisation and everything below it (one prefix query on the materialised path)."""
+    """An organisation and everything below it (one prefix query on the materialised path).
+
+    Every list filters by organisation subtree through this one filter; its choices come from
+    the scoping selector (pass `queryset=`, a callable of the request, or set it per user)."""
+
+    field_class = SubtreeChoiceField
 
     def __init__(self, *args, path_lookup: str = "organisation__path", **kwargs):
         self.path_lookup = path_lookup
+        kwargs.setdefault("widget", forms.Select(attrs=_SELECT))
         super().__init__(*args, **kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            field = super().field
+            field.base_depth, field.visible_queryset = self._visible(field.queryset)
+        return self._field
+
+    def _visible(self, qs: QuerySet) -> tuple[int, QuerySet]:
+        request = getattr(self.parent, "request", None)
+        user = getattr(request, "user", None)
+        base = user.organisation.depth if getattr(user, "organisation_id", None) else 0
+        shown = Q(depth__lte=base + 1)
+        raw = str((getattr(self.parent, "data", None) or {}).get(self.field_name) or "")
+        if raw.isdigit() and len(raw) <= 18:
+            selected = int(raw)
+            shown |= Q(pk=selected) | Q(parent_id=selected) | Q(children=selected)
+        return base, qs.filter(shown).distinct().order_by("path")
 
     def filter(self, qs: QuerySet, value: Organisation | None) -> QuerySet:
         if not value:

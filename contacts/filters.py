@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cadres.filters import SubtreeFilter
 from cadres.models import Organisation
 from cadres.selectors import organisation_list
 
@@ -18,21 +19,6 @@ def _date_widget():
     return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
-class _ScopedOrganisationFilter(django_filters.ModelChoiceFilter):
-    """An organisation and its whole subtree (path prefix), choices limited to the user's."""
-
-    def __init__(self, *args, org_lookup: str, **kwargs):
-        self.org_lookup = org_lookup
-        kwargs.setdefault("queryset", Organisation.objects.none())
-        kwargs.setdefault("widget", forms.Select(attrs={"class": "form-select"}))
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.org_lookup}__path__startswith": value.path})
-
-
 class ContactFilter(django_filters.FilterSet):
     cadre = django_filters.CharFilter(
         label=_("团干部姓名"),
@@ -40,8 +26,11 @@ class ContactFilter(django_filters.FilterSet):
         lookup_expr="startswith",
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    organisation = _ScopedOrganisationFilter(
-        label=_("组织（含下级）"), org_lookup="cadre__organisation"
+    organisation = SubtreeFilter(
+        label=_("组织（含下级）"),
+        path_lookup="cadre__organisation__path",
+        queryset=Organisation.objects.none(),
+        empty_label=_("全部"),
     )
     channel = django_filters.ChoiceFilter(
         label=_("方式"),
@@ -92,8 +81,10 @@ class NeedFilter(django_filters.FilterSet):
         method="filter_overdue",
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    organisation = _ScopedOrganisationFilter(
-        label=_("受理组织（含下级）"), org_lookup="organisation"
+    organisation = SubtreeFilter(
+        label=_("受理组织（含下级）"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("全部"),
     )
     date_from = django_filters.DateFilter(
         label=_("提交自"), field_name="created_at", lookup_expr="date__gte", widget=_date_widget()
