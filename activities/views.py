@@ -110,8 +110,8 @@ class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, 
     table_class = ActivityTable
     filterset_class = ActivityFilter
     template_name = "activities/list.html"
-    paginate_by = 30
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 30, "paginator_class": BoundedPaginator}
     export_name = "activities"
 
     def get_queryset(self):
@@ -642,8 +642,8 @@ class ProjectListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, F
     table_class = ProjectTable
     filterset_class = ProjectFilter
     template_name = "activities/projects.html"
-    paginate_by = 30
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 30, "paginator_class": BoundedPaginator}
     export_name = "projects"
     export_minor_field = "youth__birth_year"  # a project row names its youth
 

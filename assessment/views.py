@@ -104,8 +104,8 @@ class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
 
     table_class = ScoreTable
     template_name = "assessment/score_list.html"
-    paginate_by = 50
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 50, "paginator_class": BoundedPaginator}
     export_name = "scores"
     export_formats = ("csv", "xlsx")
     filterset_class = ScoreFilter

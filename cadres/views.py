@@ -36,7 +36,7 @@ from .selectors import (
     youth_links,
     youth_list,
 )
-from .tables import BoundedPaginator, CadreProgressTable, YouthTable
+from .tables import BoundedLazyPaginator, BoundedPaginator, CadreProgressTable, YouthTable
 
 
 def staff_required(view):
@@ -107,8 +107,8 @@ class CadreListView(ScopedExportMixin, SingleTableMixin, FilterView):
     table_class = CadreProgressTable
     filterset_class = CadreProgressFilter
     template_name = "cadres/cadre_list.html"
-    paginate_by = 25
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 25, "paginator_class": BoundedPaginator}
     export_name = "cadres"
     export_list_name = "cadres:list"
 
@@ -196,8 +196,8 @@ class YouthListView(ScopedExportMixin, SingleTableMixin, FilterView):
     table_class = YouthTable
     filterset_class = YouthFilter
     template_name = "cadres/youth_list.html"
-    paginate_by = 50
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 50, "paginator_class": BoundedLazyPaginator}
     export_name = "youths"
     export_list_name = "cadres:youth_list"
     export_minor_field = "birth_year"
@@ -218,8 +218,8 @@ class MyYouthsView(SingleTableMixin, FilterView):
     table_class = YouthTable
     filterset_class = YouthFilter
     template_name = "cadres/my_youths.html"
-    paginate_by = 50
-    paginator_class = BoundedPaginator
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 50, "paginator_class": BoundedPaginator}
 
     def dispatch(self, request, *args, **kwargs):
         self.cadre = user_cadre(request.user) if request.user.is_authenticated else None

@@ -216,8 +216,8 @@ class _ScopedListView(ScopedExportMixin, SingleTableMixin, FilterView):
     """A scoped, filtered table with CSV/xlsx export (capped, logged); no COUNT over millions of
     rows: the lazy paginator only asks whether there is a next page."""
 
-    paginate_by = 25
-    table_pagination = {"paginator_class": BoundedLazyPaginator}
+    # Paginated once, by the table: a FilterView paginate_by would COUNT millions of rows.
+    table_pagination = {"per_page": 25, "paginator_class": BoundedLazyPaginator}
     export_formats = ("csv", "xlsx")
 
     def get_filterset_kwargs(self, filterset_class):
