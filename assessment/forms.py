@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cadres.filters import SubtreeChoiceField, organisation_window
 from cadres.selectors import organisation_list
 
 from .models import CaseStep, ScoringPolicy
@@ -15,7 +16,7 @@ from .services import POLICY_FIELDS, policy_validate
 class ScopeForm(forms.Form):
     """Organisation subtree (in the user's scope) and period, for dashboards and bulletins."""
 
-    organisation = forms.ModelChoiceField(
+    organisation = SubtreeChoiceField(
         label=_("组织"), queryset=None, required=False, empty_label=None
     )
     period = forms.CharField(label=_("时段"), max_length=7, required=False)
@@ -23,7 +24,12 @@ class ScopeForm(forms.Form):
     def __init__(self, *args, user, kinds=("quarter", "half", "year"), **kwargs):
         super().__init__(*args, **kwargs)
         self.kinds = kinds
-        self.fields["organisation"].queryset = organisation_list(user=user)
+        field = self.fields["organisation"]
+        field.queryset = organisation_list(user=user)
+        selected = self.data.get("organisation") if self.is_bound else None
+        field.base_depth, field.visible_queryset = organisation_window(
+            field.queryset, user=user, selected=selected or user.organisation_id
+        )
         self.fields["organisation"].widget.attrs["class"] = "form-select"
         self.fields["period"].widget.attrs.update(
             {"class": "form-control", "placeholder": "2026Q3", "list": "lq-periods"}

@@ -42,6 +42,19 @@ class SubtreeChoiceField(forms.ModelChoiceField):
         return "\u3000" * max(obj.depth - self.base_depth, 0) + obj.name
 
 
+def organisation_window(qs: QuerySet, *, user, selected) -> tuple[int, QuerySet]:
+    """The short part of a scoped organisation list that a dropdown shows (see
+    SubtreeChoiceField): the top of the user's scope and one level below, plus the selected
+    organisation, its parent and its children. Returns (the user's depth, that queryset)."""
+    base = user.organisation.depth if getattr(user, "organisation_id", None) else 0
+    shown = Q(depth__lte=base + 1)
+    raw = str(getattr(selected, "pk", selected) or "")
+    if raw.isdigit() and len(raw) <= 18:
+        pk = int(raw)
+        shown |= Q(pk=pk) | Q(parent_id=pk) | Q(children=pk)
+    return base, qs.filter(shown).distinct().order_by("path")
+
+
 class SubtreeFilter(django_filters.ModelChoiceFilter):
     """An organisation and everything below it (one prefix query on the materialised path).
 
@@ -64,14 +77,8 @@ class SubtreeFilter(django_filters.ModelChoiceFilter):
 
     def _visible(self, qs: QuerySet) -> tuple[int, QuerySet]:
         request = getattr(self.parent, "request", None)
-        user = getattr(request, "user", None)
-        base = user.organisation.depth if getattr(user, "organisation_id", None) else 0
-        shown = Q(depth__lte=base + 1)
-        raw = str((getattr(self.parent, "data", None) or {}).get(self.field_name) or "")
-        if raw.isdigit() and len(raw) <= 18:
-            selected = int(raw)
-            shown |= Q(pk=selected) | Q(parent_id=selected) | Q(children=selected)
-        return base, qs.filter(shown).distinct().order_by("path")
+        selected = (getattr(self.parent, "data", None) or {}).get(self.field_name)
+        return organisation_window(qs, user=getattr(request, "user", None), selected=selected)
 
     def filter(self, qs: QuerySet, value: Organisation | None) -> QuerySet:
         if not value:
