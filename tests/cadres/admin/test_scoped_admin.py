@@ -120,3 +120,38 @@ def test_admin_campaign_branch_and_secretary_choices_are_scoped(client, tree, to
     assert tree.branch_a.pk in _choice_ids(client, url, "branch")
     assert secretary_b.pk not in _choice_ids(client, url, "secretary")
     assert campaign.secretary_id in _choice_ids(client, url, "secretary")
+
+
+def test_contact_and_activity_admin_are_scoped_and_read_only(client, tree):
+    import datetime
+
+    from django.utils import timezone
+
+    from activities.models import Activity
+    from contacts.models import Contact
+    from tests.factories import CadreFactory, CadreYouthFactory, log_contact
+
+    admin_a = UserFactory(username="admin_a2", organisation=tree.town_a, role=User.Role.ADMIN)
+    admin_a.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["contacts", "activities"])
+    )
+    other = CadreFactory(name="乙镇干部", organisation=tree.town_b)
+    mine = log_contact(tree.cadre, [CadreYouthFactory(cadre=tree.cadre).youth], topic="甲镇话题")
+    theirs = log_contact(other, [CadreYouthFactory(cadre=other).youth], topic="乙镇话题")
+    start = timezone.now()
+    far = Activity.objects.create(
+        title="乙镇活动",
+        category="culture",
+        organisation=tree.town_b,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=1),
+    )
+    client.force_login(admin_a)
+    html = client.get(reverse("admin:contacts_contact_changelist")).content.decode()
+    assert "甲镇话题" in html and "乙镇话题" not in html
+    assert client.get(reverse("admin:contacts_contact_change", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("admin:activities_activity_change", args=[far.pk])).status_code == 404
+    # Read-only: writes go through the services (derived contacts, the contact fact table).
+    response = client.post(reverse("admin:contacts_contact_change", args=[mine.pk]), {"topic": "x"})
+    assert response.status_code == 403
+    assert Contact.objects.get(pk=mine.pk).topic == "甲镇话题"
