@@ -391,10 +391,46 @@ def checkout(
 # --- photos -------------------------------------------------------------------------------------
 
 
+PHOTO_MAX_SIDE = 2560  # px: plenty for a bulletin or a screen, a quarter of a phone's 12 MP
+
+
+def _photo_without_metadata(image):
+    """The photo re-encoded without its metadata, upright and at most PHOTO_MAX_SIDE px.
+
+    Phone photos carry EXIF: the GPS position where they were taken (often a youth's home or
+    school), the device and the time. Activity photos are shown to staff and printed, so none
+    of that is kept (PIPL: minimal personal data). Animated GIFs are stored as they are.
+    """
+    import io
+    import os
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps
+
+    image.seek(0)
+    with Image.open(image) as original:
+        fmt = original.format
+        if fmt == "GIF":
+            image.seek(0)
+            return image
+        picture = ImageOps.exif_transpose(original)
+        picture.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
+        if fmt == "JPEG" and picture.mode not in ("RGB", "L"):
+            picture = picture.convert("RGB")
+        buffer = io.BytesIO()
+        # No exif= / pnginfo= argument: Pillow writes no metadata unless asked to.
+        picture.save(buffer, format=fmt, quality=85) if fmt in ("JPEG", "WEBP") else picture.save(
+            buffer, format=fmt
+        )
+    name = os.path.basename(getattr(image, "name", "") or "photo")
+    return ContentFile(buffer.getvalue(), name=name)
+
+
 def photo_add(*, activity: Activity, image, caption: str = "", by: User) -> ActivityPhoto:
-    """Store an uploaded photo; the form has already checked that it is an image of ≤ 5 MB."""
+    """Store an uploaded photo (the form has checked it is an image of ≤ 5 MB), stripped of
+    its metadata (location, device, time) and bounded in size."""
     return ActivityPhoto.objects.create(
-        activity=activity, image=image, caption=caption, uploaded_by=by
+        activity=activity, image=_photo_without_metadata(image), caption=caption, uploaded_by=by
     )
 
 

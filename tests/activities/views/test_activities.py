@@ -202,3 +202,22 @@ def test_register_search_with_a_nul_byte_is_not_a_server_error(client, tree, act
     client.force_login(tree.owner)
     response = client.get(reverse("activities:register", args=[acts[0].pk]), {"q": "青\x00"})
     assert response.status_code == 200
+
+
+def test_uploaded_photo_loses_its_location_and_is_bounded(client, tree, acts, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    mine, _ = acts
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2026:11:26 10:00:00"  # DateTime (GPS lives in the same EXIF block)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4000, 3000), "blue").save(buffer, "JPEG", exif=exif)
+    with Image.open(io.BytesIO(buffer.getvalue())) as check:
+        assert check.getexif()  # the upload really carries metadata
+    client.force_login(tree.owner)
+    upload = SimpleUploadedFile("gps.jpg", buffer.getvalue(), content_type="image/jpeg")
+    client.post(reverse("activities:photo_upload", args=[mine.pk]), {"image": upload})
+    photo = ActivityPhoto.objects.get(activity=mine)
+    with Image.open(photo.image.path) as stored:
+        assert not stored.getexif()
+        assert max(stored.size) == 2560
