@@ -6,7 +6,10 @@ transaction rolled back and the task redelivered; the rerun writes the same rows
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from . import services
@@ -19,8 +22,25 @@ def compute_scores(period: str, policy_id: int | None = None) -> dict:
 
     policy = ScoringPolicy.objects.get(pk=policy_id) if policy_id else None
     run = services.scores_compute(period=period, policy=policy)
-    services.contact_stats_compute(run=run)
+    _enqueue_contact_stats(run.pk)
     return {"run": run.pk, "period": run.period, "cadres": run.n_cadres, "final": run.is_final}
+
+
+@shared_task(name="assessment.compute_contact_stats")
+def compute_contact_stats(run_id: int, today: str | None = None) -> int:
+    """The dashboard's contacts per organisation × week × channel of a run's period.
+
+    Its own task, after the scores: the score computation does not wait for a dashboard
+    aggregate, and a busy deployment can give it its own worker. Idempotent like the scores."""
+    from .models import ScoreRun
+
+    day = datetime.date.fromisoformat(today) if today else None
+    return services.contact_stats_compute(run=ScoreRun.objects.get(pk=run_id), today=day)
+
+
+def _enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
+    arg = today.isoformat() if today else None
+    transaction.on_commit(lambda: compute_contact_stats.delay(run_id, arg))
 
 
 @shared_task(name="assessment.compute_current")
@@ -37,6 +57,6 @@ def compute_current() -> list[dict]:
         period_containing(today, kind="year"),
     ):
         run = services.scores_compute(period=period, today=today)
-        services.contact_stats_compute(run=run, today=today)
+        _enqueue_contact_stats(run.pk, today)
         results.append({"period": run.period, "final": run.is_final, "cadres": run.n_cadres})
     return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -68,6 +69,13 @@ def test_compute_through_a_real_celery_worker_on_redis(busy):
             result = compute_scores.delay("2026Q3")
             assert type(result).__name__ == "AsyncResult"  # not an eager result
             out = result.get(timeout=60)
+            # The worker also runs the dashboard statistics, queued after the scores commit.
+            from assessment.models import ChannelWeekStat
+
+            deadline = time.monotonic() + 60
+            while not ChannelWeekStat.objects.filter(run_id=out["run"]).exists():
+                assert time.monotonic() < deadline, "contact statistics task never ran"
+                time.sleep(0.2)
     finally:
         app.conf.task_always_eager = eager
     assert out["period"] == "2026Q3" and out["cadres"] == 4

@@ -5,8 +5,8 @@ computation through the task path (assessment.services.scores_compute: claim, on
 statement, ballots, upsert of every score, flags) must take at most 1.5×
 one hand-written SQL statement computing the same components, measured here in the same run on
 the same database, with the process's peak memory under 250 MB. Prints both times, the ratio and
-the peak RSS. The task's second step, the dashboard's weekly contact statistics
-(contact_stats_compute), is timed and printed separately, with the ratio including it.
+the peak RSS. The dashboard's weekly contact statistics (contact_stats_compute, its own task
+queued after the scores) are timed and printed separately, with the ratio including them.
 
 --prepare (PostgreSQL only): if ContactYouth is nearly empty (the contacts seeder is another
 app's), fill ~2.5M contacts with 2 linked youths each (~5M ContactYouth rows) over the last 365
@@ -126,7 +126,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"第 {r} 轮：活跃度计算（任务路径：锁定、统计、写入 {run.n_cadres} 条评分、预警）"
                 f"{task_s:.2f} 秒；单条手写 SQL {sql_s:.2f} 秒；比值 {task_s / sql_s:.2f}。"
-                f"另：看板的按周按方式联系统计（第二步，{n_stats} 行）{stats_s:.2f} 秒，"
+                f"另：看板的按周按方式联系统计（独立任务，{n_stats} 行）{stats_s:.2f} 秒，"
                 f"含此步的总比值 {(task_s + stats_s) / sql_s:.2f}"
             )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
