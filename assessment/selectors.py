@@ -16,7 +16,7 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from cadres.models import Organisation, User
-from cadres.selectors import scope_queryset, user_cadre
+from cadres.selectors import is_programme_committee, scope_queryset, user_cadre
 from contacts.models import Channel
 
 from . import scoring, sources
@@ -36,18 +36,9 @@ QUOTA_BUCKETS = [(0, 25), (25, 50), (50, 75), (75, 100), (100, None)]
 
 
 def is_committee(user: User) -> bool:
-    """Who may change the scoring policy and start a computation: admins and the staff of the
-    city or banner committee (the committee that runs the assessment)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser or user.role == User.Role.ADMIN:
-        return True
-    org = user.organisation
-    return (
-        user.sees_subtree
-        and org is not None
-        and org.kind in (Organisation.Kind.CITY, Organisation.Kind.BANNER)
-    )
+    """Who may change the scoring policy and start a computation: the programme's committee
+    (cadres.selectors.is_programme_committee), since both affect every cadre."""
+    return is_programme_committee(user)
 
 
 def run_for(period: Period | str) -> ScoreRun | None:

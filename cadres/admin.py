@@ -22,7 +22,7 @@ from .models import (
     User,
     Youth,
 )
-from .selectors import scope_queryset
+from .selectors import is_programme_committee, scope_queryset
 
 
 class ScopedAdminMixin:
@@ -147,15 +147,28 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ProgrammeSettingAdminMixin:
+    """Programme-wide settings: everyone may look, only the programme's committee changes."""
+
+    def has_add_permission(self, request, obj=None):
+        return is_programme_committee(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_programme_committee(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_programme_committee(request.user) and super().has_delete_permission(request, obj)
+
+
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(ProgrammeSettingAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(QuotaRule)
-class QuotaRuleAdmin(admin.ModelAdmin):
+class QuotaRuleAdmin(ProgrammeSettingAdminMixin, admin.ModelAdmin):
     """The committee sets each cadre type's quota; types without a rule use 100 / 5 / 9."""
 
     list_display = ["cadre_type", "quota", "min_sectors", "min_channels"]

@@ -107,6 +107,22 @@ def get_in_scope_or_404(
         raise Http404 from None
 
 
+def is_programme_committee(user: User) -> bool:
+    """Who may change programme-wide settings (quota rules, the fields list, the scoring
+    policy): a superuser, or staff/admins of a city or banner committee. A township admin
+    manages their own subtree but must not change the rules every other cadre is held to."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    org = user.organisation
+    return (
+        user.sees_subtree
+        and org is not None
+        and org.kind in (Organisation.Kind.CITY, Organisation.Kind.BANNER)
+    )
+
+
 def organisation_list(*, user: User) -> QuerySet[Organisation]:
     """Organisations the user may see, in tree order."""
     return scope_queryset(Organisation.objects.all(), user=user, org_field="").order_by("path")

@@ -155,3 +155,39 @@ def test_contact_and_activity_admin_are_scoped_and_read_only(client, tree):
     response = client.post(reverse("admin:contacts_contact_change", args=[mine.pk]), {"topic": "x"})
     assert response.status_code == 403
     assert Contact.objects.get(pk=mine.pk).topic == "甲镇话题"
+
+
+def test_only_the_programme_committee_changes_quota_rules(client, tree):
+    from cadres.models import QuotaRule
+
+    rule = QuotaRule.objects.create(cadre_type="part_time", quota=30, min_sectors=3)
+    perms = Permission.objects.filter(
+        content_type__app_label="cadres", content_type__model__in=["quotarule", "sector"]
+    )
+    town_admin = UserFactory(username="adm_town", organisation=tree.town_a, role=User.Role.ADMIN)
+    banner_admin = UserFactory(
+        username="adm_banner", organisation=tree.banner, role=User.Role.ADMIN
+    )
+    for user in (town_admin, banner_admin):
+        user.user_permissions.set(perms)
+    url = reverse("admin:cadres_quotarule_change", args=[rule.pk])
+    data = {"cadre_type": "part_time", "quota": 1, "min_sectors": 1, "min_channels": 1}
+    client.force_login(town_admin)
+    assert client.get(url).status_code == 200  # may look
+    assert client.post(url, data).status_code == 403
+    rule.refresh_from_db()
+    assert rule.quota == 30
+    client.force_login(banner_admin)
+    assert client.post(url, data).status_code == 302
+    rule.refresh_from_db()
+    assert rule.quota == 1
+
+
+def test_scoring_policy_follows_the_same_committee_rule(tree):
+    from assessment.selectors import is_committee
+
+    town_admin = UserFactory(username="adm_t2", organisation=tree.town_a, role=User.Role.ADMIN)
+    banner_staff = UserFactory(username="stf_b2", organisation=tree.banner, role=User.Role.STAFF)
+    assert not is_committee(town_admin)
+    assert is_committee(banner_staff)
+    assert not is_committee(tree.cadre_user)
