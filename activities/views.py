@@ -29,6 +29,7 @@ from cadres.selectors import get_in_scope_or_404, scope_queryset
 from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config import ratelimit
+from config.forms import add_service_errors
 
 from . import selectors, services
 from .filters import ActivityFilter, ProjectFilter
@@ -60,15 +61,6 @@ from .tables import ActivityTable, ProjectTable
 
 def _errors(exc: ValidationError) -> str:
     return "；".join(exc.messages)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _manageable(request: HttpRequest, pk: int) -> Activity:
@@ -222,7 +214,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
         try:
             activity, _invite = _save_activity(request, form)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("活动已创建。"))
             return redirect(activity)
@@ -237,7 +229,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             activity, _invite = _save_activity(request, form, Activity.objects.get(pk=pk))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("活动已保存。"))
             return redirect(activity)
@@ -288,7 +280,7 @@ def activity_from_needs(request: HttpRequest) -> HttpResponse:
                 **data,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已根据 %(n)s 条需求创建活动。") % {"n": len(needs)})
             return redirect(activity)
@@ -462,7 +454,7 @@ def public_register(request: HttpRequest, code: str) -> HttpResponse:
         try:
             done = services.registration_public(activity=activity, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
     return render(
         request,
         "activities/public_register.html",
@@ -495,7 +487,7 @@ def public_checkin(request: HttpRequest, code: str) -> HttpResponse:
             done = services.checkin_by_code(activity=activity, **form.cleaned_data)
         except ValidationError as exc:
             need_name = getattr(exc, "code", None) == "need_name"
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
     display = ""
     if done is not None:
         name = done.youth.name if done.youth_id else done.name
@@ -536,7 +528,7 @@ def volunteer_hours(request: HttpRequest) -> HttpResponse:
         try:
             services.volunteer_hours_enter(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("已录入，待审核认定。"))
             return redirect("activities:volunteer_hours")
@@ -624,7 +616,7 @@ def commendation_index(request: HttpRequest) -> HttpResponse:
         try:
             services.commendation_create(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("表彰已登记。"))
             return redirect("activities:commendations")
@@ -687,7 +679,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.support_add(project=project, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("帮扶记录已添加。"))
             return redirect(project)

@@ -26,6 +26,7 @@ from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, user_cadre
 from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
+from config.forms import add_service_errors
 
 from . import selectors, services
 from .filters import ScoreFilter
@@ -180,11 +181,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errs in exc.message_dict.items():
-                    step_form.add_error(field if field in step_form.fields else None, errs)
-            else:
-                step_form.add_error(None, exc.messages)
+            add_service_errors(step_form, exc)
         else:
             messages.success(request, _("已记录督导措施。"))
             return redirect("assessment:case", pk=case.pk)

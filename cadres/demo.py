@@ -475,38 +475,22 @@ def _seed_users(
     ctx: DemoContext, banner: Organisation, township: Organisation, cadre_id: int
 ) -> None:
     role = User.Role
-    services.user_create(
-        username="admin",
-        password=DEMO_PASSWORD,
-        organisation=banner,
-        role=role.ADMIN,
-        is_superuser=True,
-        is_demo=True,
-        first_name="管理员",
-    )
-    services.user_create(
-        username="county",
-        password=DEMO_PASSWORD,
-        organisation=banner,
-        role=role.STAFF,
-        is_demo=True,
-        first_name="旗团委·王书记",
-    )
-    services.user_create(
-        username="township",
-        password=DEMO_PASSWORD,
-        organisation=township,
-        role=role.STAFF,
-        is_demo=True,
-        first_name="天山镇团委·李干事",
-    )
     cadre = Cadre.objects.get(pk=cadre_id)
-    user = services.user_create(
-        username="cadre",
-        password=DEMO_PASSWORD,
-        organisation=township,
-        role=role.CADRE,
-        is_demo=True,
-        first_name=cadre.name,
-    )
-    Cadre.objects.filter(pk=cadre_id).update(user=user)
+    logins = [  # username, organisation, role, display name, superuser (README lists them)
+        ("admin", banner, role.ADMIN, "管理员", True),
+        ("county", banner, role.STAFF, "旗团委·王书记", False),
+        ("township", township, role.STAFF, "天山镇团委·李干事", False),
+        ("cadre", township, role.CADRE, cadre.name, False),
+    ]
+    users = {}
+    for username, organisation, user_role, name, superuser in logins:
+        users[username] = services.user_create(
+            username=username,
+            password=DEMO_PASSWORD,
+            organisation=organisation,
+            role=user_role,
+            is_superuser=superuser,
+            is_demo=True,
+            first_name=name,
+        )
+    Cadre.objects.filter(pk=cadre_id).update(user=users["cadre"])

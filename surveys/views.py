@@ -33,6 +33,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config import ratelimit
+from config.forms import add_service_errors
 
 from . import selectors, services
 from .filters import CampaignFilter
@@ -104,19 +105,11 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 **form.service_kwargs(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("测评已创建。下一步：生成投票码。"))
             return redirect("surveys:campaign_detail", pk=campaign.pk)
     return render(request, "surveys/campaign_form.html", {"form": form, "campaign": None})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @staff_required
@@ -148,7 +141,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.campaign_update(campaign=campaign, by=request.user, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("测评设置已保存。"))
             return redirect("surveys:campaign_detail", pk=campaign.pk)
