@@ -72,6 +72,11 @@ class Tree:
 
 @pytest.fixture
 def tree(db) -> Tree:
+    return build_tree()
+
+
+def build_tree() -> Tree:
+    """The tree's rows; also called once per module by tests that seed read-mostly data once."""
     kind = Organisation.Kind
     city = OrganisationFactory(name="测试市团委", kind=kind.CITY)
     banner = OrganisationFactory(name="测试旗团委", kind=kind.BANNER, parent=city)
