@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from tests.conftest import CHROMIUM
 
@@ -35,10 +37,34 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker):
+    """On SQLite, the seeded demo database as an in-memory copy, made once per session (per
+    xdist worker): seed_demo costs several seconds and two dozen browser tests need it fresh.
+    None on other databases, where each test seeds (PostgreSQL has no cheap whole-database copy
+    while the live server holds a connection)."""
+    if connection.vendor != "sqlite":
+        yield None
+        return
+    with django_db_blocker.unblock():
+        call_command("seed_demo", seed=2017, stdout=io.StringIO())
+        connection.ensure_connection()
+        snapshot = sqlite3.connect(":memory:")
+        connection.connection.backup(snapshot)
+        call_command("flush", interactive=False, verbosity=0)
+    yield snapshot
+    snapshot.close()
+
+
 @pytest.fixture
-def demo_site(transactional_db, live_server):
-    """The live server with the banner demo data (seed_demo, fixed seed)."""
-    call_command("seed_demo", seed=2017, stdout=io.StringIO())
+def demo_site(_demo_snapshot, transactional_db, live_server):
+    """The live server with the banner demo data (seed_demo, fixed seed), fresh for each test:
+    the test's writes are flushed at teardown (transactional_db)."""
+    if _demo_snapshot is None:
+        call_command("seed_demo", seed=2017, stdout=io.StringIO())
+    else:
+        connection.ensure_connection()
+        _demo_snapshot.backup(connection.connection)
     return live_server
 
 
