@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install messages migrate seed worker beat clean
+.PHONY: run test typecheck lint format install messages migrate seed worker beat clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
@@ -29,8 +29,16 @@ seed: migrate
 run: messages seed
 	$(BIN)/python manage.py runserver $(HOST)
 
+# One pytest worker per core (xdist); tests that must share a worker carry
+# @pytest.mark.xdist_group, honoured by --dist loadgroup. The 10 slowest tests are printed so
+# that a slow newcomer is noticed. `make test PYTEST_ARGS="-n 0 tests/cadres"` runs serially.
+TEST_WORKERS ?= auto
 test: messages
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
+
+# mypy with django-stubs on the typed core; the checked files are listed in pyproject.toml.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -55,6 +55,10 @@ def test_two_concurrent_runs_leave_the_same_rows(busy):
 
 
 @pytest.mark.redis
+# The in-thread worker consumes the shared Redis queue; were two xdist workers to run one each,
+# either could take the other's task and run it against the other's test database. One group
+# keeps every real-worker test on one xdist worker, one at a time.
+@pytest.mark.xdist_group("celery-worker")
 @pytest.mark.django_db(transaction=True)
 def test_compute_through_a_real_celery_worker_on_redis(busy):
     from celery.contrib.testing.worker import start_worker
