@@ -21,12 +21,12 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import EscapingTableExport, ScopedExportMixin, escape_cell, export_log_create
 from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, user_cadre
-from cadres.tables import BoundedPaginator
-from cadres.views import staff_required
 from config.forms import add_service_errors
+from config.pagination import BoundedPaginator
 
 from . import selectors, services
 from .filters import ScoreFilter

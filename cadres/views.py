@@ -16,8 +16,10 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from config import panels
+from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import services
+from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
 from .forms import RosterUploadForm
@@ -36,23 +38,7 @@ from .selectors import (
     youth_links,
     youth_list,
 )
-from .tables import BoundedLazyPaginator, BoundedPaginator, CadreProgressTable, YouthTable
-
-
-def staff_required(view):
-    """Pages for supervising staff. A cadre gets 404, as for anything outside their scope."""
-    from functools import wraps
-
-    from django.http import Http404
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.sees_subtree:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from .tables import CadreProgressTable, YouthTable
 
 
 @login_required

@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
-from cadres.tables import BoundedLazyPaginator
-from cadres.views import staff_required
 from config import ratelimit
+from config.pagination import BoundedLazyPaginator
 
 from . import selectors, services
 from .filters import ContactFilter, NeedFilter
