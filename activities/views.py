@@ -28,7 +28,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, form_error_text, service_error_text
 from config.pagination import BoundedPaginator
 
 from . import selectors, services
@@ -57,10 +57,6 @@ from .models import (
     VolunteerOrganisation,
 )
 from .tables import ActivityTable, ProjectTable
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 def _manageable(request: HttpRequest, pk: int) -> Activity:
@@ -310,7 +306,7 @@ def photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("照片已上传。"))
     else:
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, form_error_text(form))
     return redirect(activity)
 
 
@@ -328,7 +324,7 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
                 activity=activity, youths=form.cleaned_data["youths"], by=request.user
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, service_error_text(exc))
         else:
             messages.success(request, _("已报名 %(n)s 人。") % {"n": len(created)})
             return redirect("activities:checkin_list", pk=activity.pk)
@@ -423,7 +419,7 @@ def registration_action(request: HttpRequest, pk: int, rid: int, action: str) ->
         else:
             raise Http404
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, service_error_text(exc))
     return redirect(f"{reverse('activities:checkin_list', args=[activity.pk])}#r{rid}")
 
 

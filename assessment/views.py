@@ -25,7 +25,7 @@ from cadres.auth import staff_required
 from cadres.exports import EscapingTableExport, ScopedExportMixin, escape_cell, export_log_create
 from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, user_cadre
-from config.forms import add_service_errors
+from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 
 from . import selectors, services
@@ -158,7 +158,7 @@ def case_open(request: HttpRequest, flag_pk: int) -> HttpResponse:
     try:
         case = services.case_open(flag=flag, by=request.user)
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("assessment:flags")
     return redirect("assessment:case", pk=case.pk)
 
@@ -208,7 +208,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("案例已结案。"))
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            messages.error(request, service_error_text(exc))
     else:
         messages.error(request, _("请填写结案说明。"))
     return redirect("assessment:case", pk=case.pk)
@@ -236,7 +236,7 @@ def review(request: HttpRequest) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as exc:
-                messages.error(request, "；".join(exc.messages))
+                messages.error(request, service_error_text(exc))
             else:
                 messages.success(request, _("评估意见已保存。"))
                 return redirect(request.get_full_path())
@@ -416,7 +416,7 @@ def compute(request: HttpRequest) -> HttpResponse:
     try:
         period = parse_period(request.POST.get("period", ""))
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("assessment:dashboard")
     from .tasks import compute_scores
 

@@ -27,6 +27,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
+from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator
 
 from . import selectors, services
@@ -38,7 +39,6 @@ from .forms import (
     PublicNeedForm,
     QuickLogForm,
     VenueNeedForm,
-    apply_service_errors,
 )
 from .models import OFFLINE_CHANNELS, Channel, Contact, Need
 from .tables import ContactTable, NeedTable
@@ -87,7 +87,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc, rename={"youths": "youth"})
+            add_service_errors(form, exc, rename={"youths": "youth"})
         else:
             request.session[LAST_CHANNEL_KEY] = contact.channel
             messages.success(
@@ -132,7 +132,7 @@ def batch_log(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             request.session[LAST_CHANNEL_KEY] = contact.channel
             messages.success(
@@ -325,7 +325,7 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             target = answer_form if action == "answer" else assign_form
             if target is not None:
-                apply_service_errors(target, exc)
+                add_service_errors(target, exc)
             else:
                 messages.error(request, " ".join(exc.messages))
     history = need.history.select_related("history_user").order_by("-history_date")[:20]
@@ -354,7 +354,7 @@ def need_new(request: HttpRequest) -> HttpResponse:
                 organisation=organisation, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("需求已登记。"))
             return redirect("contacts:need_detail", pk=need.pk)
@@ -436,7 +436,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                     organisation=organisation,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("contacts:ask_done")
     return render(
