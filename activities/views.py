@@ -390,13 +390,14 @@ def _registration_act(
     request: HttpRequest, registration: Registration, service, done: str, **kwargs
 ) -> HttpResponse:
     """Run one check-in list action's service, say how it went, go back to the row."""
+    back = _back_to_row(registration)  # before the service: removing clears registration.pk
     try:
         service(registration=registration, by=request.user, **kwargs)
     except ValidationError as exc:
         messages.error(request, service_error_text(exc))
     else:
         messages.success(request, done)
-    return _back_to_row(registration)
+    return back
 
 
 @login_required
@@ -419,7 +420,7 @@ def registration_undo(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
 def registration_hours(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     registration = _get_registration_for_user(request, pk, rid)
     form = HoursForm(request.POST)
-    # Hours are optional (attended, not counted as volunteering); the service parses them.
+    # No hours (or an over-long entry): the service counts the time since check-in, capped.
     hours = form.cleaned_data.get("hours") if form.is_valid() else None
     done = _("已登记时长。")
     return _registration_act(request, registration, services.checkout, done, hours=hours or None)

@@ -65,8 +65,10 @@ def test_hours_are_recorded_and_a_service_error_is_a_message(client, tree, activ
 def test_remove_deletes_the_registration(client, tree, activity):
     reg = RegistrationFactory(activity=activity)
     client.force_login(tree.owner)
-    response = client.post(_url("remove", reg), follow=True)
-    assert "已取消报名。" in response.text
+    row = _row(reg)
+    response = client.post(_url("remove", reg))
+    assert response.status_code == 302 and response["Location"] == row
+    assert "已取消报名。" in client.get(row).text
     assert not Registration.objects.filter(pk=reg.pk).exists()
 
 
