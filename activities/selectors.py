@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cadres.models import CadreYouth, Organisation, User, Youth
+from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
 from cadres.selectors import scope_queryset, user_cadre
 
 from .models import (
@@ -150,7 +150,7 @@ def upcoming_activities(*, user: User, limit: int = 5) -> QuerySet[Activity]:
     )
 
 
-def cadre_upcoming_activities(*, cadre, limit: int = 5) -> QuerySet[Activity]:
+def cadre_upcoming_activities(*, cadre: Cadre, limit: int = 5) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(responsible_cadres=cadre, ends_at__gte=timezone.now())
         .exclude(status=Activity.Status.CANCELLED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +34,11 @@ from .models import (
     VolunteerOrganisation,
 )
 from .selectors import attendance_pairs
+
+if TYPE_CHECKING:
+    from django.core.files import File
+
+    from contacts.models import Need
 
 # Check-in opens this long before the start (people arrive early) ...
 CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=2)
@@ -59,7 +65,7 @@ def activity_create(
     by: User,
     partners: Iterable[Partner] = (),
     responsible_cadres: Iterable[Cadre] = (),
-    **fields,
+    **fields: Any,
 ) -> Activity:
     activity = Activity(created_by=by, **fields)
     _check_activity(activity)
@@ -77,7 +83,7 @@ def activity_update(
     by: User,
     partners: Iterable[Partner] | None = None,
     responsible_cadres: Iterable[Cadre] | None = None,
-    **fields,
+    **fields: Any,
 ) -> Activity:
     """Edit an activity. A new day or a new set of responsible cadres re-derives the contacts."""
     old_day, old_cadres = activity.starts_at, set(activity.responsible_cadres.values_list("pk"))
@@ -346,7 +352,7 @@ def checkin_undo(*, registration: Registration, by: User) -> Registration:
     return registration
 
 
-def _parse_hours(value) -> Decimal:
+def _parse_hours(value: Decimal | float | str) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
@@ -359,7 +365,7 @@ def checkout(
     *,
     registration: Registration,
     by: User | None,
-    hours=None,
+    hours: Decimal | float | str | None = None,
     now: datetime.datetime | None = None,
 ) -> Registration:
     """Check out / enter hours. Without hours: the time from check-in to now, capped at the
@@ -394,7 +400,7 @@ def checkout(
 PHOTO_MAX_SIDE = 2560  # px: plenty for a bulletin or a screen, a quarter of a phone's 12 MP
 
 
-def _photo_without_metadata(image):
+def _photo_without_metadata(image: File) -> File:
     """The photo re-encoded without its metadata, upright and at most PHOTO_MAX_SIDE px.
 
     Phone photos carry EXIF: the GPS position where they were taken (often a youth's home or
@@ -426,7 +432,7 @@ def _photo_without_metadata(image):
     return ContentFile(buffer.getvalue(), name=name)
 
 
-def photo_add(*, activity: Activity, image, caption: str = "", by: User) -> ActivityPhoto:
+def photo_add(*, activity: Activity, image: File, caption: str = "", by: User) -> ActivityPhoto:
     """Store an uploaded photo (the form has checked it is an image of ≤ 5 MB), stripped of
     its metadata (location, device, time) and bounded in size."""
     return ActivityPhoto.objects.create(
@@ -438,7 +444,9 @@ def photo_add(*, activity: Activity, image, caption: str = "", by: User) -> Acti
 
 
 @transaction.atomic
-def activity_from_needs(*, needs: Iterable, invite: bool, by: User, **fields) -> Activity:
+def activity_from_needs(
+    *, needs: Iterable[Need], invite: bool, by: User, **fields: Any
+) -> Activity:
     """Plan a lecture or training from grouped needs (有问必答 有求必应 → 专题讲座).
 
     1. create the activity;
@@ -487,7 +495,7 @@ def volunteer_hours_enter(
     youth: Youth,
     organisation: Organisation,
     date: datetime.date,
-    hours,
+    hours: Decimal | float | str,
     description: str,
     volunteer_organisation: VolunteerOrganisation | None = None,
     by: User,
@@ -549,7 +557,7 @@ def commendation_create(
 
 
 def project_save(
-    *, by: User, project: EntrepreneurshipProject | None = None, **fields
+    *, by: User, project: EntrepreneurshipProject | None = None, **fields: Any
 ) -> EntrepreneurshipProject:
     project = project or EntrepreneurshipProject()
     for name, value in fields.items():

@@ -48,7 +48,9 @@ class Period:
         return period_containing(self.start - datetime.timedelta(days=1), kind=self.kind)
 
 
-def parse_period(text: str, *, today: datetime.date | None = None, allow_future: bool = False):
+def parse_period(
+    text: str, *, today: datetime.date | None = None, allow_future: bool = False
+) -> Period:
     """'2026Q3' / '2026H1' / '2026' → Period; ValidationError (Chinese) otherwise."""
     raw = (text or "").strip().upper()
     match = _PATTERN.match(raw)

@@ -19,11 +19,15 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import COMPONENTS
+
+if TYPE_CHECKING:
+    from .models import CadreScore, ScoringPolicy
 
 LABELS = {
     "quota": gettext_lazy("联系青年数"),
@@ -78,7 +82,7 @@ class Line:
         return None if self.value is None else round(self.value * 100)
 
 
-def explain(s, weights: dict[str, int], period_label: str) -> list[Line]:
+def explain(s: CadreScore, weights: dict[str, int], period_label: str) -> list[Line]:
     """The score of a stored CadreScore `s`, component by component, with raw numbers."""
     comps = {code: getattr(s, f"c_{code}") for code in COMPONENTS}
     applicable = sum(weights[c] for c in COMPONENTS if comps[c] is not None) or 1
@@ -114,7 +118,7 @@ def explain(s, weights: dict[str, int], period_label: str) -> list[Line]:
     return lines
 
 
-def _ballot_text(s) -> str:
+def _ballot_text(s: CadreScore) -> str:
     if not s.is_secretary:
         return _("非团支部书记，不参加测评，此项不计")
     return {
@@ -130,7 +134,7 @@ class Step:
     text: str
 
 
-def next_steps(s, weights: dict[str, int], limit: int = 3) -> list[Step]:
+def next_steps(s: CadreScore, weights: dict[str, int], limit: int = 3) -> list[Step]:
     """Concrete actions, the ones that raise the score most first."""
     lines = {line.code: line for line in explain(s, weights, "")}
     steps: list[Step] = []
@@ -190,7 +194,9 @@ def next_steps(s, weights: dict[str, int], limit: int = 3) -> list[Step]:
     return steps[:limit]
 
 
-def flag_reasons(m: dict, value: Decimal, policy, as_of: datetime.date) -> list[dict]:
+def flag_reasons(
+    m: dict, value: Decimal, policy: ScoringPolicy, as_of: datetime.date
+) -> list[dict]:
     """Why a cadre is below the policy's thresholds (empty: not flagged)."""
     reasons = []
     if value < policy.flag_score_below:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from cadres.models import Organisation, User
+from cadres.models import Cadre, Organisation, User
 from cadres.selectors import is_programme_committee, scope_queryset, user_cadre
 from contacts.models import Channel
 
@@ -71,7 +72,7 @@ def own_scores(*, user: User) -> list[CadreScore]:
     return cadre_scores(cadre=cadre)
 
 
-def cadre_scores(*, cadre) -> list[CadreScore]:
+def cadre_scores(*, cadre: Cadre) -> list[CadreScore]:
     rows = CadreScore.objects.filter(cadre=cadre).select_related("policy", "run")
     rows = rows.order_by("-period", "-policy__version")
     seen, out = set(), []
@@ -111,7 +112,9 @@ def open_flags(*, user: User, organisation: Organisation | None = None) -> Query
     return scope_queryset(qs, user=user, cadre_field=None).order_by("organisation__path", "id")
 
 
-def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
+def case_list(
+    *, user: User, organisation: Organisation | None = None, open_only: bool = False
+) -> QuerySet[SupervisionCase]:
     qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
         n_steps=Count("steps")
     )
@@ -147,7 +150,7 @@ class Overview:
         return bool(self.run and self.totals.get("n"))
 
 
-def _pct(part, whole) -> float | None:
+def _pct(part: float | None, whole: float | None) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -231,13 +234,15 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     return ov
 
 
-def models_f(name: str):
+def models_f(name: str) -> Any:
     from django.db.models import F
 
     return F(name)
 
 
-def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRun | None):
+def organisation_ranking(
+    *, user: User, organisation: Organisation, run: ScoreRun | None
+) -> list[dict[str, Any]]:
     """The organisations directly under `organisation` (with their subtrees), ranked by average
     score: for supervising staff only. Two queries."""
     if run is None:
@@ -293,7 +298,9 @@ class Eligibility:
         return not self.reasons
 
 
-def eligibility_list(*, user: User, year: int, organisation: Organisation | None = None):
+def eligibility_list(
+    *, user: User, year: int, organisation: Organisation | None = None
+) -> tuple[ScoreRun | None, list[Eligibility]]:
     """Cadres who may be nominated as excellent cadres for `year`, and why the others may not:
     quota met with the required fields, no open supervision case, a "satisfied" ballot for
     secretaries. Reads the stored year score (run `year`). Three queries."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -24,6 +26,9 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period, parse_period
+
+if TYPE_CHECKING:  # annotations only: assessment reads the other apps through sources
+    from cadres.models import Organisation, User
 
 POLICY_FIELDS = [f"w_{code}" for code in COMPONENTS] + [
     "flag_score_below",
@@ -68,7 +73,7 @@ def policy_validate(values: dict) -> None:
 
 
 @transaction.atomic
-def policy_create(*, values: dict, note: str = "", by=None) -> ScoringPolicy:
+def policy_create(*, values: dict, note: str = "", by: User | None = None) -> ScoringPolicy:
     """Save a changed policy as a new version (old versions and their scores stay as they are)."""
     policy_validate(values)
     last = ScoringPolicy.objects.select_for_update().order_by("-version").first()
@@ -89,7 +94,7 @@ def scores_compute(
     today: datetime.date | None = None,
     policy: ScoringPolicy | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-    by=None,
+    by: User | None = None,
 ) -> ScoreRun:
     """Compute and store every cadre's score for a period under a policy version.
 
@@ -185,7 +190,16 @@ def _later_quarter_exists(period: Period) -> bool:
     return ScoreRun.objects.filter(period__gt=period.code, period__contains="Q").exists()
 
 
-def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
+def _score_row(
+    m: dict[str, Any],
+    comps: dict[str, float | None],
+    value: Decimal,
+    ballot: str,
+    run: ScoreRun,
+    period: Period,
+    policy: ScoringPolicy,
+    now: datetime.datetime,
+) -> CadreScore:
     return CadreScore(
         run=run,
         cadre_id=m["cadre_id"],
@@ -271,7 +285,12 @@ def _upsert_copy(rows: list[CadreScore]) -> None:
 
 
 def flags_refresh(
-    *, rows: list[dict], policy: ScoringPolicy, period: Period, as_of, now
+    *,
+    rows: list[dict],
+    policy: ScoringPolicy,
+    period: Period,
+    as_of: datetime.date,
+    now: datetime.datetime,
 ) -> dict[str, int]:
     """Open, update or resolve flags from one computation. Set-based: a handful of statements.
 
@@ -352,7 +371,7 @@ def _flags_update(changed: list[Flag]) -> None:
 
 
 @transaction.atomic
-def case_open(*, flag: Flag, by) -> SupervisionCase:
+def case_open(*, flag: Flag, by: User) -> SupervisionCase:
     """Open a supervision case from an open flag; the cadre's existing open case is reused."""
     if flag.resolved_at is not None:
         raise ValidationError(_("该预警已解除，无需立案督导。"))
@@ -376,7 +395,7 @@ def case_step_add(
     notes: str,
     agreed_actions: str,
     follow_up_on: datetime.date,
-    by,
+    by: User,
 ) -> CaseStep:
     """Record 提醒 → 约谈 → 诫勉, in that order, each once; refused otherwise."""
     case = SupervisionCase.objects.select_for_update().get(pk=case.pk)
@@ -415,7 +434,9 @@ def case_step_add(
 
 
 @transaction.atomic
-def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by) -> SupervisionCase:
+def case_close(
+    *, case: SupervisionCase, note: str, recovered: bool = False, by: User
+) -> SupervisionCase:
     case = SupervisionCase.objects.select_for_update().get(pk=case.pk)
     if case.status != SupervisionCase.Status.OPEN:
         raise ValidationError(_("案例已结案。"))
@@ -428,7 +449,9 @@ def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by)
     return case
 
 
-def review_save(*, organisation, period: Period, notes: str, by) -> OrganisationReview:
+def review_save(
+    *, organisation: Organisation, period: Period, notes: str, by: User
+) -> OrganisationReview:
     """The committee's notes on a mid-year (H1) or year-end (year) review of an organisation."""
     if period.kind == "quarter":
         raise ValidationError(_("年中评估请选上半年（如 2026H1），年底评估请选全年（如 2026）。"))

@@ -150,7 +150,7 @@ DEFAULT_MIN_SECTORS = 5
 DEFAULT_MIN_CHANNELS = len(LiaisonChannel.Kind)
 
 
-def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False):
+def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False) -> Coalesce:
     """A correlated COUNT per row as a scalar subquery, 0 when there is nothing to count.
 
     Scalar subqueries instead of JOIN + GROUP BY: counts over different tables would otherwise
@@ -183,7 +183,7 @@ def quota_rules() -> dict[str, tuple[int, int, int]]:
     return {t.value: rules.get(t.value, defaults) for t in CadreType}
 
 
-def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int):
+def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int) -> Case:
     # The committee's handful of rules inlined as CASE: no per-row lookup, whatever the scale.
     return Case(
         *[When(cadre_type=t, then=Value(values[index])) for t, values in rules.items()],
@@ -300,7 +300,7 @@ def youth_list(*, user: User) -> QuerySet[Youth]:
     return scope_queryset(qs, user=user).annotate(n_cadres=_youth_cadre_count())
 
 
-def _youth_cadre_count():
+def _youth_cadre_count() -> Coalesce:
     return _count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -263,7 +263,7 @@ def roster_import_prepare(
     organisation: Organisation,
     cadre: Cadre | None = None,
     by: User | None = None,
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RosterImport:
     """Check an uploaded roster and keep it for preview.
 
@@ -331,7 +331,10 @@ def _plan_roster(rows: list[dict]) -> tuple[list[dict], dict[int, object]]:
 
 @transaction.atomic
 def roster_import_commit(
-    *, roster_import: RosterImport, by: User | None, progress=None
+    *,
+    roster_import: RosterImport,
+    by: User | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RosterImport:
     """Write a previewed roster: all rows or none.
 

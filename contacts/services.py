@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,9 +19,14 @@ from cadres.services import cadre_youth_link
 
 from .models import OFFLINE_CHANNELS, Channel, Contact, ContactYouth, Need
 
+if TYPE_CHECKING:  # activities imports this module: a runtime import would be a cycle
+    from activities.models import Activity
+
 
 @transaction.atomic
-def activity_contacts_sync(*, activity, pairs: Iterable[tuple[int, int]], by=None) -> int:
+def activity_contacts_sync(
+    *, activity: Activity, pairs: Iterable[tuple[int, int]], by: User | None = None
+) -> int:
     """Make the derived contacts of an activity match its attendance ("entered once, reused").
 
     `pairs` is the full current set of (cadre_id, youth_id) that attendance implies: for every

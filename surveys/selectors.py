@@ -47,7 +47,7 @@ def branch_choices(*, user: User) -> QuerySet[Organisation]:
     return qs
 
 
-def _used_codes_subquery():
+def _used_codes_subquery() -> Coalesce:
     return Coalesce(
         Subquery(
             VotingCode.objects.filter(campaign=OuterRef("pk"), used=True)

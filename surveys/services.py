@@ -9,6 +9,7 @@ The anonymity guarantees live here and in models.py, nowhere else:
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 import uuid
@@ -89,7 +90,13 @@ def _require_staff_above(*, branch: Organisation, by: User) -> None:
 
 
 def _validate_campaign(
-    *, branch: Organisation, secretary: Cadre, opens_at, closes_at, electorate: int, by: User
+    *,
+    branch: Organisation,
+    secretary: Cadre,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
+    electorate: int,
+    by: User,
 ) -> None:
     errors: dict[str, str] = {}
     if branch.kind != Organisation.Kind.BRANCH:
@@ -113,8 +120,8 @@ def campaign_create(
     secretary: Cadre,
     year: int,
     electorate: int,
-    opens_at,
-    closes_at,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
     aspects: list[str] | None = None,
     allow_comment: bool = True,
     quorum: tuple[int, int] = (2, 3),
@@ -157,8 +164,8 @@ def campaign_update(
     *,
     campaign: Campaign,
     electorate: int,
-    opens_at,
-    closes_at,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
     aspects: list[str],
     allow_comment: bool,
     quorum: tuple[int, int],
@@ -232,7 +239,7 @@ class CodeCheck:
     campaign: Campaign
 
 
-def code_check(*, code: str, now=None) -> CodeCheck:
+def code_check(*, code: str, now: datetime.datetime | None = None) -> CodeCheck:
     """Which campaign a code opens, or VoteError with the message for the voter."""
     now = now or timezone.now()
     normalised = normalise_code(code)
@@ -256,7 +263,7 @@ def code_check(*, code: str, now=None) -> CodeCheck:
     return CodeCheck(campaign=row.campaign)
 
 
-def _check_open(campaign: Campaign, now) -> None:
+def _check_open(campaign: Campaign, now: datetime.datetime) -> None:
     status = campaign.status_at(now)
     if status == Campaign.Status.PLANNED:
         raise VoteError(
@@ -286,7 +293,7 @@ def ballot_cast(
     overall: str,
     aspects: list[str],
     comment: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> str:
     """Cast a ballot with a one-time code; returns the voter's random receipt code.
 
@@ -371,7 +378,9 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def campaign_close(*, campaign: Campaign, by: User | None = None, now=None) -> Campaign:
+def campaign_close(
+    *, campaign: Campaign, by: User | None = None, now: datetime.datetime | None = None
+) -> Campaign:
     """Close a campaign (by staff, or by time when `by` is None) and record its outcome.
 
     1. lock the campaign; a closed campaign is returned unchanged (idempotent);
@@ -457,7 +466,7 @@ def ballot_tables_vacuum() -> bool:
     return True
 
 
-def close_due_campaigns(*, now=None) -> int:
+def close_due_campaigns(*, now: datetime.datetime | None = None) -> int:
     """Close every campaign whose closing time has passed; returns how many. Idempotent."""
     now = now or timezone.now()
     due = list(
