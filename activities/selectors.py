@@ -84,7 +84,7 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
     )
 
 
-def activity_get(*, user: User, pk: object) -> Activity:
+def activity_get(*, user: User, pk: int | str) -> Activity:
     from django.http import Http404
 
     try:
@@ -220,7 +220,7 @@ def volunteer_organisation_list(*, user: User) -> QuerySet[VolunteerOrganisation
         .annotate(
             n_members=Coalesce(
                 Subquery(
-                    members.order_by()
+                    members.order_by()  # type: ignore[misc]
                     .values("volunteerorganisation_id")
                     .annotate(n=Count("id"))
                     .values("n"),

@@ -63,7 +63,7 @@ def score(comps: dict[str, float | None], weights: dict[str, int]) -> Decimal:
     total = sum(weights[code] for code in applicable)
     if total == 0:
         return Decimal("0.0")
-    value = 100 * sum(weights[code] * comps[code] for code in applicable) / total
+    value = 100 * sum(weights[code] * comps[code] for code in applicable) / total  # type: ignore[misc, operator]
     return Decimal(str(round(value + 1e-9, 1)))
 
 

@@ -150,7 +150,7 @@ class Overview:
         return bool(self.run and self.totals.get("n"))
 
 
-def _pct(part: float | None, whole: float | None) -> float | None:
+def _pct(part: float, whole: float | None) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -184,7 +184,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     for lo, hi in SCORE_BUCKETS:
         aggregates[f"s{lo}"] = Count("id", filter=Q(score__gte=lo, score__lt=hi))
     # Quota completion in percent: linked × 100 / quota, bucketed without a per-row query.
-    for lo, hi in QUOTA_BUCKETS:
+    for lo, hi in QUOTA_BUCKETS:  # type: ignore[assignment]
         cond = Q(linked__gte=models_f("quota") * lo / 100.0)
         if hi is not None:
             cond &= Q(linked__lt=models_f("quota") * hi / 100.0)
@@ -261,7 +261,7 @@ def organisation_ranking(
         )
         .order_by("-avg")
     )
-    rows = list(rows)
+    rows = list(rows)  # type: ignore[assignment]
     names = dict(
         Organisation.objects.filter(path__in=[r["branch"] for r in rows]).values_list(
             "path", "name"

@@ -363,7 +363,7 @@ def _flags_update(changed: list[Flag]) -> None:
                 "UPDATE assessment_flag f SET reasons = v.reasons, last_period = v.last_period, "
                 "organisation_id = v.org FROM (VALUES " + values + ") AS v(id, reasons, "
                 "last_period, org) WHERE f.id = v.id",
-                params,
+                params,  # type: ignore[arg-type]
             )
 
 

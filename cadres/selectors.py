@@ -80,7 +80,7 @@ def scope_queryset(
         if user.organisation_id is None or org_field is None:
             return qs.none()
         path_lookup = f"{org_field}__path__startswith" if org_field else "path__startswith"
-        return qs.filter(**{path_lookup: user.organisation.path})
+        return qs.filter(**{path_lookup: user.organisation.path})  # type: ignore[union-attr]
     cadre = user_cadre(user)
     if cadre is None or cadre_field is None:
         return qs.none()
@@ -103,7 +103,7 @@ def get_in_scope_or_404(
         return scope_queryset(qs, user=user, org_field=org_field, cadre_field=cadre_field).get(
             pk=pk
         )
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (qs.model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
         raise Http404 from None
 
 
@@ -234,9 +234,9 @@ def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
 def progress_shortfalls(cadre: Cadre) -> dict[str, int]:
     """How many youths, fields and channels an annotated cadre still misses (each >= 0)."""
     return {
-        "youths": max(0, cadre.quota - cadre.n_youths),
-        "sectors": max(0, cadre.min_sectors - cadre.n_sectors),
-        "channels": max(0, cadre.min_channels - cadre.n_channels),
+        "youths": max(0, cadre.quota - cadre.n_youths),  # type: ignore[attr-defined]
+        "sectors": max(0, cadre.min_sectors - cadre.n_sectors),  # type: ignore[attr-defined]
+        "channels": max(0, cadre.min_channels - cadre.n_channels),  # type: ignore[attr-defined]
     }
 
 
@@ -256,7 +256,7 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return min(100, round(100 * self.cadre.n_youths / self.cadre.quota))
+        return min(100, round(100 * self.cadre.n_youths / self.cadre.quota))  # type: ignore[attr-defined]
 
     @property
     def short(self) -> dict[str, int]:
@@ -281,7 +281,9 @@ def cadre_progress(*, cadre_id: int) -> Progress:
         missing_sectors=missing,
         held_channels=channels,
         missing_channel_kinds=[
-            (k.value, k.label) for k in LiaisonChannel.Kind if k.value not in held_kinds
+            (k.value, k.label)  # type: ignore[misc]
+            for k in LiaisonChannel.Kind
+            if k.value not in held_kinds
         ],
     )
 
@@ -304,7 +306,7 @@ def _youth_cadre_count() -> Coalesce:
     return _count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
 
 
-def get_youth_for_user(*, user: User, pk: object) -> Youth:
+def get_youth_for_user(*, user: User, pk: int | str) -> Youth:
     """A youth the user may see (staff: subtree; cadre: one of theirs), else 404."""
     try:
         return youth_list(user=user).get(pk=pk)

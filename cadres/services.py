@@ -191,7 +191,7 @@ def youth_create(
         notes=notes,
     )
     youth.full_clean()
-    youth._history_user = by
+    youth._history_user = by  # type: ignore[attr-defined]
     youth.save()
     return youth
 
@@ -387,7 +387,7 @@ def roster_import_commit(
             elif isinstance(target, tuple):
                 pk = created_by_row[target[1]]  # an earlier row of the file, created above
             else:
-                pk = target
+                pk = target  # type: ignore[assignment]
             youth_for_row.setdefault(pk, (pk, r["linked_on"]))
         # A cadre holds hundreds of youths, not millions: their existing links fit in memory.
         already = set(

@@ -259,11 +259,11 @@ def cadre_dormant_youths(
     never = datetime.date.min
 
     def silence(y: Youth) -> tuple:
-        return (y.last_contact or never, y.name)
+        return (y.last_contact or never, y.name)  # type: ignore[attr-defined]
 
     dormant = sorted([y for y in youths if (y.last_contact or never) < cutoff], key=silence)
     offline = sorted([y for y in youths if (y.last_offline or never) < new_year], key=silence)
-    return dormant, offline
+    return dormant, offline  # type: ignore[return-value]
 
 
 # --- Needs ----------------------------------------------------------------------------------

@@ -202,7 +202,7 @@ def contact_log(
         help_given=help_given.strip(),
         created_by=by,
     )
-    contact._history_user = by
+    contact._history_user = by  # type: ignore[attr-defined]
     contact.save()
     offline = channel in OFFLINE_CHANNELS
     ContactYouth.objects.bulk_create(
@@ -212,7 +212,7 @@ def contact_log(
         ]
     )
     contact.is_offline = offline  # generated in the database; saves a refresh query
-    contact.youth_names = [names[pk] for pk in ids]  # for the confirmation message
+    contact.youth_names = [names[pk] for pk in ids]  # type: ignore[attr-defined]  # for the confirmation message
     if contact.need_raised:
         need_create(
             organisation_id=cadre.organisation_id,
@@ -236,7 +236,7 @@ def contact_delete(*, contact: Contact, by: User | None) -> Contact:
     ContactYouth.objects.filter(contact=contact).delete()
     if not contact.is_deleted:
         contact.is_deleted = True
-        contact._history_user = by
+        contact._history_user = by  # type: ignore[attr-defined]
         contact.save(update_fields=["is_deleted"])
     return contact
 
@@ -288,7 +288,7 @@ def need_create(
         contact=contact,
         due_date=due_date or need_due_date(),
     )
-    need._history_user = by
+    need._history_user = by  # type: ignore[attr-defined]
     need.save()
     return need
 
@@ -308,7 +308,7 @@ def need_submit_public(
     if cadre is None and organisation is None:
         raise ValidationError(_("无法确定受理组织。"))
     return need_create(
-        organisation_id=cadre.organisation_id if cadre else organisation.pk,
+        organisation_id=cadre.organisation_id if cadre else organisation.pk,  # type: ignore[union-attr]
         source=Need.Source.PUBLIC,
         category=category,
         question=question,
@@ -343,7 +343,7 @@ def need_submit_venue(
 
 
 def _need_save(need: Need, by: User | None, fields: list[str]) -> Need:
-    need._history_user = by
+    need._history_user = by  # type: ignore[attr-defined]
     need.save(update_fields=fields)
     return need
 

@@ -8,6 +8,7 @@ rated secretary (by their login), whatever their role. Everybody else gets 404.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -32,7 +33,7 @@ def campaign_list(*, user: User) -> QuerySet[Campaign]:
     return qs.exclude(secretary__user_id=user.pk)
 
 
-def campaign_get_for_user(*, user: User, pk: object) -> Campaign:
+def campaign_get_for_user(*, user: User, pk: int | str) -> Campaign:
     try:
         return campaign_list(user=user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
@@ -137,7 +138,7 @@ def campaign_comments(*, campaign: Campaign) -> list[str]:
     return comments
 
 
-def published_receipts(*, public_id: object) -> tuple[Campaign, list[str]]:
+def published_receipts(*, public_id: uuid.UUID | str) -> tuple[Campaign, list[str]]:
     """The public receipt list of a closed campaign, sorted (an order that tells nothing)."""
     try:
         campaign = Campaign.objects.select_related("branch").get(public_id=public_id)
