@@ -55,4 +55,4 @@ beat: $(STAMP)
 	$(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles artifacts .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles artifacts .pytest_cache .mypy_cache
