@@ -152,7 +152,9 @@ class Campaign(models.Model):
                 name="campaign_not_satisfied_fraction",
             ),
             models.CheckConstraint(
-                condition=Q(min_ballots_shown__gte=5), name="campaign_min_ballots_at_least_5"
+                condition=Q(min_ballots_shown__gte=5),
+                name="campaign_min_ballots_at_least_5",
+                violation_error_message=_("公布票数的最少票数不能低于 5。"),
             ),
             models.CheckConstraint(
                 condition=Q(

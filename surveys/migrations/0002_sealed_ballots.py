@@ -187,7 +187,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('min_ballots_shown__gte', 5)), name='campaign_min_ballots_at_least_5'),
+            constraint=models.CheckConstraint(condition=models.Q(('min_ballots_shown__gte', 5)), name='campaign_min_ballots_at_least_5', violation_error_message='公布票数的最少票数不能低于 5。'),
         ),
         migrations.AddConstraint(
             model_name='campaign',
