@@ -184,7 +184,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         # The request logger would print the path of every 4xx, and public voting paths could
-        # carry a code; surveys logs nothing of its own near a vote (see README, threat model).
+        # carry a code; surveys logs nothing of its own near a vote (see docs/ballot-anonymity.md).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
