@@ -23,7 +23,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from cadres.exports import EscapingTableExport, ScopedExportMixin, escape_cell, export_log_create
 from cadres.models import Cadre, Organisation
-from cadres.selectors import get_in_scope_or_404, user_cadre
+from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
 from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
 from config.forms import add_service_errors
@@ -119,11 +119,8 @@ class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return (
-            selectors.score_list(user=self.request.user, run=self.run)
-            .filter(organisation__path__startswith=self.organisation.path)
-            .order_by("-score", "cadre_id")
-        )
+        scores = selectors.score_list(user=self.request.user, run=self.run)
+        return in_subtree(scores, organisation=self.organisation).order_by("-score", "cadre_id")
 
     def get_export_filename(self, export_format):
         return f"lianqing-scores-{self.period.code}.{export_format}"
@@ -252,7 +249,7 @@ def _report(request, form, organisation, period, *, template):
     cases = list(
         selectors.case_list(user=request.user, organisation=organisation, open_only=True)[:100]
     )
-    saved = selectors.review_for(organisation=organisation, period=period)
+    saved = selectors.review_for(user=request.user, organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
         response = _report_xlsx(ov, ranking, flags, cases, saved)
         export_log_create(

@@ -24,7 +24,7 @@ from django_tables2 import SingleTableMixin
 
 from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
-from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
+from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree, user_cadre
 from cadres.tables import BoundedLazyPaginator
 from cadres.views import staff_required
 from config import ratelimit
@@ -278,9 +278,7 @@ def _need_for_user(request: HttpRequest, pk: int) -> Need:
 def _assign_form(request, need, data=None):
     if not request.user.sees_subtree:
         return None
-    cadres = cadre_list(user=request.user).filter(
-        organisation__path__startswith=need.organisation.path
-    )
+    cadres = in_subtree(cadre_list(user=request.user), organisation=need.organisation)
     return NeedAssignForm(
         data,
         cadres=cadres,

@@ -190,6 +190,11 @@ LOGGING = {
     },
 }
 
+# --- cadres ---
+# One cadre holds at most this many times their type's quota of youths (cadre_youths_link refuses
+# more, on every path: registry, quick log, roster import). 3 × 100 is far above a real list.
+LIANQING_LINK_CEILING_FACTOR = env.int("LIANQING_LINK_CEILING_FACTOR", default=3)
+
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
