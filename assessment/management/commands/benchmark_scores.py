@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import resource
 import time
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -71,7 +70,7 @@ ON CONFLICT DO NOTHING
 # The reference for the scores, written from the definitions in assessment/scoring.py and not
 # from metrics_sql: one aggregate CTE per component (each with its own COUNT(DISTINCT …) or
 # FILTER), where metrics_sql folds every contact into one (cadre, youth) pass. The score uses the
-# policy's weights without the ballot (compared only where the ballot does not apply).
+# policy's weights without the ballot (compared only where the ballot does not apply), unrounded.
 REFERENCE_SCORES_SQL = """
 WITH active AS (
     SELECT c.id AS cadre_id, c.organisation_id, COALESCE(q.quota, 100) AS quota,
@@ -136,7 +135,7 @@ numbers AS (
 )
 SELECT cadre_id, linked, sectors, reached, met_offline_year, online_youths, converted_youths,
        last_contact, needs_due, needs_on_time, needs_overdue,
-       ROUND(CAST(COALESCE(100.0 * (
+       CAST(COALESCE(100.0 * (
            %(w_quota)s * CASE WHEN quota > 0 THEN LEAST(1.0, linked * 1.0 / quota) ELSE 0 END
          + %(w_reach)s * CASE WHEN quota > 0 THEN LEAST(1.0, reached * 1.0 / quota) ELSE 0 END
          + %(w_depth)s * CASE WHEN linked > 0
@@ -145,7 +144,7 @@ SELECT cadre_id, linked, sectors, reached, met_offline_year, online_youths, conv
                                   THEN LEAST(1.0, sectors * 1.0 / min_sectors) ELSE 0 END
          + %(w_responsiveness)s * CASE WHEN needs_due > 0
                                        THEN LEAST(1.0, needs_on_time * 1.0 / needs_due) ELSE 1 END
-       ) / NULLIF(100 - %(w_ballot)s, 0), 0) AS numeric), 1) AS score
+       ) / NULLIF(100 - %(w_ballot)s, 0), 0) AS double precision) AS score
 FROM numbers
 """
 
@@ -274,7 +273,8 @@ class Command(BaseCommand):
             mine = stored.get(cadre_id)
             if mine is None or list(mine[: len(NUMBER_FIELDS)]) != numbers:
                 wrong.append((cadre_id, mine, numbers))
-            elif mine[-1] is None and abs(mine[-2] - Decimal(score)) > Decimal("0.05"):
+            # The stored score is rounded to 0.1; the reference is not rounded.
+            elif mine[-1] is None and abs(float(mine[-2]) - score) > 0.05 + 1e-6:
                 wrong.append((cadre_id, mine[-2], score))
         if wrong:
             raise CommandError(
