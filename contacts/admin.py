@@ -10,7 +10,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from cadres.admin import ReadOnlyAdminMixin, ScopedAdminMixin
-from cadres.tables import CappedCountPaginator
+from config.pagination import CappedCountPaginator
 
 from .models import Contact, Need
 

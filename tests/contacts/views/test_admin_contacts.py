@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cadres.models import User
-from cadres.tables import CappedCountPaginator
+from config.pagination import CappedCountPaginator
 from contacts.models import Contact
 from tests.factories import UserFactory
 
