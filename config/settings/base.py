@@ -61,6 +61,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Only for the server `manage.py benchmark_pages` starts: timing headers and the floor page
+# (config/benchmark.py). Never set in a deployment.
+LIANQING_BENCHMARK = env.bool("LIANQING_BENCHMARK", default=False)
+if LIANQING_BENCHMARK:
+    MIDDLEWARE.insert(0, "config.benchmark.ServerTimingMiddleware")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

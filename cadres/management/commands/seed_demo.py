@@ -66,6 +66,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"演示账号（密码均为 {DEMO_PASSWORD}）：\n"
                 "  admin     超级管理员（管理后台 /admin/）\n"
+                "  city      团市委工作人员：查看全市（province 规模下即全部 100 个旗县）\n"
                 "  county    团旗委工作人员：查看全旗\n"
                 "  township  乡镇团委工作人员：只看本乡镇\n"
                 "  cadre     团干部：本人的联系青年与工作"
