@@ -76,7 +76,7 @@ SELECT m.*, ROUND(CAST(100.0 * (
 FROM (
   SELECT x.* FROM ({inner}) AS x(cadre_id, organisation_id, is_secretary, active_from, quota,
       min_sectors, linked, sectors, reached, met_offline_year, online_youths, converted_youths,
-      last_contact, needs_due, needs_on_time, needs_overdue)
+      last_contact, needs_due, needs_on_time, needs_overdue, needs_backlog)
 ) m
 """
 
