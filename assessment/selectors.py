@@ -21,7 +21,7 @@ from cadres.quota import quota_met, quota_met_q
 from cadres.selectors import is_programme_committee, scope_queryset, user_cadre
 from contacts.models import Channel
 
-from . import scoring, sources
+from . import scoring, sentences, sources
 from .models import (
     CadreScore,
     ChannelWeekStat,
@@ -147,6 +147,18 @@ class Overview:
     @property
     def has_data(self) -> bool:
         return bool(self.run and self.totals.get("n"))
+
+    @property
+    def sentences(self) -> sentences.ReportSentences | None:
+        """The report's sentences (assessment/sentences.py), once the period is computed."""
+        if self.run is None:
+            return None
+        return sentences.report_sentences(
+            label=self.period.label,
+            start=self.period.start,
+            as_of=self.run.as_of,
+            totals=self.totals,
+        )
 
 
 def _pct(part, whole) -> float | None:

@@ -11,8 +11,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,9 +25,10 @@ from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, user_cadre
 from cadres.tables import BoundedPaginator
 from cadres.views import staff_required
+from config import ratelimit
 from config.forms import add_service_errors
 
-from . import selectors, services
+from . import freshness, selectors, services
 from .filters import ScoreFilter
 from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
 from .models import Flag, SupervisionCase
@@ -78,6 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "quarters": recent_quarters(timezone.localdate(), 6),
             "is_committee": selectors.is_committee(request.user),
+            "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )
 
@@ -130,7 +131,12 @@ class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(scope_form=self.form, period=self.period, run=self.run)
+        context.update(
+            scope_form=self.form,
+            period=self.period,
+            run=self.run,
+            fresh=freshness.freshness_for(period=self.period.code, run=self.run),
+        )
         return context
 
 
@@ -254,7 +260,8 @@ def _report(request, form, organisation, period, *, template):
     )
     saved = selectors.review_for(organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
-        response = _report_xlsx(ov, ranking, flags, cases, saved)
+        fresh = freshness.freshness_for(period=period.code, run=ov.run)
+        response = _report_xlsx(ov, ranking, flags, cases, saved, fresh)
         export_log_create(
             user=request.user,
             list_name="bulletin",
@@ -275,11 +282,12 @@ def _report(request, form, organisation, period, *, template):
             "review": saved,
             "review_form": ReviewForm(initial={"notes": saved.notes if saved else ""}),
             "today": timezone.localdate(),
+            "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )
 
 
-def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
+def _report_xlsx(ov, ranking, flags, cases, saved, fresh) -> HttpResponse:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -289,14 +297,29 @@ def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
     ws.append(
         [_("%(org)s · %(period)s 通报") % {"org": ov.organisation.name, "period": ov.period.label}]
     )
+    # Every figure names its period and its as-of day (issue 17): the header rows say both, and
+    # the needs are split exactly as the printed bulletin's sentences (assessment/sentences.py).
+    as_of = ov.run.as_of if ov.run else None
+    computed = (
+        timezone.localtime(fresh.computed_at).strftime("%Y-%m-%d %H:%M")
+        if fresh.computed_at
+        else ""
+    )
     rows = [
+        (_("时段"), ov.period.label),
+        (_("统计截至"), as_of.isoformat() if as_of else _("尚未计算")),
+        (_("统计时间"), computed),
         (_("团干部人数"), t.get("n")),
+        (_("完成联系指标（人数与领域均达标）人数"), t.get("met_quota")),
         (_("联系指标完成率 %"), t.get("quota_pct")),
         (_("领域要求达标率 %"), t.get("sectors_pct")),
         (_("平均活跃度"), t.get("avg_score")),
         (_("线上转线下 %"), t.get("conversion_pct")),
+        (_("本期到期需求"), t.get("needs_due_sum")),
+        (_("其中按期答复"), t.get("needs_on_time_sum")),
         (_("需求按期答复率 %"), t.get("on_time_pct")),
-        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("本期到期、逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("此前各期遗留、仍未答复需求"), t.get("needs_backlog_sum")),
         (_("测评满意"), t.get("ballot_satisfied") if t.get("ballots_available") else _("未接入")),
         (_("测评不满意"), t.get("ballot_not") if t.get("ballots_available") else _("未接入")),
     ]
@@ -312,17 +335,37 @@ def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
         rows.append((_("评估意见"), saved.notes))
     for row in rows:
         ws.append([escape_cell(v) for v in row])
+    if ov.sentences is not None:
+        ws.append([])
+        for sentence in ov.sentences.as_list():
+            ws.append([escape_cell(sentence)])
     ws2 = wb.create_sheet(_("联系方式"))
     ws2.append([_("方式"), _("联系次数")])
     for name, n in ov.channel_totals:
         ws2.append([name, n])
     ws3 = wb.create_sheet(_("组织排名"))
     ws3.append(
-        [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
+        [
+            _("名次"),
+            _("组织"),
+            _("团干部"),
+            _("平均活跃度"),
+            _("指标完成率 %"),
+            _("本期逾期需求"),
+            _("此前遗留需求"),
+        ]
     )
     for r in ranking:
         ws3.append(
-            [r["rank"], escape_cell(r["name"]), r["n"], r["avg"], r["met_pct"], r["overdue"]]
+            [
+                r["rank"],
+                escape_cell(r["name"]),
+                r["n"],
+                r["avg"],
+                r["met_pct"],
+                r["overdue"],
+                r["backlog"],
+            ]
         )
     ws4 = wb.create_sheet(_("预警与督导"))
     ws4.append([_("团干部"), _("组织"), _("预警原因"), _("督导状态")])
@@ -372,7 +415,17 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/eligibility.html",
-        {"form": form, "table": table, "run": run, "period": period, "n_ok": n_ok, "n": len(rows)},
+        {
+            "form": form,
+            "table": table,
+            "run": run,
+            "period": period,
+            "n_ok": n_ok,
+            "n": len(rows),
+            "as_of": selectors.eligibility_as_of(period.year),
+            "year_over": period.is_closed(timezone.localdate()),
+            "fresh": freshness.freshness_for(period=period.code, run=run),
+        },
     )
 
 
@@ -407,21 +460,41 @@ def policy(request: HttpRequest) -> HttpResponse:
     )
 
 
+# "重新计算": at most this many presses per address a minute; each is one queued run anyway.
+RECOMPUTE_LIMIT = 3
+
+
 @staff_required
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
-    """Start a computation now (committee only): queued after commit for the worker."""
-    if not selectors.is_committee(request.user):
-        raise Http404
+    """Staff's "重新计算" of a period: queued (coalesced with pending changes), never a second
+    concurrent run; the page then shows "计算中…" and the new 统计时间."""
+    back = reverse("assessment:dashboard")
+    if ratelimit.hit(request, "recompute", limit=RECOMPUTE_LIMIT, window=60):
+        messages.error(request, _("重新计算请求太频繁，请一分钟后再试。"))
+        return redirect(back)
     try:
-        period = parse_period(request.POST.get("period", ""))
+        message = freshness.request_recompute(period=request.POST.get("period", ""))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
-        return redirect("assessment:dashboard")
-    from .tasks import compute_scores
+    else:
+        messages.success(request, message)
+    code = request.POST.get("period", "")
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/assessment/") and "//" not in next_url:
+        return redirect(next_url)
+    if code and code.isalnum() and len(code) <= 7:
+        return redirect(f"{back}?period={code}")
+    return redirect(back)
 
-    transaction.on_commit(lambda: compute_scores.delay(period.code))
-    messages.success(
-        request, _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label}
-    )
-    return redirect(f"{reverse('assessment:dashboard')}?period={period.code}")
+
+@staff_required
+def freshness_status(request: HttpRequest) -> JsonResponse:
+    """When a period's numbers were computed and whether a run is pending: polled by the
+    pages' 统计时间 note (static assessment/freshness.js)."""
+    try:
+        period = parse_period(request.GET.get("period", ""))
+    except ValidationError as exc:
+        return JsonResponse({"error": "；".join(exc.messages)}, status=400)
+    fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
+    return JsonResponse(fresh.as_json())
