@@ -335,7 +335,9 @@ class RecomputeClaim(models.Model):
     last_duration = models.FloatField(_("上次用时（秒）"), null=True, blank=True)
     last_error = models.CharField(_("上次错误"), max_length=500, blank=True)
     n_runs = models.PositiveIntegerField(_("计算次数"), default=0)
-    n_changes = models.PositiveIntegerField(_("合并的变动数"), default=0)
+    # Runs scheduled (changes that found the period idle); the changes coalesced into them are
+    # not counted, which would cost a write per change.
+    n_changes = models.PositiveIntegerField(_("安排的重算次数"), default=0)
 
     class Meta:
         verbose_name = _("重新计算队列")

@@ -59,7 +59,7 @@ def test_changes_coalesce_into_one_delayed_run_per_period(db, settings):
             freshness.schedule(["2026Q3"])
     enqueue.assert_called_once_with(("2026Q3",), countdown=45)
     claim = RecomputeClaim.objects.get(period="2026Q3")
-    assert claim.pending_since is not None and claim.n_changes == 5
+    assert claim.pending_since is not None and claim.n_changes == 1
 
 
 def test_a_write_schedules_only_after_its_commit(tree, django_capture_on_commit_callbacks):

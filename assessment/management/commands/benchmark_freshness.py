@@ -76,9 +76,14 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=50.0, help="每秒记录的联系数")
         parser.add_argument("--seconds", type=int, default=600, help="持续时间（秒）")
         parser.add_argument("--debounce", type=int, default=45, help="合并等待时间（秒）")
+        parser.add_argument(
+            "--writers", type=int, default=4, help="并发记录的线程数（相当于多个网页进程）"
+        )
         parser.add_argument("--keep", action="store_true", help="保留测试写入的联系记录")
 
-    def handle(self, *args, rate: float, seconds: int, debounce: int, keep: bool, **options):
+    def handle(
+        self, *args, rate: float, seconds: int, debounce: int, writers: int, keep: bool, **options
+    ):
         if connection.vendor != "postgresql":
             raise CommandError("性能测试需要 PostgreSQL（DATABASE_URL=postgres://…）。")
         pairs = list(
@@ -97,8 +102,10 @@ class Command(BaseCommand):
         plain = {}
         for code in periods:
             services.scores_compute(period=code, today=today)  # warm
+            # What one run does: the scores, then the dashboard's weekly statistics.
             t0 = time.perf_counter()
-            services.scores_compute(period=code, today=today)
+            run = services.scores_compute(period=code, today=today)
+            services.contact_stats_compute(run=run, today=today)
             plain[code] = time.perf_counter() - t0
             self.stdout.write(f"  单独计算 {code}：{plain[code]:.2f} 秒")
         RecomputeClaim.objects.filter(period__in=periods).update(
@@ -109,20 +116,25 @@ class Command(BaseCommand):
         stop_logging, stop_worker = threading.Event(), threading.Event()
         runs: dict[str, list[float]] = defaultdict(list)
         staleness: list[float] = []
-        logged = [0]
+        logged = [0]  # slots handed out
+        done = [0]  # contacts committed
         errors: list[str] = []
 
         def fake_enqueue(code: str, countdown: int) -> bool:
             queue.put(code, countdown)
             return True
 
-        def logger_thread():
+        count_lock = threading.Lock()
+
+        def logger_thread(n: int):
             cadres = {c.pk: c for c in Cadre.objects.filter(pk__in={c for c, _ in pairs})}
-            rnd = random.Random(17)
-            start = time.monotonic()
+            rnd = random.Random(17 + n)
             try:
                 while not stop_logging.is_set():
-                    due = start + logged[0] / rate
+                    with count_lock:  # the writers share one schedule of `rate` per second
+                        slot = logged[0]
+                        logged[0] += 1
+                    due = start_at + slot / rate
                     delay = due - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
@@ -135,7 +147,8 @@ class Command(BaseCommand):
                         topic=TOPIC,
                         by=None,
                     )
-                    logged[0] += 1
+                    with count_lock:
+                        done[0] += 1
             except Exception as exc:  # reported below
                 errors.append(f"logger: {exc!r}")
             finally:
@@ -169,18 +182,18 @@ class Command(BaseCommand):
             override_settings(LIANQING_FRESHNESS_DEBOUNCE_SECONDS=debounce),
             _patched_enqueue(fake_enqueue),
         ):
-            threads = [
-                threading.Thread(target=logger_thread),
-                threading.Thread(target=worker_thread),
-            ]
-            for t in threads:
+            start_at = time.monotonic()
+            loggers = [threading.Thread(target=logger_thread, args=(n,)) for n in range(writers)]
+            worker = threading.Thread(target=worker_thread)
+            for t in [*loggers, worker]:
                 t.start()
-            started = time.monotonic()
+            started = start_at
             while time.monotonic() - started < seconds and not errors:
                 time.sleep(1)
                 queue_samples.append(len(queue))
             stop_logging.set()
-            threads[0].join()
+            for t in loggers:
+                t.join()
             elapsed = time.monotonic() - started
             # Drain: the changes of the last debounce window still get their run.
             drain_deadline = time.monotonic() + debounce + 5 * max(plain.values()) + 30
@@ -192,10 +205,11 @@ class Command(BaseCommand):
             ):
                 time.sleep(1)
             stop_worker.set()
-            threads[1].join()
+            worker.join()
 
         self.stdout.write(
-            f"记录联系 {logged[0]:,} 条，用时 {elapsed:.0f} 秒，实际速率 {logged[0] / elapsed:.1f}/秒"
+            f"记录联系 {done[0]:,} 条（{writers} 个并发线程），用时 {elapsed:.0f} 秒，"
+            f"实际速率 {done[0] / elapsed:.1f}/秒（目标 {rate}/秒）"
         )
         for code in periods:
             durations = runs.get(code, [])
