@@ -18,16 +18,17 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
-from cadres.tables import BoundedLazyPaginator
-from cadres.views import staff_required
 from config import ratelimit
+from config.forms import add_service_errors
+from config.pagination import BoundedLazyPaginator
 
 from . import selectors, services
 from .filters import ContactFilter, NeedFilter
@@ -38,7 +39,6 @@ from .forms import (
     PublicNeedForm,
     QuickLogForm,
     VenueNeedForm,
-    apply_service_errors,
 )
 from .models import OFFLINE_CHANNELS, Channel, Contact, Need
 from .tables import ContactTable, NeedTable
@@ -87,7 +87,7 @@ def quick_log(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc, rename={"youths": "youth"})
+            add_service_errors(form, exc, rename={"youths": "youth"})
         else:
             request.session[LAST_CHANNEL_KEY] = contact.channel
             messages.success(
@@ -132,7 +132,7 @@ def batch_log(request: HttpRequest) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             request.session[LAST_CHANNEL_KEY] = contact.channel
             messages.success(
@@ -288,57 +288,79 @@ def _assign_form(request, need, data=None):
     )
 
 
-@login_required
-def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    need = _need_for_user(request, pk)
-    answer_form = NeedAnswerForm(initial={"answer": need.answer})
-    assign_form = _assign_form(request, need)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "answer":
-                answer_form = NeedAnswerForm(request.POST)
-                if answer_form.is_valid():
-                    services.need_answer(
-                        need=need, answer=answer_form.cleaned_data["answer"], by=request.user
-                    )
-                    messages.success(request, _("已答复。"))
-                    return redirect("contacts:need_detail", pk=pk)
-            elif action == "assign" and assign_form is not None:
-                assign_form = _assign_form(request, need, request.POST)
-                if assign_form.is_valid():
-                    services.need_assign(
-                        need=need,
-                        owner_cadre=assign_form.cleaned_data["owner_cadre"],
-                        owner_user=None
-                        if assign_form.cleaned_data["owner_cadre"]
-                        else request.user,
-                        due_date=assign_form.cleaned_data["due_date"],
-                        by=request.user,
-                    )
-                    messages.success(request, _("已指派。"))
-                    return redirect("contacts:need_detail", pk=pk)
-            elif action == "close":
-                services.need_close(need=need, by=request.user)
-                messages.success(request, _("需求已关闭。"))
-                return redirect("contacts:need_detail", pk=pk)
-        except ValidationError as exc:
-            target = answer_form if action == "answer" else assign_form
-            if target is not None:
-                apply_service_errors(target, exc)
-            else:
-                messages.error(request, " ".join(exc.messages))
+def _need_page(
+    request: HttpRequest,
+    need: Need,
+    *,
+    answer_form: NeedAnswerForm | None = None,
+    assign_form: NeedAssignForm | None = None,
+) -> HttpResponse:
+    """The need's page; an action whose form did not pass shows that form, bound, with errors."""
+    if answer_form is None:
+        answer_form = NeedAnswerForm(initial={"answer": need.answer})
+    if assign_form is None:
+        assign_form = _assign_form(request, need)  # None for a cadre: only staff assign
     history = need.history.select_related("history_user").order_by("-history_date")[:20]
     return render(
         request,
         "contacts/need_detail.html",
-        {
-            "need": need,
-            "answer_form": answer_form,
-            "assign_form": assign_form,
-            "history": history,
-        },
+        {"need": need, "answer_form": answer_form, "assign_form": assign_form, "history": history},
     )
+
+
+@login_required
+@require_safe
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _need_page(request, _need_for_user(request, pk))
+
+
+@login_required
+@require_POST
+def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    need = _need_for_user(request, pk)
+    form = NeedAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_answer(need=need, answer=form.cleaned_data["answer"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已答复。"))
+            return redirect("contacts:need_detail", pk=need.pk)
+    return _need_page(request, need, answer_form=form)
+
+
+@staff_required
+@require_POST
+def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff give the need an owner: a cadre of its subtree, or (none chosen) themselves."""
+    need = _need_for_user(request, pk)
+    form = _assign_form(request, need, request.POST)
+    if form.is_valid():
+        owner_cadre = form.cleaned_data["owner_cadre"]
+        try:
+            services.need_assign(
+                need=need,
+                owner_cadre=owner_cadre,
+                owner_user=None if owner_cadre else request.user,
+                due_date=form.cleaned_data["due_date"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已指派。"))
+            return redirect("contacts:need_detail", pk=need.pk)
+    return _need_page(request, need, assign_form=form)
+
+
+@login_required
+@require_POST
+def need_close(request: HttpRequest, pk: int) -> HttpResponse:
+    need = _need_for_user(request, pk)
+    services.need_close(need=need, by=request.user)
+    messages.success(request, _("需求已关闭。"))
+    return redirect("contacts:need_detail", pk=need.pk)
 
 
 @staff_required
@@ -354,7 +376,7 @@ def need_new(request: HttpRequest) -> HttpResponse:
                 organisation=organisation, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("需求已登记。"))
             return redirect("contacts:need_detail", pk=need.pk)
@@ -436,7 +458,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                     organisation=organisation,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("contacts:ask_done")
     return render(

@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
             ],
+            # Not in an app's templatetags/: config is the project, not an installed app.
+            "libraries": {"panels": "config.panels"},
         },
     },
 ]
