@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import metrics, scoring, sources
+from .freshness import numbers_changed
 from .models import (
     COMPONENTS,
     CadreScore,
@@ -72,6 +73,7 @@ def policy_create(*, values: dict, note: str = "", by=None) -> ScoringPolicy:
     """Save a changed policy as a new version (old versions and their scores stay as they are)."""
     policy_validate(values)
     last = ScoringPolicy.objects.select_for_update().order_by("-version").first()
+    numbers_changed()  # the current periods get runs under the new version
     return ScoringPolicy.objects.create(
         version=(last.version if last else 0) + 1,
         note=note[:200],
@@ -216,6 +218,7 @@ def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
         needs_due=m["needs_due"],
         needs_on_time=m["needs_on_time"],
         needs_overdue=m["needs_overdue"],
+        needs_backlog=m["needs_backlog"],
         last_contact=m["last_contact"],
         ballot=ballot or "",
         computed_at=now,
@@ -367,6 +370,7 @@ def case_open(*, flag: Flag, by) -> SupervisionCase:
     ).first()
     if existing:
         return existing
+    numbers_changed(organisation_id=flag.organisation_id)
     return SupervisionCase.objects.create(
         cadre_id=flag.cadre_id, organisation_id=flag.organisation_id, flag=flag, opened_by=by
     )
@@ -408,6 +412,7 @@ def case_step_add(
         raise ValidationError({"follow_up_on": _("回访日期不能早于本次日期。")})
     if date > timezone.localdate():
         raise ValidationError({"date": _("日期不能晚于今天。")})
+    numbers_changed(organisation_id=case.organisation_id)
     return CaseStep.objects.create(
         case=case,
         kind=kind,
@@ -431,6 +436,7 @@ def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by)
     case.closed_at = timezone.now()
     case.closing_note = note
     case.save(update_fields=["status", "closed_at", "closing_note"])
+    numbers_changed(organisation_id=case.organisation_id)
     return case
 
 

@@ -9,6 +9,7 @@ The anonymity guarantees live here and in models.py, nowhere else:
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 import uuid
@@ -21,6 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.freshness import numbers_changed
 from cadres.models import Cadre, Organisation, User
 
 from .models import (
@@ -427,6 +429,11 @@ def campaign_close(*, campaign: Campaign, by: User | None = None, now=None) -> C
             )
         elif campaign.outcome == Outcome.NOT_SATISFIED:
             ReelectionProcedure.objects.get_or_create(campaign=campaign)
+        # The secretary's ballot component of the campaign year's scores moves.
+        numbers_changed(
+            on=min(datetime.date(campaign.year, 12, 31), timezone.localdate(now)),
+            organisation_id=campaign.branch_id,
+        )
     return campaign
 
 

@@ -192,9 +192,10 @@ def test_flag_lists_every_reason_and_persists_without_duplicate(worked):
 def test_recovered_cadre_has_flag_resolved_and_case_closed(worked, tree):
     services.scores_compute(period="2026Q2", today=TODAY)
     case = services.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
-    # Everything a cadre can do in Q3: two more youths, all met, needs answered.
+    # Everything a cadre can do in Q3: four more youths covering the two missing fields (the
+    # quota is youths AND fields, cadres/quota.py), all met, needs answered.
     youths = list(worked.youth_links.values_list("youth", flat=True)) + [
-        y.pk for y in link_youths(worked, 2, sectors=4, linked_on=D(2026, 7, 1))
+        y.pk for y in link_youths(worked, 4, sectors=4, linked_on=D(2026, 7, 1))
     ]
     from cadres.models import Youth
 

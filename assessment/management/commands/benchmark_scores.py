@@ -116,9 +116,13 @@ needs AS (
            COUNT(*) FILTER (WHERE due_date BETWEEN %(start)s AND %(as_of)s) AS due,
            COUNT(*) FILTER (WHERE due_date BETWEEN %(start)s AND %(as_of)s
                             AND (answered_at AT TIME ZONE %(tz)s)::date <= due_date) AS on_time,
-           COUNT(*) FILTER (WHERE due_date < %(as_of)s AND status <> 'closed'
+           COUNT(*) FILTER (WHERE due_date BETWEEN %(start)s AND %(as_of)s
+                            AND due_date < %(as_of)s AND status <> 'closed'
                             AND (answered_at IS NULL
-                                 OR (answered_at AT TIME ZONE %(tz)s)::date > %(as_of)s)) AS overdue
+                                 OR (answered_at AT TIME ZONE %(tz)s)::date > %(as_of)s)) AS overdue,
+           COUNT(*) FILTER (WHERE due_date < %(start)s AND status <> 'closed'
+                            AND (answered_at IS NULL
+                                 OR (answered_at AT TIME ZONE %(tz)s)::date > %(as_of)s)) AS backlog
     FROM contacts_need WHERE owner_cadre_id IS NOT NULL GROUP BY owner_cadre_id
 ),
 numbers AS (
@@ -127,14 +131,14 @@ numbers AS (
            COALESCE(m.n, 0) AS met_offline_year, COALESCE(ch.online, 0) AS online_youths,
            COALESCE(ch.converted, 0) AS converted_youths, ls.d AS last_contact,
            COALESCE(n.due, 0) AS needs_due, COALESCE(n.on_time, 0) AS needs_on_time,
-           COALESCE(n.overdue, 0) AS needs_overdue
+           COALESCE(n.overdue, 0) AS needs_overdue, COALESCE(n.backlog, 0) AS needs_backlog
     FROM active a
     LEFT JOIN linked l USING (cadre_id) LEFT JOIN reached r USING (cadre_id)
     LEFT JOIN channels ch USING (cadre_id) LEFT JOIN met_offline m USING (cadre_id)
     LEFT JOIN last_seen ls USING (cadre_id) LEFT JOIN needs n USING (cadre_id)
 )
 SELECT cadre_id, linked, sectors, reached, met_offline_year, online_youths, converted_youths,
-       last_contact, needs_due, needs_on_time, needs_overdue,
+       last_contact, needs_due, needs_on_time, needs_overdue, needs_backlog,
        CAST(COALESCE(100.0 * (
            %(w_quota)s * CASE WHEN quota > 0 THEN LEAST(1.0, linked * 1.0 / quota) ELSE 0 END
          + %(w_reach)s * CASE WHEN quota > 0 THEN LEAST(1.0, reached * 1.0 / quota) ELSE 0 END
@@ -172,6 +176,7 @@ NUMBER_FIELDS = [
     "needs_due",
     "needs_on_time",
     "needs_overdue",
+    "needs_backlog",
 ]
 
 
