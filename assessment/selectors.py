@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Organisation, User
 from cadres.quota import quota_met, quota_met_q
-from cadres.selectors import in_subtree, is_programme_committee, scope_queryset, user_cadre
+from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
 
 from . import scoring, sentences, sources
