@@ -17,6 +17,7 @@ docs/ballot-anonymity.md.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 import uuid
@@ -28,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.freshness import numbers_changed
 from cadres.models import Cadre, Organisation, User
 
 from . import sealing
@@ -98,7 +100,7 @@ def _require_staff_above(*, branch: Organisation, by: User) -> None:
         not by.sees_subtree
         or by.organisation is None
         or by.organisation_id == branch.pk
-        or not branch.path.startswith(by.organisation.path)
+        or not by.organisation.is_ancestor_of(branch)
     ):
         raise ValidationError(_("只有上级团组织的工作人员可以组织该团支部的测评。"))
 
@@ -574,6 +576,11 @@ def campaign_settle(*, campaign: Campaign, shares: list[str], by: User, now=None
         elif campaign.outcome == Outcome.NOT_SATISFIED:
             ReelectionProcedure.objects.get_or_create(campaign=campaign)
         transaction.on_commit(ballot_tables_rewrite)
+        # The secretary's ballot component of the campaign year's scores moves.
+        numbers_changed(
+            on=min(datetime.date(campaign.year, 12, 31), timezone.localdate(now)),
+            organisation_id=campaign.branch_id,
+        )
     return campaign
 
 

@@ -120,7 +120,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cadres', '0002_registry_progress_exports_imports'),
-        ('surveys', '0001_initial'),
+        ('surveys', '0002_drop_award_year_cadre_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
