@@ -239,15 +239,13 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def activity_from_needs(request: HttpRequest) -> HttpResponse:
     """Plan a lecture/training from grouped needs (/activities/new/from-needs/?needs=1,2,3)."""
-    from contacts.models import Need
+    from contacts.selectors import needs_by_ids
 
     raw = request.POST.get("needs") or request.GET.get("needs", "")
     # Ids beyond a 64-bit key cannot exist (and overflow the database driver): ignore them;
     # a grouped list is a few dozen needs, never hundreds.
     ids = [int(x) for x in raw.replace(" ", "").split(",")[:200] if x.isdigit() and len(x) <= 18]
-    needs = list(
-        scope_queryset(Need.objects.select_related("youth"), user=request.user).filter(pk__in=ids)
-    )
+    needs = needs_by_ids(user=request.user, ids=ids)
     if not needs:
         raise Http404
     categories = {n.get_category_display() for n in needs}

@@ -1,6 +1,7 @@
 """Reads of the assessment app shared by views, exports, panels and tasks.
 
-Every read goes through cadres.selectors.scope_queryset. Dashboards and bulletins read stored
+Every read goes through cadres.selectors.scope_queryset (narrowed to a chosen organisation
+with cadres.selectors.in_subtree). Dashboards and bulletins read stored
 scores and the stored weekly channel statistics of a run, never the contact tables: a constant
 number of queries whatever the size of the subtree.
 """
@@ -10,17 +11,18 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadres.models import Cadre, Organisation, User
-from cadres.selectors import is_programme_committee, scope_queryset, user_cadre
+from cadres.models import Organisation, User
+from cadres.quota import quota_met, quota_met_q
+from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
 
-from . import scoring, sources
+from . import scoring, sentences, sources
 from .models import (
     CadreScore,
     ChannelWeekStat,
@@ -64,15 +66,7 @@ def score_list(*, user: User, run: ScoreRun | None) -> QuerySet[CadreScore]:
     )
 
 
-def own_scores(*, user: User) -> list[CadreScore]:
-    """A cadre's stored scores, newest period first, each under its newest policy version."""
-    cadre = user_cadre(user)
-    if cadre is None:
-        return []
-    return cadre_scores(cadre=cadre)
-
-
-def cadre_scores(*, cadre: Cadre) -> list[CadreScore]:
+def cadre_scores(*, cadre) -> list[CadreScore]:
     rows = CadreScore.objects.filter(cadre=cadre).select_related("policy", "run")
     rows = rows.order_by("-period", "-policy__version")
     seen, out = set(), []
@@ -107,22 +101,22 @@ def score_view(score: CadreScore) -> ScoreView:
 
 def open_flags(*, user: User, organisation: Organisation | None = None) -> QuerySet[Flag]:
     qs = Flag.objects.filter(resolved_at__isnull=True).select_related("cadre", "organisation")
+    qs = scope_queryset(qs, user=user, cadre_field=None)
     if organisation is not None:
-        qs = qs.filter(organisation__path__startswith=organisation.path)
-    return scope_queryset(qs, user=user, cadre_field=None).order_by("organisation__path", "id")
+        qs = in_subtree(qs, organisation=organisation)
+    return qs.order_by("organisation__path", "id")
 
 
-def case_list(
-    *, user: User, organisation: Organisation | None = None, open_only: bool = False
-) -> QuerySet[SupervisionCase]:
+def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
     qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
         n_steps=Count("steps")
     )
+    qs = scope_queryset(qs, user=user, cadre_field=None)
     if organisation is not None:
-        qs = qs.filter(organisation__path__startswith=organisation.path)
+        qs = in_subtree(qs, organisation=organisation)
     if open_only:
         qs = qs.filter(status=SupervisionCase.Status.OPEN)
-    return scope_queryset(qs, user=user, cadre_field=None).order_by("-opened_at")
+    return qs.order_by("-opened_at")
 
 
 @dataclass
@@ -149,8 +143,20 @@ class Overview:
     def has_data(self) -> bool:
         return bool(self.run and self.totals.get("n"))
 
+    @property
+    def sentences(self) -> sentences.ReportSentences | None:
+        """The report's sentences (assessment/sentences.py), once the period is computed."""
+        if self.run is None:
+            return None
+        return sentences.report_sentences(
+            label=self.period.label,
+            start=self.period.start,
+            as_of=self.run.as_of,
+            totals=self.totals,
+        )
 
-def _pct(part: float, whole: float | None) -> float | None:
+
+def _pct(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -161,11 +167,12 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ov = Overview(period=period, organisation=organisation, run=run)
     if run is None:
         return ov
-    scores = score_list(user=user, run=run).filter(organisation__path__startswith=organisation.path)
+    scores = in_subtree(score_list(user=user, run=run), organisation=organisation)
     aggregates = {
         "n": Count("id"),
         "avg_score": Avg("score"),
-        "met_quota": Count("id", filter=Q(linked__gte=models_f("quota"))),
+        # "Completed the quota": the one rule (cadres/quota.py), youths AND fields.
+        "met_quota": Count("id", filter=quota_met_q()),
         "met_sectors": Count("id", filter=Q(sectors__gte=models_f("min_sectors"))),
         "linked_sum": Sum("linked"),
         "quota_sum": Sum("quota"),
@@ -175,6 +182,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
         "needs_due_sum": Sum("needs_due"),
         "needs_on_time_sum": Sum("needs_on_time"),
         "needs_overdue_sum": Sum("needs_overdue"),
+        "needs_backlog_sum": Sum("needs_backlog"),
         "secretaries": Count("id", filter=Q(is_secretary=True)),
         "ballot_satisfied": Count("id", filter=Q(is_secretary=True, ballot="satisfied")),
         "ballot_not": Count("id", filter=Q(is_secretary=True, ballot="not_satisfied")),
@@ -184,7 +192,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     for lo, hi in SCORE_BUCKETS:
         aggregates[f"s{lo}"] = Count("id", filter=Q(score__gte=lo, score__lt=hi))
     # Quota completion in percent: linked × 100 / quota, bucketed without a per-row query.
-    for lo, hi in QUOTA_BUCKETS:  # type: ignore[assignment]
+    for lo, hi in QUOTA_BUCKETS:
         cond = Q(linked__gte=models_f("quota") * lo / 100.0)
         if hi is not None:
             cond &= Q(linked__lt=models_f("quota") * hi / 100.0)
@@ -211,7 +219,10 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ]
     ov.sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
     weekly = (
-        ChannelWeekStat.objects.filter(run=run, organisation__path__startswith=organisation.path)
+        in_subtree(
+            scope_queryset(ChannelWeekStat.objects.filter(run=run), user=user),
+            organisation=organisation,
+        )
         .values_list("week", "channel")
         .annotate(n=Sum("contacts"))
         .order_by("week", "channel")
@@ -229,39 +240,37 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ]
     ov.channel_totals = [(str(labels[c]), totals[c]) for c in channels]
     ov.activities = sources.activity_totals(
-        organisation=organisation, start=period.start, end=run.as_of
+        user=user, organisation=organisation, start=period.start, end=run.as_of
     )
     return ov
 
 
-def models_f(name: str) -> Any:
+def models_f(name: str):
     from django.db.models import F
 
     return F(name)
 
 
-def organisation_ranking(
-    *, user: User, organisation: Organisation, run: ScoreRun | None
-) -> list[dict[str, Any]]:
+def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRun | None):
     """The organisations directly under `organisation` (with their subtrees), ranked by average
     score: for supervising staff only. Two queries."""
     if run is None:
         return []
     width = len(organisation.path) + 8  # one more path segment: "0000001."
     rows = (
-        score_list(user=user, run=run)
-        .filter(organisation__path__startswith=organisation.path)
+        in_subtree(score_list(user=user, run=run), organisation=organisation)
         .annotate(branch=Substr("organisation__path", 1, width))
         .values("branch")
         .annotate(
             n=Count("id"),
             avg=Avg("score"),
-            met=Count("id", filter=Q(linked__gte=models_f("quota"))),
+            met=Count("id", filter=quota_met_q()),
             overdue=Sum("needs_overdue"),
+            backlog=Sum("needs_backlog"),
         )
         .order_by("-avg")
     )
-    rows = list(rows)  # type: ignore[assignment]
+    rows = list(rows)
     names = dict(
         Organisation.objects.filter(path__in=[r["branch"] for r in rows]).values_list(
             "path", "name"
@@ -277,6 +286,7 @@ def organisation_ranking(
                 "avg": round(float(r["avg"]), 1),
                 "met_pct": _pct(r["met"], r["n"]),
                 "overdue": r["overdue"] or 0,
+                "backlog": r["backlog"] or 0,
             }
         )
     for rank, row in enumerate(out, 1):
@@ -284,8 +294,14 @@ def organisation_ranking(
     return out
 
 
-def review_for(*, organisation: Organisation, period: Period) -> OrganisationReview | None:
-    return OrganisationReview.objects.filter(organisation=organisation, period=period.code).first()
+def review_for(
+    *, user: User, organisation: Organisation, period: Period
+) -> OrganisationReview | None:
+    return (
+        scope_queryset(OrganisationReview.objects.all(), user=user)
+        .filter(organisation=organisation, period=period.code)
+        .first()
+    )
 
 
 @dataclass
@@ -298,22 +314,40 @@ class Eligibility:
         return not self.reasons
 
 
+def eligibility_as_of(year: int, today: datetime.date | None = None) -> datetime.date:
+    """The day eligibility for `year` is decided on: 31 December of that year, or today while
+    the year is still running (the page says which)."""
+    today = today or timezone.localdate()
+    return min(datetime.date(year, 12, 31), today)
+
+
 def eligibility_list(
-    *, user: User, year: int, organisation: Organisation | None = None
-) -> tuple[ScoreRun | None, list[Eligibility]]:
+    *,
+    user: User,
+    year: int,
+    organisation: Organisation | None = None,
+    today: datetime.date | None = None,
+):
     """Cadres who may be nominated as excellent cadres for `year`, and why the others may not:
-    quota met with the required fields, no open supervision case, a "satisfied" ballot for
-    secretaries. Reads the stored year score (run `year`). Three queries."""
+    quota met (cadres/quota.py: youths and fields) in the stored year score (run `year`, counted
+    to 31 December), no supervision case open at the end of 31 December of `year` (a case
+    opened later, or closed since, does not change a past year's answer), and a "satisfied"
+    ballot of `year` for secretaries. Three queries."""
     run = run_for(str(year))
     if run is None:
         return None, []
     scores = score_list(user=user, run=run)
     if organisation is not None:
-        scores = scores.filter(organisation__path__startswith=organisation.path)
+        scores = in_subtree(scores, organisation=organisation)
+    as_of = eligibility_as_of(year, today)
+    # The first instant after the as-of day, local time: cases open then are the ones that count.
+    cutoff = timezone.make_aware(
+        datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+    )
     open_cases = set(
-        SupervisionCase.objects.filter(status=SupervisionCase.Status.OPEN).values_list(
-            "cadre_id", flat=True
-        )
+        SupervisionCase.objects.filter(opened_at__lt=cutoff)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
+        .values_list("cadre_id", flat=True)
     )
     ballot_text = {
         "not_satisfied": _("满意度测评结果为“不满意”"),
@@ -322,14 +356,17 @@ def eligibility_list(
     out = []
     for s in scores.order_by("organisation__path", "cadre__name", "cadre_id"):
         reasons = []
-        if s.linked < s.quota:
-            reasons.append(_("联系青年 %(n)s/%(q)s 名，未达到指标") % {"n": s.linked, "q": s.quota})
-        if s.sectors < s.min_sectors:
-            reasons.append(
-                _("覆盖领域 %(n)s/%(r)s 个，未达到要求") % {"n": s.sectors, "r": s.min_sectors}
-            )
+        if not quota_met(s.linked, s.sectors, s):
+            if s.linked < s.quota:
+                reasons.append(
+                    _("联系青年 %(n)s/%(q)s 名，未达到指标") % {"n": s.linked, "q": s.quota}
+                )
+            if s.sectors < s.min_sectors:
+                reasons.append(
+                    _("覆盖领域 %(n)s/%(r)s 个，未达到要求") % {"n": s.sectors, "r": s.min_sectors}
+                )
         if s.cadre_id in open_cases:
-            reasons.append(_("有未结案的督导（约谈/诫勉）案例"))
+            reasons.append(_("%(d)s 有未结案的督导（约谈/诫勉）案例") % {"d": as_of.isoformat()})
         if s.is_secretary and s.ballot != "satisfied":
             if run.sources.get("ballots") != "ok":
                 reasons.append(_("满意度测评数据尚未接入，无法确认"))

@@ -38,9 +38,22 @@ def compute_contact_stats(run_id: int, today: str | None = None) -> int:
     return services.contact_stats_compute(run=ScoreRun.objects.get(pk=run_id), today=day)
 
 
-def _enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
+def enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
     arg = today.isoformat() if today else None
     transaction.on_commit(lambda: compute_contact_stats.delay(run_id, arg))
+
+
+_enqueue_contact_stats = enqueue_contact_stats
+
+
+# Its own limits: a period's run takes seconds on a banner and under a minute at province
+# scale; a run past 10 minutes is stuck and its claim is taken over (freshness.STALE_AFTER).
+@shared_task(name="assessment.refresh_period", soft_time_limit=9 * 60, time_limit=10 * 60)
+def refresh_period(period: str) -> dict:
+    """The coalesced recomputation of one period after changes (assessment/freshness.py)."""
+    from . import freshness
+
+    return freshness.run_pending(period=period)
 
 
 @shared_task(name="assessment.compute_current")

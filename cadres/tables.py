@@ -49,11 +49,12 @@ class CadreProgressTable(tables.Table):
         return record.n_youths
 
     def render_progress(self, record):
-        pct = round(100 * record.progress)
+        # Widths are classes (lq-pct-0…100 in lianqing.css): the CSP refuses style attributes.
+        pct = max(0, min(100, round(100 * record.progress)))
         return format_html(
-            '<div class="progress" role="progressbar" aria-label="{}" aria-valuenow="{}" '
-            'aria-valuemin="0" aria-valuemax="100" style="min-width:5rem;height:.75rem">'
-            '<div class="progress-bar" style="width:{}%"></div></div>',
+            '<div class="progress lq-progress-table" role="progressbar" aria-label="{}" '
+            'aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100">'
+            '<div class="progress-bar lq-pct-{}"></div></div>',
             _("完成度"),
             pct,
             pct,

@@ -35,6 +35,11 @@ urlpatterns = [
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
 
+if settings.LIANQING_BENCHMARK:  # manage.py benchmark_pages only (config/benchmark.py)
+    from . import benchmark
+
+    urlpatterns += [path("__benchmark__/floor/", benchmark.floor, name="benchmark_floor")]
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cadres import services as cadre_services
 from cadres.models import Cadre, CadreType, Organisation, User
+from cadres.selectors import organisation_subtree
 
 from . import services
 from .models import Answer, Campaign, ReelectionProcedure
@@ -29,7 +30,7 @@ COMMENTS = [
 
 
 def _branch(banner: Organisation, name: str) -> Organisation | None:
-    return Organisation.objects.filter(path__startswith=banner.path, name=name).first()
+    return organisation_subtree(organisation=banner).filter(name=name).first()
 
 
 def _secretary(branch: Organisation) -> Cadre | None:
@@ -52,6 +53,9 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
         by=by,
     )
     codes = services.codes_generate(campaign=campaign, by=by)
+    # The demo plays the scrutineers too: it keeps the shares only to settle below.
+    shares = services.ballot_box_open(campaign=campaign, by=by)
+    campaign.refresh_from_db()
     rng = ctx.rng
     answers = list(Answer.values)
     for code in codes[:votes]:
@@ -71,7 +75,8 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
             opens_at=closes - datetime.timedelta(days=7), closes_at=closes
         )
         campaign.refresh_from_db()
-        campaign = services.campaign_close(campaign=campaign, by=None, now=closes)
+        services.campaign_close(campaign=campaign, by=None, now=closes)
+        campaign = services.campaign_settle(campaign=campaign, shares=shares[:2], by=by, now=closes)
     return campaign
 
 

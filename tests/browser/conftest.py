@@ -3,6 +3,7 @@ browser). Screenshots go to artifacts/screenshots/ (git-ignored) to be looked at
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import sqlite3
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from tests.conftest import CHROMIUM
 
@@ -66,6 +68,27 @@ def demo_site(_demo_snapshot, transactional_db, live_server):
         connection.ensure_connection()
         _demo_snapshot.backup(connection.connection)
     return live_server
+
+
+@pytest.fixture
+def with_contacts(demo_site):
+    """Contacts for the demo cadres (the contacts app's own demo is another helper's), then the
+    current quarter computed again so the charts have weekly data."""
+    from assessment import services
+    from assessment.models import ScoreRun
+    from assessment.periods import period_containing
+    from cadres.models import CadreYouth
+    from tests.assessment.conftest import log_contact
+
+    today = timezone.localdate()
+    links = list(CadreYouth.objects.select_related("cadre", "youth").order_by("id")[:600])
+    for i, link in enumerate(links):
+        day = today - datetime.timedelta(days=i % 50)
+        log_contact(link.cadre, [link.youth], day, ["wechat", "talk", "phone", "visit"][i % 4])
+    period = period_containing(today)
+    ScoreRun.objects.filter(period=period.code).delete()
+    services.contact_stats_compute(run=services.scores_compute(period=period))
+    return demo_site
 
 
 @pytest.fixture
