@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -370,7 +370,7 @@ def roster_import_prepare(
     organisation: Organisation,
     cadre: Cadre | None = None,
     by: User | None = None,
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RosterImport:
     """Check an uploaded roster and keep it for preview.
 
@@ -485,7 +485,10 @@ def _plan_problems(errors: list[roster.RowError], limit: int = 10) -> Validation
 
 @transaction.atomic
 def roster_import_commit(
-    *, roster_import: RosterImport, by: User | None, progress=None
+    *,
+    roster_import: RosterImport,
+    by: User | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RosterImport:
     """Write a previewed roster: all rows or none.
 

@@ -340,7 +340,7 @@ def need_submit_venue(
     )
 
 
-def needs_attach_activity(*, needs: Iterable[Need], activity, by: User | None) -> int:
+def needs_attach_activity(*, needs: Iterable[Need], activity: Activity, by: User | None) -> int:
     """Record that these needs are answered by an activity (a lecture or training planned from
     them, 有问必答 → 专题讲座): one UPDATE, for the activities app, which owns no Need.
     Returns the number of needs updated."""
