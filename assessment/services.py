@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -25,6 +26,9 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period, parse_period
+
+if TYPE_CHECKING:  # only for annotations
+    from cadres.models import Organisation, User
 
 POLICY_FIELDS = [f"w_{code}" for code in COMPONENTS] + [
     "flag_score_below",
@@ -69,7 +73,7 @@ def policy_validate(values: dict) -> None:
 
 
 @transaction.atomic
-def policy_create(*, values: dict, note: str = "", by=None) -> ScoringPolicy:
+def policy_create(*, values: dict, note: str = "", by: User | None = None) -> ScoringPolicy:
     """Save a changed policy as a new version (old versions and their scores stay as they are)."""
     policy_validate(values)
     last = ScoringPolicy.objects.select_for_update().order_by("-version").first()
@@ -361,7 +365,7 @@ def _flags_update(changed: list[Flag]) -> None:
 
 
 @transaction.atomic
-def case_open(*, flag: Flag, by) -> SupervisionCase:
+def case_open(*, flag: Flag, by: User) -> SupervisionCase:
     """Open a supervision case from an open flag; the cadre's existing open case is reused."""
     if flag.resolved_at is not None:
         raise ValidationError(_("该预警已解除，无需立案督导。"))
@@ -426,7 +430,9 @@ def case_step_add(
 
 
 @transaction.atomic
-def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by) -> SupervisionCase:
+def case_close(
+    *, case: SupervisionCase, note: str, recovered: bool = False, by: User
+) -> SupervisionCase:
     case = SupervisionCase.objects.select_for_update().get(pk=case.pk)
     if case.status != SupervisionCase.Status.OPEN:
         raise ValidationError(_("案例已结案。"))
@@ -440,7 +446,9 @@ def case_close(*, case: SupervisionCase, note: str, recovered: bool = False, by)
     return case
 
 
-def review_save(*, organisation, period: Period, notes: str, by) -> OrganisationReview:
+def review_save(
+    *, organisation: Organisation, period: Period, notes: str, by: User
+) -> OrganisationReview:
     """The committee's notes on a mid-year (H1) or year-end (year) review of an organisation."""
     if period.kind == "quarter":
         raise ValidationError(_("年中评估请选上半年（如 2026H1），年底评估请选全年（如 2026）。"))
