@@ -284,7 +284,10 @@ def roster_import_prepare(
     ):
         raise ValidationError({"cadre": _("团干部与青年所属组织不在同一组织体系内。")})
     record = RosterImport(
-        created_by=by, filename=filename[:200], organisation=organisation, cadre=cadre
+        created_by=by,
+        filename=roster.clean_filename(filename),
+        organisation=organisation,
+        cadre=cadre,
     )
     try:
         parsed = roster.parse_roster(data, filename, progress=progress)
