@@ -11,7 +11,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -418,10 +417,20 @@ def compute(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect("assessment:dashboard")
+    from cadres.outbox import enqueue
+
     from .tasks import compute_scores
 
-    transaction.on_commit(lambda: compute_scores.delay(period.code))
-    messages.success(
-        request, _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label}
-    )
+    if enqueue(compute_scores, period.code) is False:
+        # The broker is down: the job waits in the outbox and is sent when it is back.
+        messages.warning(
+            request,
+            _("任务服务暂时不可用：%(p)s 的活跃度计算已登记，服务恢复后会自动进行。")
+            % {"p": period.label},
+        )
+    else:
+        messages.success(
+            request,
+            _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label},
+        )
     return redirect(f"{reverse('assessment:dashboard')}?period={period.code}")

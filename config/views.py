@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
-from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    ProgrammingError,
+    connection,
+)
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -44,11 +53,21 @@ def _broker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """ok / degraded / error. Without the broker the site still serves (rate limits fall back
+    to the process, jobs wait in the outbox): "degraded", 200, so a load balancer keeps it.
+    Without the database nothing works: "error", 503."""
     checks = {"database": _database_status(), "broker": _broker_status()}
-    healthy = "error" not in checks.values()
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
-    )
+    if checks["database"] == "error":
+        status = "error"
+    elif checks["broker"] == "error":
+        status = "degraded"
+    else:
+        status = "ok"
+    if checks["database"] == "ok":
+        from cadres.outbox import outbox_pending
+
+        checks["outbox"] = outbox_pending()
+    return JsonResponse({"status": status, **checks}, status=503 if status == "error" else 200)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
@@ -56,4 +75,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None):
 
 
 def server_error(request: HttpRequest):
-    return render(request, "500.html", status=500)
+    """The 500 page, rendered without context processors (they may need the database that just
+    failed). A database that cannot be reached gets its own page and a 503."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DatabaseError | InterfaceError) and not isinstance(
+        exc, IntegrityError | DataError | ProgrammingError
+    ):
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return HttpResponse(loader.get_template("503.html").render(), status=503)
+    return HttpResponseServerError(loader.get_template("500.html").render())

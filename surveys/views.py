@@ -18,7 +18,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -231,9 +230,12 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
+        from cadres.outbox import enqueue
+
         from .tasks import vacuum_ballot_tables
 
-        transaction.on_commit(vacuum_ballot_tables.delay)
+        # Through the outbox: the close is committed; a lost broker only delays the vacuum.
+        enqueue(vacuum_ballot_tables)
         messages.success(
             request, _("测评已结束，结果：%(o)s。") % {"o": campaign.get_outcome_display()}
         )
