@@ -88,8 +88,8 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_gives_the_same_rows(tree, 
     }
     from config.celery_app import app
 
-    saved = app.conf.broker_url
-    app.conf.broker_url = url
+    saved = app.conf.broker_url, app.conf.task_always_eager
+    app.conf.broker_url, app.conf.task_always_eager = url, False
     app._pool = None
     app.amqp._producer_pool = None
     first = second = None
@@ -136,7 +136,7 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_gives_the_same_rows(tree, 
                 proc.wait(30)
         if locker is not None:
             locker.close()
-        app.conf.broker_url = saved
+        app.conf.broker_url, app.conf.task_always_eager = saved
         app._pool = None
         app.amqp._producer_pool = None
         broker.flushdb()
