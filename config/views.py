@@ -6,14 +6,7 @@ import logging
 import sys
 
 from django.conf import settings
-from django.db import (
-    DatabaseError,
-    DataError,
-    IntegrityError,
-    InterfaceError,
-    ProgrammingError,
-    connection,
-)
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -78,9 +71,7 @@ def server_error(request: HttpRequest):
     """The 500 page, rendered without context processors (they may need the database that just
     failed). A database that cannot be reached gets its own page and a 503."""
     exc = sys.exc_info()[1]
-    if isinstance(exc, DatabaseError | InterfaceError) and not isinstance(
-        exc, IntegrityError | DataError | ProgrammingError
-    ):
+    if isinstance(exc, OperationalError | InterfaceError):
         logger.error("database unavailable: %s", type(exc).__name__)
         return HttpResponse(loader.get_template("503.html").render(), status=503)
     return HttpResponseServerError(loader.get_template("500.html").render())

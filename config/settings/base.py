@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A row deleted by someone else between a view's lookup and its write: a message, not 500.
+    "config.middleware.VanishedRowMiddleware",
     # Last, as django-axes requires: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
