@@ -6,8 +6,16 @@ import logging
 import sys
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -75,3 +83,29 @@ def server_error(request: HttpRequest):
         logger.error("database unavailable: %s", type(exc).__name__)
         return HttpResponse(loader.get_template("503.html").render(), status=503)
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+@login_required
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded files, never public: the user must be logged in and the file's owner (today an
+    activity photo) in their scope. In production nginx serves the bytes through
+    X-Accel-Redirect to an `internal` location (LIANQING_MEDIA_ACCEL_PREFIX, e.g.
+    "/protected-media/"); without it Django streams the file (FileResponse)."""
+    from activities.selectors import photo_for_user
+
+    if ".." in path.split("/") or path.startswith("/"):
+        raise Http404
+    photo = photo_for_user(user=request.user, name=path)
+    prefix = settings.LIANQING_MEDIA_ACCEL_PREFIX
+    if prefix:
+        response = HttpResponse(content_type="")
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + photo.image.name
+    else:
+        try:
+            response = FileResponse(photo.image.open("rb"))
+        except FileNotFoundError:
+            raise Http404 from None
+    # Personal data: never in a shared cache.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

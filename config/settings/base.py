@@ -246,6 +246,16 @@ LIANQING_ASK_RATE = env.int("LIANQING_ASK_RATE", default=5)
 # Behind a proxy that sets the client address in a header, its META name (e.g. HTTP_X_REAL_IP);
 # empty: REMOTE_ADDR (a client-controlled X-Forwarded-For must never key the rate limit).
 LIANQING_CLIENT_IP_HEADER = env("LIANQING_CLIENT_IP_HEADER", default="")
+# The same header for the login lockout: behind the proxy, REMOTE_ADDR is the proxy's address,
+# and counting it let anyone lock anyone out. Axes asks config.ratelimit.client_address, the
+# rate limiter's function; the ipware order says the same for anything reading it directly.
+AXES_CLIENT_IP_CALLABLE = "config.ratelimit.client_address"
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
+    h for h in (LIANQING_CLIENT_IP_HEADER, "REMOTE_ADDR") if h
+)
+# Media (photos) are served by config.views.media after a login and scope check; in production
+# set this to an nginx `internal` location aliased to MEDIA_ROOT (X-Accel-Redirect).
+LIANQING_MEDIA_ACCEL_PREFIX = env("LIANQING_MEDIA_ACCEL_PREFIX", default="")
 
 # --- surveys ---
 # Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
