@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from cadres.models import CadreYouth, Organisation, Youth
+from cadres.selectors import organisation_subtree
 from contacts.services import activity_contacts_sync
 
 from .models import (
@@ -94,7 +95,7 @@ def seed(ctx) -> None:
     rng = ctx.rng
     banner: Organisation = ctx.data["banner"]
     township: Organisation = ctx.data["township"]
-    orgs = list(Organisation.objects.filter(path__startswith=banner.path).order_by("path"))
+    orgs = list(organisation_subtree(organisation=banner).order_by("path"))
     lo, hi = ctx.data["youth_range"]
     # Activities draw on the banner's youths; at province scale keep to the first banner's range.
     hi = min(hi, lo + 8_000)

@@ -214,10 +214,6 @@ class Registration(models.Model):
     def attended(self) -> bool:
         return self.checked_in_at is not None
 
-    @property
-    def is_pending(self) -> bool:
-        return self.youth_id is None
-
 
 def _photo_path(instance: ActivityPhoto, filename: str) -> str:
     return f"activities/{instance.activity_id}/{secrets.token_hex(8)}.jpg"

@@ -16,7 +16,10 @@ def staff_panels(request: HttpRequest) -> list[str]:
     today = timezone.localdate()
     totals = (
         selectors.activity_totals(
-            organisation=user.organisation, start=today.replace(month=1, day=1), end=today
+            user=user,
+            organisation=user.organisation,
+            start=today.replace(month=1, day=1),
+            end=today,
         )
         if user.organisation_id
         else None

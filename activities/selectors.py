@@ -27,8 +27,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cadres.models import CadreYouth, Organisation, User, Youth
-from cadres.selectors import scope_queryset, user_cadre
+from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
+from cadres.selectors import in_subtree, scope_queryset, user_cadre
+from cadres.selectors import youth_scope as cadre_youth_scope
 
 from .models import (
     Activity,
@@ -42,20 +43,21 @@ from .models import (
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=1))
 
 
+def _cadre_activities(cadre: Cadre) -> Q:
+    """The cadre rule for activities (`cadres.scoping.CadreRule`): those the cadre is responsible
+    for, and those organised by the cadre's own organisation (to sign up youths, help at the
+    door). A subquery on the responsible cadres, so an activity never appears twice."""
+    responsible = Activity.responsible_cadres.through.objects.filter(cadre_id=cadre.pk)
+    return Q(pk__in=responsible.values("activity_id")) | Q(organisation_id=cadre.organisation_id)
+
+
 def activity_scope(qs: QuerySet[Activity], *, user: User) -> QuerySet[Activity]:
-    if user.is_authenticated and not user.sees_subtree and not user.is_superuser:
-        cadre = user_cadre(user)
-        if cadre is None:
-            return qs.none()
-        responsible = Activity.responsible_cadres.through.objects.filter(cadre_id=cadre.pk)
-        return qs.filter(
-            Q(pk__in=responsible.values("activity_id")) | Q(organisation_id=cadre.organisation_id)
-        )
-    return scope_queryset(qs, user=user, org_field="organisation")
+    return scope_queryset(qs, user=user, org_field="organisation", cadre_field=_cadre_activities)
 
 
 def youth_scope(user: User) -> QuerySet[Youth]:
-    return scope_queryset(Youth.objects.all(), user=user, cadre_field="cadre_links__cadre")
+    """Youths for sign-ups and volunteer records: as the registry scopes them."""
+    return cadre_youth_scope(user=user)
 
 
 def _count(qs: QuerySet) -> Subquery:
@@ -300,16 +302,17 @@ def _day_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.date
 
 
 def activity_totals(
-    *, organisation: Organisation, start: datetime.date, end: datetime.date
+    *, user: User, organisation: Organisation, start: datetime.date, end: datetime.date
 ) -> dict:
-    """Activities of the organisation's subtree that started in [start, end] (cancelled ones not
-    counted): number of activities, distinct attended youths, attendances, volunteer hours
-    (attendance hours at volunteer activities + approved entered hours recorded by the subtree).
-    Three aggregate queries whatever the size of the subtree."""
+    """Activities of the organisation's subtree, as far as `user` may see them, that started in
+    [start, end] (cancelled ones not counted): number of activities, distinct attended youths,
+    attendances, volunteer hours (attendance hours at volunteer activities + approved entered
+    hours recorded by the subtree). Three aggregate queries whatever the size of the subtree."""
     lo, hi = _day_bounds(start, end)
-    activities = Activity.objects.filter(
-        organisation__path__startswith=organisation.path, starts_at__gte=lo, starts_at__lt=hi
-    ).exclude(status=Activity.Status.CANCELLED)
+    activities = in_subtree(
+        activity_scope(Activity.objects.all(), user=user), organisation=organisation
+    ).filter(starts_at__gte=lo, starts_at__lt=hi)
+    activities = activities.exclude(status=Activity.Status.CANCELLED)
     n_activities = activities.count()
     agg = Registration.objects.filter(
         activity__in=activities.values("pk"), checked_in_at__isnull=False
@@ -318,12 +321,11 @@ def activity_totals(
         participants=Count("youth", distinct=True),
         hours=Sum("hours", filter=Q(activity__category=Activity.Category.VOLUNTEER)),
     )
-    entered = VolunteerHours.objects.filter(
-        organisation__path__startswith=organisation.path,
-        status=VolunteerHours.Status.APPROVED,
-        date__gte=start,
-        date__lte=end,
-    ).aggregate(h=Sum("hours"))["h"]
+    entered = (
+        in_subtree(volunteer_hours_list(user=user), organisation=organisation)
+        .filter(status=VolunteerHours.Status.APPROVED, date__gte=start, date__lte=end)
+        .aggregate(h=Sum("hours"))["h"]
+    )
     return {
         "activities": n_activities,
         "participants": agg["participants"],

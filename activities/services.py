@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Organisation, Sector, User, Youth
 from cadres.services import normalise_phone, youth_create, youth_match
-from contacts.services import activity_contacts_sync
+from contacts.services import activity_contacts_sync, needs_attach_activity
 
 from .models import (
     Activity,
@@ -461,14 +461,12 @@ def activity_from_needs(*, needs: Iterable, invite: bool, by: User, **fields) ->
     """Plan a lecture or training from grouped needs (有问必答 有求必应 → 专题讲座).
 
     1. create the activity;
-    2. link the needs back to it (Need.activity), in one UPDATE;
+    2. link the needs back to it (contacts.services.needs_attach_activity, one UPDATE);
     3. if asked, register the askers who have a youth record (source "needs"): invited.
     """
-    from contacts.models import Need
-
     needs = list(needs)
     activity = activity_create(by=by, **fields)
-    Need.objects.filter(pk__in=[n.pk for n in needs]).update(activity=activity)
+    needs_attach_activity(needs=needs, activity=activity, by=by)
     if invite:
         youth_ids = {n.youth_id for n in needs if n.youth_id}
         if youth_ids and activity.status != Activity.Status.CANCELLED:

@@ -13,10 +13,31 @@ urlpatterns = [
     path("<int:pk>/register/", views.register, name="register"),
     path("<int:pk>/checkin/", views.checkin_list, name="checkin_list"),
     path("<int:pk>/photos/", views.photo_upload, name="photo_upload"),
+    # One POST view per check-in list action, on the registration's row.
     path(
-        "<int:pk>/registrations/<int:rid>/<slug:action>/",
-        views.registration_action,
-        name="registration_action",
+        "<int:pk>/registrations/<int:rid>/checkin/",
+        views.registration_checkin,
+        name="registration_checkin",
+    ),
+    path(
+        "<int:pk>/registrations/<int:rid>/undo/",
+        views.registration_undo,
+        name="registration_undo",
+    ),
+    path(
+        "<int:pk>/registrations/<int:rid>/hours/",
+        views.registration_hours,
+        name="registration_hours",
+    ),
+    path(
+        "<int:pk>/registrations/<int:rid>/remove/",
+        views.registration_remove,
+        name="registration_remove",
+    ),
+    path(
+        "<int:pk>/registrations/<int:rid>/confirm/",
+        views.registration_confirm,
+        name="registration_confirm",
     ),
     # Public pages, no login: the sign-up link and the venue check-in code (QR or typed).
     path("r/<str:code>/", views.public_register, name="public_register"),

@@ -23,13 +23,13 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from cadres.models import Sector, Youth
 from cadres.selectors import get_in_scope_or_404, scope_queryset
-from cadres.tables import BoundedPaginator
-from cadres.views import staff_required
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, form_error_text, service_error_text
+from config.pagination import BoundedPaginator
 
 from . import selectors, services
 from .filters import ActivityFilter, ProjectFilter
@@ -57,10 +57,6 @@ from .models import (
     VolunteerOrganisation,
 )
 from .tables import ActivityTable, ProjectTable
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 def _manageable(request: HttpRequest, pk: int) -> Activity:
@@ -243,15 +239,13 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def activity_from_needs(request: HttpRequest) -> HttpResponse:
     """Plan a lecture/training from grouped needs (/activities/new/from-needs/?needs=1,2,3)."""
-    from contacts.models import Need
+    from contacts.selectors import needs_by_ids
 
     raw = request.POST.get("needs") or request.GET.get("needs", "")
     # Ids beyond a 64-bit key cannot exist (and overflow the database driver): ignore them;
     # a grouped list is a few dozen needs, never hundreds.
     ids = [int(x) for x in raw.replace(" ", "").split(",")[:200] if x.isdigit() and len(x) <= 18]
-    needs = list(
-        scope_queryset(Need.objects.select_related("youth"), user=request.user).filter(pk__in=ids)
-    )
+    needs = needs_by_ids(user=request.user, ids=ids)
     if not needs:
         raise Http404
     categories = {n.get_category_display() for n in needs}
@@ -310,7 +304,7 @@ def photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("照片已上传。"))
     else:
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, form_error_text(form))
     return redirect(activity)
 
 
@@ -328,7 +322,7 @@ def register(request: HttpRequest, pk: int) -> HttpResponse:
                 activity=activity, youths=form.cleaned_data["youths"], by=request.user
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, service_error_text(exc))
         else:
             messages.success(request, _("已报名 %(n)s 人。") % {"n": len(created)})
             return redirect("activities:checkin_list", pk=activity.pk)
@@ -377,54 +371,83 @@ def checkin_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _registration(request: HttpRequest, pk: int, rid: int) -> tuple[Activity, Registration]:
+def _get_registration_for_user(request: HttpRequest, pk: int, rid: int) -> Registration:
+    """The registration if the user may run its activity; 404 otherwise."""
     activity = _manageable(request, pk)
     registration = get_object_or_404(Registration, pk=rid, activity=activity)
     registration.activity = activity
-    return activity, registration
+    return registration
+
+
+def _back_to_row(registration: Registration) -> HttpResponse:
+    url = reverse("activities:checkin_list", args=[registration.activity_id])
+    return redirect(f"{url}#r{registration.pk}")
+
+
+def _registration_act(
+    request: HttpRequest, registration: Registration, service, done: str, **kwargs
+) -> HttpResponse:
+    """Run one check-in list action's service, say how it went, go back to the row."""
+    back = _back_to_row(registration)  # before the service: removing clears registration.pk
+    try:
+        service(registration=registration, by=request.user, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, done)
+    return back
 
 
 @login_required
 @require_POST
-def registration_action(request: HttpRequest, pk: int, rid: int, action: str) -> HttpResponse:
-    activity, registration = _registration(request, pk, rid)
-    try:
-        if action == "checkin":
-            services.checkin(registration=registration, by=request.user)
-            messages.success(request, _("已签到。"))
-        elif action == "undo":
-            services.checkin_undo(registration=registration, by=request.user)
-            messages.success(request, _("已撤销签到，相应的联系记录已同步移除。"))
-        elif action == "hours":
-            form = HoursForm(request.POST)
-            form.is_valid()
-            services.checkout(
-                registration=registration,
-                by=request.user,
-                hours=form.cleaned_data.get("hours") or None,
-            )
-            messages.success(request, _("已登记时长。"))
-        elif action == "remove":
-            services.registration_remove(registration=registration, by=request.user)
-            messages.success(request, _("已取消报名。"))
-        elif action == "confirm":
-            if not request.user.sees_subtree:
-                raise Http404
-            form = ConfirmForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError([e for errs in form.errors.values() for e in errs])
-            services.registration_confirm(
-                registration=registration,
-                by=request.user,
-                organisation=activity.organisation,
-                **form.cleaned_data,
-            )
-            messages.success(request, _("已确认并加入青年名册。"))
-        else:
-            raise Http404
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    return redirect(f"{reverse('activities:checkin_list', args=[activity.pk])}#r{rid}")
+def registration_checkin(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    registration = _get_registration_for_user(request, pk, rid)
+    return _registration_act(request, registration, services.checkin, _("已签到。"))
+
+
+@login_required
+@require_POST
+def registration_undo(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    registration = _get_registration_for_user(request, pk, rid)
+    done = _("已撤销签到，相应的联系记录已同步移除。")
+    return _registration_act(request, registration, services.checkin_undo, done)
+
+
+@login_required
+@require_POST
+def registration_hours(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    registration = _get_registration_for_user(request, pk, rid)
+    form = HoursForm(request.POST)
+    # No hours (or an over-long entry): the service counts the time since check-in, capped.
+    hours = form.cleaned_data.get("hours") if form.is_valid() else None
+    done = _("已登记时长。")
+    return _registration_act(request, registration, services.checkout, done, hours=hours or None)
+
+
+@login_required
+@require_POST
+def registration_remove(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    registration = _get_registration_for_user(request, pk, rid)
+    return _registration_act(request, registration, services.registration_remove, _("已取消报名。"))
+
+
+@staff_required
+@require_POST
+def registration_confirm(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
+    """Staff turn a walk-in sign-up (name and phone only) into a youth of the registry."""
+    registration = _get_registration_for_user(request, pk, rid)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return _back_to_row(registration)
+    return _registration_act(
+        request,
+        registration,
+        services.registration_confirm,
+        _("已确认并加入青年名册。"),
+        organisation=registration.activity.organisation,
+        **form.cleaned_data,
+    )
 
 
 # --- public pages (no login): sign-up link and check-in code ------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from cadres.models import User
+from cadres.selectors import in_subtree
 
 from . import services
 from .models import Flag
@@ -34,9 +35,9 @@ def seed(ctx) -> None:
     banner = ctx.data["banner"]
     county = User.objects.filter(username="county").first()
     flags = list(
-        Flag.objects.filter(
-            resolved_at__isnull=True, organisation__path__startswith=banner.path
-        ).order_by("id")[:5]
+        in_subtree(Flag.objects.filter(resolved_at__isnull=True), organisation=banner).order_by(
+            "id"
+        )[:5]
     )
     steps_text = [
         ("提醒", "电话提醒本季度联系人数偏少", "两周内联系 20 名联系青年"),

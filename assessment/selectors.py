@@ -1,6 +1,7 @@
 """Reads of the assessment app shared by views, exports, panels and tasks.
 
-Every read goes through cadres.selectors.scope_queryset. Dashboards and bulletins read stored
+Every read goes through cadres.selectors.scope_queryset (narrowed to a chosen organisation
+with cadres.selectors.in_subtree). Dashboards and bulletins read stored
 scores and the stored weekly channel statistics of a run, never the contact tables: a constant
 number of queries whatever the size of the subtree.
 """
@@ -16,7 +17,7 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from cadres.models import Organisation, User
-from cadres.selectors import is_programme_committee, scope_queryset, user_cadre
+from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
 
 from . import scoring, sources
@@ -63,14 +64,6 @@ def score_list(*, user: User, run: ScoreRun | None) -> QuerySet[CadreScore]:
     )
 
 
-def own_scores(*, user: User) -> list[CadreScore]:
-    """A cadre's stored scores, newest period first, each under its newest policy version."""
-    cadre = user_cadre(user)
-    if cadre is None:
-        return []
-    return cadre_scores(cadre=cadre)
-
-
 def cadre_scores(*, cadre) -> list[CadreScore]:
     rows = CadreScore.objects.filter(cadre=cadre).select_related("policy", "run")
     rows = rows.order_by("-period", "-policy__version")
@@ -106,20 +99,22 @@ def score_view(score: CadreScore) -> ScoreView:
 
 def open_flags(*, user: User, organisation: Organisation | None = None) -> QuerySet[Flag]:
     qs = Flag.objects.filter(resolved_at__isnull=True).select_related("cadre", "organisation")
+    qs = scope_queryset(qs, user=user, cadre_field=None)
     if organisation is not None:
-        qs = qs.filter(organisation__path__startswith=organisation.path)
-    return scope_queryset(qs, user=user, cadre_field=None).order_by("organisation__path", "id")
+        qs = in_subtree(qs, organisation=organisation)
+    return qs.order_by("organisation__path", "id")
 
 
 def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
     qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
         n_steps=Count("steps")
     )
+    qs = scope_queryset(qs, user=user, cadre_field=None)
     if organisation is not None:
-        qs = qs.filter(organisation__path__startswith=organisation.path)
+        qs = in_subtree(qs, organisation=organisation)
     if open_only:
         qs = qs.filter(status=SupervisionCase.Status.OPEN)
-    return scope_queryset(qs, user=user, cadre_field=None).order_by("-opened_at")
+    return qs.order_by("-opened_at")
 
 
 @dataclass
@@ -158,7 +153,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ov = Overview(period=period, organisation=organisation, run=run)
     if run is None:
         return ov
-    scores = score_list(user=user, run=run).filter(organisation__path__startswith=organisation.path)
+    scores = in_subtree(score_list(user=user, run=run), organisation=organisation)
     aggregates = {
         "n": Count("id"),
         "avg_score": Avg("score"),
@@ -208,7 +203,10 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ]
     ov.sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
     weekly = (
-        ChannelWeekStat.objects.filter(run=run, organisation__path__startswith=organisation.path)
+        in_subtree(
+            scope_queryset(ChannelWeekStat.objects.filter(run=run), user=user),
+            organisation=organisation,
+        )
         .values_list("week", "channel")
         .annotate(n=Sum("contacts"))
         .order_by("week", "channel")
@@ -226,7 +224,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ]
     ov.channel_totals = [(str(labels[c]), totals[c]) for c in channels]
     ov.activities = sources.activity_totals(
-        organisation=organisation, start=period.start, end=run.as_of
+        user=user, organisation=organisation, start=period.start, end=run.as_of
     )
     return ov
 
@@ -244,8 +242,7 @@ def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRu
         return []
     width = len(organisation.path) + 8  # one more path segment: "0000001."
     rows = (
-        score_list(user=user, run=run)
-        .filter(organisation__path__startswith=organisation.path)
+        in_subtree(score_list(user=user, run=run), organisation=organisation)
         .annotate(branch=Substr("organisation__path", 1, width))
         .values("branch")
         .annotate(
@@ -279,8 +276,14 @@ def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRu
     return out
 
 
-def review_for(*, organisation: Organisation, period: Period) -> OrganisationReview | None:
-    return OrganisationReview.objects.filter(organisation=organisation, period=period.code).first()
+def review_for(
+    *, user: User, organisation: Organisation, period: Period
+) -> OrganisationReview | None:
+    return (
+        scope_queryset(OrganisationReview.objects.all(), user=user)
+        .filter(organisation=organisation, period=period.code)
+        .first()
+    )
 
 
 @dataclass
@@ -302,7 +305,7 @@ def eligibility_list(*, user: User, year: int, organisation: Organisation | None
         return None, []
     scores = score_list(user=user, run=run)
     if organisation is not None:
-        scores = scores.filter(organisation__path__startswith=organisation.path)
+        scores = in_subtree(scores, organisation=organisation)
     open_cases = set(
         SupervisionCase.objects.filter(status=SupervisionCase.Status.OPEN).values_list(
             "cadre_id", flat=True

@@ -238,20 +238,10 @@ def _upsert_copy(rows: list[CadreScore]) -> None:
     """PostgreSQL: COPY the batch into a temporary table, then one INSERT … ON CONFLICT DO UPDATE
     (the unique cadre × period × version constraint). Same rows as bulk_create, a fraction of the
     time at 10,000 cadres."""
-    import io
-
-    from cadres.demo import _copy_value
+    from config.bulk import copy_rows
 
     fields = [f for f in CadreScore._meta.concrete_fields if f.name != "id"]
     columns = [f.column for f in fields]
-    buffer = io.StringIO()
-    for obj in rows:
-        values = []
-        for f in fields:
-            value = getattr(obj, f.attname)
-            values.append(_copy_value(value))
-        buffer.write("\t".join(values) + "\n")
-    buffer.seek(0)
     table = CadreScore._meta.db_table
     column_list = ", ".join(columns)
     updates = ", ".join(
@@ -263,7 +253,12 @@ def _upsert_copy(rows: list[CadreScore]) -> None:
             f"SELECT {column_list} FROM {table} WITH NO DATA"
         )
         cursor.execute("TRUNCATE score_batch")
-        cursor.cursor.copy_expert(f"COPY score_batch ({column_list}) FROM STDIN", buffer)
+        copy_rows(
+            cursor,
+            table="score_batch",
+            columns=columns,
+            rows=([getattr(obj, f.attname) for f in fields] for obj in rows),
+        )
         cursor.execute(
             f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM score_batch "
             f"ON CONFLICT (cadre_id, period, policy_id) DO UPDATE SET {updates}"

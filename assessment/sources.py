@@ -4,8 +4,8 @@ source is reported as not available and the UI says so; no number is ever invent
 
 - surveys.selectors.secretary_outcomes(*, year, cadre_ids=None) -> {cadre_id: "satisfied" |
   "not_satisfied" | "invalid"}
-- activities.selectors.activity_totals(*, organisation, start, end) -> {"activities",
-  "participants", "attendances", "volunteer_hours"}
+- activities.selectors.activity_totals(*, user, organisation, start, end) -> {"activities",
+  "participants", "attendances", "volunteer_hours"}, scoped to what `user` may see
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ def ballot_outcomes(*, year: int, cadre_ids: list[int] | None = None) -> SourceR
     return SourceResult(True, {int(k): v for k, v in raw.items() if v in OUTCOMES})
 
 
-def activity_totals(*, organisation, start: datetime.date, end: datetime.date) -> SourceResult:
+def activity_totals(
+    *, user, organisation, start: datetime.date, end: datetime.date
+) -> SourceResult:
     func = _function("activities.selectors", "activity_totals")
     if func is None:
         return SourceResult(False)
-    raw = func(organisation=organisation, start=start, end=end) or {}
+    raw = func(user=user, organisation=organisation, start=start, end=end) or {}
     return SourceResult(True, {key: raw.get(key, 0) or 0 for key in ACTIVITY_KEYS})

@@ -6,8 +6,6 @@ flags, cases and bulletins are for supervising staff of the subtree.
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,14 +18,15 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from cadres.exports import EscapingTableExport, ScopedExportMixin, escape_cell, export_log_create
+from cadres.auth import staff_required
+from cadres.exports import EscapingTableExport, ScopedExportMixin, export_log_create
 from cadres.models import Cadre, Organisation
-from cadres.selectors import get_in_scope_or_404, user_cadre
-from cadres.tables import BoundedPaginator
-from cadres.views import staff_required
-from config.forms import add_service_errors
+from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
+from config.forms import add_service_errors, service_error_text
+from config.pagination import BoundedPaginator
 
 from . import selectors, services
+from .exports import bulletin_xlsx
 from .filters import ScoreFilter
 from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
 from .models import Flag, SupervisionCase
@@ -118,11 +117,8 @@ class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return (
-            selectors.score_list(user=self.request.user, run=self.run)
-            .filter(organisation__path__startswith=self.organisation.path)
-            .order_by("-score", "cadre_id")
-        )
+        scores = selectors.score_list(user=self.request.user, run=self.run)
+        return in_subtree(scores, organisation=self.organisation).order_by("-score", "cadre_id")
 
     def get_export_filename(self, export_format):
         return f"lianqing-scores-{self.period.code}.{export_format}"
@@ -157,7 +153,7 @@ def case_open(request: HttpRequest, flag_pk: int) -> HttpResponse:
     try:
         case = services.case_open(flag=flag, by=request.user)
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("assessment:flags")
     return redirect("assessment:case", pk=case.pk)
 
@@ -207,7 +203,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("案例已结案。"))
         except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
+            messages.error(request, service_error_text(exc))
     else:
         messages.error(request, _("请填写结案说明。"))
     return redirect("assessment:case", pk=case.pk)
@@ -235,7 +231,7 @@ def review(request: HttpRequest) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as exc:
-                messages.error(request, "；".join(exc.messages))
+                messages.error(request, service_error_text(exc))
             else:
                 messages.success(request, _("评估意见已保存。"))
                 return redirect(request.get_full_path())
@@ -251,9 +247,9 @@ def _report(request, form, organisation, period, *, template):
     cases = list(
         selectors.case_list(user=request.user, organisation=organisation, open_only=True)[:100]
     )
-    saved = selectors.review_for(organisation=organisation, period=period)
+    saved = selectors.review_for(user=request.user, organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
-        response = _report_xlsx(ov, ranking, flags, cases, saved)
+        response = bulletin_xlsx(ov, ranking, flags, cases, saved)
         export_log_create(
             user=request.user,
             list_name="bulletin",
@@ -276,74 +272,6 @@ def _report(request, form, organisation, period, *, template):
             "today": timezone.localdate(),
         },
     )
-
-
-def _report_xlsx(ov, ranking, flags, cases, saved) -> HttpResponse:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("概况")
-    t = ov.totals
-    ws.append(
-        [_("%(org)s · %(period)s 通报") % {"org": ov.organisation.name, "period": ov.period.label}]
-    )
-    rows = [
-        (_("团干部人数"), t.get("n")),
-        (_("联系指标完成率 %"), t.get("quota_pct")),
-        (_("领域要求达标率 %"), t.get("sectors_pct")),
-        (_("平均活跃度"), t.get("avg_score")),
-        (_("线上转线下 %"), t.get("conversion_pct")),
-        (_("需求按期答复率 %"), t.get("on_time_pct")),
-        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
-        (_("测评满意"), t.get("ballot_satisfied") if t.get("ballots_available") else _("未接入")),
-        (_("测评不满意"), t.get("ballot_not") if t.get("ballots_available") else _("未接入")),
-    ]
-    if ov.activities is not None and ov.activities.available:
-        rows += [
-            (_("活动场次"), ov.activities.data["activities"]),
-            (_("参加人次"), ov.activities.data["attendances"]),
-            (_("志愿服务时长（小时）"), ov.activities.data["volunteer_hours"]),
-        ]
-    else:
-        rows.append((_("活动与志愿服务"), _("未接入")))
-    if saved:
-        rows.append((_("评估意见"), saved.notes))
-    for row in rows:
-        ws.append([escape_cell(v) for v in row])
-    ws2 = wb.create_sheet(_("联系方式"))
-    ws2.append([_("方式"), _("联系次数")])
-    for name, n in ov.channel_totals:
-        ws2.append([name, n])
-    ws3 = wb.create_sheet(_("组织排名"))
-    ws3.append(
-        [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
-    )
-    for r in ranking:
-        ws3.append(
-            [r["rank"], escape_cell(r["name"]), r["n"], r["avg"], r["met_pct"], r["overdue"]]
-        )
-    ws4 = wb.create_sheet(_("预警与督导"))
-    ws4.append([_("团干部"), _("组织"), _("预警原因"), _("督导状态")])
-    case_by_cadre = {c.cadre_id: c for c in cases}
-    for f in flags:
-        case = case_by_cadre.get(f.cadre_id)
-        ws4.append(
-            [
-                escape_cell(f.cadre.name),
-                escape_cell(f.organisation.name),
-                "；".join(r["text"] for r in f.reasons),
-                case.get_status_display() if case else _("未立案"),
-            ]
-        )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="lianqing-{ov.period.code}.xlsx"'
-    return response
 
 
 @staff_required
@@ -415,7 +343,7 @@ def compute(request: HttpRequest) -> HttpResponse:
     try:
         period = parse_period(request.POST.get("period", ""))
     except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("assessment:dashboard")
     from cadres.outbox import enqueue
 

@@ -232,8 +232,27 @@ class LiaisonChannelAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHis
     autocomplete_fields = ["cadre"]
 
 
+class CadreYouthAdminForm(forms.ModelForm):
+    """A link made or changed in the admin obeys the linking rules too (own subtree, ceiling):
+    they are asked of the service that enforces them, not written again here."""
+
+    class Meta:
+        model = CadreYouth
+        fields = ["cadre", "youth", "linked_on", "channel"]
+
+    def clean(self):
+        data = super().clean()
+        cadre, youth = data.get("cadre"), data.get("youth")
+        if cadre is not None and youth is not None:
+            refusals = services.cadre_link_refusals(cadre=cadre, youth_ids=[youth.pk])
+            if refusals:
+                raise forms.ValidationError(list(refusals.values()))
+        return data
+
+
 @admin.register(CadreYouth)
 class CadreYouthAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    form = CadreYouthAdminForm
     scope_org_field = "cadre__organisation"
     list_display = ["cadre", "youth", "linked_on", "channel"]
     search_fields = ["cadre__name", "youth__name"]

@@ -1,9 +1,17 @@
-"""Authentication: demo accounts only where demos are allowed."""
+"""Authentication and access: demo accounts only where demos are allowed, staff-only pages.
+
+Every app's views import `staff_required` from here (not from another app's views), so that a
+view module depends only on the shared access rules, never on its sibling pages.
+"""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest
 
 
 def demo_logins_allowed() -> bool:
@@ -21,3 +29,16 @@ class DemoAwareModelBackend(ModelBackend):
         if getattr(user, "is_demo", False) and not demo_logins_allowed():
             return False
         return super().user_can_authenticate(user)
+
+
+def staff_required(view):
+    """Pages for supervising staff. A cadre gets 404, as for anything outside their scope."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.sees_subtree:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper

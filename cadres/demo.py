@@ -7,7 +7,6 @@ date, realistic Chinese names, and `insert()` for bounded-memory bulk loads (COP
 from __future__ import annotations
 
 import datetime
-import io
 import random
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +15,8 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+
+from config.bulk import copy_rows
 
 from . import services
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     User,
     Youth,
 )
+from .scoping import organisation_subtree
 
 DEMO_PASSWORD = "lianqing-demo"
 
@@ -156,14 +158,8 @@ class DemoContext:
         total = 0
         for chunk in _chunks(rows, batch):
             if connection.vendor == "postgresql":
-                buffer = io.StringIO()
-                for row in chunk:
-                    buffer.write("\t".join(_copy_value(v) for v in row) + "\n")
-                buffer.seek(0)
                 with connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(
-                        f'COPY "{table}" ({", ".join(columns)}) FROM STDIN', buffer
-                    )
+                    copy_rows(cursor, table=table, columns=columns, rows=chunk)
             else:
                 placeholders = ", ".join(["%s"] * len(columns))
                 with connection.cursor() as cursor:
@@ -194,16 +190,6 @@ def _chunks(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[
         yield chunk
 
 
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
-
-
 def seed(ctx: DemoContext) -> None:
     rng = ctx.rng
     for order, (code, name) in enumerate(SECTORS):
@@ -229,7 +215,7 @@ def seed(ctx: DemoContext) -> None:
         )
         leaf_orgs = _banner_tree(ctx, banner)
     ctx.data["banner"] = banner
-    township = Organisation.objects.get(name="天山镇团委", path__startswith=banner.path)
+    township = organisation_subtree(organisation=banner).get(name="天山镇团委")
     ctx.data["township"] = township
 
     # Cadres: a few at the banner committee itself, the rest spread over the committees below.

@@ -9,7 +9,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cadre, CadreType, CadreYouth, Organisation, Sector, Youth
-from .selectors import organisation_list
+from .selectors import in_subtree, organisation_list
 
 _SELECT = {"class": "form-select"}
 _TEXT = {"class": "form-control"}
@@ -63,8 +63,8 @@ class SubtreeFilter(django_filters.ModelChoiceFilter):
 
     field_class = SubtreeChoiceField
 
-    def __init__(self, *args, path_lookup: str = "organisation__path", **kwargs):
-        self.path_lookup = path_lookup
+    def __init__(self, *args, org_field: str = "organisation", **kwargs):
+        self.org_field = org_field
         kwargs.setdefault("widget", forms.Select(attrs=_SELECT))
         super().__init__(*args, **kwargs)
 
@@ -83,7 +83,7 @@ class SubtreeFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs: QuerySet, value: Organisation | None) -> QuerySet:
         if not value:
             return qs
-        return qs.filter(**{f"{self.path_lookup}__startswith": value.path})
+        return in_subtree(qs, organisation=value, org_field=self.org_field)
 
 
 def _organisations(request):

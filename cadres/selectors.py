@@ -1,19 +1,14 @@
-"""Reads of the cadres app, and the one scoping selector the whole project uses.
+"""Reads of the cadres app: organisations, users, cadres, youths and quota progress.
 
-Scoping rule (MISSION.md, "Personal data is minimal and guarded"):
-- a superuser sees everything;
-- staff and admins see their organisation's subtree (one indexed prefix query on the path);
-- a cadre sees their own work: rows tied to their cadre record, nothing of other cadres;
-- anybody else (no organisation, anonymous) sees nothing.
-Every list, detail lookup, export, dashboard, form choice and admin page goes through
-`scope_queryset` or a helper built on it; views never filter by organisation themselves.
+Scoping lives in `cadres.scoping` (the one home of "who sees which rows"); its names are
+re-exported here because every app imports them from `cadres.selectors`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,7 +17,6 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
-    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -45,66 +39,15 @@ from .models import (
     Youth,
 )
 
-M = TypeVar("M", bound=Model)
-
-
-def user_cadre(user: User) -> Cadre | None:
-    """The cadre record linked to a login, or None (staff without one, admins)."""
-    if not user.is_authenticated:
-        return None
-    try:
-        return user.cadre
-    except Cadre.DoesNotExist:
-        return None
-
-
-def scope_queryset(
-    qs: QuerySet[M],
-    *,
-    user: User,
-    org_field: str | None = "organisation",
-    cadre_field: str | None = None,
-) -> QuerySet[M]:
-    """Restrict `qs` to what `user` may see.
-
-    org_field: the lookup from the model to its Organisation ("" for Organisation itself,
-        None when the model has no organisation and only cadre ownership applies).
-    cadre_field: the lookup from the model to the owning Cadre; a cadre user sees the rows
-        where it is them. Without it, a cadre user sees nothing of the model.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if user.sees_subtree:
-        if user.organisation_id is None or org_field is None:
-            return qs.none()
-        path_lookup = f"{org_field}__path__startswith" if org_field else "path__startswith"
-        return qs.filter(**{path_lookup: user.organisation.path})
-    cadre = user_cadre(user)
-    if cadre is None or cadre_field is None:
-        return qs.none()
-    return qs.filter(**{cadre_field: cadre.pk})
-
-
-def get_in_scope_or_404(
-    qs: QuerySet[M],
-    *,
-    user: User,
-    pk: object,
-    org_field: str | None = "organisation",
-    cadre_field: str | None = None,
-) -> M:
-    """The object with this pk if the user may see it; otherwise 404, never 403.
-
-    A 403 would confirm that the object exists in another subtree.
-    """
-    try:
-        return scope_queryset(qs, user=user, org_field=org_field, cadre_field=cadre_field).get(
-            pk=pk
-        )
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+# Re-exported: every app imports scoping from here.
+from .scoping import (  # noqa: F401
+    CadreRule,
+    get_in_scope_or_404,
+    in_subtree,
+    organisation_subtree,
+    scope_queryset,
+    user_cadre,
+)
 
 
 def is_programme_committee(user: User) -> bool:
@@ -126,11 +69,6 @@ def is_programme_committee(user: User) -> bool:
 def organisation_list(*, user: User) -> QuerySet[Organisation]:
     """Organisations the user may see, in tree order."""
     return scope_queryset(Organisation.objects.all(), user=user, org_field="").order_by("path")
-
-
-def organisation_subtree(*, organisation: Organisation) -> QuerySet[Organisation]:
-    """An organisation and everything below it: one indexed prefix query."""
-    return Organisation.objects.filter(path__startswith=organisation.path)
 
 
 def user_list(*, user: User) -> QuerySet[User]:
@@ -286,18 +224,44 @@ def cadre_progress(*, cadre_id: int) -> Progress:
     )
 
 
+def youths_held_by(cadre: Cadre) -> Q:
+    """The cadre rule for youths (`scoping.CadreRule`): a cadre sees the youths they hold.
+
+    A subquery on the links rather than a join, so a youth never appears twice in a list."""
+    return Q(pk__in=CadreYouth.objects.filter(cadre=cadre).values("youth"))
+
+
+def youth_scope(*, user: User) -> QuerySet[Youth]:
+    """Youths the user may see: staff their subtree's youths; a cadre the youths they hold.
+    Every list, form choice and detail lookup of youths, in every app, starts here."""
+    return scope_queryset(Youth.objects.all(), user=user, cadre_field=youths_held_by)
+
+
 def youth_list(*, user: User) -> QuerySet[Youth]:
-    """Youths in scope: staff see their subtree's youths; a cadre sees the youths they hold.
+    """Youths in scope (`youth_scope`) with what the registry shows.
 
     `n_cadres` counts the cadres holding each youth (>1: the committee sees a duplicate)."""
-    qs = Youth.objects.select_related("sector", "organisation")
-    if user.is_authenticated and not user.sees_subtree and not user.is_superuser:
-        cadre = user_cadre(user)
-        if cadre is None:
-            return qs.none()
-        qs = qs.filter(pk__in=CadreYouth.objects.filter(cadre=cadre).values("youth"))
-        return qs.annotate(n_cadres=_youth_cadre_count())
-    return scope_queryset(qs, user=user).annotate(n_cadres=_youth_cadre_count())
+    return (
+        youth_scope(user=user)
+        .select_related("sector", "organisation")
+        .annotate(n_cadres=_youth_cadre_count())
+    )
+
+
+def linkable_youths(*, cadre: Cadre) -> QuerySet[Youth]:
+    """The linking rule, the one place it is written: a cadre links only youths of the cadre's
+    own organisation subtree. `cadres.services.cadre_youths_link` enforces it through this
+    selector (every path that links: the registry, the quick log, the roster import); the quick
+    log's search offers only these youths."""
+    return in_subtree(Youth.objects.all(), organisation=cadre.organisation)
+
+
+def link_ceiling(cadre: Cadre) -> int:
+    """The most youths one cadre may hold: LIANQING_LINK_CEILING_FACTOR (default 3) × the
+    quota of the cadre's type. Far above any real 1+100 list; it stops an import from piling
+    20,000 youths on one cadre (a 6 MB quick-log page, and a cadre who opens them all)."""
+    quota = quota_rules()[cadre.cadre_type][0]
+    return max(1, settings.LIANQING_LINK_CEILING_FACTOR) * quota
 
 
 def _youth_cadre_count():

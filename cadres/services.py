@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from . import roster
 from .models import (
     PATH_SEGMENT_WIDTH,
     PATH_SEPARATOR,
@@ -25,6 +29,9 @@ from .models import (
     User,
     Youth,
 )
+from .phones import normalise_phone
+from .scoping import organisation_subtree, scope_queryset
+from .selectors import link_ceiling, linkable_youths
 
 
 def _segment(pk: int) -> str:
@@ -72,14 +79,15 @@ def organisation_update(
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if parent is not None:
         parent = Organisation.objects.select_for_update().get(pk=parent.pk)
-        if parent.path.startswith(org.path):
+        if org.is_ancestor_of(parent):
             raise ValidationError({"parent": _("不能把组织移到它自己或它的下级组织之下。")})
     org.name, org.kind, org.is_active = name, kind, is_active
     if (parent.pk if parent else None) != org.parent_id:
         old_path = org.path
         new_path = (parent.path if parent else "") + _segment(org.pk)
         depth_shift = ((parent.depth + 1) if parent else 0) - org.depth
-        Organisation.objects.filter(path__startswith=old_path).update(
+        # The subtree as it is before the move (org.path is still the old path here).
+        organisation_subtree(organisation=org).update(
             path=Concat(Value(new_path), Substr("path", len(old_path) + 1, Length("path"))),
             depth=F("depth") + depth_shift,
         )
@@ -123,27 +131,6 @@ def user_create(
 
 
 # --- Youths and links: used by the registry, contact logging, imports and activity sign-ups. ---
-
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－　（）", "0123456789+- ()")
-
-
-def normalise_phone(raw: str) -> str:
-    """A mainland mobile number as 11 digits, from what people actually type or paste.
-
-    Accepts full-width digits, spaces, dashes, brackets and a +86 / 0086 / 86 prefix; returns ""
-    for an empty value and raises ValidationError (Chinese message) for anything else.
-    """
-    text = (raw or "").translate(_FULL_WIDTH).strip()
-    if not text:
-        return ""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.startswith("+86") or (digits.startswith("0086") and len(digits) == 15):
-        digits = digits[2:] if text.startswith("+86") else digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if len(digits) != 11 or not digits.startswith("1") or digits[1] not in "3456789":
-        raise ValidationError(_("手机号格式不正确：应为 11 位手机号码，例如 13812345678。"))
-    return digits
 
 
 def youth_match(
@@ -204,19 +191,122 @@ def cadre_youth_link(
     linked_on: datetime.date | None = None,
     by: User | None = None,
 ) -> CadreYouth:
-    """Put a youth in a cadre's list; linking twice keeps the first link (idempotent)."""
+    """Put a youth in a cadre's list; linking twice keeps the first link (idempotent).
+
+    The rules (the youth in the cadre's own subtree, the ceiling) are `cadre_youths_link`'s."""
     if channel is not None and channel.cadre_id != cadre.pk:
         raise ValidationError({"channel": _("联系渠道不属于该团干部。")})
-    link, created = CadreYouth.objects.get_or_create(
-        cadre=cadre,
-        youth=youth,
-        defaults={"channel": channel, "linked_on": linked_on or timezone.localdate()},
-    )
-    if created and by is not None:
-        link.history.filter(history_type="+").update(history_user=by)
-    if created:
+    cadre_youths_link(cadre=cadre, youths={youth.pk: linked_on}, channel=channel, by=by)
+    return CadreYouth.objects.get(cadre=cadre, youth=youth)
+
+
+def _link_refused_outside() -> str:
+    # Also the answer for an id of no youth at all: the message must not tell which it was.
+    return _("所选青年不在团干部所在组织（含下级组织）的范围内，无法关联。")
+
+
+def _link_refused_ceiling(cadre: Cadre, ceiling: int) -> str:
+    return _(
+        "团干部%(name)s联系的青年已达上限 %(max)s 名（联系指标的 %(factor)s 倍），不能再增加。"
+    ) % {"name": cadre.name, "max": ceiling, "factor": settings.LIANQING_LINK_CEILING_FACTOR}
+
+
+def cadre_link_refusals(*, cadre: Cadre, youth_ids: Sequence[int | None]) -> dict[int, str]:
+    """Why `cadre` may not link each of these youths, by position in `youth_ids` (see
+    `_link_check`); a position missing from the result may be linked. Reads only."""
+    return _link_check(cadre, youth_ids)[0]
+
+
+def _link_check(cadre: Cadre, youth_ids: Sequence[int | None]) -> tuple[dict[int, str], set[int]]:
+    """The linking rules, in one place: (refusals by position, youths already linked).
+
+    1. a youth outside the cadre's own organisation subtree is refused (the linking rule,
+       `selectors.linkable_youths`);
+    2. youths already linked cost nothing; every other one counts, in order, against the
+       ceiling (`selectors.link_ceiling`), and those past it are refused.
+    None stands for a youth not yet created (a roster row), in an organisation the caller has
+    checked with `cadre_may_link_organisation`: it is never linked yet, and it counts.
+    A handful of queries per 2,000 youths.
+    """
+    known = sorted({pk for pk in youth_ids if pk is not None})
+    already: set[int] = set()
+    allowed: set[int] = set()
+    for start in range(0, len(known), _IN_CHUNK):
+        chunk = known[start : start + _IN_CHUNK]
+        already.update(
+            CadreYouth.objects.filter(cadre=cadre, youth_id__in=chunk).values_list(
+                "youth_id", flat=True
+            )
+        )
+        allowed.update(
+            linkable_youths(cadre=cadre).filter(pk__in=chunk).values_list("pk", flat=True)
+        )
+    ceiling = link_ceiling(cadre)
+    room = ceiling - CadreYouth.objects.filter(cadre=cadre).count()
+    refusals: dict[int, str] = {}
+    counted: set[int] = set()
+    for position, pk in enumerate(youth_ids):
+        if pk is not None and pk in already:
+            continue
+        if pk is not None and pk not in allowed:
+            refusals[position] = _link_refused_outside()
+            continue
+        if pk is not None and pk in counted:
+            continue  # the same youth twice in one request counts once
+        if room <= 0:
+            refusals[position] = _link_refused_ceiling(cadre, ceiling)
+            continue
+        room -= 1
+        if pk is not None:
+            counted.add(pk)
+    return refusals, already
+
+
+def cadre_may_link_organisation(*, cadre: Cadre, organisation: Organisation) -> bool:
+    """Youths registered in `organisation` are linkable by `cadre` (the linking rule, for youths
+    about to be created there: the roster import checks it before writing anything)."""
+    return cadre.organisation.is_ancestor_of(organisation)
+
+
+# Ids per `IN (…)` query: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 2000
+
+
+@transaction.atomic
+def cadre_youths_link(
+    *,
+    cadre: Cadre,
+    youths: Mapping[int, datetime.date | None],
+    channel: LiaisonChannel | None = None,
+    by: User | None = None,
+) -> int:
+    """Link youths (id -> day the link began, None: today) to a cadre, all or none; youths
+    already linked keep their first link. Returns the number of new links.
+
+    This is where the linking rules are enforced, for every path that links (the registry, the
+    quick log, the roster import):
+    1. lock the cadre row, so that two concurrent links cannot both pass the ceiling;
+    2. `_link_check`: a youth outside the cadre's own organisation subtree, or past the
+       ceiling, refuses the whole request with the reason (ValidationError on "youths");
+    3. bulk-insert the new links with their history rows (`by`), recount the cadre's progress.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    Cadre.objects.select_for_update().filter(pk=cadre.pk).first()
+    ids = list(youths)
+    refusals, already = _link_check(cadre, ids)
+    if refusals:
+        raise ValidationError({"youths": sorted(set(refusals.values()))})
+    today = timezone.localdate()
+    links = [
+        CadreYouth(cadre=cadre, youth_id=pk, channel=channel, linked_on=youths[pk] or today)
+        for pk in ids
+        if pk not in already
+    ]
+    if links:
+        bulk_create_with_history(links, CadreYouth, batch_size=_IN_CHUNK, default_user=by)
         cadre_progress_refresh(cadre_ids=[cadre.pk])
-    return link
+    return len(links)
 
 
 def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
@@ -255,6 +345,18 @@ def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
 
 # --- Roster import: prepare (check + preview), then commit all or nothing. ---
 
+# Reported on a row whose phone belongs to a youth the importer may not see. It says neither where
+# nor whom: the upload must not tell a township who is registered in another one.
+PHONE_HELD_ELSEWHERE = _lazy("已在其他组织登记，请联系上级团委")
+
+
+def _import_scope(by: User | None) -> QuerySet[Youth]:
+    """The youths an import may match: the importer's scope. Without a user (the command line,
+    run by whoever operates the server) the whole registry."""
+    if by is None:
+        return Youth.objects.all()
+    return scope_queryset(Youth.objects.all(), user=by)
+
 
 def roster_import_prepare(
     *,
@@ -267,22 +369,21 @@ def roster_import_prepare(
 ) -> RosterImport:
     """Check an uploaded roster and keep it for preview.
 
-    1. read the file (xlsx / CSV in UTF-8, UTF-8-BOM or GBK) and check every row;
-    2. a file-level problem (empty, unreadable, missing columns) becomes a one-line report;
-    3. count how many rows match youths already registered, so the preview says so.
+    1. the new youths belong to `organisation`: with a cadre, it must lie in the cadre's own
+       subtree (the linking rule), or nothing is read;
+    2. read the file (xlsx / CSV in UTF-8, UTF-8-BOM or GBK) and check every row;
+    3. a file-level problem (empty, unreadable, missing columns) becomes a one-line report;
+    4. match the rows against the youths the importer may see (`_plan_roster`): a phone held
+       outside that scope, a youth the cadre may not link, or links past the cadre's ceiling are
+       row problems; the preview counts only in-scope matches.
     Nothing but the RosterImport row is written; a file with errors can never be committed.
     """
-    from . import roster
-
-    if (
-        cadre is not None
-        and cadre.organisation_id != organisation.pk
-        and not (
-            cadre.organisation.path.startswith(organisation.path)
-            or organisation.path.startswith(cadre.organisation.path)
-        )
+    if cadre is not None and not cadre_may_link_organisation(
+        cadre=cadre, organisation=organisation
     ):
-        raise ValidationError({"cadre": _("团干部与青年所属组织不在同一组织体系内。")})
+        raise ValidationError(
+            {"cadre": _("团干部只能联系本组织及下级组织的青年：请选择团干部所在组织或其下级组织。")}
+        )
     record = RosterImport(
         created_by=by,
         filename=roster.clean_filename(filename),
@@ -301,35 +402,83 @@ def roster_import_prepare(
         record.errors = [e.as_dict() for e in parsed.errors]
         record.save()
         return record
-    new, matched = _plan_roster(parsed.rows)
+    plan = _plan_roster(parsed.rows, youths=_import_scope(by), cadre=cadre)
+    if plan.errors:
+        record.status = RosterImport.Status.INVALID
+        record.errors = [e.as_dict() for e in plan.errors]
+        record.save()
+        return record
     record.status = RosterImport.Status.PREVIEW
     record.rows = parsed.rows
-    record.n_new, record.n_matched = len(new), len(parsed.rows) - len(new)
+    record.n_new, record.n_matched = len(plan.new), len(parsed.rows) - len(plan.new)
     record.save()
     return record
 
 
-def _plan_roster(rows: list[dict]) -> tuple[list[dict], dict[int, object]]:
-    """Split rows into youths to create and rows that are an existing youth or repeat an
-    earlier row of the same file. Returns (rows to create, row -> existing pk or earlier row)."""
-    from . import roster
+@dataclass
+class _RosterPlan:
+    new: list[dict] = field(default_factory=list)  # rows that create a youth
+    # row number -> the existing youth's pk, or ("row", n): the same youth as earlier row n
+    matched: dict[int, int | tuple[str, int]] = field(default_factory=dict)
+    errors: list[roster.RowError] = field(default_factory=list)
 
-    existing = roster.match_existing(rows)
+
+def _plan_roster(rows: list[dict], *, youths: QuerySet[Youth], cadre: Cadre | None) -> _RosterPlan:
+    """Decide, row by row, what a roster does; nothing is written.
+
+    1. match rows against `youths` (the importer's scope) only; a phone registered to a youth
+       outside it is a row problem (PHONE_HELD_ELSEWHERE), never a match;
+    2. a row repeating an earlier row of the file is that row's youth;
+    3. with a cadre, every distinct youth of the file goes through `cadre_link_refusals` in
+       file order (the linking rule and the ceiling): a refusal is a problem on its row.
+    """
+    plan = _RosterPlan()
+    existing = roster.match_existing(rows, youths=youths)
+    elsewhere = roster.phones_held_outside(rows, youths=youths)
+    phone_column = roster.COLUMNS["phone"][0]
     seen: dict[tuple, int] = {}
-    new: list[dict] = []
-    matched: dict[int, object] = {}
     for row in rows:
-        if row["row"] in existing:
-            matched[row["row"]] = existing[row["row"]]
+        number = row["row"]
+        if row["phone"] in elsewhere and number not in existing:
+            plan.errors.append(roster.RowError(number, phone_column, str(PHONE_HELD_ELSEWHERE)))
+            continue
+        if number in existing:
+            plan.matched[number] = existing[number]
             continue
         earlier = next((seen[k] for k in roster.identity_keys(row) if k in seen), None)
         if earlier is not None:
-            matched[row["row"]] = ("row", earlier)
+            plan.matched[number] = ("row", earlier)
             continue
         for key in roster.identity_keys(row):
-            seen[key] = row["row"]
-        new.append(row)
-    return new, matched
+            seen[key] = number
+        plan.new.append(row)
+    if cadre is not None and not plan.errors:
+        # One entry per distinct youth, at its first row: a youth repeated in the file, or
+        # matched twice, is linked (and counted) once.
+        first_row: dict[object, int] = {}
+        for row in rows:
+            target = plan.matched.get(row["row"], ("row", row["row"]))
+            key = ("row", target[1]) if isinstance(target, tuple) else target
+            first_row.setdefault(key, row["row"])
+        keys = list(first_row)
+        refusals = cadre_link_refusals(
+            cadre=cadre, youth_ids=[None if isinstance(k, tuple) else k for k in keys]
+        )
+        for position, problem in sorted(refusals.items()):
+            plan.errors.append(roster.RowError(first_row[keys[position]], "", problem))
+        plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+def _plan_problems(errors: list[roster.RowError], limit: int = 10) -> ValidationError:
+    lines = [
+        _("第 %(row)s 行：%(problem)s") % {"row": e.row, "problem": e.problem}
+        for e in errors[:limit]
+    ]
+    if len(errors) > limit:
+        lines.append(_("……另有 %(n)s 处问题。") % {"n": len(errors) - limit})
+    lines.append(_("登记情况在预览后有变化，未导入任何数据；请重新上传。"))
+    return ValidationError(lines)
 
 
 # pg_advisory_xact_lock(class, key) of roster commits: "LQ" and "roster".
@@ -360,10 +509,13 @@ def roster_import_commit(
 ) -> RosterImport:
     """Write a previewed roster: all rows or none.
 
-    1. lock the import row; only a clean, not yet committed preview goes on;
-    2. match duplicates again (the registry may have changed since the preview);
+    1. lock the import row (and the cadre's, for the ceiling); only a clean, not yet committed
+       preview goes on;
+    2. match again in the committing user's scope (the registry may have changed since the
+       preview): any row problem now refuses the whole commit, with the rows named;
     3. bulk-create the new youths with their history rows, in batches;
-    4. bulk-link every youth of the file to the cadre (if any), skipping existing links;
+    4. link every youth of the file to the cadre (if any) through `cadre_youths_link`, which
+       enforces the linking rule and the ceiling once more;
     5. mark the import done with its counts.
     """
     from simple_history.utils import bulk_create_with_history
@@ -372,8 +524,20 @@ def roster_import_commit(
     _lock_roster_commits()
     if record.status != RosterImport.Status.PREVIEW:
         raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
+    cadre = None
+    if record.cadre_id:
+        cadre = (
+            Cadre.objects.select_for_update().select_related("organisation").get(pk=record.cadre_id)
+        )
+        if not cadre_may_link_organisation(cadre=cadre, organisation=record.organisation):
+            raise ValidationError(_("团干部已不在青年所属组织的上级，不能导入；请重新上传。"))
     rows = record.rows
-    new, matched = _plan_roster(rows)
+    # The cadre's rules are checked once, by cadre_youths_link below (the preview reported them
+    # row by row; a refusal now means the registry changed since, and rolls everything back).
+    plan = _plan_roster(rows, youths=_import_scope(by), cadre=None)
+    if plan.errors:
+        raise _plan_problems(plan.errors)
+    new, matched = plan.new, plan.matched
     batch = 2000
     created_by_row: dict[int, int] = {}
     for start in range(0, len(new), batch):
@@ -401,8 +565,8 @@ def roster_import_commit(
             progress(min(start + batch, len(new)), len(new))
 
     n_linked = 0
-    if record.cadre_id:
-        youth_for_row: dict[int, tuple[int, str | None]] = {}
+    if cadre is not None:
+        linked_on: dict[int, datetime.date | None] = {}
         for r in rows:
             target = matched.get(r["row"])
             if target is None:
@@ -411,24 +575,12 @@ def roster_import_commit(
                 pk = created_by_row[target[1]]  # an earlier row of the file, created above
             else:
                 pk = target
-            youth_for_row.setdefault(pk, (pk, r["linked_on"]))
-        # A cadre holds hundreds of youths, not millions: their existing links fit in memory.
-        already = set(
-            CadreYouth.objects.filter(cadre_id=record.cadre_id).values_list("youth_id", flat=True)
-        )
-        today = timezone.localdate()
-        links = [
-            CadreYouth(
-                cadre_id=record.cadre_id,
-                youth_id=pk,
-                linked_on=datetime.date.fromisoformat(linked) if linked else today,
-            )
-            for pk, linked in youth_for_row.values()
-            if pk not in already
-        ]
-        bulk_create_with_history(links, CadreYouth, batch_size=batch, default_user=by)
-        n_linked = len(links)
-        cadre_progress_refresh(cadre_ids=[record.cadre_id])
+            day = datetime.date.fromisoformat(r["linked_on"]) if r["linked_on"] else None
+            linked_on.setdefault(pk, day)
+        try:
+            n_linked = cadre_youths_link(cadre=cadre, youths=linked_on, by=by)
+        except ValidationError as exc:
+            raise ValidationError([*exc.messages, _("未导入任何数据；请重新上传。")]) from None
 
     record.status = RosterImport.Status.DONE
     record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked

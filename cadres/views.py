@@ -5,7 +5,7 @@ from itertools import chain
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from config import panels
+from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import services
+from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
 from .forms import RosterUploadForm
@@ -36,35 +37,7 @@ from .selectors import (
     youth_links,
     youth_list,
 )
-from .tables import BoundedLazyPaginator, BoundedPaginator, CadreProgressTable, YouthTable
-
-
-def staff_required(view):
-    """Pages for supervising staff. A cadre gets 404, as for anything outside their scope."""
-    from functools import wraps
-
-    from django.http import Http404
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.sees_subtree:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    role = "staff" if request.user.sees_subtree else "cadre"
-    if (
-        role == "cadre"
-        and request.user.organisation_id is None
-        and not hasattr(request.user, "cadre")
-    ):
-        raise PermissionDenied
-    return render(request, f"home_{role}.html", {"panels": panels.collect(role, request)})
+from .tables import CadreProgressTable, YouthTable
 
 
 @staff_required
@@ -140,7 +113,6 @@ def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress,
             "youths": youths,
             "is_own": cadre.user_id == request.user.pk,
-            "panels": panels.collect("cadre_detail", request, progress.cadre),
         },
     )
 
@@ -252,7 +224,6 @@ def youth_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "youth": youth,
             "links": youth_links(youth=youth, user=request.user),
             "history": history,
-            "panels": panels.collect("youth", request, youth),
         },
     )
 

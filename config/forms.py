@@ -1,16 +1,38 @@
-"""Form helpers every app shares."""
+"""How a service's ValidationError reaches the user, for every app: on the form that called the
+service, or as one message line when there is no form to show it on."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+# Chinese text joins clauses with a full-width semicolon, not a comma or a space.
+SEPARATOR = "；"
 
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+
+def add_service_errors(
+    form: forms.BaseForm, exc: ValidationError, *, rename: Mapping[str, str] | None = None
+) -> None:
     """Show a service's ValidationError on the form that called it: on the named field when
-    the form has it, otherwise above the form. The form keeps what the user typed."""
+    the form has it (after `rename`, for a service argument the form names differently),
+    otherwise above the form. The form keeps what the user typed."""
+    rename = rename or {}
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            target = rename.get(field, field)
+            form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def service_error_text(exc: ValidationError) -> str:
+    """A service's ValidationError as one line, for messages.error or a command's error."""
+    return SEPARATOR.join(exc.messages)
+
+
+def form_error_text(form: forms.BaseForm) -> str:
+    """A form's errors as one line, for a POST-only action whose page shows messages, not the
+    form."""
+    return SEPARATOR.join(e for errors in form.errors.values() for e in errors)

@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from cadres import views as cadres_views
 from cadres.forms import LoginForm
 
 from . import views
@@ -14,7 +13,7 @@ admin.site.site_title = "联青管理后台"
 admin.site.index_title = "组织、用户与设置"
 
 urlpatterns = [
-    path("", cadres_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(

@@ -1,4 +1,5 @@
-"""Project-level views that belong to no single app: the health check and the error pages."""
+"""Project-level views that belong to no single app: the home page (every app's panels), the
+health check and the error pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
 from django.http import (
     FileResponse,
@@ -21,7 +23,21 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import panels
+
 logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    role = "staff" if request.user.sees_subtree else "cadre"
+    if (
+        role == "cadre"
+        and request.user.organisation_id is None
+        and not hasattr(request.user, "cadre")
+    ):
+        raise PermissionDenied
+    return render(request, f"home_{role}.html", {"panels": panels.collect(role, request)})
 
 
 def _database_status() -> str:

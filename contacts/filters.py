@@ -28,7 +28,7 @@ class ContactFilter(django_filters.FilterSet):
     )
     organisation = SubtreeFilter(
         label=_("组织（含下级）"),
-        path_lookup="cadre__organisation__path",
+        org_field="cadre__organisation",
         queryset=Organisation.objects.none(),
         empty_label=_("全部"),
     )

@@ -4,7 +4,6 @@ forms only parse, bound lengths (with Chinese messages) and keep what the user t
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,18 +24,6 @@ def _text(label, limit, rows=2, required=False, placeholder=""):
             attrs={"rows": rows, "class": "form-control", "placeholder": placeholder}
         ),
     )
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError, rename: dict | None = None):
-    """Show a service's ValidationError on the form: on the field it names when the form has
-    that field (after `rename`), otherwise above the form."""
-    rename = rename or {}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = rename.get(field, field)
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class _ContactFields(forms.Form):

@@ -26,7 +26,6 @@ from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -36,7 +35,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from cadres.models import Cadre, CadreYouth, User, Youth
-from cadres.selectors import get_in_scope_or_404, scope_queryset
+from cadres.selectors import get_youth_for_user, linkable_youths, scope_queryset
 
 from .models import Contact, ContactYouth, Need
 
@@ -105,8 +104,9 @@ def cadre_youths(*, cadre: Cadre) -> QuerySet[Youth]:
 
 
 def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Youth]:
-    """Youths of the cadre's organisation subtree, not yet linked to the cadre, whose name starts
-    with `q` (or whose phone ends with it): offered in the quick log to link in the same step."""
+    """Youths the cadre may link (`cadres.selectors.linkable_youths`: the cadre's organisation
+    subtree), not yet linked to the cadre, whose name starts with `q` (or whose phone ends with
+    it): offered in the quick log to link in the same step."""
     q = (q or "").replace("\x00", "").strip()[:20]  # NUL: PostgreSQL refuses it (a 500)
     if not q:
         return []
@@ -114,7 +114,8 @@ def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Yout
     if q.isdigit() and len(q) >= 4:
         match |= Q(phone__endswith=q)
     return list(
-        Youth.objects.filter(match, organisation__path__startswith=cadre.organisation.path)
+        linkable_youths(cadre=cadre)
+        .filter(match)
         .exclude(cadre_links__cadre=cadre)
         .only("id", "name", "unit", "birth_year")
         .order_by("name", "id")[:limit]
@@ -122,11 +123,9 @@ def linkable_youth_search(*, cadre: Cadre, q: str, limit: int = 10) -> list[Yout
 
 
 def linkable_youth(*, cadre: Cadre, pk: int) -> Youth | None:
-    """One youth of the cadre's organisation subtree (to show again what was picked)."""
+    """One youth the cadre may link (to show again what was picked)."""
     return (
-        Youth.objects.filter(pk=pk, organisation__path__startswith=cadre.organisation.path)
-        .only("id", "name", "unit", "birth_year")
-        .first()
+        linkable_youths(cadre=cadre).filter(pk=pk).only("id", "name", "unit", "birth_year").first()
     )
 
 
@@ -276,6 +275,11 @@ def need_list(*, user: User) -> QuerySet[Need]:
     return scope_queryset(qs, user=user, org_field="organisation", cadre_field="owner_cadre")
 
 
+def needs_by_ids(*, user: User, ids: Iterable[int]) -> list[Need]:
+    """The needs with these ids that the user may see (other apps: plan an activity from them)."""
+    return list(need_list(user=user).filter(pk__in=list(ids)).order_by("id"))
+
+
 def need_overdue_q(today: datetime.date | None = None) -> Q:
     return Q(status__in=OPEN_STATUSES, due_date__lt=today or timezone.localdate())
 
@@ -316,15 +320,9 @@ def need_groups(
 
 
 def youth_for_user(*, user: User, pk: object) -> Youth:
-    """A youth the user may see: staff of the youth's organisation subtree, or a cadre linked to
-    the youth. Outside that: 404."""
-    return get_in_scope_or_404(
-        Youth.objects.select_related("sector", "organisation"),
-        user=user,
-        pk=pk,
-        org_field="organisation",
-        cadre_field="cadre_links__cadre",
-    )
+    """A youth the user may see (`cadres.selectors.youth_scope`: staff of the youth's
+    organisation subtree, or a cadre holding the youth). Outside that: 404."""
+    return get_youth_for_user(user=user, pk=pk)
 
 
 def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
@@ -358,13 +356,3 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
         entries.append({"kind": "need", "date": timezone.localdate(need.created_at), "need": need})
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
-
-
-def youth_last_contact(*, youth_ids: Iterable[int]) -> dict[int, datetime.date]:
-    """The latest contact date of each youth, by any cadre: one grouped query."""
-    return dict(
-        ContactYouth.objects.filter(youth_id__in=list(youth_ids))
-        .values("youth_id")
-        .annotate(last=Max("date"))
-        .values_list("youth_id", "last")
-    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
-from cadres.services import cadre_youth_link
+from cadres.services import cadre_youths_link
 
 from .models import OFFLINE_CHANNELS, Channel, Contact, ContactYouth, Need
 
@@ -141,11 +141,11 @@ def contact_log(
 
     1. validate: channel known, date not in the future (nor over a year back), at least one
        youth, texts within limits, every youth in the cadre's list — or, with link_unlinked,
-       a youth of the cadre's organisation subtree, who is then linked to the cadre;
+       a youth the cadre may link (cadres.services.cadre_youths_link decides), linked first;
     2. insert the Contact (history records `by`) and its ContactYouth rows with the
        denormalised cadre / date / is_offline, in one transaction;
     3. a need raised becomes a Need owned by the cadre, due in NEED_DUE_DAYS.
-    Queries: one to check the youths, then the inserts (plus one per youth newly linked).
+    Queries: one to check the youths, then the inserts (plus a few when youths are linked).
     """
     errors: dict[str, str] = {}
     if channel not in Channel.values:
@@ -175,16 +175,10 @@ def contact_log(
     if missing:
         if not link_unlinked:
             raise ValidationError({"youths": _("所选青年不在您的联系名单中。")})
-        linkable = list(
-            Youth.objects.filter(
-                pk__in=missing, organisation__path__startswith=cadre.organisation.path
-            )
-        )
-        if len(linkable) != len(missing):
-            raise ValidationError({"youths": _("所选青年不在您所在组织的范围内，无法关联。")})
-        for youth in linkable:
-            cadre_youth_link(cadre=cadre, youth=youth, linked_on=today, by=by)
-            names[youth.pk] = youth.name
+        # The linking rule (own subtree, ceiling) is cadres.services.cadre_youths_link's alone;
+        # it answers an id of no youth at all as it answers a youth outside the subtree.
+        cadre_youths_link(cadre=cadre, youths=dict.fromkeys(missing, today), by=by)
+        names.update(Youth.objects.filter(pk__in=missing).values_list("pk", "name"))
 
     contact = Contact(
         cadre=cadre,
@@ -334,6 +328,14 @@ def need_submit_venue(
         owner_user=by,
         by=by,
     )
+
+
+def needs_attach_activity(*, needs: Iterable[Need], activity, by: User | None) -> int:
+    """Record that these needs are answered by an activity (a lecture or training planned from
+    them, 有问必答 → 专题讲座): one UPDATE, for the activities app, which owns no Need.
+    Returns the number of needs updated."""
+    ids = [n.pk for n in needs]
+    return Need.objects.filter(pk__in=ids).update(activity=activity)
 
 
 def _need_save(need: Need, by: User | None, fields: list[str]) -> Need:

@@ -17,6 +17,9 @@ urlpatterns = [
     path("needs/new/", views.need_new, name="need_new"),
     path("needs/groups/", views.need_groups, name="need_groups"),
     path("needs/<int:pk>/", views.need_detail, name="need_detail"),
+    path("needs/<int:pk>/answer/", views.need_answer, name="need_answer"),
+    path("needs/<int:pk>/assign/", views.need_assign, name="need_assign"),
+    path("needs/<int:pk>/close/", views.need_close, name="need_close"),
     # Public (no login): the venue's QR code and the cadre's contact-card QR code.
     path("ask/", views.ask, name="ask"),
     path("ask/thanks/", views.ask_done, name="ask_done"),

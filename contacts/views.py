@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,16 +20,17 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
-from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
-from cadres.tables import BoundedLazyPaginator
-from cadres.views import staff_required
+from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree, user_cadre
 from config import ratelimit
+from config.forms import add_service_errors
+from config.pagination import BoundedLazyPaginator
 
 from . import selectors, services
 from .filters import ContactFilter, NeedFilter
@@ -38,7 +41,6 @@ from .forms import (
     PublicNeedForm,
     QuickLogForm,
     VenueNeedForm,
-    apply_service_errors,
 )
 from .models import OFFLINE_CHANNELS, Channel, Contact, Need
 from .tables import ContactTable, NeedTable
@@ -64,39 +66,64 @@ def _contact_initial(request: HttpRequest) -> dict:
 # --- Logging ------------------------------------------------------------------------------
 
 
+def _contact_log_from_form(
+    request: HttpRequest,
+    form: Form,
+    *,
+    cadre: Cadre,
+    youths: list[int],
+    success: Callable[[Contact], str],
+    link_unlinked: bool = False,
+    rename: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """What quick_log and batch_log do with a valid form (the contact fields they share): log
+    through the service, put its refusals on the form (then None: show the form again), or
+    remember the channel for the next log, say what was saved and go home."""
+    data = form.cleaned_data
+    try:
+        contact = services.contact_log(
+            cadre=cadre,
+            youths=youths,
+            channel=data["channel"],
+            date=data["date"],
+            topic=data["topic"],
+            notes=data["notes"],
+            need_raised=data["need_raised"],
+            need_category=data["need_category"] or Need.Category.OTHER,
+            help_given=data["help_given"],
+            link_unlinked=link_unlinked,
+            by=request.user,
+        )
+    except ValidationError as exc:
+        add_service_errors(form, exc, rename=rename)
+        return None
+    request.session[LAST_CHANNEL_KEY] = contact.channel
+    messages.success(request, success(contact))
+    return redirect("home")
+
+
 @login_required
 def quick_log(request: HttpRequest) -> HttpResponse:
     """One screen on a phone: pick a youth, tap a channel, save."""
     cadre = _cadre_or_404(request)
-    picked = None
     form = QuickLogForm(request.POST or None, initial=_contact_initial(request))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            contact = services.contact_log(
-                cadre=cadre,
-                youths=[data["youth"]],
-                channel=data["channel"],
-                date=data["date"],
-                topic=data["topic"],
-                notes=data["notes"],
-                need_raised=data["need_raised"],
-                need_category=data["need_category"] or Need.Category.OTHER,
-                help_given=data["help_given"],
-                link_unlinked=data["link"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc, rename={"youths": "youth"})
-        else:
-            request.session[LAST_CHANNEL_KEY] = contact.channel
-            messages.success(
-                request,
+        done = _contact_log_from_form(
+            request,
+            form,
+            cadre=cadre,
+            youths=[form.cleaned_data["youth"]],
+            link_unlinked=form.cleaned_data["link"],
+            rename={"youths": "youth"},
+            success=lambda contact: (
                 _("已记录与 %(name)s 的联系（%(channel)s）。")
-                % {"name": contact.youth_names[0], "channel": contact.get_channel_display()},
-            )
-            return redirect("home")
+                % {"name": contact.youth_names[0], "channel": contact.get_channel_display()}
+            ),
+        )
+        if done:
+            return done
     youths = list(selectors.cadre_youths(cadre=cadre))
+    picked = None
     if form.is_bound:
         # Keep the youth that was picked, including one found by search (not yet linked).
         raw = form.data.get("youth")
@@ -117,40 +144,24 @@ def batch_log(request: HttpRequest) -> HttpResponse:
     youths = list(selectors.cadre_youths(cadre=cadre))
     form = BatchLogForm(request.POST or None, youths=youths, initial=_contact_initial(request))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            contact = services.contact_log(
-                cadre=cadre,
-                youths=data["youths"],
-                channel=data["channel"],
-                date=data["date"],
-                topic=data["topic"],
-                notes=data["notes"],
-                need_raised=data["need_raised"],
-                need_category=data["need_category"] or Need.Category.OTHER,
-                help_given=data["help_given"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            request.session[LAST_CHANNEL_KEY] = contact.channel
-            messages.success(
-                request,
+        n = len(form.cleaned_data["youths"])
+        done = _contact_log_from_form(
+            request,
+            form,
+            cadre=cadre,
+            youths=form.cleaned_data["youths"],
+            success=lambda contact: (
                 _("已记录与 %(n)s 名青年的联系（%(channel)s）。")
-                % {"n": len(data["youths"]), "channel": contact.get_channel_display()},
-            )
-            return redirect("home")
+                % {"n": n, "channel": contact.get_channel_display()}
+            ),
+        )
+        if done:
+            return done
     selected = {str(v) for v in form["youths"].value() or []}
     return render(
         request,
         "contacts/batch_log.html",
-        {
-            "form": form,
-            "youths": youths,
-            "selected": selected,
-            "offline_values": OFFLINE_VALUES,
-        },
+        {"form": form, "youths": youths, "selected": selected, "offline_values": OFFLINE_VALUES},
     )
 
 
@@ -278,9 +289,7 @@ def _need_for_user(request: HttpRequest, pk: int) -> Need:
 def _assign_form(request, need, data=None):
     if not request.user.sees_subtree:
         return None
-    cadres = cadre_list(user=request.user).filter(
-        organisation__path__startswith=need.organisation.path
-    )
+    cadres = in_subtree(cadre_list(user=request.user), organisation=need.organisation)
     return NeedAssignForm(
         data,
         cadres=cadres,
@@ -288,57 +297,79 @@ def _assign_form(request, need, data=None):
     )
 
 
-@login_required
-def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    need = _need_for_user(request, pk)
-    answer_form = NeedAnswerForm(initial={"answer": need.answer})
-    assign_form = _assign_form(request, need)
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "answer":
-                answer_form = NeedAnswerForm(request.POST)
-                if answer_form.is_valid():
-                    services.need_answer(
-                        need=need, answer=answer_form.cleaned_data["answer"], by=request.user
-                    )
-                    messages.success(request, _("已答复。"))
-                    return redirect("contacts:need_detail", pk=pk)
-            elif action == "assign" and assign_form is not None:
-                assign_form = _assign_form(request, need, request.POST)
-                if assign_form.is_valid():
-                    services.need_assign(
-                        need=need,
-                        owner_cadre=assign_form.cleaned_data["owner_cadre"],
-                        owner_user=None
-                        if assign_form.cleaned_data["owner_cadre"]
-                        else request.user,
-                        due_date=assign_form.cleaned_data["due_date"],
-                        by=request.user,
-                    )
-                    messages.success(request, _("已指派。"))
-                    return redirect("contacts:need_detail", pk=pk)
-            elif action == "close":
-                services.need_close(need=need, by=request.user)
-                messages.success(request, _("需求已关闭。"))
-                return redirect("contacts:need_detail", pk=pk)
-        except ValidationError as exc:
-            target = answer_form if action == "answer" else assign_form
-            if target is not None:
-                apply_service_errors(target, exc)
-            else:
-                messages.error(request, " ".join(exc.messages))
+def _need_page(
+    request: HttpRequest,
+    need: Need,
+    *,
+    answer_form: NeedAnswerForm | None = None,
+    assign_form: NeedAssignForm | None = None,
+) -> HttpResponse:
+    """The need's page; an action whose form did not pass shows that form, bound, with errors."""
+    if answer_form is None:
+        answer_form = NeedAnswerForm(initial={"answer": need.answer})
+    if assign_form is None:
+        assign_form = _assign_form(request, need)  # None for a cadre: only staff assign
     history = need.history.select_related("history_user").order_by("-history_date")[:20]
     return render(
         request,
         "contacts/need_detail.html",
-        {
-            "need": need,
-            "answer_form": answer_form,
-            "assign_form": assign_form,
-            "history": history,
-        },
+        {"need": need, "answer_form": answer_form, "assign_form": assign_form, "history": history},
     )
+
+
+@login_required
+@require_safe
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _need_page(request, _need_for_user(request, pk))
+
+
+@login_required
+@require_POST
+def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    need = _need_for_user(request, pk)
+    form = NeedAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_answer(need=need, answer=form.cleaned_data["answer"], by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已答复。"))
+            return redirect("contacts:need_detail", pk=need.pk)
+    return _need_page(request, need, answer_form=form)
+
+
+@staff_required
+@require_POST
+def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff give the need an owner: a cadre of its subtree, or (none chosen) themselves."""
+    need = _need_for_user(request, pk)
+    form = _assign_form(request, need, request.POST)
+    if form.is_valid():
+        owner_cadre = form.cleaned_data["owner_cadre"]
+        try:
+            services.need_assign(
+                need=need,
+                owner_cadre=owner_cadre,
+                owner_user=None if owner_cadre else request.user,
+                due_date=form.cleaned_data["due_date"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已指派。"))
+            return redirect("contacts:need_detail", pk=need.pk)
+    return _need_page(request, need, assign_form=form)
+
+
+@login_required
+@require_POST
+def need_close(request: HttpRequest, pk: int) -> HttpResponse:
+    need = _need_for_user(request, pk)
+    services.need_close(need=need, by=request.user)
+    messages.success(request, _("需求已关闭。"))
+    return redirect("contacts:need_detail", pk=need.pk)
 
 
 @staff_required
@@ -354,7 +385,7 @@ def need_new(request: HttpRequest) -> HttpResponse:
                 organisation=organisation, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("需求已登记。"))
             return redirect("contacts:need_detail", pk=need.pk)
@@ -436,7 +467,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                     organisation=organisation,
                 )
             except ValidationError as exc:
-                apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 return redirect("contacts:ask_done")
     return render(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cadres import services as cadre_services
 from cadres.models import Cadre, CadreType, Organisation, User
+from cadres.selectors import organisation_subtree
 
 from . import services
 from .models import Answer, Campaign, ReelectionProcedure
@@ -29,7 +30,7 @@ COMMENTS = [
 
 
 def _branch(banner: Organisation, name: str) -> Organisation | None:
-    return Organisation.objects.filter(path__startswith=banner.path, name=name).first()
+    return organisation_subtree(organisation=banner).filter(name=name).first()
 
 
 def _secretary(branch: Organisation) -> Cadre | None:

@@ -263,10 +263,6 @@ class AwardEligibility(models.Model):
     class Meta:
         verbose_name = _("评优资格（测评满意）")
         verbose_name_plural = _("评优资格（测评满意）")
-        indexes = [
-            # "Is this cadre eligible this year" from the awards / assessment side.
-            models.Index(fields=["year", "cadre"], name="survey_award_year_cadre_idx"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.year} {self.cadre_id}"

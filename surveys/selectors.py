@@ -73,13 +73,6 @@ def campaign_overview(*, user: User, year: int | None = None) -> QuerySet[Campai
     return qs.order_by("branch__path", "-opens_at")
 
 
-def campaign_years(*, user: User) -> list[int]:
-    return sorted(
-        set(campaign_list(user=user).order_by().values_list("year", flat=True).distinct()),
-        reverse=True,
-    )
-
-
 def branches_not_evaluated(*, user: User, year: int) -> QuerySet[Organisation]:
     """Branches in scope with no campaign (of any state) for the year."""
     has_campaign = Campaign.objects.filter(year=year).values("branch_id")
@@ -102,13 +95,6 @@ def overview_summary(campaigns: Iterable[Campaign]) -> dict:
         else:
             summary["open"] += 1
     return summary
-
-
-def campaign_turnout(*, campaign: Campaign) -> int:
-    """Ballots cast so far (used codes): the only figure shown while a campaign is open."""
-    if campaign.closed_at is not None:
-        return campaign.turnout or 0
-    return campaign.codes.filter(used=True).count()
 
 
 def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
@@ -162,13 +148,6 @@ def secretary_outcomes(*, year: int, cadre_ids: Iterable[int] | None = None) -> 
     ):
         outcomes[secretary_id] = outcome  # later rows overwrite earlier ones
     return outcomes
-
-
-def award_eligible_secretaries(*, year: int) -> set[int]:
-    """Cadre ids recorded as award-eligible (satisfied) in the year."""
-    from .models import AwardEligibility
-
-    return set(AwardEligibility.objects.filter(year=year).values_list("cadre_id", flat=True))
 
 
 def reelections_open(*, user: User) -> QuerySet:

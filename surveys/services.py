@@ -83,7 +83,7 @@ def _require_staff_above(*, branch: Organisation, by: User) -> None:
         not by.sees_subtree
         or by.organisation is None
         or by.organisation_id == branch.pk
-        or not branch.path.startswith(by.organisation.path)
+        or not by.organisation.is_ancestor_of(branch)
     ):
         raise ValidationError(_("只有上级团组织的工作人员可以组织该团支部的测评。"))
 

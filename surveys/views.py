@@ -28,11 +28,11 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
-from cadres.tables import BoundedPaginator
-from cadres.views import staff_required
 from config import ratelimit
 from config.forms import add_service_errors
+from config.pagination import BoundedPaginator
 
 from . import selectors, services
 from .filters import CampaignFilter

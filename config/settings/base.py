@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "simple_history",
+    "csp",  # its system check flags settings left in the pre-4.0 CSP_* format
     "cadres",
     "contacts",
     "surveys",
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,6 +79,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
             ],
+            # Not in an app's templatetags/: config is the project, not an installed app.
+            "libraries": {"panels": "config.panels"},
         },
     },
 ]
@@ -222,6 +227,32 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
+# Content Security Policy (django-csp 4): everything comes from this origin and nothing runs or
+# styles inline — no 'unsafe-inline', no 'unsafe-eval', no nonces. Page behaviour is in static
+# files bound by data attributes (static/lianqing/lianqing.js), chart data travels in json_script
+# blocks (type application/json, never executed), widths and heights are classes. An injected
+# <script> or style="" is refused by the browser even if a template ever failed to escape it.
+# - img-src data: QR codes on the voting-code slips are data: URIs, and Bootstrap draws its
+#   toggler, select arrow and close icons as data: SVG backgrounds.
+# - frame-ancestors 'none' is the CSP form of X_FRAME_OPTIONS = "DENY" above (both kept for old
+#   browsers); form-action 'self' keeps a forged form from posting anywhere else.
+# - HTMX is not used; if it is added, set htmx.config.includeIndicatorStyles = false (it would
+#   inject a <style>) through <meta name="htmx-config">.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -235,6 +266,11 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- cadres ---
+# One cadre holds at most this many times their type's quota of youths (cadre_youths_link refuses
+# more, on every path: registry, quick log, roster import). 3 × 100 is far above a real list.
+LIANQING_LINK_CEILING_FACTOR = env.int("LIANQING_LINK_CEILING_FACTOR", default=3)
 
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".

@@ -248,7 +248,10 @@ def test_activity_totals(tree, activity):
     )
     today = timezone.localdate()
     totals = selectors.activity_totals(
-        organisation=tree.town_a, start=today - datetime.timedelta(days=1), end=today
+        user=tree.county,
+        organisation=tree.town_a,
+        start=today - datetime.timedelta(days=1),
+        end=today,
     )
     assert totals == {
         "activities": 1,
@@ -256,10 +259,20 @@ def test_activity_totals(tree, activity):
         "attendances": 2,
         "volunteer_hours": Decimal("4.5"),
     }
-    assert (
-        selectors.activity_totals(organisation=tree.banner, start=today, end=today)["activities"]
-        == 2
+    banner = selectors.activity_totals(
+        user=tree.county, organisation=tree.banner, start=today, end=today
     )
+    assert banner["activities"] == 2
+    # Scoped by the user, whatever organisation is asked: township B's staff see none of A's.
+    other = selectors.activity_totals(
+        user=tree.outsider, organisation=tree.town_a, start=today, end=today
+    )
+    assert other == {
+        "activities": 0,
+        "participants": 0,
+        "attendances": 0,
+        "volunteer_hours": Decimal("0"),
+    }
 
 
 def test_checking_in_200_one_after_another_stays_a_handful_of_queries(

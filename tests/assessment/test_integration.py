@@ -78,7 +78,9 @@ def test_activity_totals_come_from_the_activities_app(tree):
     )
     activity_services.checkin(registration=registration, by=tree.owner)
     today = timezone.localdate()
-    result = sources.activity_totals(organisation=tree.banner, start=today, end=today)
+    result = sources.activity_totals(
+        user=tree.county, organisation=tree.banner, start=today, end=today
+    )
     assert result.status == "ok"
     totals = result.data
     assert totals["activities"] == 1 and totals["participants"] == 1

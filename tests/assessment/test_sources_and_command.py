@@ -23,7 +23,7 @@ def test_missing_sources_are_reported_not_faked(monkeypatch):
     )
     result = sources.ballot_outcomes(year=2026)
     assert not result.available and result.status == "not available" and result.data == {}
-    assert not sources.activity_totals(organisation=None, start=None, end=None).available
+    assert not sources.activity_totals(user=None, organisation=None, start=None, end=None).available
 
 
 def test_sources_read_through_the_other_apps_selectors(monkeypatch):
@@ -34,14 +34,14 @@ def test_sources_read_through_the_other_apps_selectors(monkeypatch):
         5: "invalid",
     }
     activities = types.ModuleType("activities.selectors")
-    activities.activity_totals = lambda *, organisation, start, end: {
+    activities.activity_totals = lambda *, user, organisation, start, end: {
         "activities": 4,
         "volunteer_hours": 12.5,
     }
     monkeypatch.setitem(sys.modules, "surveys.selectors", surveys)
     monkeypatch.setitem(sys.modules, "activities.selectors", activities)
     assert sources.ballot_outcomes(year=2026).data == {3: "satisfied", 5: "invalid"}
-    totals = sources.activity_totals(organisation=None, start=None, end=None)
+    totals = sources.activity_totals(user=None, organisation=None, start=None, end=None)
     assert totals.available and totals.data == {
         "activities": 4,
         "participants": 0,

@@ -14,27 +14,6 @@ from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def with_contacts(demo_site):
-    """Contacts for the demo cadres (the contacts app's own demo is another helper's), then the
-    current quarter computed again so the charts have weekly data."""
-    from assessment import services
-    from assessment.models import ScoreRun
-    from assessment.periods import period_containing
-    from cadres.models import CadreYouth
-    from tests.assessment.conftest import log_contact
-
-    today = timezone.localdate()
-    links = list(CadreYouth.objects.select_related("cadre", "youth").order_by("id")[:600])
-    for i, link in enumerate(links):
-        day = today - datetime.timedelta(days=i % 50)
-        log_contact(link.cadre, [link.youth], day, ["wechat", "talk", "phone", "visit"][i % 4])
-    period = period_containing(today)
-    ScoreRun.objects.filter(period=period.code).delete()
-    services.contact_stats_compute(run=services.scores_compute(period=period))
-    return demo_site
-
-
 def test_bulletin_prints_to_a4_pdf(with_contacts, new_page):
     page = new_page(DESKTOP)
     login(page, with_contacts.url, "county")

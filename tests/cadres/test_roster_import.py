@@ -145,8 +145,11 @@ def test_wrong_file_type_is_refused(tree, sectors):
 
 
 def test_duplicates_are_matched_not_created(tree, sectors):
-    by_phone = YouthFactory(name="王芳", phone="13812345678", organisation=tree.town_b)
-    by_identity = YouthFactory(name="巴特尔", birth_year=2000, unit="新胜村", phone="")
+    # Both in the importer's scope (township A and its branch): matching never looks further.
+    by_phone = YouthFactory(name="王芳", phone="13812345678", organisation=tree.branch_a)
+    by_identity = YouthFactory(
+        name="巴特尔", birth_year=2000, unit="新胜村", phone="", organisation=tree.town_a
+    )
     data = _csv(
         "王芳,女,1998,企业青年,别的单位,13812345678,,,",
         "巴特尔,男,2000,农村牧区青年,新胜村,,,,",
@@ -207,8 +210,10 @@ def _big_roster(n: int) -> bytes:
 
 
 @pytest.mark.postgres
-def test_ten_thousand_rows_import_under_30_seconds(tree, sectors):
-    YouthFactory(name="已有", phone="15000000007")  # the 8th row matches this youth
+def test_ten_thousand_rows_import_under_30_seconds(tree, sectors, settings):
+    settings.LIANQING_LINK_CEILING_FACTOR = 200  # the timing includes linking all 10,000
+    # The 8th row matches this youth (in the importer's scope).
+    YouthFactory(name="已有", phone="15000000007", organisation=tree.town_a)
     started = time.monotonic()
     record = _prepare(tree, _big_roster(10_000))
     assert record.status == RosterImport.Status.PREVIEW, record.errors[:3]
@@ -221,8 +226,9 @@ def test_ten_thousand_rows_import_under_30_seconds(tree, sectors):
 
 
 def test_thousand_rows_import_in_a_bounded_number_of_queries(
-    tree, sectors, django_assert_max_num_queries
+    tree, sectors, django_assert_max_num_queries, settings
 ):
+    settings.LIANQING_LINK_CEILING_FACTOR = 20  # the bound includes linking all 1,000
     with django_assert_max_num_queries(15):
         record = _prepare(tree, _big_roster(1_000))
     # Bulk inserts: SQLite splits them by its parameter limit (~100 rows a statement), so the

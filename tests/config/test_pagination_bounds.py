@@ -25,7 +25,7 @@ def test_cadre_page_youth_table_negative_page_size(client, tree):
 
 @pytest.mark.parametrize("lazy", [False, True])
 def test_page_size_is_clamped(lazy):
-    from cadres.tables import MAX_PER_PAGE, BoundedLazyPaginator, BoundedPaginator
+    from config.pagination import MAX_PER_PAGE, BoundedLazyPaginator, BoundedPaginator
 
     paginator = BoundedLazyPaginator if lazy else BoundedPaginator
     assert paginator(range(1000), -5).per_page == 1

@@ -74,7 +74,7 @@ def test_huge_page_and_filter_numbers_are_not_500(client, tree, route):
 def test_the_lazy_paginator_refuses_an_offset_beyond_bigint():
     from django.core.paginator import EmptyPage
 
-    from cadres.tables import BoundedLazyPaginator, BoundedPaginator
+    from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
     for paginator in (BoundedLazyPaginator, BoundedPaginator):
         with pytest.raises(EmptyPage):

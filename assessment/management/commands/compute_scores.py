@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment import services
+from config.forms import service_error_text
 
 
 class Command(BaseCommand):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 f"按周、按方式汇总联系次数：{n} 行（{time.monotonic() - started:.1f} 秒）"
             )
         except ValidationError as exc:
-            raise CommandError("；".join(exc.messages)) from None
+            raise CommandError(service_error_text(exc)) from None
         state = "已定稿" if run.is_final else "进行中，之后每天重算"
         self.stdout.write(
             self.style.SUCCESS(

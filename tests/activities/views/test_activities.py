@@ -37,7 +37,7 @@ def test_outsider_gets_404_on_detail_and_checkin(client, tree, acts):
     assert client.get(reverse("activities:detail", args=[mine.pk])).status_code == 404
     assert client.get(reverse("activities:checkin_list", args=[mine.pk])).status_code == 404
     reg = RegistrationFactory(activity=mine)
-    url = reverse("activities:registration_action", args=[mine.pk, reg.pk, "checkin"])
+    url = reverse("activities:registration_checkin", args=[mine.pk, reg.pk])
     assert client.post(url).status_code == 404
     reg.refresh_from_db()
     assert reg.checked_in_at is None
@@ -61,7 +61,7 @@ def test_cadre_sees_responsible_activity_and_can_check_in(client, tree, acts):
     client.force_login(tree.cadre_user)
     assert client.get(reverse("activities:detail", args=[mine.pk])).status_code == 200
     assert client.get(reverse("activities:detail", args=[theirs.pk])).status_code == 404
-    client.post(reverse("activities:registration_action", args=[mine.pk, reg.pk, "checkin"]))
+    client.post(reverse("activities:registration_checkin", args=[mine.pk, reg.pk]))
     assert ContactYouth.objects.filter(cadre=tree.cadre, youth=reg.youth).exists()
 
 
@@ -150,9 +150,9 @@ def test_bad_hours_entry_shows_chinese_error(client, tree, acts):
     mine, _ = acts
     reg = RegistrationFactory(activity=mine)
     client.force_login(tree.owner)
-    client.post(reverse("activities:registration_action", args=[mine.pk, reg.pk, "checkin"]))
+    client.post(reverse("activities:registration_checkin", args=[mine.pk, reg.pk]))
     response = client.post(
-        reverse("activities:registration_action", args=[mine.pk, reg.pk, "hours"]),
+        reverse("activities:registration_hours", args=[mine.pk, reg.pk]),
         {"hours": "-2"},
         follow=True,
     )

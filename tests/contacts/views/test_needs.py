@@ -53,9 +53,7 @@ def test_outsider_gets_404_and_export_without_other_subtree(client, tree, needs)
 def test_cadre_answers_own_need(client, tree, needs):
     mine, venue, _ = needs
     client.force_login(tree.cadre_user)
-    response = client.post(
-        f"/contacts/needs/{mine.pk}/", {"action": "answer", "answer": "已联系就业局。"}
-    )
+    response = client.post(f"/contacts/needs/{mine.pk}/answer/", {"answer": "已联系就业局。"})
     assert response.status_code == 302
     mine.refresh_from_db()
     assert mine.status == Need.Status.ANSWERED and mine.answer == "已联系就业局。"
@@ -65,7 +63,7 @@ def test_cadre_answers_own_need(client, tree, needs):
 def test_empty_answer_keeps_form_with_error(client, tree, needs):
     mine, _, _ = needs
     client.force_login(tree.cadre_user)
-    response = client.post(f"/contacts/needs/{mine.pk}/", {"action": "answer", "answer": " "})
+    response = client.post(f"/contacts/needs/{mine.pk}/answer/", {"answer": " "})
     assert response.status_code == 200 and "请填写此项" in response.content.decode()
 
 
@@ -73,15 +71,11 @@ def test_staff_assign_to_a_cadre_in_scope_only(client, tree, needs):
     _, venue, _ = needs
     b_cadre = CadreFactory(organisation=tree.town_b)
     client.force_login(tree.owner)
-    response = client.post(
-        f"/contacts/needs/{venue.pk}/", {"action": "assign", "owner_cadre": b_cadre.pk}
-    )
+    response = client.post(f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre": b_cadre.pk})
     assert response.status_code == 200  # not a valid choice for this need
     venue.refresh_from_db()
     assert venue.owner_cadre is None
-    response = client.post(
-        f"/contacts/needs/{venue.pk}/", {"action": "assign", "owner_cadre": tree.cadre.pk}
-    )
+    response = client.post(f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre": tree.cadre.pk})
     assert response.status_code == 302
     venue.refresh_from_db()
     assert venue.owner_cadre == tree.cadre and venue.status == Need.Status.IN_PROGRESS
@@ -118,3 +112,57 @@ def test_need_list_queries_are_constant(client, tree, django_assert_max_num_quer
     # +3 over the page: the minors permission check (2) and the ExportLog INSERT (1).
     with django_assert_max_num_queries(11):
         assert client.get("/contacts/needs/", {"_export": "xlsx"}).status_code == 200
+
+
+def test_detail_page_shows_each_action_posting_to_its_own_url(client, tree, needs):
+    _, venue, _ = needs
+    client.force_login(tree.owner)
+    body = client.get(f"/contacts/needs/{venue.pk}/").content.decode()
+    for action in ("answer", "assign", "close"):
+        assert f'action="/contacts/needs/{venue.pk}/{action}/"' in body
+    # The page itself is read-only: the actions have their own URLs.
+    assert client.post(f"/contacts/needs/{venue.pk}/", {"answer": "答"}).status_code == 405
+    venue.refresh_from_db()
+    assert venue.answer == ""
+
+
+def test_close_closes_and_says_so(client, tree, needs):
+    mine, _, _ = needs
+    client.force_login(tree.cadre_user)
+    response = client.post(f"/contacts/needs/{mine.pk}/close/", follow=True)
+    assert "需求已关闭。" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.status == Need.Status.CLOSED
+
+
+def test_assign_shows_the_service_error_on_the_form(client, tree, needs):
+    _, venue, _ = needs
+    client.force_login(tree.owner)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    response = client.post(
+        f"/contacts/needs/{venue.pk}/assign/",
+        {"owner_cadre": tree.cadre.pk, "due_date": yesterday.isoformat()},
+    )
+    assert response.status_code == 200 and "办理期限不能早于今天。" in response.content.decode()
+    venue.refresh_from_db()
+    assert venue.owner_cadre is None
+
+
+def test_cadre_may_not_assign(client, tree, needs):
+    mine, _, _ = needs
+    client.force_login(tree.cadre_user)
+    other = CadreFactory(organisation=tree.town_a)
+    response = client.post(f"/contacts/needs/{mine.pk}/assign/", {"owner_cadre": other.pk})
+    assert response.status_code == 404
+    mine.refresh_from_db()
+    assert mine.owner_cadre == tree.cadre
+
+
+@pytest.mark.parametrize("action", ["answer", "assign", "close"])
+def test_outsider_gets_404_on_every_action(client, tree, needs, action):
+    mine, _, _ = needs
+    client.force_login(tree.outsider)
+    response = client.post(f"/contacts/needs/{mine.pk}/{action}/", {"answer": "答"})
+    assert response.status_code == 404
+    mine.refresh_from_db()
+    assert mine.status != Need.Status.CLOSED and mine.answer == ""

@@ -59,7 +59,7 @@ def test_forged_youth_is_refused_and_typed_text_kept(client, tree, own_youths, b
     assert not Contact.objects.exists()
     # Even asking to link does not reach another subtree.
     response = _post(client, youth=b_youth.pk, link="on")
-    assert "不在您所在组织的范围内" in response.content.decode()
+    assert "不在团干部所在组织（含下级组织）的范围内" in response.content.decode()
     assert not CadreYouth.objects.filter(youth=b_youth).exists()
 
 

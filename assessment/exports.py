@@ -1,0 +1,117 @@
+"""Exports of the assessment app: the quarterly bulletin (季度通报) as an Excel workbook.
+
+Lists export through their tables (cadres.exports.EscapingTableExport); the bulletin is not a
+list but four sheets built from the same figures the printable page shows. Every row goes
+through `escape_cell`, so that an organisation, a cadre or a review note whose text begins
+with = + - @ is shown as text by the spreadsheet, never run as a formula.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from cadres.exports import escape_cell
+
+from .models import Flag, OrganisationReview, SupervisionCase
+from .selectors import Overview
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _append(ws: Worksheet, row: Iterable[Any]) -> None:
+    # The one way a cell enters the workbook: numbers pass through, text is made formula-safe.
+    ws.append([escape_cell(value) for value in row])
+
+
+def _overview_rows(ov: Overview, saved: OrganisationReview | None) -> list[tuple[Any, Any]]:
+    t = ov.totals
+    ballots = t.get("ballots_available")
+    rows = [
+        (_("团干部人数"), t.get("n")),
+        (_("联系指标完成率 %"), t.get("quota_pct")),
+        (_("领域要求达标率 %"), t.get("sectors_pct")),
+        (_("平均活跃度"), t.get("avg_score")),
+        (_("线上转线下 %"), t.get("conversion_pct")),
+        (_("需求按期答复率 %"), t.get("on_time_pct")),
+        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("测评满意"), t.get("ballot_satisfied") if ballots else _("未接入")),
+        (_("测评不满意"), t.get("ballot_not") if ballots else _("未接入")),
+    ]
+    if ov.activities is not None and ov.activities.available:
+        rows += [
+            (_("活动场次"), ov.activities.data["activities"]),
+            (_("参加人次"), ov.activities.data["attendances"]),
+            (_("志愿服务时长（小时）"), ov.activities.data["volunteer_hours"]),
+        ]
+    else:
+        rows.append((_("活动与志愿服务"), _("未接入")))
+    if saved:
+        rows.append((_("评估意见"), saved.notes))
+    return rows
+
+
+def bulletin_xlsx(
+    ov: Overview,
+    ranking: Sequence[dict[str, Any]],
+    flags: Sequence[Flag],
+    cases: Sequence[SupervisionCase],
+    saved: OrganisationReview | None,
+) -> HttpResponse:
+    """The bulletin of `ov` (a subtree and a quarter) as a workbook download:
+    1. 概况: the headline figures and the committee's review notes;
+    2. 联系方式: contacts per channel;
+    3. 组织排名: the organisations under this one, ranked;
+    4. 预警与督导: open flags with the state of their supervision case.
+    """
+    from openpyxl import Workbook  # loaded on the first download, as the roster import does
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("概况")
+    title = _("%(org)s · %(period)s 通报") % {
+        "org": ov.organisation.name,
+        "period": ov.period.label,
+    }
+    _append(ws, [title])
+    for row in _overview_rows(ov, saved):
+        _append(ws, row)
+
+    ws = wb.create_sheet(_("联系方式"))
+    _append(ws, [_("方式"), _("联系次数")])
+    for name, n in ov.channel_totals:
+        _append(ws, [name, n])
+
+    ws = wb.create_sheet(_("组织排名"))
+    headers = [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
+    _append(ws, headers)
+    for r in ranking:
+        _append(ws, [r["rank"], r["name"], r["n"], r["avg"], r["met_pct"], r["overdue"]])
+
+    ws = wb.create_sheet(_("预警与督导"))
+    _append(ws, [_("团干部"), _("组织"), _("预警原因"), _("督导状态")])
+    case_by_cadre = {c.cadre_id: c for c in cases}
+    for f in flags:
+        case = case_by_cadre.get(f.cadre_id)
+        _append(
+            ws,
+            [
+                f.cadre.name,
+                f.organisation.name,
+                "；".join(r["text"] for r in f.reasons),
+                case.get_status_display() if case else _("未立案"),
+            ],
+        )
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="lianqing-{ov.period.code}.xlsx"'
+    return response
