@@ -174,6 +174,7 @@ NOT_WALKED = {
     "registration/password_change_done.html",
     "contacts/ask_done.html",  # after a public need is submitted
     "500.html",
+    "503.html",  # the database unreachable: tests/reliability/test_broker_down.py
 }
 
 
