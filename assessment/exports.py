@@ -13,10 +13,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadres.exports import escape_cell
 
+from .freshness import Freshness
 from .models import Flag, OrganisationReview, SupervisionCase
 from .selectors import Overview
 
@@ -31,17 +33,34 @@ def _append(ws: Worksheet, row: Iterable[Any]) -> None:
     ws.append([escape_cell(value) for value in row])
 
 
-def _overview_rows(ov: Overview, saved: OrganisationReview | None) -> list[tuple[Any, Any]]:
+def _overview_rows(
+    ov: Overview, saved: OrganisationReview | None, fresh: Freshness | None
+) -> list[tuple[Any, Any]]:
     t = ov.totals
     ballots = t.get("ballots_available")
+    # Every figure names its period and its as-of day (issue 17): the header rows say both, and
+    # the needs are split exactly as the printed bulletin's sentences (assessment/sentences.py).
+    as_of = ov.run.as_of if ov.run else None
+    computed = (
+        timezone.localtime(fresh.computed_at).strftime("%Y-%m-%d %H:%M")
+        if fresh and fresh.computed_at
+        else ""
+    )
     rows = [
+        (_("时段"), ov.period.label),
+        (_("统计截至"), as_of.isoformat() if as_of else _("尚未计算")),
+        (_("统计时间"), computed),
         (_("团干部人数"), t.get("n")),
+        (_("完成联系指标（人数与领域均达标）人数"), t.get("met_quota")),
         (_("联系指标完成率 %"), t.get("quota_pct")),
         (_("领域要求达标率 %"), t.get("sectors_pct")),
         (_("平均活跃度"), t.get("avg_score")),
         (_("线上转线下 %"), t.get("conversion_pct")),
+        (_("本期到期需求"), t.get("needs_due_sum")),
+        (_("其中按期答复"), t.get("needs_on_time_sum")),
         (_("需求按期答复率 %"), t.get("on_time_pct")),
-        (_("逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("本期到期、逾期未答复需求"), t.get("needs_overdue_sum")),
+        (_("此前各期遗留、仍未答复需求"), t.get("needs_backlog_sum")),
         (_("测评满意"), t.get("ballot_satisfied") if ballots else _("未接入")),
         (_("测评不满意"), t.get("ballot_not") if ballots else _("未接入")),
     ]
@@ -64,6 +83,7 @@ def bulletin_xlsx(
     flags: Sequence[Flag],
     cases: Sequence[SupervisionCase],
     saved: OrganisationReview | None,
+    fresh: Freshness | None = None,
 ) -> HttpResponse:
     """The bulletin of `ov` (a subtree and a quarter) as a workbook download:
     1. 概况: the headline figures and the committee's review notes;
@@ -81,8 +101,12 @@ def bulletin_xlsx(
         "period": ov.period.label,
     }
     _append(ws, [title])
-    for row in _overview_rows(ov, saved):
+    for row in _overview_rows(ov, saved, fresh):
         _append(ws, row)
+    if ov.sentences is not None:
+        _append(ws, [])
+        for sentence in ov.sentences.as_list():
+            _append(ws, [sentence])
 
     ws = wb.create_sheet(_("联系方式"))
     _append(ws, [_("方式"), _("联系次数")])
@@ -90,10 +114,21 @@ def bulletin_xlsx(
         _append(ws, [name, n])
 
     ws = wb.create_sheet(_("组织排名"))
-    headers = [_("名次"), _("组织"), _("团干部"), _("平均活跃度"), _("指标完成率 %"), _("逾期需求")]
+    headers = [
+        _("名次"),
+        _("组织"),
+        _("团干部"),
+        _("平均活跃度"),
+        _("指标完成率 %"),
+        _("本期逾期需求"),
+        _("此前遗留需求"),
+    ]
     _append(ws, headers)
     for r in ranking:
-        _append(ws, [r["rank"], r["name"], r["n"], r["avg"], r["met_pct"], r["overdue"]])
+        _append(
+            ws,
+            [r["rank"], r["name"], r["n"], r["avg"], r["met_pct"], r["overdue"], r["backlog"]],
+        )
 
     ws = wb.create_sheet(_("预警与督导"))
     _append(ws, [_("团干部"), _("组织"), _("预警原因"), _("督导状态")])

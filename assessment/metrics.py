@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from cadres.quota import sql_params as quota_sql_params
+
 from .periods import Period
 
 # Contacts older than the year are still looked at (for "no contact in N days" in early
@@ -37,6 +39,7 @@ METRIC_COLUMNS = (
     "needs_due",
     "needs_on_time",
     "needs_overdue",
+    "needs_backlog",
 )
 
 
@@ -57,7 +60,9 @@ class Window:
         return cls(period.start, as_of, year_start, scan_start)
 
     def params(self) -> dict:
+        # The quota defaults are parameters from cadres/quota.py, never literals in the SQL.
         return {
+            **quota_sql_params(),
             "start": self.start,
             "as_of": self.as_of,
             "year_start": self.year_start,
@@ -79,7 +84,8 @@ def metrics_sql() -> str:
     return f"""
 WITH cad AS (
     SELECT c.id AS cadre_id, c.organisation_id, c.is_branch_secretary AS is_secretary,
-           c.active_from, COALESCE(q.quota, 100) AS quota, COALESCE(q.min_sectors, 5) AS min_sectors
+           c.active_from, COALESCE(q.quota, %(default_quota)s) AS quota,
+           COALESCE(q.min_sectors, %(default_min_sectors)s) AS min_sectors
     FROM cadres_cadre c
     LEFT JOIN cadres_quotarule q ON q.cadre_type = c.cadre_type
     WHERE c.active_from <= %(as_of)s AND (c.active_until IS NULL OR c.active_until >= %(start)s)
@@ -118,9 +124,13 @@ nd AS (
            SUM(CASE WHEN n.due_date >= %(start)s THEN 1 ELSE 0 END) AS needs_due,
            SUM(CASE WHEN n.due_date >= %(start)s AND n.answered_at IS NOT NULL
                      AND {answered_day} <= n.due_date THEN 1 ELSE 0 END) AS needs_on_time,
-           SUM(CASE WHEN n.due_date < %(as_of)s AND n.status <> 'closed'
+           SUM(CASE WHEN n.due_date >= %(start)s AND n.due_date < %(as_of)s
+                     AND n.status <> 'closed'
                      AND (n.answered_at IS NULL OR {answered_day} > %(as_of)s)
-                    THEN 1 ELSE 0 END) AS needs_overdue
+                    THEN 1 ELSE 0 END) AS needs_overdue,
+           SUM(CASE WHEN n.due_date < %(start)s AND n.status <> 'closed'
+                     AND (n.answered_at IS NULL OR {answered_day} > %(as_of)s)
+                    THEN 1 ELSE 0 END) AS needs_backlog
     FROM contacts_need n
     WHERE n.owner_cadre_id IS NOT NULL AND n.due_date <= %(as_of)s
     GROUP BY n.owner_cadre_id
@@ -129,7 +139,8 @@ SELECT cad.cadre_id, cad.organisation_id, cad.is_secretary, cad.active_from, cad
        cad.min_sectors, COALESCE(lnk.linked, 0), COALESCE(lnk.sectors, 0),
        COALESCE(tch.reached, 0), COALESCE(tch.met_offline_year, 0),
        COALESCE(tch.online_youths, 0), COALESCE(tch.converted_youths, 0), tch.last_contact,
-       COALESCE(nd.needs_due, 0), COALESCE(nd.needs_on_time, 0), COALESCE(nd.needs_overdue, 0)
+       COALESCE(nd.needs_due, 0), COALESCE(nd.needs_on_time, 0), COALESCE(nd.needs_overdue, 0),
+       COALESCE(nd.needs_backlog, 0)
 FROM cad
 LEFT JOIN lnk ON lnk.cadre_id = cad.cadre_id
 LEFT JOIN tch ON tch.cadre_id = cad.cadre_id
@@ -163,23 +174,49 @@ def cadre_metrics(window: Window) -> list[dict]:
 
 
 def channel_week_sql() -> str:
-    """Contacts per organisation, week (Monday) and channel of a window: one INSERT … SELECT."""
+    """Contacts per organisation, week (Monday) and channel of a window: one SELECT."""
     if connection.vendor == "postgresql":
         week = "date_trunc('week', ct.date)::date"
     else:
         week = "date(ct.date, '-' || ((CAST(strftime('%%w', ct.date) AS INTEGER) + 6) %% 7) || ' days')"
     return f"""
-INSERT INTO assessment_channelweekstat (run_id, organisation_id, week, channel, contacts)
-SELECT %(run_id)s, cd.organisation_id, {week} AS week, ct.channel, COUNT(*)
+SELECT cd.organisation_id, {week} AS week, ct.channel, COUNT(*) AS contacts
 FROM contacts_contact ct JOIN cadres_cadre cd ON cd.id = ct.cadre_id
 WHERE ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_of)s
 GROUP BY cd.organisation_id, {week}, ct.channel
 """
 
 
-def store_channel_weeks(*, run_id: int, window: Window) -> None:
+def store_channel_weeks(*, run_id: int, window: Window) -> int:
+    """Bring a run's statistics up to its window's contacts, writing only the rows that changed.
+
+    The nightly rerun of a quarter changes a few weeks' counts (mostly the current week's):
+    deleting and re-inserting all ~250,000 rows of a province quarter cost more than the
+    aggregate itself and left the table full of dead rows with stale planner statistics.
+    1. the fresh counts into a temporary table (one aggregate over the window's contacts);
+    2. delete the run's rows whose count changed or that no longer exist;
+    3. insert the fresh rows the run does not have (new, or changed in step 2).
+    Returns the number of rows written (deleted + inserted)."""
+    table = "assessment_channelweekstat"
+    params = {"false": False, "start": window.start, "as_of": window.as_of}
     with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS channel_week_fresh")
+        cursor.execute("CREATE TEMP TABLE channel_week_fresh AS " + channel_week_sql(), params)
         cursor.execute(
-            channel_week_sql(),
-            {"run_id": run_id, "false": False, "start": window.start, "as_of": window.as_of},
+            f"DELETE FROM {table} WHERE run_id = %s AND NOT EXISTS ("
+            "SELECT 1 FROM channel_week_fresh f WHERE f.organisation_id = "
+            f"{table}.organisation_id AND f.week = {table}.week AND f.channel = {table}.channel "
+            f"AND f.contacts = {table}.contacts)",
+            [run_id],
         )
+        deleted = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (run_id, organisation_id, week, channel, contacts) "
+            "SELECT %s, f.organisation_id, f.week, f.channel, f.contacts FROM channel_week_fresh f "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %s AND "
+            "s.organisation_id = f.organisation_id AND s.week = f.week AND s.channel = f.channel)",
+            [run_id, run_id],
+        )
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE channel_week_fresh")
+    return deleted + inserted

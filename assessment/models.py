@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from cadres.quota import DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
+
 # The components of the score, in display order. Each has a weight field `w_<code>` on the policy
 # and a value `c_<code>` (0..1, NULL when it does not apply) on every stored score.
 COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot")
@@ -127,8 +129,8 @@ class CadreScore(models.Model):
     is_secretary = models.BooleanField(default=False)
     score = models.DecimalField(_("活跃度"), max_digits=4, decimal_places=1)
     # Raw numbers.
-    quota = models.PositiveIntegerField(default=100)
-    min_sectors = models.PositiveSmallIntegerField(default=5)
+    quota = models.PositiveIntegerField(default=DEFAULT_QUOTA)
+    min_sectors = models.PositiveSmallIntegerField(default=DEFAULT_MIN_SECTORS)
     linked = models.PositiveIntegerField(default=0)
     sectors = models.PositiveSmallIntegerField(default=0)
     reached = models.PositiveIntegerField(default=0)
@@ -137,7 +139,11 @@ class CadreScore(models.Model):
     converted_youths = models.PositiveIntegerField(default=0)
     needs_due = models.PositiveIntegerField(default=0)
     needs_on_time = models.PositiveIntegerField(default=0)
+    # Overdue needs split by when they fell due, so that sentences never mix the two:
+    # needs_overdue = due in this period, past due and unanswered at as_of;
+    # needs_backlog = due before this period and still unanswered at as_of.
     needs_overdue = models.PositiveIntegerField(default=0)
+    needs_backlog = models.PositiveIntegerField(default=0)
     last_contact = models.DateField(null=True)
     ballot = models.CharField(max_length=16, blank=True)
     # Components, 0..1; NULL where the component does not apply (ballot of a non-secretary).
@@ -310,3 +316,32 @@ class OrganisationReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.period}"
+
+
+class RecomputeClaim(models.Model):
+    """One row per period: the claim that coalesces "numbers changed" into at most one pending
+    recomputation and at most one running one (assessment/freshness.py).
+
+    pending_since: a change is waiting for a run (set by the first change, cleared when a run
+        starts; later changes while it is set enqueue nothing);
+    running_since: a run holds the period (cleared when it ends; a stale one — a killed
+        worker — is taken over after freshness.STALE_AFTER).
+    """
+
+    period = models.CharField(_("时段"), max_length=7, unique=True)
+    pending_since = models.DateTimeField(_("待更新自"), null=True, blank=True)
+    running_since = models.DateTimeField(_("计算开始"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("上次完成"), null=True, blank=True)
+    last_duration = models.FloatField(_("上次用时（秒）"), null=True, blank=True)
+    last_error = models.CharField(_("上次错误"), max_length=500, blank=True)
+    n_runs = models.PositiveIntegerField(_("计算次数"), default=0)
+    # Runs scheduled (changes that found the period idle); the changes coalesced into them are
+    # not counted, which would cost a write per change.
+    n_changes = models.PositiveIntegerField(_("安排的重算次数"), default=0)
+
+    class Meta:
+        verbose_name = _("重新计算队列")
+        verbose_name_plural = _("重新计算队列")
+
+    def __str__(self) -> str:
+        return self.period

@@ -23,6 +23,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cadres.quota import quota_met
+
 from .models import COMPONENTS
 
 LABELS = {
@@ -176,11 +178,12 @@ def next_steps(s, weights: dict[str, int], limit: int = 3) -> list[Step]:
                 % {"n": missing_sectors},
             )
         )
-    if s.needs_overdue:
+    overdue = s.needs_overdue + s.needs_backlog
+    if overdue:
         steps.append(
             Step(
                 max(lines["responsiveness"].possible - lines["responsiveness"].points, 0.1),
-                _("答复 %(n)s 件逾期的青年需求") % {"n": s.needs_overdue},
+                _("答复 %(n)s 件逾期的青年需求") % {"n": overdue},
             )
         )
     steps = [step for step in steps if step.gain > 0]
@@ -202,12 +205,22 @@ def flag_reasons(m: dict, value: Decimal, policy, as_of: datetime.date) -> list[
             }
         )
     grace_end = m["active_from"] + datetime.timedelta(days=policy.quota_grace_days)
-    if m["linked"] < m["quota"] and grace_end <= as_of:
+    # The one quota rule (cadres/quota.py): enough youths AND enough fields.
+    if not quota_met(m["linked"], m["sectors"], m) and grace_end <= as_of:
         reasons.append(
             {
                 "code": "quota",
-                "text": _("任职已满 %(d)s 天，联系青年 %(n)s/%(q)s 名，未完成指标")
-                % {"d": policy.quota_grace_days, "n": m["linked"], "q": m["quota"]},
+                "text": _(
+                    "任职已满 %(d)s 天，联系青年 %(n)s/%(q)s 名、覆盖领域 %(s)s/%(r)s 个，"
+                    "未完成指标"
+                )
+                % {
+                    "d": policy.quota_grace_days,
+                    "n": m["linked"],
+                    "q": m["quota"],
+                    "s": m["sectors"],
+                    "r": m["min_sectors"],
+                },
             }
         )
     last = m["last_contact"]
@@ -222,8 +235,8 @@ def flag_reasons(m: dict, value: Decimal, policy, as_of: datetime.date) -> list[
             else _("近期没有任何联系记录")
         )
         reasons.append({"code": "no_contact", "text": text})
-    if m["needs_overdue"] > policy.overdue_needs_max:
-        reasons.append(
-            {"code": "needs", "text": _("%(n)s 件需求逾期未答复") % {"n": m["needs_overdue"]}}
-        )
+    # Needs overdue from this period and the backlog of earlier ones both count against a cadre.
+    overdue = m["needs_overdue"] + m.get("needs_backlog", 0)
+    if overdue > policy.overdue_needs_max:
+        reasons.append({"code": "needs", "text": _("%(n)s 件需求逾期未答复") % {"n": overdue}})
     return reasons

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cadres.models import Organisation, User
+from cadres.quota import quota_met, quota_met_q
 from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
 
-from . import scoring, sources
+from . import scoring, sentences, sources
 from .models import (
     CadreScore,
     ChannelWeekStat,
@@ -141,6 +143,18 @@ class Overview:
     def has_data(self) -> bool:
         return bool(self.run and self.totals.get("n"))
 
+    @property
+    def sentences(self) -> sentences.ReportSentences | None:
+        """The report's sentences (assessment/sentences.py), once the period is computed."""
+        if self.run is None:
+            return None
+        return sentences.report_sentences(
+            label=self.period.label,
+            start=self.period.start,
+            as_of=self.run.as_of,
+            totals=self.totals,
+        )
+
 
 def _pct(part, whole) -> float | None:
     return round(100 * part / whole, 1) if whole else None
@@ -157,7 +171,8 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     aggregates = {
         "n": Count("id"),
         "avg_score": Avg("score"),
-        "met_quota": Count("id", filter=Q(linked__gte=models_f("quota"))),
+        # "Completed the quota": the one rule (cadres/quota.py), youths AND fields.
+        "met_quota": Count("id", filter=quota_met_q()),
         "met_sectors": Count("id", filter=Q(sectors__gte=models_f("min_sectors"))),
         "linked_sum": Sum("linked"),
         "quota_sum": Sum("quota"),
@@ -167,6 +182,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
         "needs_due_sum": Sum("needs_due"),
         "needs_on_time_sum": Sum("needs_on_time"),
         "needs_overdue_sum": Sum("needs_overdue"),
+        "needs_backlog_sum": Sum("needs_backlog"),
         "secretaries": Count("id", filter=Q(is_secretary=True)),
         "ballot_satisfied": Count("id", filter=Q(is_secretary=True, ballot="satisfied")),
         "ballot_not": Count("id", filter=Q(is_secretary=True, ballot="not_satisfied")),
@@ -248,8 +264,9 @@ def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRu
         .annotate(
             n=Count("id"),
             avg=Avg("score"),
-            met=Count("id", filter=Q(linked__gte=models_f("quota"))),
+            met=Count("id", filter=quota_met_q()),
             overdue=Sum("needs_overdue"),
+            backlog=Sum("needs_backlog"),
         )
         .order_by("-avg")
     )
@@ -269,6 +286,7 @@ def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRu
                 "avg": round(float(r["avg"]), 1),
                 "met_pct": _pct(r["met"], r["n"]),
                 "overdue": r["overdue"] or 0,
+                "backlog": r["backlog"] or 0,
             }
         )
     for rank, row in enumerate(out, 1):
@@ -296,20 +314,40 @@ class Eligibility:
         return not self.reasons
 
 
-def eligibility_list(*, user: User, year: int, organisation: Organisation | None = None):
+def eligibility_as_of(year: int, today: datetime.date | None = None) -> datetime.date:
+    """The day eligibility for `year` is decided on: 31 December of that year, or today while
+    the year is still running (the page says which)."""
+    today = today or timezone.localdate()
+    return min(datetime.date(year, 12, 31), today)
+
+
+def eligibility_list(
+    *,
+    user: User,
+    year: int,
+    organisation: Organisation | None = None,
+    today: datetime.date | None = None,
+):
     """Cadres who may be nominated as excellent cadres for `year`, and why the others may not:
-    quota met with the required fields, no open supervision case, a "satisfied" ballot for
-    secretaries. Reads the stored year score (run `year`). Three queries."""
+    quota met (cadres/quota.py: youths and fields) in the stored year score (run `year`, counted
+    to 31 December), no supervision case open at the end of 31 December of `year` (a case
+    opened later, or closed since, does not change a past year's answer), and a "satisfied"
+    ballot of `year` for secretaries. Three queries."""
     run = run_for(str(year))
     if run is None:
         return None, []
     scores = score_list(user=user, run=run)
     if organisation is not None:
         scores = in_subtree(scores, organisation=organisation)
+    as_of = eligibility_as_of(year, today)
+    # The first instant after the as-of day, local time: cases open then are the ones that count.
+    cutoff = timezone.make_aware(
+        datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+    )
     open_cases = set(
-        SupervisionCase.objects.filter(status=SupervisionCase.Status.OPEN).values_list(
-            "cadre_id", flat=True
-        )
+        SupervisionCase.objects.filter(opened_at__lt=cutoff)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
+        .values_list("cadre_id", flat=True)
     )
     ballot_text = {
         "not_satisfied": _("满意度测评结果为“不满意”"),
@@ -318,14 +356,17 @@ def eligibility_list(*, user: User, year: int, organisation: Organisation | None
     out = []
     for s in scores.order_by("organisation__path", "cadre__name", "cadre_id"):
         reasons = []
-        if s.linked < s.quota:
-            reasons.append(_("联系青年 %(n)s/%(q)s 名，未达到指标") % {"n": s.linked, "q": s.quota})
-        if s.sectors < s.min_sectors:
-            reasons.append(
-                _("覆盖领域 %(n)s/%(r)s 个，未达到要求") % {"n": s.sectors, "r": s.min_sectors}
-            )
+        if not quota_met(s.linked, s.sectors, s):
+            if s.linked < s.quota:
+                reasons.append(
+                    _("联系青年 %(n)s/%(q)s 名，未达到指标") % {"n": s.linked, "q": s.quota}
+                )
+            if s.sectors < s.min_sectors:
+                reasons.append(
+                    _("覆盖领域 %(n)s/%(r)s 个，未达到要求") % {"n": s.sectors, "r": s.min_sectors}
+                )
         if s.cadre_id in open_cases:
-            reasons.append(_("有未结案的督导（约谈/诫勉）案例"))
+            reasons.append(_("%(d)s 有未结案的督导（约谈/诫勉）案例") % {"d": as_of.isoformat()})
         if s.is_secretary and s.ballot != "satisfied":
             if run.sources.get("ballots") != "ok":
                 reasons.append(_("满意度测评数据尚未接入，无法确认"))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from cadres.quota import quota_met
+
 from .models import CadreScore
 
 
@@ -18,7 +20,17 @@ class ScoreTable(tables.Table):
     quota = tables.Column(verbose_name=_("指标"))
     reached = tables.Column(verbose_name=_("本期联系"))
     sectors = tables.Column(verbose_name=_("领域"))
-    needs_overdue = tables.Column(verbose_name=_("逾期需求"))
+    # The one quota rule (cadres/quota.py), from the score's stored counts: same answer as the
+    # dashboard, the bulletin and the cadre list.
+    quota_met = tables.Column(verbose_name=_("完成指标"), empty_values=(), orderable=False)
+    needs_overdue = tables.Column(verbose_name=_("本期逾期需求"))
+    needs_backlog = tables.Column(verbose_name=_("此前遗留需求"))
+
+    def render_quota_met(self, record) -> str:
+        return str(_("是") if quota_met(record.linked, record.sectors, record) else _("否"))
+
+    def value_quota_met(self, record) -> str:
+        return self.render_quota_met(record)
 
     class Meta:
         model = CadreScore
@@ -31,7 +43,9 @@ class ScoreTable(tables.Table):
             "quota",
             "reached",
             "sectors",
+            "quota_met",
             "needs_overdue",
+            "needs_backlog",
         )
         order_by = ("-score",)
         attrs = {"class": "table table-sm table-hover align-middle"}

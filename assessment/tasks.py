@@ -45,13 +45,27 @@ def compute_contact_stats(run_id: int, today: str | None = None) -> int:
     return services.contact_stats_compute(run=ScoreRun.objects.get(pk=run_id), today=day)
 
 
-def _enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
+def enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
     arg = today.isoformat() if today else None
     from cadres.outbox import enqueue
 
     # After commit, through the outbox: a broker lost between the scores and the statistics
     # keeps the job for later instead of failing the finished computation.
     enqueue(compute_contact_stats, run_id, arg)
+
+
+_enqueue_contact_stats = enqueue_contact_stats
+
+
+# The coalesced recomputation of one period (assessment/freshness.py). Limits within the
+# broker's visibility timeout (config/settings/base.py), like compute_scores: a period's run
+# takes seconds on a banner and under a minute at province scale.
+@shared_task(name="assessment.refresh_period", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+def refresh_period(period: str) -> dict:
+    """The coalesced recomputation of one period after changes (assessment/freshness.py)."""
+    from . import freshness
+
+    return freshness.run_pending(period=period)
 
 
 # Four periods in a row, each like compute_scores; beat runs it at night.

@@ -17,4 +17,5 @@ urlpatterns = [
     path("eligibility/", views.eligibility, name="eligibility"),
     path("policy/", views.policy, name="policy"),
     path("compute/", views.compute, name="compute"),
+    path("freshness/", views.freshness_status, name="freshness"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,10 +22,11 @@ from cadres.auth import staff_required
 from cadres.exports import EscapingTableExport, ScopedExportMixin, export_log_create
 from cadres.models import Cadre, Organisation
 from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
+from config import ratelimit
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 
-from . import selectors, services
+from . import freshness, selectors, services
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
 from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
@@ -76,6 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "quarters": recent_quarters(timezone.localdate(), 6),
             "is_committee": selectors.is_committee(request.user),
+            "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )
 
@@ -125,7 +127,12 @@ class ScoreListView(ScopedExportMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(scope_form=self.form, period=self.period, run=self.run)
+        context.update(
+            scope_form=self.form,
+            period=self.period,
+            run=self.run,
+            fresh=freshness.freshness_for(period=self.period.code, run=self.run),
+        )
         return context
 
 
@@ -249,7 +256,8 @@ def _report(request, form, organisation, period, *, template):
     )
     saved = selectors.review_for(user=request.user, organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
-        response = bulletin_xlsx(ov, ranking, flags, cases, saved)
+        fresh = freshness.freshness_for(period=period.code, run=ov.run)
+        response = bulletin_xlsx(ov, ranking, flags, cases, saved, fresh)
         export_log_create(
             user=request.user,
             list_name="bulletin",
@@ -270,6 +278,7 @@ def _report(request, form, organisation, period, *, template):
             "review": saved,
             "review_form": ReviewForm(initial={"notes": saved.notes if saved else ""}),
             "today": timezone.localdate(),
+            "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )
 
@@ -299,7 +308,17 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "assessment/eligibility.html",
-        {"form": form, "table": table, "run": run, "period": period, "n_ok": n_ok, "n": len(rows)},
+        {
+            "form": form,
+            "table": table,
+            "run": run,
+            "period": period,
+            "n_ok": n_ok,
+            "n": len(rows),
+            "as_of": selectors.eligibility_as_of(period.year),
+            "year_over": period.is_closed(timezone.localdate()),
+            "fresh": freshness.freshness_for(period=period.code, run=run),
+        },
     )
 
 
@@ -334,31 +353,41 @@ def policy(request: HttpRequest) -> HttpResponse:
     )
 
 
+# "重新计算": at most this many presses per address a minute; each is one queued run anyway.
+RECOMPUTE_LIMIT = 3
+
+
 @staff_required
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
-    """Start a computation now (committee only): queued after commit for the worker."""
-    if not selectors.is_committee(request.user):
-        raise Http404
+    """Staff's "重新计算" of a period: queued (coalesced with pending changes), never a second
+    concurrent run; the page then shows "计算中…" and the new 统计时间."""
+    back = reverse("assessment:dashboard")
+    if ratelimit.hit(request, "recompute", limit=RECOMPUTE_LIMIT, window=60):
+        messages.error(request, _("重新计算请求太频繁，请一分钟后再试。"))
+        return redirect(back)
     try:
-        period = parse_period(request.POST.get("period", ""))
+        message = freshness.request_recompute(period=request.POST.get("period", ""))
     except ValidationError as exc:
         messages.error(request, service_error_text(exc))
-        return redirect("assessment:dashboard")
-    from cadres.outbox import enqueue
-
-    from .tasks import compute_scores
-
-    if enqueue(compute_scores, period.code) is False:
-        # The broker is down: the job waits in the outbox and is sent when it is back.
-        messages.warning(
-            request,
-            _("任务服务暂时不可用：%(p)s 的活跃度计算已登记，服务恢复后会自动进行。")
-            % {"p": period.label},
-        )
     else:
-        messages.success(
-            request,
-            _("已安排计算 %(p)s 的活跃度，完成后刷新本页即可看到。") % {"p": period.label},
-        )
-    return redirect(f"{reverse('assessment:dashboard')}?period={period.code}")
+        messages.success(request, message)
+    code = request.POST.get("period", "")
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/assessment/") and "//" not in next_url:
+        return redirect(next_url)
+    if code and code.isalnum() and len(code) <= 7:
+        return redirect(f"{back}?period={code}")
+    return redirect(back)
+
+
+@staff_required
+def freshness_status(request: HttpRequest) -> JsonResponse:
+    """When a period's numbers were computed and whether a run is pending: polled by the
+    pages' 统计时间 note (static assessment/freshness.js)."""
+    try:
+        period = parse_period(request.GET.get("period", ""))
+    except ValidationError as exc:
+        return JsonResponse({"error": "；".join(exc.messages)}, status=400)
+    fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
+    return JsonResponse(fresh.as_json())

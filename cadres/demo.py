@@ -462,8 +462,12 @@ def _seed_users(
 ) -> None:
     role = User.Role
     cadre = Cadre.objects.get(pk=cadre_id)
+    # The city committee is the banner's parent: with the province seed it holds all ~100
+    # banners, so `city` is the province-wide user the benchmarks log in as.
+    city = banner.parent
     logins = [  # username, organisation, role, display name, superuser (README lists them)
         ("admin", banner, role.ADMIN, "管理员", True),
+        ("city", city, role.STAFF, "团市委·赵部长", False),
         ("county", banner, role.STAFF, "旗团委·王书记", False),
         ("township", township, role.STAFF, "天山镇团委·李干事", False),
         ("cadre", township, role.CADRE, cadre.name, False),

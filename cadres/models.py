@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .quota import DEFAULT_MIN_CHANNELS, DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
+
 # One segment of a materialised path: the organisation's id, zero-padded so that ordering by
 # path is tree order and a prefix never matches a sibling (7 digits: ten million organisations).
 PATH_SEGMENT_WIDTH = 7
@@ -129,10 +131,12 @@ class QuotaRule(models.Model):
     cadre_type = models.CharField(
         _("团干部类型"), max_length=16, choices=CadreType.choices, unique=True
     )
-    quota = models.PositiveIntegerField(_("联系青年数"), default=100)
-    min_sectors = models.PositiveSmallIntegerField(_("最少领域数"), default=5)
+    quota = models.PositiveIntegerField(_("联系青年数"), default=DEFAULT_QUOTA)
+    min_sectors = models.PositiveSmallIntegerField(_("最少领域数"), default=DEFAULT_MIN_SECTORS)
     # The report asks for one of each liaison channel; a committee may ask fewer of some types.
-    min_channels = models.PositiveSmallIntegerField(_("最少联系渠道数"), default=9)
+    min_channels = models.PositiveSmallIntegerField(
+        _("最少联系渠道数"), default=DEFAULT_MIN_CHANNELS
+    )
 
     class Meta:
         verbose_name = _("联系指标")

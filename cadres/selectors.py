@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     ExpressionWrapper,
@@ -38,6 +37,7 @@ from .models import (
     User,
     Youth,
 )
+from .quota import DEFAULT_MIN_CHANNELS, DEFAULT_MIN_SECTORS, DEFAULT_QUOTA, quota_met_expression
 
 # Re-exported: every app imports scoping from here.
 from .scoping import (  # noqa: F401
@@ -82,10 +82,7 @@ def cadre_list(*, user: User) -> QuerySet[Cadre]:
 
 # --- Quota progress (1+100): the one place these numbers are computed. ---
 
-# When the committee has not set a rule for a cadre type: 100 youths from 5 fields, every channel.
-DEFAULT_QUOTA = 100
-DEFAULT_MIN_SECTORS = 5
-DEFAULT_MIN_CHANNELS = len(LiaisonChannel.Kind)
+# The defaults and the rule itself live in cadres/quota.py; re-exported for existing callers.
 
 
 def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False):
@@ -158,10 +155,7 @@ def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
     # Django inlines an annotation wherever a later one refers to it, so every derived value is
     # kept to the few that must be SQL (filtering and sorting); shortfalls are `progress_shortfalls`.
     return qs.annotate(
-        quota_met=ExpressionWrapper(
-            Q(n_youths__gte=F("quota")) & Q(n_sectors__gte=F("min_sectors")),
-            output_field=BooleanField(),
-        ),
+        quota_met=quota_met_expression(youths="n_youths", fields="n_sectors"),
         progress=Least(
             ExpressionWrapper(F("n_youths") * Value(1.0) / F("quota"), output_field=FloatField()),
             Value(1.0),

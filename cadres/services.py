@@ -331,6 +331,11 @@ def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
     rows = CadreProgress.objects.all()
     if cadre_ids is not None:
         rows = rows.filter(cadre_id__in=ids)
+        # Links moved: the stored scores follow within a minute (assessment/freshness.py). The
+        # full recount (None) is the nightly safety net, followed by the nightly scores run.
+        from assessment.freshness import numbers_changed
+
+        numbers_changed()
     return rows.update(**progress_counts())
 
 

@@ -96,3 +96,14 @@ def count(request: HttpRequest, scope: str, *, window: int) -> int:
 def hit(request: HttpRequest, scope: str, *, limit: int, window: int) -> bool:
     """Count a hit and say whether it is over the limit (the caller refuses it with a 429)."""
     return count(request, scope, window=window) > limit
+
+
+def release(request: HttpRequest, scope: str) -> None:
+    """Give back one hit counted by `hit` (the hit turned out not to be the thing limited, e.g.
+    a real voting code). Never below zero; a window that expired meanwhile stays expired."""
+    key = _key(request, scope)
+    try:
+        if cache.decr(key) < 0:
+            cache.incr(key)
+    except ValueError:  # no counter any more
+        pass

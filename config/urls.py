@@ -40,3 +40,8 @@ handler500 = "config.views.server_error"
 urlpatterns += [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
 ]
+
+if settings.LIANQING_BENCHMARK:  # manage.py benchmark_pages only (config/benchmark.py)
+    from . import benchmark
+
+    urlpatterns += [path("__benchmark__/floor/", benchmark.floor, name="benchmark_floor")]

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.freshness import numbers_changed
 from cadres.models import Cadre, CadreYouth, Organisation, User, Youth
 from cadres.services import cadre_youths_link
 
@@ -85,6 +86,7 @@ def activity_contacts_sync(*, activity, pairs: Iterable[tuple[int, int]], by=Non
     )
     ContactYouth.objects.filter(contact_id__in=contact_ids).exclude(date=day).update(date=day)
     Contact.objects.filter(activity=activity).exclude(cadre_id__in=list(wanted)).delete()
+    numbers_changed(on=day, organisation_id=activity.organisation_id)
     return len(wanted_pairs)
 
 
@@ -212,6 +214,7 @@ def contact_log(
             contact=contact,
             by=by,
         )
+    numbers_changed(on=date, organisation_id=cadre.organisation_id)
     return contact
 
 
@@ -226,6 +229,7 @@ def contact_delete(*, contact: Contact, by: User | None) -> Contact:
         contact.is_deleted = True
         contact._history_user = by
         contact.save(update_fields=["is_deleted"])
+    numbers_changed(on=contact.date, organisation_id=contact.cadre.organisation_id)
     return contact
 
 
@@ -341,6 +345,8 @@ def needs_attach_activity(*, needs: Iterable[Need], activity, by: User | None) -
 def _need_save(need: Need, by: User | None, fields: list[str]) -> Need:
     need._history_user = by
     need.save(update_fields=fields)
+    if need.owner_cadre_id is not None:  # scores count needs a cadre owns (due, answered)
+        numbers_changed(on=need.due_date, organisation_id=need.organisation_id)
     return need
 
 

@@ -1,7 +1,9 @@
 """Admin for campaigns and re-election procedures only.
 
-There is deliberately no admin for ballots, codes or receipts: individual ballots are never
-listed anywhere (MISSION.md, "Anonymity is absolute")."""
+There is deliberately no admin for ballots or codes: individual ballots are never listed
+anywhere (MISSION.md, "Anonymity is absolute"). A campaign's rules are read-only once its ballot
+box is open (as in the service, the form and a database trigger); its tallies and comments are
+not shown at all below the small-group threshold."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cadres.admin import ScopedAdminMixin
 
 from .models import Campaign, ReelectionProcedure
+from .services import RULE_FIELDS
 
 
 @admin.register(Campaign)
@@ -26,20 +29,43 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "outcome",
     ]
     list_filter = ["year", "outcome"]
-    # Results are written by the closing service only.
-    readonly_fields = [
+    # Results are written by the settlement service only.
+    result_fields = [
+        "voting_closed_at",
         "closed_at",
         "closed_by",
         "turnout",
         "is_valid",
+        "outcome",
+        "shares_lost",
+    ]
+    # Tallies and comments: shown only from the campaign's small-group threshold up.
+    tally_fields = [
         "n_satisfied",
         "n_basic",
         "n_not_satisfied",
         "satisfaction_rate",
         "aspect_results",
-        "outcome",
+        "comments",
     ]
+    readonly_fields = result_fields + tally_fields + ["counted_receipts"]
     raw_id_fields = ["branch", "secretary", "created_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (obj.is_sealed or obj.status != Campaign.Status.PLANNED):
+            fields += [*RULE_FIELDS, "share_threshold", "share_count"]
+        return fields
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if obj is None or not obj.shows_counts:
+            exclude += self.tally_fields
+        return exclude
+
+    def get_fields(self, request, obj=None):
+        hidden = set(self.get_exclude(request, obj))
+        return [f for f in super().get_fields(request, obj) if f not in hidden]
 
     def get_queryset(self, request):
         # The rated secretary never sees their own campaign, not even here.

@@ -53,6 +53,9 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
         by=by,
     )
     codes = services.codes_generate(campaign=campaign, by=by)
+    # The demo plays the scrutineers too: it keeps the shares only to settle below.
+    shares = services.ballot_box_open(campaign=campaign, by=by)
+    campaign.refresh_from_db()
     rng = ctx.rng
     answers = list(Answer.values)
     for code in codes[:votes]:
@@ -72,7 +75,8 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
             opens_at=closes - datetime.timedelta(days=7), closes_at=closes
         )
         campaign.refresh_from_db()
-        campaign = services.campaign_close(campaign=campaign, by=None, now=closes)
+        services.campaign_close(campaign=campaign, by=None, now=closes)
+        campaign = services.campaign_settle(campaign=campaign, shares=shares[:2], by=by, now=closes)
     return campaign
 
 

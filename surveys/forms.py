@@ -18,6 +18,11 @@ QUORUM_CHOICES = [
     ("3/4", _("四分之三（3/4）")),
     ("4/5", _("五分之四（4/5）")),
 ]
+SHARE_CHOICES = [
+    ("2/3", _("3 名监票人，任意 2 人到场即可计票（默认）")),
+    ("3/5", _("5 名监票人，任意 3 人到场即可计票")),
+    ("2/2", _("2 名监票人，须 2 人都到场")),
+]
 NOT_SATISFIED_CHOICES = [
     ("1/4", _("超过有效票的 1/4")),
     ("1/3", _("超过有效票的 1/3（默认）")),
@@ -85,14 +90,34 @@ class CampaignForm(forms.Form):
     )
     min_ballots_shown = forms.IntegerField(
         label=_("公布分项票数和意见的最少票数"),
-        min_value=1,
+        min_value=5,
         max_value=100,
         initial=5,
         help_text=_("票数少于此数时只公布测评结果，保护小支部投票人。"),
         widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
     )
+    shares = forms.ChoiceField(
+        label=_("监票人"),
+        choices=SHARE_CHOICES,
+        initial="2/3",
+        required=False,  # empty: the default, 2 of 3
+        help_text=_(
+            "启用票箱时为每名监票人生成一张密钥份额票签；结算时须有规定人数的监票人输入份额才能计票。"
+        ),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
-    def __init__(self, *args, branches, editing: bool = False, **kwargs):
+    # Frozen once the ballot box is open (surveys.services.RULE_FIELDS).
+    RULE_FIELD_NAMES = (
+        "aspects",
+        "allow_comment",
+        "quorum",
+        "not_satisfied",
+        "min_ballots_shown",
+        "shares",
+    )
+
+    def __init__(self, *args, branches, editing: bool = False, sealed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = branches
         self.fields["secretary"].queryset = (
@@ -105,6 +130,11 @@ class CampaignForm(forms.Form):
             for name in ("branch", "secretary", "year"):
                 self.fields[name].disabled = True
                 self.fields[name].required = False
+        if sealed:
+            # Disabled fields take their initial value whatever is posted.
+            for name in self.RULE_FIELD_NAMES:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("票箱已启用，测评规则不能再修改。")
         if not self.is_bound and "aspects" not in self.initial:
             self.initial.setdefault("aspects", "\n".join(DEFAULT_ASPECTS))
             today = timezone.localdate()
@@ -138,6 +168,7 @@ class CampaignForm(forms.Form):
             "quorum": _fraction(data["quorum"]),
             "not_satisfied": _fraction(data["not_satisfied"]),
             "min_ballots_shown": data["min_ballots_shown"],
+            "shares": _fraction(data.get("shares") or "2/3"),
         }
 
 
@@ -197,6 +228,40 @@ class BallotForm(forms.Form):
             "aspects": [data[f"aspect_{i}"] for i in range(len(self.campaign.aspects))],
             "comment": data.get("comment", ""),
         }
+
+
+class SettleForm(forms.Form):
+    """The settlement screen: one field per scrutineer slip (typed, pasted or scanned)."""
+
+    def __init__(self, *args, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, campaign.share_count + 1):
+            self.fields[f"share_{n}"] = forms.CharField(
+                label=_("监票人份额码 %(n)s") % {"n": n},
+                required=False,
+                max_length=200,
+                widget=forms.TextInput(
+                    attrs={
+                        "class": "form-control font-monospace",
+                        "autocomplete": "off",
+                        "autocapitalize": "characters",
+                        "spellcheck": "false",
+                        "placeholder": "XXXX-XXXX-…",
+                    }
+                ),
+            )
+
+    def shares(self) -> list[str]:
+        return [self.cleaned_data.get(name, "") for name in self.fields]
+
+
+class SharesLostForm(forms.Form):
+    lost = forms.IntegerField(
+        label=_("已遗失的份额票签数"),
+        min_value=0,
+        max_value=9,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
 
 
 class ReelectionForm(forms.Form):

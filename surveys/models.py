@@ -1,13 +1,17 @@
 """Anonymous branch-secretary satisfaction ballots (背靠背 无记名投票).
 
-Unlinkability is a property of this schema, not of good intentions (README, "threat model"):
-- `Ballot` has no reference to a code, member, user, session or address, no date or time, a
-  random UUID key and no history; it is never listed in the admin;
+Unlinkability is a property of this schema, not of good intentions (docs/ballot-anonymity.md):
+- `Ballot` holds only a ciphertext sealed to the campaign's public key (surveys.sealing): no
+  reference to a code, member, user, session or address, no date or time, a random UUID key, no
+  history; it is never listed in the admin. The private key exists only in the scrutineers'
+  shares (never stored) and, during settlement, in memory;
 - `VotingCode` keeps only a SHA-256 hash of the code and whether it was used, never when;
-- `Receipt` is a random string with no reference to the ballot it was issued with;
-- the vote service rewrites a campaign's ballots, codes and receipts in a fresh random order in
-  the same transaction as every vote (`surveys.services._reshuffle`), so neither the physical
-  order of rows nor PostgreSQL's per-row transaction ids reveal the order of casting.
+- the receipt is the hash of the ciphertext (surveys.sealing.receipt_for): nothing to store;
+- the vote service rewrites a campaign's ballots and codes in a fresh random order in the same
+  transaction as every vote (`surveys.services._reshuffle`), so neither the physical order of
+  rows nor PostgreSQL's per-row transaction ids reveal the order of casting;
+- settlement decrypts, writes only totals, shuffled comments and the sorted receipt list, deletes
+  the ciphertexts and rewrites the tables' files (VACUUM FULL).
 """
 
 from __future__ import annotations
@@ -82,7 +86,16 @@ class Campaign(models.Model):
     quorum_den = models.PositiveSmallIntegerField(_("有效参评比例（分母）"), default=3)
     not_satisfied_num = models.PositiveSmallIntegerField(_("不满意判定比例（分子）"), default=1)
     not_satisfied_den = models.PositiveSmallIntegerField(_("不满意判定比例（分母）"), default=3)
+    # Never below 5 (database check): fewer ballots would let a branch guess who wrote what.
     min_ballots_shown = models.PositiveSmallIntegerField(_("公布分项票数的最少票数"), default=5)
+    # The ballot box (票箱): the public key ballots are sealed to, set once when the box is opened
+    # (surveys.services.ballot_box_open); its private half exists only as the scrutineers'
+    # shares. From then on the rules above are frozen (service, form, admin, database trigger).
+    public_key = models.BinaryField(_("票箱公钥"), null=True, blank=True, editable=False)
+    share_threshold = models.PositiveSmallIntegerField(_("计票所需监票人数"), default=2)
+    share_count = models.PositiveSmallIntegerField(_("监票人数"), default=3)
+    # Shares the scrutineers reported lost; below the threshold the campaign cannot be counted.
+    shares_lost = models.PositiveSmallIntegerField(_("已遗失的份额数"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),
@@ -92,7 +105,9 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    # Written once, by surveys.services.campaign_close.
+    # Voting ended early by staff (surveys.services.campaign_close); by time it needs no write.
+    voting_closed_at = models.DateTimeField(_("投票结束时间"), null=True, blank=True)
+    # Written once, by surveys.services.campaign_settle (结算): results exist from then on.
     closed_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,6 +127,10 @@ class Campaign(models.Model):
     )
     aspect_results = models.JSONField(_("分项结果"), default=list, blank=True)
     outcome = models.CharField(_("测评结果"), max_length=16, choices=Outcome.choices, blank=True)
+    # Written at settlement: comments in a fresh random order (only from min_ballots_shown
+    # ballots up; below that they are discarded), and the sorted receipts of the ballots counted.
+    comments = models.JSONField(_("意见建议"), default=list, blank=True)
+    counted_receipts = models.JSONField(_("计入的回执"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("满意度测评")
@@ -133,7 +152,18 @@ class Campaign(models.Model):
                 name="campaign_not_satisfied_fraction",
             ),
             models.CheckConstraint(
-                condition=Q(min_ballots_shown__gte=1), name="campaign_min_ballots_pos"
+                condition=Q(min_ballots_shown__gte=5),
+                name="campaign_min_ballots_at_least_5",
+                violation_error_message=_("公布票数的最少票数不能低于 5。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    share_threshold__gte=2,
+                    share_count__gte=F("share_threshold"),
+                    share_count__lte=9,
+                    shares_lost__lte=F("share_count"),
+                ),
+                name="campaign_shares_sane",
             ),
         ]
         indexes = [
@@ -156,11 +186,23 @@ class Campaign(models.Model):
     def status_at(self, now) -> str:
         if self.closed_at is not None:
             return self.Status.CLOSED
+        if self.voting_closed_at is not None:
+            return self.Status.DUE
         if now < self.opens_at:
             return self.Status.PLANNED
         if now < self.closes_at:
             return self.Status.OPEN
         return self.Status.DUE
+
+    @property
+    def is_sealed(self) -> bool:
+        """The ballot box is open: a public key exists and the rules are frozen."""
+        return self.public_key is not None
+
+    @property
+    def countable(self) -> bool:
+        """Enough shares left to rebuild the key; False means the ballots can never be counted."""
+        return self.share_count - self.shares_lost >= self.share_threshold
 
     @property
     def status(self) -> str:
@@ -204,16 +246,14 @@ class VotingCode(models.Model):
 
 
 class Ballot(models.Model):
-    """One cast ballot. Deliberately nothing but the campaign and the answers (see module doc)."""
+    """One cast ballot, sealed: only the campaign and a fixed-length ciphertext (see module doc).
+    Deleted at settlement, after its contents went into the campaign's totals."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("测评")
     )
-    overall = models.CharField(_("总体评价"), max_length=16, choices=Answer.choices)
-    # One Answer value per campaign aspect, in the campaign's order.
-    aspects = models.JSONField(_("分项评价"), default=list)
-    comment = models.TextField(_("意见建议"), blank=True, max_length=500)
+    ciphertext = models.BinaryField(_("密文"), default=bytes)
 
     class Meta:
         verbose_name = _("选票")
@@ -222,28 +262,6 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return str(_("选票"))
-
-
-class Receipt(models.Model):
-    """A random receipt handed to a voter; published after closing so each voter can see their
-    ballot was counted. No reference to the ballot, the code or the time."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("测评")
-    )
-    code = models.CharField(_("回执码"), max_length=16)
-
-    class Meta:
-        verbose_name = _("回执")
-        verbose_name_plural = _("回执")
-        constraints = [
-            # Also the index of the published list (WHERE campaign = … ORDER BY code).
-            models.UniqueConstraint(fields=["campaign", "code"], name="survey_receipt_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class AwardEligibility(models.Model):

@@ -7,7 +7,6 @@ rated secretary (by their login), whatever their role. Everybody else gets 404.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -17,7 +16,7 @@ from django.http import Http404
 from cadres.models import Organisation, User
 from cadres.selectors import organisation_list, scope_queryset
 
-from .models import Ballot, Campaign, Outcome, Receipt, VotingCode
+from .models import Ballot, Campaign, Outcome, VotingCode
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
@@ -98,41 +97,37 @@ def overview_summary(campaigns: Iterable[Campaign]) -> dict:
 
 
 def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
-    """Ballots, used codes and receipts: the three must always be equal."""
+    """Sealed ballots and used codes (equal until settlement), and all codes. After settlement
+    the rows are gone: the counted receipts stand for the ballots."""
+    if campaign.closed_at is not None:
+        counted = len(campaign.counted_receipts)
+        return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0}
     return {
         "ballots": Ballot.objects.filter(campaign=campaign).count(),
         "used": VotingCode.objects.filter(campaign=campaign, used=True).count(),
-        "receipts": Receipt.objects.filter(campaign=campaign).count(),
         "codes": VotingCode.objects.filter(campaign=campaign).count(),
     }
 
 
 def campaign_comments(*, campaign: Campaign) -> list[str]:
-    """Free-text comments of a closed campaign with enough ballots, in a fresh random order.
-
-    Empty for open campaigns and small groups (the small-group rule lives in
-    Campaign.shows_counts)."""
+    """Free-text comments of a settled campaign with enough ballots, in the random order the
+    settlement gave them. Empty for unsettled campaigns and small groups (the small-group rule
+    lives in Campaign.shows_counts; below it settlement does not even keep them)."""
     if not campaign.shows_counts or not campaign.allow_comment:
         return []
-    comments = list(
-        Ballot.objects.filter(campaign=campaign)
-        .exclude(comment="")
-        .values_list("comment", flat=True)
-    )
-    secrets.SystemRandom().shuffle(comments)
-    return comments
+    return list(campaign.comments)
 
 
 def published_receipts(*, public_id: object) -> tuple[Campaign, list[str]]:
-    """The public receipt list of a closed campaign, sorted (an order that tells nothing)."""
+    """The public receipt list of a settled campaign: the hashes of the ciphertexts counted,
+    sorted (an order that tells nothing)."""
     try:
         campaign = Campaign.objects.select_related("branch").get(public_id=public_id)
     except (Campaign.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if campaign.closed_at is None:
         return campaign, []
-    receipts = list(campaign.receipts.order_by("code").values_list("code", flat=True))
-    return campaign, receipts
+    return campaign, list(campaign.counted_receipts)
 
 
 def secretary_outcomes(*, year: int, cadre_ids: Iterable[int] | None = None) -> dict[int, str]:

@@ -48,6 +48,10 @@ class CampaignOverviewTable(tables.Table):
         return value
 
     def render_status(self, record):
+        if record.closed_at is None and not record.countable:
+            return _("无法计票（份额遗失）")
+        if record.closed_at is None and not record.is_sealed:
+            return _("%(s)s · 票箱未启用") % {"s": record.get_status_display()}
         return record.get_status_display()
 
     def render_turnout(self, record):

@@ -11,14 +11,13 @@ from . import services
 
 @shared_task(name="surveys.close_due_campaigns", **IDEMPOTENT, time_limit=120, soft_time_limit=100)
 def close_due_campaigns() -> int:
-    """Close every campaign past its closing time (beat, every 5 minutes). Idempotent."""
-    closed = services.close_due_campaigns()
-    if closed:
-        services.ballot_tables_vacuum()
-    return closed
+    """End voting of every campaign past its closing time (beat, every 5 minutes). Idempotent.
+    Counting is the scrutineers' settlement, never a job: no job ever holds the key."""
+    return services.close_due_campaigns()
 
 
 @shared_task(name="surveys.vacuum_ballot_tables", **IDEMPOTENT, time_limit=120, soft_time_limit=100)
 def vacuum_ballot_tables() -> bool:
-    """Reclaim dead row versions of the ballot tables after a close (PostgreSQL only)."""
-    return services.ballot_tables_vacuum()
+    """Rewrite the ballot tables' files (VACUUM FULL, PostgreSQL only). Settlement does it
+    itself after commit; this is for an operator who wants to run it again."""
+    return services.ballot_tables_rewrite()

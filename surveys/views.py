@@ -5,7 +5,12 @@ organisation above the branch; anybody else — including the rated secretary an
 users — gets 404 (surveys.selectors.campaign_list).
 
 The public voting page writes nothing but the vote itself: no session, no messages, no logging,
-no cache entry except a per-address counter of failed code guesses (hashed address, no code).
+no cache entry except a per-address counter of code evaluations (hashed address, no code): it is
+counted BEFORE a code is evaluated, so parallel guesses cannot outrun it, and given back when the
+code turned out to be a real one (a room of voters behind one address is not blocked).
+
+Settlement (结算): the scrutineers type or scan their share slips on one screen; the key is
+rebuilt in memory by surveys.services.campaign_settle and never leaves that request.
 """
 
 from __future__ import annotations
@@ -34,14 +39,21 @@ from config import ratelimit
 from config.forms import add_service_errors
 from config.pagination import BoundedPaginator
 
-from . import selectors, services
+from . import sealing, selectors, services
 from .filters import CampaignFilter
-from .forms import BallotForm, CampaignForm, CodeEntryForm, ReelectionForm
+from .forms import (
+    BallotForm,
+    CampaignForm,
+    CodeEntryForm,
+    ReelectionForm,
+    SettleForm,
+    SharesLostForm,
+)
 from .models import Campaign, ReelectionProcedure
 from .tables import CampaignOverviewTable
 
-# Failed code guesses per address before the voting page refuses for the window. A room of
-# voters behind one address is unaffected: only unknown codes count, not votes.
+# Code evaluations that found no code, per address, before the voting page refuses for the
+# window. A room of voters behind one address is unaffected: real codes are given back.
 VOTE_FAILURE_LIMIT = getattr(settings, "SURVEYS_VOTE_FAILURE_LIMIT", 10)
 VOTE_FAILURE_WINDOW = getattr(settings, "SURVEYS_VOTE_FAILURE_WINDOW", 15 * 60)  # seconds
 
@@ -129,12 +141,14 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "quorum": f"{campaign.quorum_num}/{campaign.quorum_den}",
         "not_satisfied": f"{campaign.not_satisfied_num}/{campaign.not_satisfied_den}",
         "min_ballots_shown": campaign.min_ballots_shown,
+        "shares": f"{campaign.share_threshold}/{campaign.share_count}",
     }
     form = CampaignForm(
         request.POST or None,
         branches=selectors.branch_choices(user=request.user),
         initial=initial,
         editing=True,
+        sealed=campaign.is_sealed,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -171,8 +185,78 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "receipts_url": request.build_absolute_uri(
             reverse("surveys:receipts", args=[campaign.public_id])
         ),
+        "shares_lost_form": SharesLostForm(initial={"lost": campaign.shares_lost}),
     }
     return render(request, "surveys/campaign_detail.html", context)
+
+
+@staff_required
+@require_POST
+def ballot_box_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open the ballot box and show the scrutineers' share slips ONCE (QR + code, printable)."""
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    try:
+        shares = services.ballot_box_open(campaign=campaign, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    campaign.refresh_from_db()
+    slips = [{"n": n, "code": code, "qr": _qr_svg(code)} for n, code in enumerate(shares, 1)]
+    response = render(request, "surveys/share_slips.html", {"campaign": campaign, "slips": slips})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
+    """结算: the scrutineers enter their shares on this one screen; all or nothing."""
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    form = SettleForm(request.POST or None, campaign=campaign)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_settle(
+                campaign=campaign, shares=form.shares(), by=request.user
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request,
+                _("结算完成，结果：%(o)s。密文已删除，请监票人销毁份额票签。")
+                % {"o": campaign.get_outcome_display()},
+            )
+            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    # Never echo a share back: a failed attempt shows empty fields.
+    if request.method == "POST":
+        form = SettleForm(campaign=campaign)
+    response = render(
+        request,
+        "surveys/settle.html",
+        {"campaign": campaign, "form": form, "error": error, "status": campaign.status},
+        status=400 if error else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_POST
+def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    form = SharesLostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写 0 到 9 之间的整数。"))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    try:
+        campaign = services.shares_lost_report(
+            campaign=campaign, lost=form.cleaned_data["lost"], by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已登记遗失份额数。"))
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
 def _qr_svg(data: str) -> str:
@@ -230,15 +314,7 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        from cadres.outbox import enqueue
-
-        from .tasks import vacuum_ballot_tables
-
-        # Through the outbox: the close is committed; a lost broker only delays the vacuum.
-        enqueue(vacuum_ballot_tables)
-        messages.success(
-            request, _("测评已结束，结果：%(o)s。") % {"o": campaign.get_outcome_display()}
-        )
+        messages.success(request, _("投票已结束。请监票人到场输入份额进行结算。"))
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
@@ -280,13 +356,37 @@ def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Public pages ------------------------------------------------------------------------------
 
 
+VOTE_SCOPE = "surveys-vote-guess"
+
+
 def _is_blocked(request: HttpRequest) -> bool:
     # The limiter keeps only a keyed hash of the address: never a code, never an answer.
-    return ratelimit.is_limited(request, "surveys-vote-guess", limit=VOTE_FAILURE_LIMIT)
+    return ratelimit.is_limited(request, VOTE_SCOPE, limit=VOTE_FAILURE_LIMIT)
 
 
-def _count_guess(request: HttpRequest) -> None:
-    ratelimit.count(request, "surveys-vote-guess", window=VOTE_FAILURE_WINDOW)
+def _claim_evaluation(request: HttpRequest) -> bool:
+    """Count one code evaluation BEFORE it happens (an atomic increment) and say whether it may
+    go ahead: 60 parallel wrong codes get at most VOTE_FAILURE_LIMIT evaluations, not as many
+    as slip between a check and a later count."""
+    return not ratelimit.hit(
+        request, VOTE_SCOPE, limit=VOTE_FAILURE_LIMIT, window=VOTE_FAILURE_WINDOW
+    )
+
+
+def _settle_evaluation(request: HttpRequest, exc: services.VoteError | None) -> None:
+    """Give the claimed evaluation back unless it was a guess (an unknown code)."""
+    if exc is None or not exc.counts_as_guess:
+        ratelimit.release(request, VOTE_SCOPE)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return _entry(
+        request,
+        CodeEntryForm(),
+        _("尝试次数过多，请 %(m)s 分钟后再试。如果投票码无法使用，请联系发放投票码的工作人员。")
+        % {"m": VOTE_FAILURE_WINDOW // 60},
+        status=429,
+    )
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -306,25 +406,21 @@ def _entry(request, form, error: str = "", status: int = 200) -> HttpResponse:
 def vote(request: HttpRequest) -> HttpResponse:
     """Public voting page: enter (POST) or scan (GET ?code=…) a code, answer, submit."""
     if _is_blocked(request):
-        return _entry(
-            request,
-            CodeEntryForm(),
-            _("尝试次数过多，请 %(m)s 分钟后再试。如果投票码无法使用，请联系发放投票码的工作人员。")
-            % {"m": VOTE_FAILURE_WINDOW // 60},
-            status=429,
-        )
+        return _too_many(request)
     if request.method == "POST" and request.POST.get("step") == "cast":
         return _vote_cast(request)
     raw = request.POST.get("code") if request.method == "POST" else request.GET.get("code")
     if raw is None:
         return _entry(request, CodeEntryForm())
     entry = CodeEntryForm({"code": raw})
+    if not _claim_evaluation(request):
+        return _too_many(request)
     try:
         check = services.code_check(code=raw)
     except services.VoteError as exc:
-        if exc.counts_as_guess:
-            _count_guess(request)
+        _settle_evaluation(request, exc)
         return _entry(request, entry, exc.message)
+    _settle_evaluation(request, None)
     form = BallotForm(
         campaign=check.campaign,
         initial={
@@ -347,12 +443,15 @@ def _ballot(request, form, campaign, error: str = "") -> HttpResponse:
 
 def _vote_cast(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("code", "")
+    if not _claim_evaluation(request):
+        return _too_many(request)
     try:
         check = services.code_check(code=raw)
     except services.VoteError as exc:
-        if exc.counts_as_guess:
-            _count_guess(request)
+        _settle_evaluation(request, exc)
         return _entry(request, CodeEntryForm({"code": raw}), exc.message)
+    # The code exists: give the claim back now; ballot_cast re-checks it under a row lock.
+    _settle_evaluation(request, None)
     if request.POST.get("campaign") != str(check.campaign.pk):
         return _entry(
             request,
@@ -369,8 +468,6 @@ def _vote_cast(request: HttpRequest) -> HttpResponse:
             **form.answers(),
         )
     except services.VoteError as exc:
-        if exc.counts_as_guess:
-            _count_guess(request)
         return _entry(request, CodeEntryForm(), exc.message)
     return _private(
         render(
@@ -386,13 +483,25 @@ def _vote_cast(request: HttpRequest) -> HttpResponse:
 
 
 def receipts(request: HttpRequest, public_id) -> HttpResponse:
-    """The published receipt list of a campaign (public; after closing; no answers)."""
+    """The published receipts of a campaign (public; after settlement; no answers): the hashes
+    of the ciphertexts counted. ?r=… checks one receipt (typed as the voter copied it)."""
     _close_due()
     campaign, codes = selectors.published_receipts(public_id=public_id)
+    query = request.GET.get("r", "")[:100]
+    check = None
+    if query.strip() and campaign.closed_at is not None:
+        wanted = sealing.normalise_symbols(query)
+        check = any(sealing.normalise_symbols(c) == wanted for c in codes)
     return render(
         request,
         "surveys/receipts.html",
-        {"campaign": campaign, "receipts": codes, "closed": campaign.closed_at is not None},
+        {
+            "campaign": campaign,
+            "receipts": codes,
+            "closed": campaign.closed_at is not None,
+            "query": query,
+            "check": check,
+        },
     )
 
 

@@ -63,6 +63,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Only for the server `manage.py benchmark_pages` starts: timing headers and the floor page
+# (config/benchmark.py). Never set in a deployment.
+LIANQING_BENCHMARK = env.bool("LIANQING_BENCHMARK", default=False)
+if LIANQING_BENCHMARK:
+    MIDDLEWARE.insert(0, "config.benchmark.ServerTimingMiddleware")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -261,7 +267,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         # The request logger would print the path of every 4xx, and public voting paths could
-        # carry a code; surveys logs nothing of its own near a vote (see README, threat model).
+        # carry a code; surveys logs nothing of its own near a vote (see docs/ballot-anonymity.md).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _closed_ballot(tree, secretary, answers: list[str]):
-    """A real campaign on the secretary: codes, votes through ballot_cast, close."""
+    """A real campaign on the secretary: codes, ballot box, votes through ballot_cast, close,
+    settlement with two of the three scrutineers' shares."""
     now = timezone.now()
     campaign = survey_services.campaign_create(
         branch=secretary.organisation,
@@ -32,9 +33,11 @@ def _closed_ballot(tree, secretary, answers: list[str]):
         by=tree.county,
     )
     codes = survey_services.codes_generate(campaign=campaign, by=tree.county)
+    shares = survey_services.ballot_box_open(campaign=campaign, by=tree.county)
     for code, overall in zip(codes, answers, strict=True):
         survey_services.ballot_cast(code=code, campaign_id=campaign.pk, overall=overall, aspects=[])
-    return survey_services.campaign_close(campaign=campaign, by=tree.county)
+    survey_services.campaign_close(campaign=campaign, by=tree.county)
+    return survey_services.campaign_settle(campaign=campaign, shares=shares[:2], by=tree.county)
 
 
 def _secretary(tree):

@@ -105,6 +105,24 @@ def test_contact_stats_count_contacts_per_week_and_channel(worked):
     assert services.contact_stats_compute(run=run, today=TODAY) == 2
 
 
+def test_contact_stats_rerun_rewrites_only_the_weeks_that_changed(worked):
+    log_contact(worked, [], D(2026, 7, 1), "wechat")  # 2026Q3 runs on TODAY
+    log_contact(worked, [], D(2026, 7, 8), "phone")
+    gone = log_contact(worked, [], D(2026, 7, 9), "talk")
+    run = services.scores_compute(period="2026Q3", today=TODAY)
+    assert services.contact_stats_compute(run=run, today=TODAY) == 3
+    before = {r.week: r for r in ChannelWeekStat.objects.filter(run=run)}
+    log_contact(worked, [], D(2026, 7, 10), "phone")  # the week of 6 July changes
+    gone.is_deleted = True
+    gone.save()
+    assert services.contact_stats_compute(run=run, today=TODAY) == 2
+    after = {(r.week, r.channel): r for r in ChannelWeekStat.objects.filter(run=run)}
+    assert set(after) == {(D(2026, 6, 29), "wechat"), (D(2026, 7, 6), "phone")}
+    # The unchanged week keeps its row; the changed one holds the new count.
+    assert after[(D(2026, 6, 29), "wechat")].pk == before[D(2026, 6, 29)].pk
+    assert after[(D(2026, 7, 6), "phone")].contacts == 2
+
+
 def test_crash_half_way_leaves_nothing_and_rerun_is_complete(worked):
     with (
         mock.patch.object(services, "flags_refresh", side_effect=SystemExit("worker killed")),
@@ -174,9 +192,10 @@ def test_flag_lists_every_reason_and_persists_without_duplicate(worked):
 def test_recovered_cadre_has_flag_resolved_and_case_closed(worked, tree):
     services.scores_compute(period="2026Q2", today=TODAY)
     case = services.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
-    # Everything a cadre can do in Q3: two more youths, all met, needs answered.
+    # Everything a cadre can do in Q3: four more youths covering the two missing fields (the
+    # quota is youths AND fields, cadres/quota.py), all met, needs answered.
     youths = list(worked.youth_links.values_list("youth", flat=True)) + [
-        y.pk for y in link_youths(worked, 2, sectors=4, linked_on=D(2026, 7, 1))
+        y.pk for y in link_youths(worked, 4, sectors=4, linked_on=D(2026, 7, 1))
     ]
     from cadres.models import Youth
 

@@ -27,9 +27,12 @@ def test_seed_demo_builds_a_banner_and_the_demo_logins():
     assert 15 <= Organisation.objects.filter(path__startswith=banner.path).count() - 1 <= 30
     assert 60 <= Cadre.objects.count() <= 100
     assert 7000 <= Youth.objects.count() <= 9000
-    for username in ("admin", "county", "township", "cadre"):
+    for username in ("admin", "city", "county", "township", "cadre"):
         assert User.objects.get(username=username).is_demo
         assert username in out.getvalue()
+    city = User.objects.get(username="city")
+    assert city.organisation.kind == Organisation.Kind.CITY
+    assert organisation_list(user=city).filter(pk=banner.pk).exists()
     township = User.objects.get(username="township")
     assert not organisation_list(user=township).filter(pk=banner.pk).exists()
     cadre = Cadre.objects.get(user__username="cadre")

@@ -175,6 +175,8 @@ NOT_WALKED = {
     "contacts/ask_done.html",  # after a public need is submitted
     "500.html",
     "503.html",  # the database unreachable: tests/reliability/test_broker_down.py
+    "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
+    "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
 }
 
 
@@ -223,6 +225,10 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
     slips = client.post(reverse("surveys:codes_generate", args=[campaign.pk]))
     pages.append(("code slips", slips))
     code = re.findall(r"<code>([A-Z0-9-]{19})</code>", slips.content.decode())[0]
+    unsealed, _codes = open_campaign(tree, electorate=3, seal=False, year=campaign.year - 1)
+    pages.append(
+        ("share slips", client.post(reverse("surveys:ballot_box_open", args=[unsealed.pk])))
+    )
     client.logout()
     pages.append(("ballot", client.get(vote, {"code": code})))
     ballot = {"step": "cast", "code": code, "campaign": campaign.pk, "overall": "satisfied"}
@@ -266,6 +272,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "contacts/ask_done.html",
         "activities/too_many.html",
         "cadres/import_detail.html",
+        "surveys/share_slips.html",
     } <= rendered
 
 

@@ -1,4 +1,5 @@
-"""Helpers for the surveys tests: a campaign on the tree's branch with generated codes."""
+"""Helpers for the surveys tests: a campaign on the tree's branch with generated codes and an
+open ballot box, and closing + settlement with the scrutineers' shares."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import datetime
 
 from django.utils import timezone
 
+from cadres.models import User
 from surveys import services
 from surveys.models import Campaign
 from tests.factories import CadreFactory, CampaignFactory
+
+# Campaign pk → share codes, as the scrutineers would hold them (the server keeps none).
+SHARES: dict[int, list[str]] = {}
 
 
 def branch_secretary(tree, **kwargs):
@@ -18,12 +23,17 @@ def branch_secretary(tree, **kwargs):
     )
 
 
-def open_campaign(tree, *, electorate: int = 10, **kwargs) -> tuple[Campaign, list[str]]:
+def open_campaign(
+    tree, *, electorate: int = 10, seal: bool = True, **kwargs
+) -> tuple[Campaign, list[str]]:
     secretary = kwargs.pop("secretary", None) or branch_secretary(tree)
     campaign = CampaignFactory(
         branch=tree.branch_a, secretary=secretary, electorate=electorate, **kwargs
     )
     codes = services.codes_generate(campaign=campaign, by=tree.county)
+    if seal:
+        SHARES[campaign.pk] = services.ballot_box_open(campaign=campaign, by=tree.county)
+        campaign.refresh_from_db()
     return campaign, codes
 
 
@@ -37,9 +47,24 @@ def vote(code: str, campaign: Campaign, overall: str = "satisfied", comment: str
     )
 
 
-def close_now(campaign: Campaign, by=None) -> Campaign:
-    """Close as if the closing time had passed."""
+def _settler() -> User:
+    user = User.objects.filter(is_superuser=True, username="scrutiny-admin").first()
+    return user or User.objects.create_superuser("scrutiny-admin", password="x-unused-1")
+
+
+def close_now(campaign: Campaign, by=None, *, shares: list[str] | None = None) -> Campaign:
+    """End voting (as if the closing time had passed, or by staff) and settle with the first
+    `threshold` shares. A settled campaign is returned as it is."""
+    campaign.refresh_from_db()
+    if campaign.closed_at is not None:
+        return campaign
     later = campaign.closes_at + datetime.timedelta(minutes=1)
     if by is None:
-        return services.campaign_close(campaign=campaign, by=None, now=later)
-    return services.campaign_close(campaign=campaign, by=by, now=timezone.now())
+        services.campaign_close(campaign=campaign, by=None, now=later)
+        now = later
+    else:
+        services.campaign_close(campaign=campaign, by=by, now=timezone.now())
+        now = timezone.now()
+    if shares is None:
+        shares = SHARES[campaign.pk][: campaign.share_threshold]
+    return services.campaign_settle(campaign=campaign, shares=shares, by=by or _settler(), now=now)

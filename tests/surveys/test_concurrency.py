@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from surveys import services
-from surveys.models import Ballot, Receipt, VotingCode
+from surveys.models import Ballot, VotingCode
 from tests.surveys.helpers import open_campaign, vote
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -35,16 +35,15 @@ def _race(targets) -> list:
     return results
 
 
-def test_concurrent_submits_with_one_code_yield_exactly_one_ballot(tree):
+def test_fifty_concurrent_submits_with_one_code_yield_exactly_one_ballot(tree):
     campaign, codes = open_campaign(tree, electorate=5)
-    results = _race([lambda: vote(codes[0], campaign)] * 6)
+    results = _race([lambda: vote(codes[0], campaign)] * 50)
     receipts = [r for r in results if isinstance(r, str)]
     errors = [r for r in results if isinstance(r, services.VoteError)]
-    assert len(receipts) == 1 and len(errors) == 5
+    assert len(receipts) == 1 and len(errors) == 49, results
     assert all("已经使用过" in e.message for e in errors)
     assert Ballot.objects.filter(campaign=campaign).count() == 1
     assert VotingCode.objects.filter(campaign=campaign, used=True).count() == 1
-    assert Receipt.objects.filter(campaign=campaign).count() == 1
 
 
 def test_concurrent_submits_with_different_codes_all_count(tree):
@@ -53,7 +52,6 @@ def test_concurrent_submits_with_different_codes_all_count(tree):
     assert all(isinstance(r, str) for r in results), results
     assert Ballot.objects.filter(campaign=campaign).count() == 6
     assert VotingCode.objects.filter(campaign=campaign, used=True).count() == 6
-    assert Receipt.objects.filter(campaign=campaign).count() == 6
 
 
 def test_all_rows_of_a_campaign_carry_the_same_writing_transaction(tree):
@@ -64,7 +62,7 @@ def test_all_rows_of_a_campaign_carry_the_same_writing_transaction(tree):
         vote(code, campaign)
     with connection.cursor() as cursor:
         xmins = set()
-        for model in (Ballot, VotingCode, Receipt):
+        for model in (Ballot, VotingCode):
             cursor.execute(
                 f"SELECT DISTINCT xmin::text FROM {model._meta.db_table} WHERE campaign_id = %s",
                 [campaign.pk],

@@ -38,18 +38,22 @@ class Command(BaseCommand):
             raise CommandError("数据库中已有组织数据：演示数据只能写入空数据库（可先 flush）。")
         ctx = DemoContext(scale=scale, seed=seed, stdout=self.stdout)
         started = time.monotonic()
-        for app in settings.INSTALLED_APPS:
-            if "." in app:
-                continue
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            step = time.monotonic()
-            module.seed(ctx)
-            ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")
+        from assessment.freshness import paused
+
+        # The seed computes the scores itself: no coalesced run per seeded write.
+        with paused():
+            for app in settings.INSTALLED_APPS:
+                if "." in app:
+                    continue
+                try:
+                    module = importlib.import_module(f"{app}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app}.demo":
+                        raise
+                    continue
+                step = time.monotonic()
+                module.seed(ctx)
+                ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")
         # Later apps may have bulk-loaded links or channels: recount quota progress once more.
         from cadres.services import cadre_progress_refresh
 
@@ -66,6 +70,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"演示账号（密码均为 {DEMO_PASSWORD}）：\n"
                 "  admin     超级管理员（管理后台 /admin/）\n"
+                "  city      团市委工作人员：查看全市（province 规模下即全部 100 个旗县）\n"
                 "  county    团旗委工作人员：查看全旗\n"
                 "  township  乡镇团委工作人员：只看本乡镇\n"
                 "  cadre     团干部：本人的联系青年与工作"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from surveys import services
 from surveys.models import Campaign, ReelectionProcedure, VotingCode
 from tests.factories import UserFactory
-from tests.surveys.helpers import branch_secretary, close_now, open_campaign, vote
+from tests.surveys.helpers import SHARES, branch_secretary, close_now, open_campaign, vote
 
 pytestmark = pytest.mark.django_db
 
@@ -128,10 +128,19 @@ def test_close_by_staff_and_small_group_shows_outcome_only(client, tree):
         vote(code, campaign, overall=answer, comment="一条意见")
     client.force_login(tree.owner)
     response = client.post(_url(campaign, "close/"), follow=True)
-    assert "测评已结束，结果：满意" in response.text
+    assert "投票已结束" in response.text and "等待监票人结算" in response.text
+    assert "一条意见" not in response.text
+    settle = client.get(_url(campaign, "settle/"))
+    assert settle.status_code == 200 and settle["Cache-Control"] == "no-store"
+    assert list(settle.context["form"].fields) == ["share_1", "share_2", "share_3"]
+    shares = SHARES[campaign.pk]
+    response = client.post(
+        _url(campaign, "settle/"), {"share_1": shares[2], "share_3": shares[0]}, follow=True
+    )
+    assert "结算完成，结果：满意" in response.text
     assert "只公布测评结果" in response.text
     assert 'lq-stat-label">满意率' not in response.text and "一条意见" not in response.text
-    assert "选票 4 张 = 已使用投票码 4 个 = 回执 4 个" in response.text
+    assert "计入回执 4 个 = 参评 4 人" in response.text
 
 
 def test_large_group_shows_counts_comments_and_reelection(client, tree):
@@ -158,9 +167,10 @@ def test_due_campaign_closes_on_read(client, tree):
     )
     client.force_login(tree.county)
     response = client.get(_url(campaign))
-    assert "无效（参评人数不足）" in response.text
+    assert "等待监票人结算" in response.text and "监票人结算" in response.text
     campaign.refresh_from_db()
-    assert campaign.closed_at is not None and campaign.closed_by is None
+    assert campaign.voting_closed_at is not None and campaign.closed_by is None
+    assert campaign.closed_at is None  # results only from the scrutineers' settlement
 
 
 def test_receipts_published_after_close(client, tree):

@@ -1,0 +1,273 @@
+"""Fresh within a minute: every service that moves a stored number calls `numbers_changed`.
+
+The stored numbers (CadreScore, flags, the dashboard's weekly statistics) are computed per
+period by `services.scores_compute`, one set-based statement for all cadres. Recomputing it on
+every contact would mean 50 full runs a second at province scale; instead changes coalesce:
+
+1. `numbers_changed(on=…)` registers, after the caller's transaction commits, the affected
+   periods (the quarter, half year and year containing `on`, plus the current ones);
+2. per period, one conditional UPDATE on its RecomputeClaim row flips `pending_since` from
+   NULL to now; only the change that wins the flip enqueues a run, `apply_async(countdown=
+   DEBOUNCE_SECONDS)`; every later change until that run starts enqueues nothing;
+3. the run (`run_pending`, the task `assessment.refresh_period`) claims `running_since`
+   with another conditional UPDATE (so at most one run per period at any time), clears
+   `pending_since` (changes from now on schedule the next run), computes, and releases;
+4. a run that finds the period held by another run re-enqueues itself after the debounce, so a
+   change made during a run is never lost and never starts a second concurrent run.
+
+Without a broker (SQLite, `make run`, CELERY_TASK_ALWAYS_EAGER) the task runs in-process right
+after the commit. The nightly run (tasks.compute_current) stays as the safety net. A claim left
+by a killed worker is taken over after STALE_AFTER.
+
+The whole period is recomputed rather than only the touched cadres: the metrics statement costs
+about the same for one cadre as for all (it scans the period's contact fact table either way),
+and the flags and dashboard aggregates need every cadre; see docs/quota-and-freshness.md and
+`manage.py benchmark_freshness` for the measured figures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import RecomputeClaim, ScoreRun
+from .periods import Period, parse_period, period_containing
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("quarter", "half", "year")
+# A claim older than this is a worker that died mid-run (or a lost task): taken over.
+STALE_AFTER = datetime.timedelta(minutes=20)
+
+_paused = threading.local()
+
+
+def debounce_seconds() -> int:
+    """Seconds between the first change and the run that includes it (and later changes)."""
+    return int(getattr(settings, "LIANQING_FRESHNESS_DEBOUNCE_SECONDS", 45))
+
+
+@contextlib.contextmanager
+def paused():
+    """Bulk loads (the demo seed) that compute the scores themselves at the end: no run per
+    write while they load."""
+    previous = getattr(_paused, "on", False)
+    _paused.on = True
+    try:
+        yield
+    finally:
+        _paused.on = previous
+
+
+def affected_periods(on: datetime.date, today: datetime.date) -> list[str]:
+    """Periods whose stored numbers a change dated `on` can move: those containing `on` and the
+    current ones (links and needs count up to each period's as-of day), never a future period,
+    nor a closed one whose run is final (frozen: recomputing it would change nothing)."""
+    codes, closed = _candidates(min(on, today), today)
+    if not closed:  # the common case, a change dated today: no query
+        return list(codes)
+    frozen = set(
+        ScoreRun.objects.filter(period__in=closed, is_final=True).values_list("period", flat=True)
+    )
+    return [code for code in codes if code not in frozen]
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates(on: datetime.date, today: datetime.date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(periods containing `on` or today that have started, those of them already closed)."""
+    candidates: list[Period] = []
+    for kind in KINDS:
+        for day in (on, today):
+            period = period_containing(day, kind=kind)
+            if period.start <= today and period not in candidates:
+                candidates.append(period)
+    return (
+        tuple(p.code for p in candidates),
+        tuple(p.code for p in candidates if p.is_closed(today)),
+    )
+
+
+def numbers_changed(*, on: datetime.date | None = None, organisation_id: int | None = None) -> None:
+    """Say that a stored number may have moved (a contact dated `on`, a link made today…).
+
+    Call it inside the service's transaction: the scheduling happens after the commit, so a
+    rolled-back write schedules nothing. `organisation_id` names where the change happened; the
+    run recomputes the whole period (see the module docstring), so it is only logged."""
+    if getattr(_paused, "on", False):
+        return
+    today = timezone.localdate()
+    codes = affected_periods(on or today, today)
+    logger.debug("numbers changed on %s (organisation %s): %s", on, organisation_id, codes)
+    transaction.on_commit(lambda: schedule(codes))
+
+
+def schedule(codes: list[str], *, countdown: int | None = None) -> list[str]:
+    """Mark the periods pending and enqueue one delayed run for each that was not pending yet.
+    Returns the periods for which a run was enqueued."""
+    countdown = debounce_seconds() if countdown is None else countdown
+    now = timezone.now()
+    # The common case at load: every period already pending. One SELECT and one UPDATE then,
+    # whatever the rate. Safe: our write committed before this read, and a run that clears
+    # pending_since after the read starts after it, so its snapshot includes our write.
+    marks = dict(
+        RecomputeClaim.objects.filter(period__in=codes).values_list("period", "pending_since")
+    )
+    # No write at all for those: at 50 changes a second, a counter UPDATE per change would cost
+    # a WAL flush each (measured: +20 ms per logged contact on this machine).
+    already = [c for c in codes if marks.get(c) and marks[c] >= now - STALE_AFTER]
+    enqueued = []
+    for code in codes:
+        if code not in already and _flip_pending(code, now) and _enqueue(code, countdown):
+            enqueued.append(code)
+    return enqueued
+
+
+def _flip_pending(code: str, now: datetime.datetime) -> bool:
+    """True for the one change that turns the period pending."""
+    # The conditional flip is the coalescing: exactly one change wins it per pending run. A
+    # pending mark older than STALE_AFTER belongs to a lost task and is taken over.
+    claims = RecomputeClaim.objects.filter(period=code)
+    won = claims.filter(
+        Q(pending_since__isnull=True) | Q(pending_since__lt=now - STALE_AFTER)
+    ).update(pending_since=now, n_changes=F("n_changes") + 1)
+    if won:
+        return True
+    if claims.exists():
+        return False
+    # The period's first change ever: create its row (concurrently: one creates, all retry).
+    RecomputeClaim.objects.get_or_create(period=code)
+    return _flip_pending(code, now)
+
+
+def _enqueue(code: str, countdown: int) -> bool:
+    from .tasks import refresh_period
+
+    try:
+        refresh_period.apply_async((code,), countdown=countdown)
+    except Exception:  # broker down: the write has committed; leave it to the next change
+        logger.exception("could not enqueue the recomputation of %s", code)
+        RecomputeClaim.objects.filter(period=code).update(pending_since=None)
+        return False
+    return True
+
+
+def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
+    """The task's body: run the pending recomputation of a period, one at a time.
+
+    1. nothing pending (a duplicate delivery, or a run already took the changes): done;
+    2. claim the period (running_since NULL or stale → now) and clear pending_since in the same
+       UPDATE; if another run holds it, re-enqueue after the debounce and stop;
+    3. compute (services.scores_compute, one transaction: nothing half-written) and queue the
+       dashboard statistics;
+    4. release the claim, recording duration or error.
+    """
+    from . import services
+    from .tasks import enqueue_contact_stats
+
+    today = today or timezone.localdate()
+    parse_period(period, today=today)  # malformed or future: ValidationError, nothing claimed
+    now = timezone.now()
+    free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_AFTER)
+    claimed = (
+        RecomputeClaim.objects.filter(period=period, pending_since__isnull=False)
+        .filter(free)
+        .update(running_since=now, pending_since=None)
+    )
+    if not claimed:
+        busy = RecomputeClaim.objects.filter(
+            period=period, pending_since__isnull=False, running_since__isnull=False
+        ).exists()
+        if busy:  # another run holds it: the pending changes go in the next run
+            _enqueue(period, debounce_seconds())
+            return {"period": period, "status": "busy"}
+        return {"period": period, "status": "nothing pending"}
+    t0 = time.monotonic()
+    try:
+        run = services.scores_compute(period=period, today=today)
+    except BaseException as exc:
+        RecomputeClaim.objects.filter(period=period, running_since=now).update(
+            running_since=None, last_error=str(exc)[:500]
+        )
+        raise
+    duration = time.monotonic() - t0
+    RecomputeClaim.objects.filter(period=period, running_since=now).update(
+        running_since=None,
+        last_finished_at=timezone.now(),
+        last_duration=duration,
+        last_error="",
+        n_runs=F("n_runs") + 1,
+    )
+    enqueue_contact_stats(run.pk, today)
+    return {"period": period, "status": "done", "run": run.pk, "seconds": round(duration, 3)}
+
+
+def request_recompute(*, period: str, today: datetime.date | None = None) -> str:
+    """Staff's "重新计算": queue a run of the period now. Returns a Chinese message for the page.
+
+    Malformed or future period, or a run already under way: ValidationError with a Chinese
+    message; nothing is queued twice and no second concurrent run starts."""
+    today = today or timezone.localdate()
+    p = parse_period(period, today=today)
+    RecomputeClaim.objects.get_or_create(period=p.code)
+    claim = RecomputeClaim.objects.get(period=p.code)
+    if claim.running_since and claim.running_since >= timezone.now() - STALE_AFTER:
+        # Changes made meanwhile are already pending and will be included by the next run.
+        raise ValidationError(
+            _("%(p)s 正在计算中（%(t)s 开始），请稍候，完成后本页会显示新的统计时间。")
+            % {"p": p.label, "t": timezone.localtime(claim.running_since).strftime("%H:%M")}
+        )
+    if schedule([p.code], countdown=0):
+        return _("已安排重新计算 %(p)s，通常一分钟内完成。") % {"p": p.label}
+    return _("%(p)s 已在计算队列中，稍后会自动更新。") % {"p": p.label}
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What a page says about its numbers: when they were computed, and whether newer changes
+    are waiting for (or in) a run."""
+
+    period: str
+    computed_at: datetime.datetime | None
+    pending: bool
+    running: bool
+
+    @property
+    def changing(self) -> bool:
+        return self.pending or self.running
+
+    def as_json(self) -> dict:
+        at = timezone.localtime(self.computed_at) if self.computed_at else None
+        return {
+            "period": self.period,
+            "computed_at": at.isoformat() if at else None,
+            "computed_hm": at.strftime("%H:%M") if at else None,
+            "pending": self.pending,
+            "running": self.running,
+        }
+
+
+def freshness_for(*, period: str, run: ScoreRun | None = None) -> Freshness:
+    """One query (the claim row); `run` is the run the page shows (its finish time is the
+    统计时间)."""
+    claim = RecomputeClaim.objects.filter(period=period).first()
+    stale = timezone.now() - STALE_AFTER
+    running = bool(claim and claim.running_since and claim.running_since >= stale)
+    pending = bool(claim and claim.pending_since and claim.pending_since >= stale)
+    return Freshness(
+        period=period,
+        computed_at=run.finished_at if run else None,
+        pending=pending,
+        running=running,
+    )

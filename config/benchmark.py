@@ -1,0 +1,51 @@
+"""What `manage.py benchmark_pages` needs inside the server it starts, and nothing else.
+
+Enabled only when LIANQING_BENCHMARK is set (the command sets it for the gunicorn it starts; no
+deployment does): a middleware that reports each response's server time and query count in
+headers, and the floor page, plain Django with one sorted query, that every page is compared with.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cadres.models import Cadre
+
+FLOOR_ROWS = 50
+
+
+class ServerTimingMiddleware:
+    """First in the chain: `Server-Timing: app;dur=<ms>` covers every other middleware, the view
+    and the template; `X-Queries` counts the statements sent to the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        t0 = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.2f}"
+        response["X-Queries"] = str(queries)
+        return response
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    """Bare Django: one query that sorts every cadre (10,000 at province scale) by name, and a
+    template without the site layout. No login, no scoping: the cheapest page a Django page can
+    be on this machine and database."""
+    rows = Cadre.objects.order_by("name", "pk").values_list("pk", "name")[:FLOOR_ROWS]
+    return render(request, "benchmark/floor.html", {"rows": rows})

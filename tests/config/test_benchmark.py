@@ -1,0 +1,45 @@
+"""The pieces of config/benchmark.py that the benchmark server uses (the command itself starts
+gunicorn against a real database: run by hand, see docs/performance.md)."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from cadres.management.commands.benchmark_pages import Result
+from cadres.models import Cadre
+from config.benchmark import ServerTimingMiddleware, floor
+from tests.factories import CadreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_middleware_reports_server_time_and_the_queries_of_the_request():
+    def view(request):
+        list(Cadre.objects.all())
+        list(Cadre.objects.all())
+        return HttpResponse("ok")
+
+    response = ServerTimingMiddleware(view)(RequestFactory().get("/"))
+    assert response["X-Queries"] == "2"
+    assert response["Server-Timing"].startswith("app;dur=")
+    assert float(response["Server-Timing"].split("=")[1]) >= 0
+
+
+def test_floor_page_lists_cadres_sorted_by_name_in_one_query(django_assert_num_queries):
+    CadreFactory(name="乙")
+    CadreFactory(name="甲")
+    with django_assert_num_queries(1):
+        response = floor(RequestFactory().get("/"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    names = list(Cadre.objects.order_by("name").values_list("name", flat=True))
+    assert body.index(names[0]) < body.index(names[1])
+
+
+def test_percentiles_pick_from_the_sorted_samples():
+    r = Result("/", server_ms=[float(v) for v in range(100, 0, -1)])
+    assert r.p(0.5) == 51.0
+    assert r.p(0.95) == 95.0
+    assert Result("/").p(0.95) == 0.0
