@@ -7,6 +7,7 @@ re-exported here because every app imports them from `cadres.selectors`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -85,7 +86,7 @@ def cadre_list(*, user: User) -> QuerySet[Cadre]:
 # The defaults and the rule itself live in cadres/quota.py; re-exported for existing callers.
 
 
-def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False):
+def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False) -> Coalesce:
     """A correlated COUNT per row as a scalar subquery, 0 when there is nothing to count.
 
     Scalar subqueries instead of JOIN + GROUP BY: counts over different tables would otherwise
@@ -118,7 +119,7 @@ def quota_rules() -> dict[str, tuple[int, int, int]]:
     return {t.value: rules.get(t.value, defaults) for t in CadreType}
 
 
-def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int):
+def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int) -> Case:
     # The committee's handful of rules inlined as CASE: no per-row lookup, whatever the scale.
     return Case(
         *[When(cadre_type=t, then=Value(values[index])) for t, values in rules.items()],
@@ -165,10 +166,11 @@ def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
 
 def progress_shortfalls(cadre: Cadre) -> dict[str, int]:
     """How many youths, fields and channels an annotated cadre still misses (each >= 0)."""
+    c: Any = cadre  # the counts are with_progress() annotations, which the stubs cannot see
     return {
-        "youths": max(0, cadre.quota - cadre.n_youths),
-        "sectors": max(0, cadre.min_sectors - cadre.n_sectors),
-        "channels": max(0, cadre.min_channels - cadre.n_channels),
+        "youths": max(0, c.quota - c.n_youths),
+        "sectors": max(0, c.min_sectors - c.n_sectors),
+        "channels": max(0, c.min_channels - c.n_channels),
     }
 
 
@@ -188,7 +190,8 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return min(100, round(100 * self.cadre.n_youths / self.cadre.quota))
+        c: Any = self.cadre  # with_progress() annotations
+        return min(100, round(100 * c.n_youths / c.quota))
 
     @property
     def short(self) -> dict[str, int]:
@@ -213,7 +216,7 @@ def cadre_progress(*, cadre_id: int) -> Progress:
         missing_sectors=missing,
         held_channels=channels,
         missing_channel_kinds=[
-            (k.value, k.label) for k in LiaisonChannel.Kind if k.value not in held_kinds
+            (k.value, str(k.label)) for k in LiaisonChannel.Kind if k.value not in held_kinds
         ],
     )
 
@@ -258,11 +261,11 @@ def link_ceiling(cadre: Cadre) -> int:
     return max(1, settings.LIANQING_LINK_CEILING_FACTOR) * quota
 
 
-def _youth_cadre_count():
+def _youth_cadre_count() -> Coalesce:
     return _count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
 
 
-def get_youth_for_user(*, user: User, pk: object) -> Youth:
+def get_youth_for_user(*, user: User, pk: int | str) -> Youth:
     """A youth the user may see (staff: subtree; cadre: one of theirs), else 404."""
     try:
         return youth_list(user=user).get(pk=pk)

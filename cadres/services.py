@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -178,7 +179,7 @@ def youth_create(
         notes=notes,
     )
     youth.full_clean()
-    youth._history_user = by
+    youth._history_user = by  # type: ignore[attr-defined]  # simple_history's hook
     youth.save()
     return youth
 
@@ -463,11 +464,12 @@ def _plan_roster(rows: list[dict], *, youths: QuerySet[Youth], cadre: Cadre | No
         first_row: dict[object, int] = {}
         for row in rows:
             target = plan.matched.get(row["row"], ("row", row["row"]))
-            key = ("row", target[1]) if isinstance(target, tuple) else target
-            first_row.setdefault(key, row["row"])
+            youth_key: object = ("row", target[1]) if isinstance(target, tuple) else target
+            first_row.setdefault(youth_key, row["row"])
         keys = list(first_row)
         refusals = cadre_link_refusals(
-            cadre=cadre, youth_ids=[None if isinstance(k, tuple) else k for k in keys]
+            cadre=cadre,
+            youth_ids=[None if isinstance(k, tuple) else cast(int, k) for k in keys],
         )
         for position, problem in sorted(refusals.items()):
             plan.errors.append(roster.RowError(first_row[keys[position]], "", problem))

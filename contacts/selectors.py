@@ -319,7 +319,7 @@ def need_groups(
 # --- Youth timeline -------------------------------------------------------------------------
 
 
-def youth_for_user(*, user: User, pk: object) -> Youth:
+def youth_for_user(*, user: User, pk: int | str) -> Youth:
     """A youth the user may see (`cadres.selectors.youth_scope`: staff of the youth's
     organisation subtree, or a cadre holding the youth). Outside that: 404."""
     return get_youth_for_user(user=user, pk=pk)

@@ -201,6 +201,8 @@ def test_freshness_status_is_for_staff_only(client, tree):
     assert client.get(reverse("assessment:freshness"), {"period": _current()}).status_code == 404
 
 
+# One broker queue for every xdist worker: tests with a real Celery worker run in one group.
+@pytest.mark.xdist_group("celery-worker")
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_moves_the_stored_score_within_a_minute_of_a_logged_contact(

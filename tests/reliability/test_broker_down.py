@@ -99,6 +99,8 @@ def test_healthz_says_degraded_without_the_broker(client, settings):
     assert response.json()["broker"] == "error"
 
 
+# One broker queue for every xdist worker: tests with a real Celery worker run in one group.
+@pytest.mark.xdist_group("celery-worker")
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_kept_jobs_are_sent_when_the_broker_returns(settings):

@@ -58,6 +58,8 @@ def _rows():
     return list(CadreScore.objects.order_by("cadre").values_list("cadre", "score", "reached"))
 
 
+# One broker queue for every xdist worker: tests with a real Celery worker run in one group.
+@pytest.mark.xdist_group("celery-worker")
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
