@@ -119,6 +119,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     planned.refresh_from_db()
     assert planned.closed_at is not None and planned.turnout == 1
     assert not Ballot.objects.filter(campaign=planned).exists()
+    assert "已由监票人结算" in scrutineers.locator("#ballot-box").inner_text()
     # One ballot is below the small-group threshold: only the outcome, never the comment.
     assert marker not in scrutineers.content()
 
