@@ -332,3 +332,22 @@ def activity_totals(
         "attendances": agg["attendances"],
         "volunteer_hours": (agg["hours"] or Decimal("0")) + (entered or Decimal("0")),
     }
+
+
+def photo_for_user(*, user: User, name: str):
+    """The activity photo stored under `name` (its path in MEDIA_ROOT) if the user may see its
+    activity; else Http404. The media view serves files only through this (no public media)."""
+    from django.http import Http404
+
+    from .models import ActivityPhoto
+
+    photo = (
+        ActivityPhoto.objects.filter(
+            image=name, activity__in=activity_scope(Activity.objects.all(), user=user)
+        )
+        .only("image")
+        .first()
+    )
+    if photo is None:
+        raise Http404
+    return photo

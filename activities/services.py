@@ -199,7 +199,9 @@ def registration_confirm(
 ) -> Registration:
     """The organiser confirms a pending sign-up: the youth is matched again (someone may have
     added them meanwhile) or created; an attended pending sign-up then becomes contact."""
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    registration = Registration.objects.select_for_update().filter(pk=registration.pk).first()
+    if registration is None:
+        raise _vanished()
     if registration.youth_id is not None:
         return registration
     youth = youth_match(phone=registration.phone) or youth_match(
@@ -234,11 +236,22 @@ def registration_confirm(
     return registration
 
 
+def _vanished() -> ValidationError:
+    return ValidationError(
+        _("这条报名刚刚已被删除（可能是其他工作人员操作的），请刷新页面。"), code="vanished"
+    )
+
+
 @transaction.atomic
 def registration_remove(*, registration: Registration, by: User) -> None:
-    attended = registration.checked_in_at is not None
+    # Locked and re-read: a check-in committed a moment ago must have its derived contacts
+    # removed too (the caller's copy may predate it); a row already removed is a message.
+    current = Registration.objects.select_for_update().filter(pk=registration.pk).first()
+    if current is None:
+        raise _vanished()
+    attended = current.checked_in_at is not None
     activity = registration.activity
-    registration.delete()
+    current.delete()
     if attended:
         _sync_contacts(activity, by)
 
@@ -283,8 +296,10 @@ def checkin(
         checked_in_at=now
     )
     if not updated:
-        registration.refresh_from_db(fields=["checked_in_at"])
-        raise _already(registration)
+        current = Registration.objects.filter(pk=registration.pk).first()
+        if current is None:  # removed by someone else while this check-in ran
+            raise _vanished()
+        raise _already(current)
     registration.checked_in_at = now
     if registration.youth_id is not None:
         _sync_contacts(activity, by)
@@ -365,7 +380,11 @@ def checkout(
     """Check out / enter hours. Without hours: the time from check-in to now, capped at the
     activity's length. Hours must be ≥ 0 and no longer than the activity."""
     now = now or timezone.now()
-    registration = Registration.objects.select_related("activity").get(pk=registration.pk)
+    registration = (
+        Registration.objects.select_related("activity").filter(pk=registration.pk).first()
+    )
+    if registration is None:
+        raise _vanished()
     activity = registration.activity
     if registration.checked_in_at is None:
         raise ValidationError(_("尚未签到，不能签退或登记时长。"))

@@ -1,7 +1,9 @@
 """Celery tasks of the assessment app: thin, JSON arguments, idempotent (see scores_compute).
 
-acks_late and reject_on_worker_lost are global settings: a worker killed half-way has its
-transaction rolled back and the task redelivered; the rerun writes the same rows.
+IDEMPOTENT (config/celery_app.py): acks_late, reject_on_worker_lost, retry on transient database
+errors. A worker killed half-way has its transaction rolled back and the task redelivered (a
+killed child at once, a whole killed worker after the visibility timeout); the rerun writes the
+same rows.
 """
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ from __future__ import annotations
 import datetime
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
+
+from config.celery_app import IDEMPOTENT
 
 from . import services
 from .periods import period_containing
 
 
-@shared_task(name="assessment.compute_scores")
+# The longest task: a province's period (10,000 cadres) is computed in well under a minute on
+# PostgreSQL; 240 s is the ceiling, below the visibility timeout (300 s, settings).
+@shared_task(name="assessment.compute_scores", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
 def compute_scores(period: str, policy_id: int | None = None) -> dict:
     from .models import ScoringPolicy
 
@@ -26,7 +31,9 @@ def compute_scores(period: str, policy_id: int | None = None) -> dict:
     return {"run": run.pk, "period": run.period, "cadres": run.n_cadres, "final": run.is_final}
 
 
-@shared_task(name="assessment.compute_contact_stats")
+@shared_task(
+    name="assessment.compute_contact_stats", **IDEMPOTENT, time_limit=180, soft_time_limit=150
+)
 def compute_contact_stats(run_id: int, today: str | None = None) -> int:
     """The dashboard's contacts per organisation × week × channel of a run's period.
 
@@ -40,15 +47,20 @@ def compute_contact_stats(run_id: int, today: str | None = None) -> int:
 
 def enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
     arg = today.isoformat() if today else None
-    transaction.on_commit(lambda: compute_contact_stats.delay(run_id, arg))
+    from cadres.outbox import enqueue
+
+    # After commit, through the outbox: a broker lost between the scores and the statistics
+    # keeps the job for later instead of failing the finished computation.
+    enqueue(compute_contact_stats, run_id, arg)
 
 
 _enqueue_contact_stats = enqueue_contact_stats
 
 
-# Its own limits: a period's run takes seconds on a banner and under a minute at province
-# scale; a run past 10 minutes is stuck and its claim is taken over (freshness.STALE_AFTER).
-@shared_task(name="assessment.refresh_period", soft_time_limit=9 * 60, time_limit=10 * 60)
+# The coalesced recomputation of one period (assessment/freshness.py). Limits within the
+# broker's visibility timeout (config/settings/base.py), like compute_scores: a period's run
+# takes seconds on a banner and under a minute at province scale.
+@shared_task(name="assessment.refresh_period", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
 def refresh_period(period: str) -> dict:
     """The coalesced recomputation of one period after changes (assessment/freshness.py)."""
     from . import freshness
@@ -56,7 +68,8 @@ def refresh_period(period: str) -> dict:
     return freshness.run_pending(period=period)
 
 
-@shared_task(name="assessment.compute_current")
+# Four periods in a row, each like compute_scores; beat runs it at night.
+@shared_task(name="assessment.compute_current", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
 def compute_current() -> list[dict]:
     """Beat, daily: recompute the current quarter, half year and year; and give the quarter
     just closed its final run (after which it is frozen)."""

@@ -288,3 +288,40 @@ class RosterImportAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["organisation", "cadre"]
     exclude = ["rows"]
+
+
+# --- django-axes: the login log shows usernames and addresses of every organisation; it is not
+# scoped, so only superusers see it (and may unlock). ---
+def _superuser_only(admin_class):
+    class SuperuserOnly(admin_class):
+        def has_module_permission(self, request):
+            return request.user.is_superuser
+
+        def has_view_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+        def has_change_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+        def has_delete_permission(self, request, obj=None):
+            return request.user.is_superuser
+
+    SuperuserOnly.__name__ = f"SuperuserOnly{admin_class.__name__}"
+    return SuperuserOnly
+
+
+def _restrict_axes_admin() -> None:
+    from axes import admin as axes_admin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model, admin_class in (
+        (AccessAttempt, axes_admin.AccessAttemptAdmin),
+        (AccessLog, axes_admin.AccessLogAdmin),
+        (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+    ):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, _superuser_only(admin_class))
+
+
+_restrict_axes_admin()

@@ -407,3 +407,27 @@ class RosterImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class TaskOutbox(models.Model):
+    """A Celery job that could not be sent because the broker was unreachable (cadres/outbox.py).
+
+    The action that wanted it is already committed; the job is sent when the broker is back
+    (the beat task `cadres.flush_outbox`, or the next successful enqueue). Arguments are ids
+    and period codes only, never personal data or anything that could identify a vote.
+    """
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("参数"), default=list)
+    kwargs = models.JSONField(_("关键字参数"), default=dict)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("发送尝试"), default=0)
+    last_error = models.CharField(_("最后错误"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("待发送任务")
+        verbose_name_plural = _("待发送任务")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.created_at:%Y-%m-%d %H:%M}"

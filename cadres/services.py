@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
@@ -390,7 +390,10 @@ def roster_import_prepare(
             {"cadre": _("团干部只能联系本组织及下级组织的青年：请选择团干部所在组织或其下级组织。")}
         )
     record = RosterImport(
-        created_by=by, filename=filename[:200], organisation=organisation, cadre=cadre
+        created_by=by,
+        filename=roster.clean_filename(filename),
+        organisation=organisation,
+        cadre=cadre,
     )
     try:
         parsed = roster.parse_roster(data, filename, progress=progress)
@@ -483,6 +486,28 @@ def _plan_problems(errors: list[roster.RowError], limit: int = 10) -> Validation
     return ValidationError(lines)
 
 
+# pg_advisory_xact_lock(class, key) of roster commits: "LQ" and "roster".
+_ROSTER_LOCK = (0x4C51, 0x524F5354)
+
+
+def _lock_roster_commits() -> None:
+    """Serialise roster commits: one at a time per deployment, until the transaction ends.
+
+    Why a lock and not a uniqueness rule: two concurrent commits of the same or overlapping
+    rosters each matched the registry before the other had written, so both created the same
+    youths (2 of 4 trials). The match is by phone OR by name + birth year + unit, and phones are
+    optional and sometimes shared (a parent's phone); no unique constraint can express that, and
+    one on the phone alone would refuse legacy data and youths who share a phone. With the lock,
+    the second commit waits, then matches again (step 2) and finds the first one's youths.
+    One lock for the whole registry rather than per organisation: matching spans organisations,
+    so overlapping rosters of two townships race just the same. Commits are rare and take
+    seconds; a queue of them is harmless. SQLite (development) serialises writers by itself.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_ROSTER_LOCK))
+
+
 @transaction.atomic
 def roster_import_commit(
     *, roster_import: RosterImport, by: User | None, progress=None
@@ -501,6 +526,7 @@ def roster_import_commit(
     from simple_history.utils import bulk_create_with_history
 
     record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    _lock_roster_commits()
     if record.status != RosterImport.Status.PREVIEW:
         raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
     cadre = None

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from config.celery_app import IDEMPOTENT
+
 from . import services
 
 
-@shared_task(name="cadres.refresh_quota_progress")
+# A full recount of a province is a few set-based statements: well under a minute.
+@shared_task(
+    name="cadres.refresh_quota_progress", **IDEMPOTENT, time_limit=180, soft_time_limit=150
+)
 def refresh_quota_progress(cadre_ids: list[int] | None = None) -> int:
     """Recount stored quota progress (all cadres when no ids): safe to run twice or rerun."""
     return services.cadre_progress_refresh(cadre_ids=cadre_ids)
+
+
+@shared_task(name="cadres.flush_outbox", **IDEMPOTENT, time_limit=120, soft_time_limit=100)
+def flush_outbox() -> int:
+    """Beat, every minute: send the jobs kept while the broker was unreachable."""
+    from .outbox import outbox_flush
+
+    return outbox_flush()

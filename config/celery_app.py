@@ -1,4 +1,17 @@
-"""The Celery application: `celery -A config worker` and `celery -A config beat`."""
+"""The Celery application: `celery -A config worker` and `celery -A config beat`.
+
+Run exactly ONE beat process per deployment (`celery -A config beat`, or one worker started
+with `-B`): every beat sends the whole schedule, so two beats run each job twice. The jobs are
+idempotent, so a doubled run only wastes work, but one beat is the rule. Workers scale freely.
+
+Task hygiene (every `*/tasks.py` uses IDEMPOTENT and a time limit of its own):
+- acks_late + reject_on_worker_lost: a task is acknowledged only when it finished, so one whose
+  worker died is delivered again; every task here is idempotent (a rerun writes the same rows);
+- a transient database error (PostgreSQL restarted, a serialisation failure, SQLite busy) is
+  retried with exponential backoff and jitter, up to 5 times;
+- hard time limits stay below the broker's visibility timeout (settings, 300 s): a task still
+  running when it expires would be delivered twice.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -13,11 +27,31 @@ app = Celery("lianqing")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Database errors that go away by themselves (a restarted server, a dropped connection, a
+# serialisation failure, a busy SQLite file). Anything else is a bug and fails the task.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+IDEMPOTENT = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,  # 2, 4, 8, 16, 32 s (capped below), with jitter
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
 # Times are Asia/Shanghai (CELERY_TIMEZONE). Every task here is idempotent: a missed or doubled
 # run only delays or repeats the same result.
 app.conf.beat_schedule = {
     # Every 5 minutes: close satisfaction ballots past their closing time and compute the outcome
     # (pages also close due campaigns on read, so a missed run only delays it).
+    # Every minute: send jobs kept in the outbox while the broker was unreachable (a no-op
+    # query when the outbox is empty).
+    "cadres-flush-outbox": {
+        "task": "cadres.flush_outbox",
+        "schedule": crontab(minute="*"),
+    },
     "surveys-close-due-campaigns": {
         "task": "surveys.close_due_campaigns",
         "schedule": crontab(minute="*/5"),

@@ -35,12 +35,13 @@ urlpatterns = [
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
 
+# Uploaded files go through an authenticated, scoped view in every environment (also in
+# debug): photos of activities show youths; never a public static route.
+urlpatterns += [
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
+]
+
 if settings.LIANQING_BENCHMARK:  # manage.py benchmark_pages only (config/benchmark.py)
     from . import benchmark
 
     urlpatterns += [path("__benchmark__/floor/", benchmark.floor, name="benchmark_floor")]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -4,13 +4,22 @@ health check and the error pages."""
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -61,11 +70,21 @@ def _broker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """ok / degraded / error. Without the broker the site still serves (rate limits fall back
+    to the process, jobs wait in the outbox): "degraded", 200, so a load balancer keeps it.
+    Without the database nothing works: "error", 503."""
     checks = {"database": _database_status(), "broker": _broker_status()}
-    healthy = "error" not in checks.values()
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
-    )
+    if checks["database"] == "error":
+        status = "error"
+    elif checks["broker"] == "error":
+        status = "degraded"
+    else:
+        status = "ok"
+    if checks["database"] == "ok":
+        from cadres.outbox import outbox_pending
+
+        checks["outbox"] = outbox_pending()
+    return JsonResponse({"status": status, **checks}, status=503 if status == "error" else 200)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None):
@@ -73,4 +92,36 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None):
 
 
 def server_error(request: HttpRequest):
-    return render(request, "500.html", status=500)
+    """The 500 page, rendered without context processors (they may need the database that just
+    failed). A database that cannot be reached gets its own page and a 503."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return HttpResponse(loader.get_template("503.html").render(), status=503)
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+@login_required
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded files, never public: the user must be logged in and the file's owner (today an
+    activity photo) in their scope. In production nginx serves the bytes through
+    X-Accel-Redirect to an `internal` location (LIANQING_MEDIA_ACCEL_PREFIX, e.g.
+    "/protected-media/"); without it Django streams the file (FileResponse)."""
+    from activities.selectors import photo_for_user
+
+    if ".." in path.split("/") or path.startswith("/"):
+        raise Http404
+    photo = photo_for_user(user=request.user, name=path)
+    prefix = settings.LIANQING_MEDIA_ACCEL_PREFIX
+    if prefix:
+        response = HttpResponse(content_type="")
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + photo.image.name
+    else:
+        try:
+            response = FileResponse(photo.image.open("rb"))
+        except FileNotFoundError:
+            raise Http404 from None
+    # Personal data: never in a shared cache.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A row deleted by someone else between a view's lookup and its write: a message, not 500.
+    "config.middleware.VanishedRowMiddleware",
     # Last, as django-axes requires: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,6 +159,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "lianqing",
+            # Short timeouts: with Redis unreachable a request must fall back (config/ratelimit)
+            # within a second, not hang on the kernel's connect timeout.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -171,13 +176,54 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_TIME_LIMIT = 30 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# Time limits are per task (config/celery_app.py: TASK_LIMITS and each @shared_task); this
+# default only catches a task that names none. It stays below the visibility timeout (below).
+CELERY_TASK_TIME_LIMIT = 240
+CELERY_TASK_SOFT_TIME_LIMIT = 210
 # Tasks are idempotent, so a task whose worker died is redelivered rather than lost.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a message nobody acknowledged once `visibility_timeout` has passed since it
+# was delivered (checked every few seconds by any running worker). When the whole worker is
+# killed (kill -9 of every process) no child is left to say "worker lost", so this timeout is the
+# only way the task comes back: 300 s means redelivery within five minutes of a worker being up
+# again (Redis' default is an hour). It must stay longer than the longest task's hard time limit
+# (240 s, compute_scores), or a task still running on a live worker would be delivered a second
+# time. Lowered through the environment by the kill -9 test only.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+# With the broker unreachable a web request must fail fast (and keep the job in the outbox,
+# cadres/outbox.py), not retry for 19 s as Celery's defaults did.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    # Connecting to publish: one quick retry, then the caller keeps the job in the outbox.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+# The Redis result backend retried a lost connection 20 times, a second apart, inside
+# apply_async (the 19 s of "现在计算"): once, quickly, is enough.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
+    }
+}
 # The beat schedule is in config/celery_app.py, in code, one comment per entry.
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -242,6 +288,16 @@ LIANQING_ASK_RATE = env.int("LIANQING_ASK_RATE", default=5)
 # Behind a proxy that sets the client address in a header, its META name (e.g. HTTP_X_REAL_IP);
 # empty: REMOTE_ADDR (a client-controlled X-Forwarded-For must never key the rate limit).
 LIANQING_CLIENT_IP_HEADER = env("LIANQING_CLIENT_IP_HEADER", default="")
+# The same header for the login lockout: behind the proxy, REMOTE_ADDR is the proxy's address,
+# and counting it let anyone lock anyone out. Axes asks config.ratelimit.client_address, the
+# rate limiter's function; the ipware order says the same for anything reading it directly.
+AXES_CLIENT_IP_CALLABLE = "config.ratelimit.client_address"
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
+    h for h in (LIANQING_CLIENT_IP_HEADER, "REMOTE_ADDR") if h
+)
+# Media (photos) are served by config.views.media after a login and scope check; in production
+# set this to an nginx `internal` location aliased to MEDIA_ROOT (X-Accel-Redirect).
+LIANQING_MEDIA_ACCEL_PREFIX = env("LIANQING_MEDIA_ACCEL_PREFIX", default="")
 
 # --- surveys ---
 # Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
