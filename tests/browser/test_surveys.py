@@ -92,7 +92,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     desk.get_by_role("button", name="提前结束投票").click()
     desk.wait_for_load_state("networkidle")
-    assert desk.get_by_role("link", name="监票人结算").is_visible()
+    desk.get_by_role("link", name="监票人结算").wait_for()
     planned.refresh_from_db()
     assert planned.voting_closed_at is not None and planned.closed_at is None
 
@@ -105,7 +105,8 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     scrutineers.get_by_label("监票人份额码 1").fill(shares[0])
     scrutineers.get_by_label("监票人份额码 2").fill("ABCD-EFGH-JKMN")
     scrutineers.get_by_role("button", name="还原密钥并计票").click()
-    assert scrutineers.locator("#settle-error").is_visible()
+    # is_visible() does not wait; under load the answer to the POST may still be on its way.
+    scrutineers.locator("#settle-error").wait_for()
     assert scrutineers.get_by_label("监票人份额码 1").input_value() == ""
     shot(scrutineers, "surveys-settle-wrong-share-phone")
     planned.refresh_from_db()
