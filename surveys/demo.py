@@ -67,7 +67,17 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
             aspects=[rng.choices(answers, weights=mix)[0] for _ in campaign.aspects],
             comment=rng.choice(COMMENTS),
         )
-    if close_days_ago is not None:
+    if close_days_ago is None:
+        # The server keeps no share (that is the point of sealing), and this open campaign is
+        # not settled here: printing its slips into the seed output is the only way anyone
+        # trying the demo can ever count it at /surveys/campaigns/<pk>/settle/. Demo data only.
+        ctx.log(
+            f"满意度测评 {campaign.branch.name}（第 {campaign.pk} 号，投票中）监票人份额，"
+            f"任意 {campaign.share_threshold} 份可结算："
+        )
+        for n, share in enumerate(shares, start=1):
+            ctx.log(f"  份额 {n}: {share}")
+    else:
         closes = now - datetime.timedelta(days=close_days_ago)
         if year != now.year:
             closes -= datetime.timedelta(days=365 * (now.year - year))

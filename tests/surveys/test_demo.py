@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 
+from cadres.models import User
+from surveys import services
 from surveys.models import Campaign, ReelectionProcedure
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +28,20 @@ def test_demo_has_campaigns_in_every_state():
         if campaign.closed_at is not None:  # settled: only totals and the receipt list remain
             assert not campaign.ballots.exists() and not campaign.codes.exists()
             assert len(campaign.counted_receipts) == campaign.turnout
+
+
+def test_open_demo_campaign_settles_with_the_printed_shares():
+    """The open demo campaign is sealed and the server keeps no share: the seed output is the
+    only place its shares exist, and two of them must really count it."""
+    out = io.StringIO()
+    call_command("seed_demo", seed=2017, stdout=out)
+    campaign = Campaign.objects.get(branch__name="双胜镇第1团支部")
+    assert campaign.status == "open" and campaign.is_sealed
+    shares = re.findall(r"份额 \d: (\S+)", out.getvalue())
+    assert len(shares) == campaign.share_count == 3
+    later = campaign.closes_at + datetime.timedelta(minutes=1)
+    services.campaign_close(campaign=campaign, by=None, now=later)
+    by = User.objects.get(username="county")
+    settled = services.campaign_settle(campaign=campaign, shares=shares[1:], by=by, now=later)
+    assert settled.closed_at is not None and settled.turnout == 11
+    assert len(settled.counted_receipts) == 11 and not settled.ballots.exists()
