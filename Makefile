@@ -29,10 +29,11 @@ seed: migrate
 run: messages seed
 	$(BIN)/python manage.py runserver $(HOST)
 
-# One pytest worker per core (xdist); tests that must share a worker carry
+# Serial by default: the parallel run (TEST_WORKERS=auto) hit an unexplained memory blow-up on
+# PostgreSQL in CI this session. With xdist (TEST_WORKERS=auto) tests that must share a worker carry
 # @pytest.mark.xdist_group, honoured by --dist loadgroup. The 10 slowest tests are printed so
 # that a slow newcomer is noticed. `make test PYTEST_ARGS="-n 0 tests/cadres"` runs serially.
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= 0
 test: messages
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
