@@ -156,11 +156,19 @@ def _enqueue(code: str, countdown: int) -> bool:
 
     try:
         refresh_period.apply_async((code,), countdown=countdown)
-    except Exception:  # broker down: the write has committed; leave it to the next change
-        logger.exception("could not enqueue the recomputation of %s", code)
-        RecomputeClaim.objects.filter(period=code).update(pending_since=None)
+    except Exception:  # broker down: the write has committed; the outbox sends the run later
+        from cadres.models import TaskOutbox
+
+        logger.exception("could not enqueue the recomputation of %s; kept in the outbox", code)
+        TaskOutbox.objects.create(task=refresh_period.name, args=[code], kwargs={})
         return False
     return True
+
+
+def _kept_in_outbox(code: str) -> bool:
+    from cadres.models import TaskOutbox
+
+    return TaskOutbox.objects.filter(task="assessment.refresh_period", args=[code]).exists()
 
 
 def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
@@ -230,6 +238,10 @@ def request_recompute(*, period: str, today: datetime.date | None = None) -> str
         )
     if schedule([p.code], countdown=0):
         return _("已安排重新计算 %(p)s，通常一分钟内完成。") % {"p": p.label}
+    if _kept_in_outbox(p.code):
+        return _("任务服务暂时不可用：%(p)s 的重新计算已登记，服务恢复后会自动进行。") % {
+            "p": p.label
+        }
     return _("%(p)s 已在计算队列中，稍后会自动更新。") % {"p": p.label}
 
 

@@ -44,8 +44,15 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool | None:
     """Send `task` after commit. True: sent (or run eagerly); False: kept in the outbox;
     None: inside a transaction, decided at commit (callers outside transactions get a bool)."""
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: enqueue(task, *args, **kwargs))
+        # After commit, send directly: re-entering enqueue() there would register itself again
+        # wherever the callback runs inside an atomic block (tests wrap everything in one),
+        # a loop without end.
+        transaction.on_commit(lambda: _enqueue_now(task, *args, **kwargs))
         return None
+    return _enqueue_now(task, *args, **kwargs)
+
+
+def _enqueue_now(task: Any, *args: Any, **kwargs: Any) -> bool:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, kwargs=kwargs)
         return True

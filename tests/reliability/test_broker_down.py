@@ -88,7 +88,7 @@ def test_compute_now_with_the_broker_down_is_kept_and_the_user_told(client, tree
     assert "服务恢复后会自动进行" in response.content.decode()
     assert elapsed < 8, elapsed  # was 19 s of result-backend retries, then a 500
     kept = TaskOutbox.objects.get()
-    assert (kept.task, kept.args) == ("assessment.compute_scores", ["2026Q3"])
+    assert (kept.task, kept.args) == ("assessment.refresh_period", ["2026Q3"])
 
 
 def test_healthz_says_degraded_without_the_broker(client, settings):
