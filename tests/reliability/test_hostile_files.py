@@ -38,7 +38,7 @@ print(json.dumps(measure()))
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, dict]:
-    # A fresh process: ru_maxrss is then the high-water mark of reading these files alone
+    # A fresh process: its VmHWM is then the high-water mark of reading these files alone
     # (Django's own import included), which is what one web worker would see.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
