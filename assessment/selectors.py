@@ -107,6 +107,32 @@ def open_flags(*, user: User, organisation: Organisation | None = None) -> Query
     return qs.order_by("organisation__path", "id")
 
 
+@dataclass
+class FlagSummary:
+    """Open flags and cases of a subtree as counts, for the circulated bulletin (no names)."""
+
+    n_flagged: int
+    by_reason: list[tuple[str, int]]  # (label, cadres flagged for it), in REASON_LABELS order
+    n_cases: int
+
+
+def flag_summary(*, user: User, organisation: Organisation) -> FlagSummary:
+    """Two queries. A cadre flagged for two reasons counts once in n_flagged and once under
+    each reason."""
+    counts = dict.fromkeys(scoring.REASON_LABELS, 0)
+    n_flagged = 0
+    for reasons in open_flags(user=user, organisation=organisation).values_list(
+        "reasons", flat=True
+    ):
+        n_flagged += 1
+        for code in {r.get("code") for r in reasons or []}:
+            if code in counts:
+                counts[code] += 1
+    n_cases = case_list(user=user, organisation=organisation, open_only=True).count()
+    by_reason = [(str(scoring.REASON_LABELS[code]), n) for code, n in counts.items() if n]
+    return FlagSummary(n_flagged=n_flagged, by_reason=by_reason, n_cases=n_cases)
+
+
 def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
     qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
         n_steps=Count("steps")
