@@ -128,7 +128,18 @@ class NotificationPreferenceForm(forms.ModelForm):
         model = NotificationPreference
         fields = ["need_due", "follow_up", "dormant", "activity", "channels", "weekly_digest"]
 
-    def __init__(self, *args, **kwargs):
+    # Kinds that only concern a cadre's own 100, and the one only supervisors receive.
+    CADRE_KINDS = ("dormant", "activity", "channels")
+    STAFF_KINDS = ("follow_up",)
+
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        from cadres.selectors import user_cadre
+
+        hidden = () if user.sees_subtree else self.STAFF_KINDS
+        if user_cadre(user) is None:
+            hidden += self.CADRE_KINDS
+        for name in hidden:
+            del self.fields[name]
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-check-input"

@@ -436,7 +436,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     from .forms import NotificationPreferenceForm
 
     preference = selectors.notification_preference(user=request.user)
-    form = NotificationPreferenceForm(request.POST or None, instance=preference)
+    form = NotificationPreferenceForm(request.POST or None, instance=preference, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.notification_preference_save(user=request.user, values=form.cleaned_data)
         messages.success(request, _("提醒设置已保存。"))
