@@ -351,16 +351,19 @@ def describe(n: Notification, today: datetime.date | None = None) -> str:
             text = _("督导回访：%(cadre)s（%(step)s后，回访日期%(day)s）")
         return text % {"cadre": d.get("cadre", ""), "step": step, "day": _day(n.due_on)}
     if n.kind == Kind.DORMANT:
-        names = [
+        youths = d.get("youths", [])
+        met = [
             _("%(name)s（上次%(day)s）") % {"name": y["name"], "day": _day(y["last"])}
+            for y in youths
             if y.get("last")
-            else _("%(name)s（还没有联系过）") % {"name": y["name"]}
-            for y in d.get("youths", [])
         ]
+        never = [y["name"] for y in youths if not y.get("last")]
+        if never:
+            met.append(_("%(names)s（还没有联系过）") % {"names": "、".join(never)})
         return _("%(total)d 位青年超过 %(days)d 天没有联系，可以先联系：%(names)s") % {
-            "total": d.get("total", len(names)),
+            "total": d.get("total", len(youths)),
             "days": d.get("days", dormant_days()),
-            "names": "、".join(names),
+            "names": "、".join(met),
         }
     if n.kind == Kind.ACTIVITY:
         text = _("明天 %(time)s 您负责的活动：%(title)s")

@@ -145,7 +145,7 @@ def test_describe_says_overdue_and_due(tree, world):
     soon = _mine(tree.owner, Kind.NEED_DUE).get(object_id=world.need_soon.pk)
     assert "到期" in reminders.describe(soon, world.today)
     dormant = reminders.describe(_mine(tree.cadre_user, Kind.DORMANT).get(), world.today)
-    assert "7 位青年" in dormant and "沉默青年0（还没有联系过）" in dormant
+    assert "7 位青年" in dormant and "沉默青年3、沉默青年4（还没有联系过）" in dormant
     follow = reminders.describe(_mine(tree.owner, Kind.FOLLOW_UP).get(), world.today)
     assert tree.cadre.name in follow and "提醒后" in follow
 
