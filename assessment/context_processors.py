@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from cadres.models import User
+
 from .selectors import notification_unread_count
 
 
@@ -23,7 +25,9 @@ class Bell:
 def _bell(request: HttpRequest) -> Bell:
     cached = getattr(request, "_lq_bell", None)
     if cached is None:
-        cached = Bell(notification_unread_count(user=request.user))
+        user = request.user
+        count = notification_unread_count(user=user) if isinstance(user, User) else 0
+        cached = Bell(count)
         request._lq_bell = cached  # type: ignore[attr-defined]
     return cached
 

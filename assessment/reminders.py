@@ -46,12 +46,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
 from cadres.models import Cadre, CadreYouth, LiaisonChannel, User
 from cadres.selectors import user_subtree_q
 from contacts.models import ContactYouth, Need
 from contacts.selectors import OPEN_STATUSES, dormant_cutoff, dormant_days
 
+from . import sources
 from .models import CaseStep, DigestSent, Notification, NotificationPreference, SupervisionCase
 
 logger = logging.getLogger(__name__)
@@ -202,25 +202,9 @@ def activity_rows(today: datetime.date) -> list[Row]:
     tomorrow = today + datetime.timedelta(days=1)
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(tomorrow, datetime.time.min, tzinfo=tz)
-    # From the responsibility rows themselves: one row per (activity, cadre), so a cadre who
-    # switched the kind off never hides the activity from a co-responsible one.
-    rows = (
-        Activity.responsible_cadres.through.objects.filter(
-            activity__starts_at__gte=start,
-            activity__starts_at__lt=start + datetime.timedelta(days=1),
-            activity__status__in=(Activity.Status.PLANNED, Activity.Status.OPEN),
-            cadre__user__is_active=True,
-        )
-        .exclude(cadre__user_id__in=_muted("activity"))
-        .order_by()
-        .values_list(
-            "cadre__user_id",
-            "activity_id",
-            "activity__title",
-            "activity__starts_at",
-            "activity__place",
-        )
-    )
+    rows = sources.responsible_activities(
+        start=start, end=start + datetime.timedelta(days=1), exclude_users=_muted("activity")
+    ).data
     return [
         Row(
             user_id,
@@ -308,14 +292,15 @@ def reminders_refresh(*, today: datetime.date | None = None) -> dict[str, int]:
 
 def notification_url(n: Notification) -> str:
     """Where a reminder leads: the need, the case, the activity, the cadre's youths, channels."""
-    target = {
+    targets: dict[str, tuple[str, list[int | None]]] = {
         Kind.NEED_DUE: ("contacts:need_detail", [n.object_id]),
         Kind.FOLLOW_UP: ("assessment:case", [n.object_id]),
         Kind.ACTIVITY: ("activities:detail", [n.object_id]),
         Kind.DORMANT: ("cadres:my_youths", []),
         # The cadre's channels page (issue #14, item 2), or the home's checklist until it exists.
         Kind.CHANNELS: ("cadres:channels", [n.object_id]),
-    }.get(n.kind)
+    }
+    target = targets.get(n.kind)
     if target is None:
         return reverse("home")
     try:
