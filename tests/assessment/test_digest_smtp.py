@@ -54,8 +54,9 @@ def smtp_server(tmp_path):
 def _received(maildir) -> dict[str, object]:
     """The mails the server stored, parsed, by recipient."""
     mails = {}
-    for key in mailbox.Maildir(maildir, create=False).keys():
-        raw = mailbox.Maildir(maildir, create=False).get_bytes(key)
+    box = mailbox.Maildir(maildir, create=False)
+    for key in box.iterkeys():
+        raw = box.get_bytes(key)
         message = BytesParser(policy=policy.default).parsebytes(raw)
         mails[str(message["To"])] = message
     return mails

@@ -148,5 +148,5 @@ def test_the_bell_is_one_query_on_any_page(client, tree, world):
     client.force_login(tree.cadre_user)
     with CaptureQueriesContext(connection) as ctx:
         client.get(reverse("notifications:settings"))
-    bell = [q for q in ctx.captured_queries if "FROM \"assessment_notification\" " in q["sql"]]
+    bell = [q for q in ctx.captured_queries if 'FROM "assessment_notification" ' in q["sql"]]
     assert len(bell) == 1 and "COUNT" in bell[0]["sql"]
