@@ -405,6 +405,11 @@ def _wanted(week: datetime.date) -> QuerySet[User]:
     )
 
 
+def _digest_order(n: Notification) -> tuple:
+    """Most pressing first: needs, follow-ups, tomorrow's activities, then the weekly lists."""
+    return (KINDS.index(n.kind), n.due_on or datetime.date.max, n.pk)
+
+
 PREF_FIELDS = tuple(f"notification_preference__{k}" for k in KINDS)
 
 
@@ -447,9 +452,8 @@ def digests_send(*, today: datetime.date | None = None, batch_size: int = 200) -
                 DigestSent.objects.filter(week=week, claim=claim).values_list("user_id", flat=True)
             )
             items: dict[int, list[Notification]] = defaultdict(list)
-            for n in Notification.objects.filter(user_id__in=mine, read_at__isnull=True).order_by(
-                "kind", "due_on", "id"
-            ):
+            unread = Notification.objects.filter(user_id__in=mine, read_at__isnull=True)
+            for n in sorted(unread, key=_digest_order):
                 items[n.user_id].append(n)
             failed: list[int] = []
             for user in batch:
