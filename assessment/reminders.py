@@ -18,10 +18,11 @@ visits (MISSION.md: no metric rewards opening the app). A kind switched off by a
 written for them nor mailed to them.
 
 The daily pass, `reminders_refresh`, computes every kind for all users at once: one query per
-kind (two for the channels and the follow-ups), whatever the number of users. In one transaction
-it deletes the unread reminders of the previous pass and inserts the current ones, skipping any
-(user, kind, key) already there: a reminder read stays read and never comes back unread; one no
-longer true (the need was answered) disappears; a rerun, or two workers, write the same rows.
+kind (two or three for some), whatever the number of users. In one transaction it inserts the
+new reminders, skipping any (user, kind, key) already there, updates the unread ones whose text
+changed and deletes the unread ones no longer true (`_write`): a reminder read stays read and
+never comes back unread; one no longer true (the need was answered) disappears; a rerun, or two
+workers, leave the same rows.
 
 The weekly digest, `digests_send`, mails each user who asked for it (and has an e-mail address
 and something unread) their unread reminders, at most once a week: the (user, week) row in
@@ -265,26 +266,51 @@ def reminders_refresh(*, today: datetime.date | None = None) -> dict[str, int]:
             rows[(row.user_id, row.kind, row.key)] = row  # two routes to one user: one row
         counts[kind] = len({(r.user_id, r.key) for r in built})
     with transaction.atomic():
-        Notification.objects.filter(read_at__isnull=True).delete()
-        Notification.objects.filter(
-            read_at__lt=timezone.now() - datetime.timedelta(days=KEEP_READ_DAYS)
-        ).delete()
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    user_id=r.user_id,
-                    kind=r.kind,
-                    key=r.key,
-                    object_id=r.object_id,
-                    due_on=r.due_on,
-                    data=r.data,
-                )
-                for r in rows.values()
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
+        _write(rows)
     return counts
+
+
+def _write(rows: dict[tuple[int, str, str], Row]) -> None:
+    """Bring the stored reminders to `rows`, touching only what changed (ids and reminder
+    times stay, so a reminder open on a phone can still be marked read after the pass):
+    1. read the unread reminders (one query);
+    2. insert the new ones, skipping any (user, kind, key) already there, read or not;
+    3. update those whose text changed (the dormant list after a call), in bounded batches;
+    4. delete the unread ones no longer true, and read ones past KEEP_READ_DAYS."""
+    unread = {
+        (user_id, kind, key): (pk, object_id, due_on, data)
+        for pk, user_id, kind, key, object_id, due_on, data in Notification.objects.filter(
+            read_at__isnull=True
+        ).values_list("pk", "user_id", "kind", "key", "object_id", "due_on", "data")
+    }
+    new = [
+        Notification(
+            user_id=r.user_id,
+            kind=r.kind,
+            key=r.key,
+            object_id=r.object_id,
+            due_on=r.due_on,
+            data=r.data,
+        )
+        for ident, r in rows.items()
+        if ident not in unread
+    ]
+    if new:
+        Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    changed = [
+        Notification(pk=unread[ident][0], object_id=r.object_id, due_on=r.due_on, data=r.data)
+        for ident, r in rows.items()
+        if ident in unread and unread[ident][1:] != (r.object_id, r.due_on, r.data)
+    ]
+    if changed:
+        Notification.objects.bulk_update(changed, ["object_id", "due_on", "data"], batch_size=500)
+    stale = [pk for ident, (pk, *_rest) in unread.items() if ident not in rows]
+    if stale:
+        # read_at still NULL: a reminder read meanwhile is the user's history, kept.
+        Notification.objects.filter(pk__in=stale, read_at__isnull=True).delete()
+    Notification.objects.filter(
+        read_at__lt=timezone.now() - datetime.timedelta(days=KEEP_READ_DAYS)
+    ).delete()
 
 
 # --- Reading a reminder ---------------------------------------------------------------------

@@ -86,6 +86,22 @@ def test_a_rerun_writes_the_same_rows_and_a_read_reminder_stays_read(tree, world
     assert again.pk == need.pk and again.read_at is not None
 
 
+def test_a_rerun_keeps_ids_and_updates_what_changed(tree, world):
+    from cadres.models import Youth
+    from tests.factories import log_contact
+
+    reminders.reminders_refresh(today=world.today)
+    before = dict(Notification.objects.values_list("pk", "created_at"))
+    dormant = _mine(tree.cadre_user, Kind.DORMANT).get()
+    called = Youth.objects.get(name=world.dormant_names[0])
+    log_contact(tree.cadre, [called], by=tree.cadre_user)  # the cadre called the first one
+    reminders.reminders_refresh(today=world.today)
+    assert dict(Notification.objects.values_list("pk", "created_at")) == before
+    dormant.refresh_from_db()
+    names = [y["name"] for y in dormant.data["youths"]]
+    assert called.name not in names and len(names) == 5 and dormant.data["total"] == 6
+
+
 def test_a_reminder_no_longer_true_disappears(tree, world):
     reminders.reminders_refresh(today=world.today)
     Need.objects.filter(pk=world.need_overdue.pk).update(status=Need.Status.ANSWERED)
