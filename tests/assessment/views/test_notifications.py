@@ -150,3 +150,19 @@ def test_the_bell_is_one_query_on_any_page(client, tree, world):
         client.get(reverse("notifications:settings"))
     bell = [q for q in ctx.captured_queries if 'FROM "assessment_notification" ' in q["sql"]]
     assert len(bell) == 1 and "COUNT" in bell[0]["sql"]
+
+
+def test_settings_offer_only_the_kinds_that_concern_the_user(client, tree, world):
+    url = reverse("notifications:settings")
+    client.force_login(tree.owner)  # staff without a cadre record
+    html = client.get(url).content.decode()
+    assert "督导回访日期" in html and "需求临近期限或逾期" in html
+    assert "久未联系的青年" not in html and "尚未建立的联系渠道" not in html
+    client.force_login(tree.cadre_user)
+    html = client.get(url).content.decode()
+    assert "督导回访日期" not in html and "久未联系的青年" in html
+    # Saving the form a staff member sees leaves the kinds they were not shown alone.
+    client.force_login(tree.owner)
+    assert client.post(url, {"need_due": "on"}).status_code == 302
+    pref = NotificationPreference.objects.get(user=tree.owner)
+    assert pref.need_due and not pref.follow_up and pref.dormant
