@@ -12,7 +12,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,8 @@ from .models import (
     CadreScore,
     ChannelWeekStat,
     Flag,
+    Notification,
+    NotificationPreference,
     OrganisationReview,
     ScoreRun,
     ScoringPolicy,
@@ -400,3 +402,29 @@ def eligibility_list(
                 reasons.append(ballot_text.get(s.ballot, _("尚无满意度测评结果")))
         out.append(Eligibility(score=s, reasons=reasons))
     return run, out
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's own reminders (nobody sees another's), unread first, then by date."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by(
+        F("read_at").desc(nulls_first=True), F("due_on").asc(nulls_last=True), "-id"
+    )
+
+
+def notification_unread_count(*, user: User) -> int:
+    """The bell's number: one indexed count (notification_unread_idx)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_preference(*, user: User) -> NotificationPreference:
+    """The user's reminder settings; the defaults (all kinds, no e-mail) when never saved."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )

@@ -432,3 +432,59 @@ def freshness_status(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "；".join(exc.messages)}, status=400)
     fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
     return JsonResponse(fresh.as_json())
+
+
+# --- Reminders (/notifications/) ------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 20
+
+
+@login_required
+def notification_centre(request: HttpRequest) -> HttpResponse:
+    """The user's own reminders, unread first; each links to what it is about."""
+    from .reminders import describe, notification_url
+
+    today = timezone.localdate()
+    paginator = BoundedPaginator(
+        selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    for n in page:
+        n.url = notification_url(n)
+        n.text = describe(n, today)
+    return render(request, "assessment/notifications.html", {"page": page, "today": today})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.notification_list(user=request.user).filter(pk=pk).exists():
+        raise Http404
+    services.notification_mark_read(user=request.user, notification_id=pk)
+    return redirect("notifications:centre")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    services.notification_mark_read(user=request.user)
+    messages.success(request, _("已全部标为已读。"))
+    return redirect("notifications:centre")
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    from .forms import NotificationPreferenceForm
+
+    preference = selectors.notification_preference(user=request.user)
+    form = NotificationPreferenceForm(request.POST or None, instance=preference, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.notification_preference_save(user=request.user, values=form.cleaned_data)
+        messages.success(request, _("提醒设置已保存。"))
+        return redirect("notifications:settings")
+    return render(
+        request,
+        "assessment/notification_settings.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
