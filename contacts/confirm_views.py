@@ -16,12 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from cadres.auth import staff_required
 from cadres.models import Cadre
 from cadres.selectors import user_cadre
 from config import ratelimit
 from config.forms import add_service_errors, service_error_text
+from config.pagination import BoundedLazyPaginator
 
 from . import confirmations as conf
+from . import selectors
 from .forms import MeetingPhoneForm, ShareAnswerForm
 from .models import Confirmation, Contact
 
@@ -339,7 +342,9 @@ def share_panel(request: HttpRequest, contact: Contact) -> dict:
         "is_own": is_own,
         "confirmed_ids": conf.contact_confirmed_youth_ids(contact=contact),
     }
-    if is_own and not contact.is_deleted:
+    youth_ids = set(contact.youth_rows.values_list("youth_id", flat=True))
+    # Nothing left to ask when every youth of the contact has confirmed it.
+    if is_own and not contact.is_deleted and youth_ids - panel["confirmed_ids"]:
         device, new = _device(request)
         if new is None:  # the 见面码 screen gives the cadre's browser its cookie
             conf.cadre_device_remember(cadre=contact.cadre, device=device)
@@ -348,3 +353,15 @@ def share_panel(request: HttpRequest, contact: Contact) -> dict:
     if getattr(request.user, "sees_subtree", False) and not is_own:
         panel["answers"] = conf.contact_confirmations_for_supervisor(contact=contact)
     return panel
+
+
+# --- Supervisors ------------------------------------------------------------------------------
+
+
+@staff_required
+def confirmation_signals(request: HttpRequest) -> HttpResponse:
+    """Youths who said "没有这回事" and confirmations from the cadre's own device, in the user's
+    subtree: supervisors check them (the cadre never sees who denied)."""
+    paginator = BoundedLazyPaginator(selectors.confirmation_signals(user=request.user), 50)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "contacts/confirmation_signals.html", {"page": page})

@@ -32,4 +32,5 @@ urlpatterns = [
     path("m/<str:code>/", confirm_views.meeting_scan, name="meet_scan"),
     # A logged contact's share link (public): the youth confirms or denies it.
     path("c/<str:token>/", confirm_views.share_confirm, name="share"),
+    path("confirmations/signals/", confirm_views.confirmation_signals, name="signals"),
 ]

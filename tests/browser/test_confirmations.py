@@ -60,20 +60,29 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
     assert "青年已确认" in page.content()
     assert Confirmation.objects.filter(cadre=cadre, youth=youth, same_device=False).count() == 1
 
-    # 5. A share link of that contact, opened on the youth's phone, answered with four digits.
-    page.locator("summary", has_text="请青年确认这次联系").click()
-    shot(page, "confirm-share-panel-phone")
-    other = cadre.contacts.filter(is_deleted=False).exclude(pk=row_contact_id(page)).first()
+    # 5. Nothing left to ask on that contact; another contact offers its share link, which the
+    #    youth opens on their phone and answers with four digits.
+    assert page.locator("summary", has_text="请青年确认这次联系").count() == 0
+    confirmed_contact = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    other = (
+        cadre.contacts.filter(is_deleted=False, activity__isnull=True)
+        .exclude(pk=confirmed_contact)
+        .first()
+    )
     other_youth = other.youth_rows.select_related("youth").first().youth
     Youth.objects.filter(pk=other_youth.pk).update(phone="13711112222")
     Confirmation.objects.filter(youth=other_youth).delete()
+    page.goto(f"{demo_site.url}/contacts/{other.pk}/")
+    page.locator("summary", has_text="请青年确认这次联系").click()
+    shot(page, "confirm-share-panel-phone")
     youth_phone = new_page(PHONE)
     youth_phone.goto(f"{demo_site.url}/contacts/c/{conf.share_token(contact_id=other.pk)}/")
     youth_phone.get_by_label("你的手机号后四位").fill("2222")
     shot(youth_phone, "confirm-share-youth")
     youth_phone.get_by_role("button", name="是的，我们联系过").click()
     assert "已确认这次联系" in youth_phone.content()
-
-
-def row_contact_id(page) -> int:
-    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+    assert Confirmation.objects.filter(
+        contact=other, youth=other_youth, outcome="confirmed"
+    ).exists()
+    page.reload()
+    assert "青年已确认" in page.locator("dd", has_text=other_youth.name).inner_text()

@@ -314,3 +314,35 @@ def test_hostile_input_never_500(tree, shared):
         == 400
     )
     assert Client().get("/contacts/m/1.2.3.4/").status_code == 400
+
+
+# --- Supervisors' list ----------------------------------------------------------------------
+
+
+def test_signals_list_is_scoped_bounded_and_closed_to_cadres(
+    client, tree, linked, shared, django_assert_max_num_queries
+):
+    contact, url = shared
+    Client().post(url, {"last4": "5678", "answer": "no"})
+    other = CadreYouthFactory(cadre__organisation=tree.town_b)
+    b_contact = log_contact(other.cadre, [other.youth])
+    Confirmation.objects.create(
+        contact=b_contact,
+        cadre=other.cadre,
+        youth=other.youth,
+        kind="share",
+        outcome="confirmed",
+        day=b_contact.date,
+        same_device=True,
+    )
+    client.force_login(tree.owner)
+    with django_assert_max_num_queries(8):
+        body = client.get("/contacts/confirmations/signals/").content.decode()
+    assert linked.name in body and "青年否认" in body and other.youth.name not in body
+    client.force_login(tree.county)
+    body = client.get("/contacts/confirmations/signals/").content.decode()
+    assert linked.name in body and other.youth.name in body
+    for page in ("abc", "-1", "99999999999999999999"):
+        assert client.get("/contacts/confirmations/signals/", {"page": page}).status_code == 200
+    client.force_login(tree.cadre_user)
+    assert client.get("/contacts/confirmations/signals/").status_code in (403, 404)
