@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from cadres.models import Organisation, User
 from cadres.selectors import organisation_list, scope_queryset
 
-from .models import Ballot, Campaign, Outcome, VotingCode
+from .models import Ballot, Campaign, Elector, Outcome, VotingCode
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
@@ -97,15 +97,20 @@ def overview_summary(campaigns: Iterable[Campaign]) -> dict:
 
 
 def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
-    """Sealed ballots and used codes (equal until settlement), and all codes. After settlement
-    the rows are gone: the counted receipts stand for the ballots."""
+    """Sealed ballots and used codes (equal until settlement), all codes, and the 领票登记
+    (electors frozen at opening, how many received a slip). After settlement the ballot rows
+    are gone: the counted receipts stand for the ballots."""
+    register = Elector.objects.filter(campaign=campaign).aggregate(
+        electors=Count("pk"), slips=Count("pk", filter=Q(slip_received=True))
+    )
     if campaign.closed_at is not None:
         counted = len(campaign.counted_receipts)
-        return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0}
+        return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0, **register}
     return {
         "ballots": Ballot.objects.filter(campaign=campaign).count(),
         "used": VotingCode.objects.filter(campaign=campaign, used=True).count(),
         "codes": VotingCode.objects.filter(campaign=campaign).count(),
+        **register,
     }
 
 
