@@ -55,7 +55,7 @@ _YEAR_MONTH = re.compile(
 # --- Reads -------------------------------------------------------------------------------------
 
 
-def branch_get_for_user(*, user: User, pk: object) -> Organisation:
+def branch_get_for_user(*, user: User, pk: int | str) -> Organisation:
     """A branch whose roster the user keeps (in scope, below their organisation), else 404."""
     from .selectors import branch_choices
 
@@ -65,7 +65,7 @@ def branch_get_for_user(*, user: User, pk: object) -> Organisation:
         raise Http404 from None
 
 
-def member_get_for_user(*, user: User, pk: object) -> Member:
+def member_get_for_user(*, user: User, pk: int | str) -> Member:
     from .selectors import branch_choices
 
     try:
@@ -304,19 +304,19 @@ def roster_parse(data: bytes, filename: str, *, branch: Organisation) -> RosterR
         if errors:
             report.errors.extend(errors)
             continue
-        key = (row["name"], row["birth_year"])
-        if key in seen:
+        identity = (row["name"], row["birth_year"])
+        if identity in seen:
             report.errors.append(
                 RowError(
                     number,
                     COLUMNS["name"][0],
-                    _("与第 %(n)s 行重复（姓名和出生年份相同）。") % {"n": seen[key]},
+                    _("与第 %(n)s 行重复（姓名和出生年份相同）。") % {"n": seen[identity]},
                 )
             )
-        elif key in existing:
+        elif identity in existing:
             report.known.append(number)
         else:
-            seen[key] = number
+            seen[identity] = number
             report.rows.append(row)
     if not report.rows and not report.errors and not report.known:
         raise RosterFileError(_("文件只有表头，没有数据行。"))

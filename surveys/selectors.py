@@ -7,6 +7,7 @@ rated secretary (by their login), whatever their role. Everybody else gets 404.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -31,7 +32,7 @@ def campaign_list(*, user: User) -> QuerySet[Campaign]:
     return qs.exclude(secretary__user_id=user.pk)
 
 
-def campaign_get_for_user(*, user: User, pk: object) -> Campaign:
+def campaign_get_for_user(*, user: User, pk: int | str) -> Campaign:
     try:
         return campaign_list(user=user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
@@ -46,7 +47,7 @@ def branch_choices(*, user: User) -> QuerySet[Organisation]:
     return qs
 
 
-def _used_codes_subquery():
+def _used_codes_subquery() -> Coalesce:
     return Coalesce(
         Subquery(
             VotingCode.objects.filter(campaign=OuterRef("pk"), used=True)
@@ -123,7 +124,7 @@ def campaign_comments(*, campaign: Campaign) -> list[str]:
     return list(campaign.comments)
 
 
-def published_receipts(*, public_id: object) -> tuple[Campaign, list[str]]:
+def published_receipts(*, public_id: uuid.UUID | str) -> tuple[Campaign, list[str]]:
     """The public receipt list of a settled campaign: the hashes of the ciphertexts counted,
     sorted (an order that tells nothing)."""
     try:

@@ -44,7 +44,9 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def campaign_settle(*, campaign: Campaign, shares: list[str], by: User, now=None) -> Campaign:
+def campaign_settle(
+    *, campaign: Campaign, shares: list[str], by: User, now: datetime.datetime | None = None
+) -> Campaign:
     """结算: count a closed campaign with the scrutineers' shares. All or nothing.
 
     1. lock the campaign; refuse before the end of voting, after a settlement, without a box;
@@ -74,7 +76,7 @@ def campaign_settle(*, campaign: Campaign, shares: list[str], by: User, now=None
         try:
             key = sealing.key_rebuild(
                 raw_shares=list(shares),
-                public_key=bytes(campaign.public_key),
+                public_key=sealing.public_key_of(campaign.public_key),
                 threshold=campaign.share_threshold,
             )
         except sealing.ShareError as exc:
