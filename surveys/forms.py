@@ -295,7 +295,8 @@ class ReelectionResultForm(forms.Form):
 
     elected_on = forms.DateField(
         label=_("改选日期"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        # type="date" takes ISO dates only; the locale's format would show an empty field.
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
     successor = forms.ModelChoiceField(
         label=_("当选书记（已登记的团干部）"),
@@ -323,11 +324,13 @@ class ReelectionResultForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "tel"}),
     )
 
-    def __init__(self, *args, branch, **kwargs):
+    def __init__(self, *args, branch, rated=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = Cadre.objects.filter(
-            organisation=branch, active_until__isnull=True
-        ).order_by("name")
+        self.fields["successor"].queryset = (
+            Cadre.objects.filter(organisation=branch, active_until__isnull=True)
+            .exclude(pk=getattr(rated, "pk", None))
+            .order_by("name")
+        )
 
     def clean(self):
         data = super().clean()
@@ -385,7 +388,7 @@ class MemberForm(forms.Form):
 class MemberEndForm(forms.Form):
     left_on = forms.DateField(
         label=_("离开名册日期"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
 
 

@@ -213,7 +213,9 @@ def _detail(request: HttpRequest, campaign: Campaign, status: int = 200, **forms
         "reelection_result_form": forms.get("reelection_result_form")
         or (
             ReelectionResultForm(
-                branch=campaign.branch, initial={"elected_on": timezone.localdate()}
+                branch=campaign.branch,
+                rated=campaign.secretary,
+                initial={"elected_on": timezone.localdate()},
             )
             if reelection and reelection.new_secretary_id is None
             else None
@@ -397,7 +399,7 @@ def reelection_result(request: HttpRequest, pk: int) -> HttpResponse:
     if procedure is None:
         messages.error(request, _("该测评没有改选程序。"))
         return redirect("surveys:campaign_detail", pk=campaign.pk)
-    form = ReelectionResultForm(request.POST, branch=campaign.branch)
+    form = ReelectionResultForm(request.POST, branch=campaign.branch, rated=campaign.secretary)
     if form.is_valid():
         data = form.cleaned_data
         try:
