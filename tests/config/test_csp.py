@@ -116,6 +116,11 @@ def world(tree):
     contact = log_contact(tree.cadre, [youth], by=tree.cadre_user, channel="talk", notes="a\nb")
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign, codes = open_campaign(tree, electorate=3)
+    from surveys.models import Member
+
+    member = Member.objects.create(
+        branch=tree.branch_a, name="团员", birth_year=2000, joined_on=timezone.localdate()
+    )
     run = assessment_services.scores_compute(period=period_containing(timezone.localdate()))
     assessment_services.contact_stats_compute(run=run)
     invalid = RosterImport.objects.create(
@@ -145,6 +150,11 @@ def world(tree):
         "contacts:ask_cadre": tree.cadre.pk,
         "surveys:campaign_detail": campaign.pk,
         "surveys:campaign_edit": campaign.pk,
+        "surveys:slips": campaign.pk,
+        "surveys:roster": tree.branch_a.pk,
+        "surveys:member_create": tree.branch_a.pk,
+        "surveys:roster_import": tree.branch_a.pk,
+        "surveys:member_edit": member.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
