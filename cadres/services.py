@@ -31,6 +31,9 @@ from .models import (
     Youth,
 )
 from .phones import normalise_phone
+
+# Consent, erasure and self-join live in cadres/privacy.py; part of this module's write API.
+from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401
 from .scoping import organisation_subtree, scope_queryset
 from .selectors import link_ceiling, linkable_youths
 
@@ -359,9 +362,8 @@ PHONE_HELD_ELSEWHERE = _lazy("已在其他组织登记，请联系上级团委")
 def _import_scope(by: User | None) -> QuerySet[Youth]:
     """The youths an import may match: the importer's scope. Without a user (the command line,
     run by whoever operates the server) the whole registry."""
-    if by is None:
-        return Youth.objects.all()
-    return scope_queryset(Youth.objects.all(), user=by)
+    youths = Youth.objects.filter(erased_at__isnull=True)
+    return youths if by is None else scope_queryset(youths, user=by)
 
 
 def roster_import_prepare(

@@ -24,3 +24,11 @@ def flush_outbox() -> int:
     from .outbox import outbox_flush
 
     return outbox_flush()
+
+
+@shared_task(name="cadres.retention_sweep", **IDEMPOTENT, time_limit=1800, soft_time_limit=1700)
+def retention_sweep() -> int:
+    """Beat, weekly: anonymise the youths past the retention rule. A rerun finds none left."""
+    from .privacy import retention_apply
+
+    return retention_apply()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import privacy_views, views
 
 app_name = "cadres"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("me/youths/", views.MyYouthsView.as_view(), name="my_youths"),
     path("youths/", views.YouthListView.as_view(), name="youth_list"),
     path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),
+    path("youths/<int:pk>/erase/", privacy_views.youth_erase, name="youth_erase"),
     path("import/", views.roster_import, name="import"),
     path("import/template.csv", views.roster_template, name="import_template"),
     path("import/<int:pk>/", views.roster_import_detail, name="import_detail"),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,6 +24,8 @@ from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
 from .forms import RosterUploadForm
 from .models import Cadre, CadreYouth, ExportLog, LiaisonChannel, Organisation, RosterImport
+from .privacy import join_token
+from .privacy_views import may_erase
 from .roster import template_headers
 from .selectors import (
     cadre_progress,
@@ -125,13 +128,27 @@ def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
 
     cadre = _get_cadre_for_user(request, pk)
     url = needs_form_url(cadre=cadre, request=request)
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
+    # The second code: a youth adds themself to this cadre's list, with consent (加入联系).
+    join_url = request.build_absolute_uri(reverse("join", args=[join_token(cadre)]))
+
+    def svg(data: str) -> str:
+        image = qrcode.make(
+            data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2
+        )
+        return image.to_string(encoding="unicode")
+
     size = "a4" if request.GET.get("size") == "a4" else "a6"
     return render(
         request,
         "cadres/cadre_card.html",
-        {"cadre": cadre, "ask_url": url, "qr_svg": svg, "size": size},
+        {
+            "cadre": cadre,
+            "ask_url": url,
+            "qr_svg": svg(url),
+            "join_url": join_url,
+            "join_qr_svg": svg(join_url),
+            "size": size,
+        },
     )
 
 
@@ -224,6 +241,8 @@ def youth_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "youth": youth,
             "links": youth_links(youth=youth, user=request.user),
             "history": history,
+            "consents": youth.consents.select_related("cadre")[:20],
+            "may_erase": may_erase(request.user),
         },
     )
 
