@@ -136,6 +136,7 @@ def world(tree):
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
+        "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
@@ -151,6 +152,12 @@ def world(tree):
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
     }
+    # The erasure confirmation page is for staff holding its permission.
+    from django.contrib.auth.models import Permission
+
+    from cadres.privacy import join_token
+
+    tree.county.user_permissions.add(Permission.objects.get(codename="erase_youth"))
     return {
         "ids": ids,
         "activity": activity,
@@ -158,6 +165,7 @@ def world(tree):
         "campaign": campaign,
         "codes": codes,
         "youth": youth,
+        "join_token": join_token(tree.cadre),
     }
 
 
