@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import importlib.util
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.apps import apps
 from django.conf import settings
@@ -277,7 +277,7 @@ def _scrub_export_logs(needles: list[str]) -> int:
     return touched
 
 
-def _app_hooks():
+def _app_hooks() -> Iterator[Callable[..., dict[str, int]]]:
     """Every other app's `<app>/privacy.py:youth_erase_rows`: each app erases in its own tables
     (contacts: notes and needs; activities: sign-ups), as each app seeds its own demo data."""
     for config in apps.get_app_configs():
