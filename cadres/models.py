@@ -379,6 +379,9 @@ class RosterImport(models.Model):
     class Status(models.TextChoices):
         INVALID = "invalid", _("有错误，未导入")
         PREVIEW = "preview", _("待确认")
+        # Confirmed; the commit runs as a background job (cadres/jobs.py), then DONE, or back to
+        # PREVIEW with `failure` when the registry changed since the check.
+        COMMITTING = "commit", _("正在导入")
         DONE = "done", _("已导入")
 
     created_by = models.ForeignKey(
@@ -404,6 +407,7 @@ class RosterImport(models.Model):
     n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)
     n_linked = models.PositiveIntegerField(_("新增联系关系"), default=0)
     committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    failure = models.CharField(_("导入失败原因"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("花名册导入")

@@ -534,7 +534,7 @@ def roster_import_commit(
 
     record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
     _lock_roster_commits()
-    if record.status != RosterImport.Status.PREVIEW:
+    if record.status not in (RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING):
         raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
     cadre = None
     if record.cadre_id:
@@ -594,8 +594,10 @@ def roster_import_commit(
         except ValidationError as exc:
             raise ValidationError([*exc.messages, _("未导入任何数据；请重新上传。")]) from None
 
-    record.status = RosterImport.Status.DONE
+    record.status, record.failure = RosterImport.Status.DONE, ""
     record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked
     record.committed_at = timezone.now()
-    record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
+    record.save(
+        update_fields=["status", "failure", "n_new", "n_matched", "n_linked", "committed_at"]
+    )
     return record

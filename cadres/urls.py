@@ -17,6 +17,7 @@ urlpatterns = [
     path("import/template.csv", views.roster_template, name="import_template"),
     path("import/<int:pk>/", views.roster_import_detail, name="import_detail"),
     path("import/<int:pk>/commit/", views.roster_import_commit, name="import_commit"),
+    path("import/<int:pk>/progress/", views.roster_import_progress, name="import_progress"),
     path("exports/", views.export_log_list, name="export_log"),
     path("organisations/", views.organisation_index, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),

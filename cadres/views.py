@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -18,7 +18,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
-from . import services
+from . import jobs, services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
@@ -298,10 +298,11 @@ def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
     try:
-        record = services.roster_import_commit(roster_import=record, by=request.user)
+        record = jobs.roster_commit_queue(roster_import=record, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
+        return redirect("cadres:import_detail", record.pk)
+    if record.status == RosterImport.Status.DONE:  # ran in-process (no broker)
         messages.success(
             request,
             _(
@@ -309,7 +310,16 @@ def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"new": record.n_new, "matched": record.n_matched, "linked": record.n_linked},
         )
+    elif record.failure:
+        messages.error(request, record.failure)
     return redirect("cadres:import_detail", record.pk)
+
+
+@staff_required
+def roster_import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled by the import's page while its commit runs in the background."""
+    record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
+    return JsonResponse(jobs.roster_progress(roster_import=record))
 
 
 @staff_required
