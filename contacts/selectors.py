@@ -353,13 +353,17 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
                 "activity": c.activity,
             }
         )
-    # Minimal disclosure between cadres: a cadre reads the needs they own; of another cadre's
-    # need, only that it exists and who owns it (an entry without the Need: nothing to leak).
+    # Minimal disclosure between cadres: a cadre reads the needs they own (and the committee's
+    # unassigned ones); of another cadre's need, only that it exists and who owns it (an entry
+    # without the Need: nothing to leak).
     own = None if user.sees_subtree else user_cadre(user)
     needs = Need.objects.filter(youth=youth).select_related("owner_cadre")[:limit]
     for need in needs:
         day = timezone.localdate(need.created_at)
-        if user.sees_subtree or (own is not None and need.owner_cadre_id == own.pk):
+        owned_by_another = need.owner_cadre_id is not None and (
+            own is None or need.owner_cadre_id != own.pk
+        )
+        if user.sees_subtree or not owned_by_another:
             entries.append({"kind": "need", "date": day, "need": need})
         else:
             owner = need.owner_cadre.name if need.owner_cadre else ""
