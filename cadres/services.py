@@ -31,9 +31,7 @@ from .models import (
     Youth,
 )
 from .phones import normalise_phone
-
-# Consent, erasure and self-join live in cadres/privacy.py; part of this module's write API.
-from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401
+from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401 (write API)
 from .scoping import organisation_subtree, scope_queryset
 from .selectors import link_ceiling, linkable_youths
 
@@ -594,10 +592,8 @@ def roster_import_commit(
         except ValidationError as exc:
             raise ValidationError([*exc.messages, _("未导入任何数据；请重新上传。")]) from None
 
-    record.status, record.failure = RosterImport.Status.DONE, ""
+    record.status = RosterImport.Status.DONE
     record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked
     record.committed_at = timezone.now()
-    record.save(
-        update_fields=["status", "failure", "n_new", "n_matched", "n_linked", "committed_at"]
-    )
+    record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
     return record
