@@ -67,3 +67,30 @@ def test_staff_erase_a_youth_after_confirming(demo_site, new_page):
     assert page.get_by_text(log.tag).is_visible()
     shot(page, "privacy-erase-done-desktop")
     assert Youth.objects.get(pk=youth.pk).name == ERASED_NAME
+
+
+def test_an_import_commit_in_the_background_shows_progress_then_the_result(demo_site, new_page):
+    """The progress page polls the job (cadres/static/cadres/jobs.js) and reloads when it ends."""
+    from cadres import services, tasks
+    from cadres.models import Organisation, RosterImport, Sector
+
+    user = User.objects.get(username="township")
+    sector = Sector.objects.first()
+    lines = [f"进度青年{i},女,2000,{sector.name},单位,1390000{i:04d}" for i in range(30)]
+    record = services.roster_import_prepare(
+        data=("姓名,性别,出生年份,领域,单位,手机号\n" + "\n".join(lines) + "\n").encode(),
+        filename="名单.csv",
+        organisation=Organisation.objects.get(name="天山镇团委"),
+        by=user,
+    )
+    assert record.status == RosterImport.Status.PREVIEW, record.errors
+    # Confirmed with a broker configured: the job is queued, a worker has not run it yet.
+    RosterImport.objects.filter(pk=record.pk).update(status=RosterImport.Status.COMMITTING)
+    page = new_page(PHONE)
+    login(page, demo_site.url, "township")
+    page.goto(f"{demo_site.url}/cadres/import/{record.pk}/")
+    assert page.locator("progress[data-lq-job-bar]").is_visible()
+    shot(page, "import-job-progress-phone")
+    assert tasks.roster_commit(record.pk, user.pk) == "done"  # the worker
+    page.get_by_text("已于").wait_for(timeout=10_000)  # the poller reloaded the page
+    shot(page, "import-job-done-phone")
