@@ -273,3 +273,17 @@ def test_the_timeline_page_hides_the_text_of_another_cadres_need(tree, client):
     assert "想借创业贷款" not in page and "乙干部" in page
     client.force_login(tree.owner)
     assert "想借创业贷款" in client.get(f"/contacts/youths/{youth.pk}/").content.decode()
+
+
+# --- The admin ----------------------------------------------------------------------------------
+
+
+def test_the_admin_cannot_delete_a_youth_and_does_not_list_erased_ones(tree, person, client):
+    admin_user = UserFactory(username="root_t", is_superuser=True, is_staff=True, role="admin")
+    client.force_login(admin_user)
+    assert client.get(f"/admin/cadres/youth/{person.pk}/delete/").status_code == 403
+    services.youth_erase(youth=person, reason="本人申请删除", by=tree.owner)
+    assert client.get(f"/admin/cadres/youth/{person.pk}/change/").status_code in (302, 404)
+    for page in ("/admin/cadres/erasurelog/", "/admin/cadres/consent/"):
+        response = client.get(page)
+        assert response.status_code == 200 and NAME not in response.content.decode()
