@@ -34,6 +34,7 @@ urlpatterns = [
     # A youth's own "加入联系" from a cadre's card (public, signed token; cadres/privacy.py).
     path("join/<str:token>/", privacy_views.join, name="join"),
     path("join/<str:token>/done/", privacy_views.join_done, name="join_done"),
+    path("notifications/", include("assessment.notification_urls")),
 ]
 
 handler404 = "config.views.page_not_found"

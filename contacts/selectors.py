@@ -370,3 +370,8 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
             entries.append({"kind": "need_other", "date": day, "owner": owner})
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
+
+
+def open_needs_owned_count(*, cadre_id: int) -> int:
+    """How many needs a cadre owns that are not answered or closed (the handover page)."""
+    return Need.objects.filter(owner_cadre_id=cadre_id, status__in=OPEN_STATUSES).count()

@@ -92,6 +92,14 @@ def person(tree):
         row_count=1,
     )
     services.consent_record(youth=youth, wording_version="v1", method=Consent.Method.CADRE)
+    from assessment.models import Notification
+
+    Notification.objects.create(
+        user=tree.cadre_user,
+        kind=Notification.Kind.DORMANT,
+        key="dormant",
+        data={"youths": [{"id": youth.pk, "name": NAME, "last": None}]},
+    )
     return youth
 
 
@@ -125,6 +133,7 @@ def test_the_check_finds_the_person_before_erasure(person):
         "activities.Registration",
         "cadres.RosterImport",
         "cadres.ExportLog",
+        "assessment.Notification",
     ):
         assert label in found
 
