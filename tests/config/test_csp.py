@@ -142,6 +142,7 @@ def world(tree):
         "cadres:history": tree.cadre.pk,
         "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
+        "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
@@ -162,6 +163,12 @@ def world(tree):
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
     }
+    # The erasure confirmation page is for staff holding its permission.
+    from django.contrib.auth.models import Permission
+
+    from cadres.privacy import join_token
+
+    tree.county.user_permissions.add(Permission.objects.get(codename="erase_youth"))
     return {
         "ids": ids,
         "activity": activity,
@@ -169,6 +176,7 @@ def world(tree):
         "campaign": campaign,
         "codes": codes,
         "youth": youth,
+        "join_token": join_token(tree.cadre),
     }
 
 
