@@ -315,18 +315,18 @@ HAVING (SUM(dumped) >= %(dump_min_contacts)s AND SUM(dumped) >= %(dump_min_share
 
 def _youth_evidence_sql() -> str:
     """Youths with any youth-side evidence, ever: they checked in at an activity, raised a need
-    themselves, or confirmed a contact (contacts.Confirmation, when that app has it)."""
-    parts = [
-        "SELECT youth_id FROM activities_registration "
-        "WHERE youth_id IS NOT NULL AND checked_in_at IS NOT NULL",
-        "SELECT youth_id FROM contacts_need WHERE youth_id IS NOT NULL",
-    ]
-    if _has_confirmations():
-        parts.append(
+    themselves, or confirmed a contact from their own phone (contacts.Confirmation). Wider than
+    contacts.selectors.youth_side_evidence (any time, any cadre): "never answered" must mean
+    never, or an honest cadre's youth who answered someone else last year would count."""
+    return " UNION ".join(
+        [
+            "SELECT youth_id FROM activities_registration "
+            "WHERE youth_id IS NOT NULL AND checked_in_at IS NOT NULL",
+            "SELECT youth_id FROM contacts_need WHERE youth_id IS NOT NULL",
             "SELECT youth_id FROM contacts_confirmation WHERE outcome = 'confirmed' "
-            "AND same_device = %(false)s"
-        )
-    return " UNION ".join(parts)
+            "AND same_device = %(false)s",
+        ]
+    )
 
 
 def _ghost_youths(p: dict) -> list[Signal]:
@@ -443,10 +443,8 @@ WHERE r.reached >= COALESCE(q.quota, %(default_quota)s)
 
 
 def _confirmations(p: dict) -> list[Signal]:
-    """denials and same_device, from the youths' side (contacts.Confirmation)."""
-    if not _has_confirmations():
-        return []
-    created = _sql_local_day("cf.created_at")
+    """denials and same_device, from the youths' side (contacts.Confirmation), by the day of
+    the contact concerned."""
     sql = f"""
 SELECT cf.cadre_id,
        SUM(CASE WHEN cf.outcome = 'denied' THEN 1 ELSE 0 END),
@@ -454,7 +452,7 @@ SELECT cf.cadre_id,
        {_sql_ids("CASE WHEN cf.outcome = 'denied' THEN cf.contact_id END")},
        {_sql_ids("CASE WHEN cf.same_device = %(true)s THEN cf.contact_id END")}
 FROM contacts_confirmation cf
-WHERE {created} >= %(start)s AND {created} <= %(as_of)s
+WHERE cf.day >= %(start)s AND cf.day <= %(as_of)s
 GROUP BY cf.cadre_id
 HAVING SUM(CASE WHEN cf.outcome = 'denied' THEN 1 ELSE 0 END) >= %(denials_min)s
     OR SUM(CASE WHEN cf.same_device = %(true)s THEN 1 ELSE 0 END) >= %(same_device_min)s
@@ -469,15 +467,6 @@ HAVING SUM(CASE WHEN cf.outcome = 'denied' THEN 1 ELSE 0 END) >= %(denials_min)s
             sig = Signal("same_device", same, {"confirmations": same}, _ids(same_ids, p["cap"]))
             out.append(_tag(cadre_id, sig))
     return out
-
-
-def _has_confirmations() -> bool:
-    """True once the contacts app has confirmations (branch `confirm`, issue 13 items 1–2)."""
-    try:
-        from contacts.models import Confirmation  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 DETECTORS = (_burst, _same_text, _late, _ghost_youths, _batch_log, _quota_jump, _confirmations)

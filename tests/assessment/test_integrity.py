@@ -318,3 +318,54 @@ def test_detection_queries_do_not_grow_with_cadres(db, django_assert_max_num_que
         padded()
     with django_assert_max_num_queries(8):
         assert len(integrity.detect(period=Q3, as_of=AS_OF, thresholds={})) == 5
+
+
+# --- denials and same_device (contacts.Confirmation) ---------------------------------------------
+
+
+def _answer(cadre, youth, contact, outcome="confirmed", same_device=False):
+    from contacts.models import Confirmation
+
+    return Confirmation.objects.create(
+        contact=contact,
+        cadre=cadre,
+        youth=youth,
+        kind="share",
+        outcome=outcome,
+        day=contact.date,
+        same_device=same_device,
+    )
+
+
+def test_denials_two_youths_saying_it_never_happened_are_flagged(cadre):
+    youths = _youths(cadre, 3)
+    contacts = [log_contact(cadre, [y], datetime.date(2026, 8, 1 + i)) for i, y in enumerate(youths)]
+    _answer(cadre, youths[0], contacts[0], "denied")
+    _answer(cadre, youths[1], contacts[1], "denied")
+    _answer(cadre, youths[2], contacts[2])
+    sig = _signal(cadre, "denials")
+    assert (sig.value, sig.contacts) == (2, sorted(c.pk for c in contacts[:2]))
+
+
+def test_denials_near_miss_one_denial_or_a_denial_of_another_quarter(cadre):
+    youths = _youths(cadre, 2)
+    _answer(cadre, youths[0], log_contact(cadre, [youths[0]], datetime.date(2026, 8, 1)), "denied")
+    _answer(cadre, youths[1], log_contact(cadre, [youths[1]], datetime.date(2026, 6, 1)), "denied")
+    assert "denials" not in _codes(cadre)
+
+
+def test_same_device_confirmation_is_flagged_and_is_no_evidence(cadre):
+    youths = _youths(cadre, 10, phones=[f"1380000{i:04d}" for i in range(10)])
+    _meet_each(cadre, youths)
+    for y in youths:
+        contact = Contact.objects.filter(youth_rows__youth=y).get()
+        _answer(cadre, y, contact, same_device=True)
+    assert {"same_device", "ghost_youths"} <= _codes(cadre)
+
+
+def test_same_device_near_miss_confirmed_from_the_youths_phones(cadre):
+    youths = _youths(cadre, 10, phones=[f"1380000{i:04d}" for i in range(10)])
+    _meet_each(cadre, youths)
+    for y in youths:
+        _answer(cadre, y, Contact.objects.filter(youth_rows__youth=y).get())
+    assert not {"same_device", "ghost_youths"} & _codes(cadre)
