@@ -21,6 +21,8 @@ from .models import (
     CaseStep,
     ChannelWeekStat,
     Flag,
+    IntegrityFinding,
+    IntegrityReview,
     OrganisationReview,
     ScoreRun,
     ScoringPolicy,
@@ -471,3 +473,41 @@ def review_save(
         organisation=organisation, period=period.code, defaults={"notes": notes, "updated_by": by}
     )
     return review
+
+
+# --- Integrity verification ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def integrity_review_record(
+    *, finding: IntegrityFinding, outcome: str, note: str = "", open_case: bool = False, by: User
+) -> IntegrityReview:
+    """Record a supervisor's verification of a cadre's padding findings (a new row: the older
+    ones are the history). 属实 with `open_case` opens a supervision case, or reuses the cadre's
+    open one."""
+    if outcome not in IntegrityReview.Outcome.values:
+        raise ValidationError({"outcome": _("请选择核实结果。")})
+    note = (note or "").strip()
+    if outcome != IntegrityReview.Outcome.PENDING and not note:
+        raise ValidationError({"note": _("请写明核实情况（例如回访了哪些青年、怎么说的）。")})
+    if open_case and outcome != IntegrityReview.Outcome.CONFIRMED:
+        raise ValidationError({"open_case": _("只有核实“属实”才能立案督导。")})
+    case = None
+    if open_case:
+        case = SupervisionCase.objects.filter(
+            cadre_id=finding.cadre_id, status=SupervisionCase.Status.OPEN
+        ).first()
+        if case is None:
+            case = SupervisionCase.objects.create(
+                cadre_id=finding.cadre_id, organisation_id=finding.organisation_id, opened_by=by
+            )
+            numbers_changed(organisation_id=finding.organisation_id)
+    return IntegrityReview.objects.create(
+        cadre_id=finding.cadre_id,
+        organisation_id=finding.organisation_id,
+        period=finding.period,
+        outcome=outcome,
+        note=note[:2000],
+        case=case,
+        recorded_by=by,
+    )
