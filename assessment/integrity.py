@@ -54,14 +54,14 @@ LABELS = {
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    # burst: consecutive entries (by created_at) less than gap_seconds apart form one sitting;
-    # a sitting of at least min_entries contacts is a burst. Logging a real contact on the
-    # phone takes a minute or more; a list typed from memory or copied goes faster.
+    # burst: min_entries consecutive entries (by created_at) within (min_entries - 1) ×
+    # gap_seconds. Logging a real contact on the phone takes a minute or more; a list typed
+    # from memory or copied goes faster.
     "burst_gap_seconds": 60,
     "burst_min_entries": 12,
-    # same_text: topic + notes normalised (case, digits, spaces, punctuation removed); one text
-    # of at least min_chars characters over min_contacts contacts and min_share of the cadre's
-    # contacts with any text.
+    # same_text: topic and notes each normalised (case, digits, spaces, punctuation removed);
+    # one text of at least min_chars characters over min_contacts contacts and min_share of
+    # the cadre's contacts with any text.
     "text_min_chars": 8,
     "text_min_contacts": 12,
     "text_min_share": 0.4,
@@ -172,9 +172,11 @@ def _sql_ids(expr: str) -> str:
 
 def _sql_normalised(expr: str) -> str:
     """Text with case, digits, whitespace and punctuation removed: "走访3组青年。" and
-    "走访 5 组青年" are the same text. PostgreSQL: one regexp_replace; SQLite (development and
+    "走访 5 组青年" are the same text. PostgreSQL: regexp_replace; SQLite (development and
     tests) has none, so the same rule as a Python function registered on the connection."""
     if _pg():
+        # regexp_replace compiles the pattern once per statement; translate() with this many
+        # characters measured 2.5× slower per row.
         chars = "".join("\\" + c if c in "[]\\^-" else c for c in _PUNCT).replace("'", "''")
         return f"regexp_replace(lower({expr}), '[[:space:][:punct:][:digit:]{chars}]', '', 'g')"
     connection.ensure_connection()
@@ -209,51 +211,54 @@ _LIVE = "ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_
 
 
 def _burst(p: dict) -> list[Signal]:
+    """Bursts: min_entries consecutive entries (by created_at) typed within
+    (min_entries - 1) × gap_seconds, i.e. under a minute each on average. One window pass: each
+    entry is compared with the entry min_entries - 1 before it; a single slower entry does not
+    hide a sitting the way "every gap under a minute" would."""
+    lag = "LAG({col}, %(burst_span)s) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)"
     sql = f"""
 WITH c AS (
-    SELECT ct.id, ct.cadre_id, ct.created_at,
-           {_sql_seconds("ct.created_at", "LAG(ct.created_at) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)")} AS gap
+    SELECT ct.id, ct.cadre_id,
+           {_sql_seconds("ct.created_at", lag.format(col="ct.created_at"))} AS span,
+           {lag.format(col="ct.id")} AS first_id
     FROM contacts_contact ct
     WHERE {_LIVE} AND ct.activity_id IS NULL
-),
-g AS (
-    SELECT id, cadre_id,
-           SUM(CASE WHEN gap IS NULL OR gap > %(burst_gap_seconds)s THEN 1 ELSE 0 END)
-               OVER (PARTITION BY cadre_id ORDER BY created_at, id ROWS UNBOUNDED PRECEDING) AS sitting
-    FROM c
 )
-SELECT cadre_id, COUNT(*) AS n, {_sql_ids("id")}
-FROM g GROUP BY cadre_id, sitting HAVING COUNT(*) >= %(burst_min_entries)s
+SELECT cadre_id, COUNT(*), {_sql_ids("id")}, {_sql_ids("first_id")}
+FROM c WHERE span <= %(burst_window)s
+GROUP BY cadre_id
 """
-    by_cadre: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for cadre_id, n, ids in _rows(sql, p):
-        by_cadre[cadre_id].append((int(n), ids))
     out = []
-    for cadre_id, sittings in by_cadre.items():
-        sittings.sort(reverse=True)
-        entries = sum(n for n, _ids_ in sittings)
-        sig = Signal(
-            "burst",
-            entries,
-            {"entries": entries, "sittings": len(sittings), "largest": sittings[0][0]},
-            contacts=_ids(sittings[0][1], p["cap"]),
-        )
+    for cadre_id, ends, end_ids, first_ids in _rows(sql, p):
+        # Overlapping windows: `ends` windows of min_entries entries cover at least this many.
+        entries = int(ends) + p["burst_span"]
+        ids = _ids(f"{first_ids},{end_ids}", p["cap"])
+        sig = Signal("burst", entries, {"entries": entries}, contacts=ids)
         out.append(_tag(cadre_id, sig))
     return out
 
 
 def _same_text(p: dict) -> list[Signal]:
+    """The same topic, or the same notes, over many contacts: each field normalised on its own
+    (a padded note pasted under varying topics is still one note). Only texts long enough to
+    be more than a habitual label are normalised at all, which keeps the pass cheap."""
     sql = f"""
 WITH t AS (
-    SELECT ct.id, ct.cadre_id, {_sql_normalised("ct.topic || ct.notes")} AS txt
-    FROM contacts_contact ct
+    SELECT ct.id, ct.cadre_id, ct.topic, ct.notes FROM contacts_contact ct
     WHERE {_LIVE} AND ct.activity_id IS NULL
 ),
-tot AS (SELECT cadre_id, COUNT(*) AS n FROM t WHERE txt <> '' GROUP BY cadre_id)
-SELECT t.cadre_id, COUNT(*) AS n, tot.n, {_sql_ids("t.id")}
-FROM t JOIN tot ON tot.cadre_id = t.cadre_id
-WHERE LENGTH(t.txt) >= %(text_min_chars)s
-GROUP BY t.cadre_id, t.txt, tot.n
+tot AS (SELECT cadre_id, COUNT(*) AS n FROM t WHERE topic <> '' OR notes <> '' GROUP BY cadre_id),
+x AS (
+    SELECT id, cadre_id, 'n' AS f, {_sql_normalised("notes")} AS txt FROM t
+    WHERE LENGTH(notes) >= %(text_min_chars)s
+    UNION ALL
+    SELECT id, cadre_id, 't' AS f, {_sql_normalised("topic")} AS txt FROM t
+    WHERE LENGTH(topic) >= %(text_min_chars)s
+)
+SELECT x.cadre_id, COUNT(*) AS n, tot.n, {_sql_ids("x.id")}
+FROM x JOIN tot ON tot.cadre_id = x.cadre_id
+WHERE LENGTH(x.txt) >= %(text_min_chars)s
+GROUP BY x.cadre_id, x.f, x.txt, tot.n
 HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * tot.n
 """
     best: dict[int, tuple[int, int, str]] = {}
@@ -313,53 +318,48 @@ HAVING (SUM(dumped) >= %(dump_min_contacts)s AND SUM(dumped) >= %(dump_min_share
     return out
 
 
-def _youth_evidence_sql() -> str:
-    """Youths with any youth-side evidence, ever: they checked in at an activity, raised a need
-    themselves, or confirmed a contact from their own phone (contacts.Confirmation). Wider than
-    contacts.selectors.youth_side_evidence (any time, any cadre): "never answered" must mean
-    never, or an honest cadre's youth who answered someone else last year would count."""
-    return " UNION ".join(
-        [
-            "SELECT youth_id FROM activities_registration "
-            "WHERE youth_id IS NOT NULL AND checked_in_at IS NOT NULL",
-            "SELECT youth_id FROM contacts_need WHERE youth_id IS NOT NULL",
-            "SELECT youth_id FROM contacts_confirmation WHERE outcome = 'confirmed' "
-            "AND same_device = %(false)s",
-        ]
-    )
-
-
 def _ghost_youths(p: dict) -> list[Signal]:
-    valid = _sql_valid_phone("y.phone")
-    number = "CAST(y.phone AS BIGINT)" if _pg() else "CAST(y.phone AS INTEGER)"
+    """Youths reached in the period who never gave any youth-side evidence (checked in at an
+    activity, raised a need themselves, confirmed a contact from their own phone: any time, for
+    any cadre — "never" must mean never), and whose phone is missing, invalid, shared by many
+    youths or within a few numbers of another such youth of the cadre. Evidence is probed per
+    youth through indexes, and only the youths without any are looked at further."""
+    valid = _sql_valid_phone("phone")
+    number = "CAST(phone AS BIGINT)" if _pg() else "CAST(phone AS INTEGER)"
     sql = f"""
 WITH yp AS (
     SELECT DISTINCT cadre_id, youth_id FROM contacts_contactyouth
     WHERE date >= %(start)s AND date <= %(as_of)s
 ),
 tot AS (SELECT cadre_id, COUNT(*) AS n FROM yp GROUP BY cadre_id),
-shared AS (
-    SELECT phone FROM cadres_youth WHERE phone <> '' GROUP BY phone
-    HAVING COUNT(*) >= %(ghost_shared_phone_youths)s
+cand AS (
+    SELECT yp.cadre_id, yp.youth_id, y.phone FROM yp JOIN cadres_youth y ON y.id = yp.youth_id
+    WHERE NOT EXISTS (SELECT 1 FROM activities_registration r
+                      WHERE r.youth_id = yp.youth_id AND r.checked_in_at IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM contacts_need n WHERE n.youth_id = yp.youth_id)
+      AND NOT EXISTS (SELECT 1 FROM contacts_confirmation cf WHERE cf.youth_id = yp.youth_id
+                      AND cf.outcome = 'confirmed' AND cf.same_device = %(false)s)
+),
+shared AS (  -- phones of candidates that many youths (anyone's) give
+    SELECT phone FROM cadres_youth
+    WHERE phone <> '' AND phone IN (SELECT phone FROM cand WHERE phone <> '')
+    GROUP BY phone HAVING COUNT(*) >= %(ghost_shared_phone_youths)s
 ),
 seq AS (
-    SELECT yp.cadre_id, yp.youth_id, {number} AS num,
-           LAG({number}) OVER (PARTITION BY yp.cadre_id ORDER BY {number}) AS prev,
-           LEAD({number}) OVER (PARTITION BY yp.cadre_id ORDER BY {number}) AS next
-    FROM yp JOIN cadres_youth y ON y.id = yp.youth_id
-    WHERE {valid}
+    SELECT cadre_id, youth_id, {number} AS num,
+           LAG({number}) OVER (PARTITION BY cadre_id ORDER BY {number}) AS prev,
+           LEAD({number}) OVER (PARTITION BY cadre_id ORDER BY {number}) AS next
+    FROM cand WHERE {valid}
 ),
 bad AS (
-    SELECT yp.cadre_id, yp.youth_id,
-           CASE WHEN y.phone = '' THEN 'missing'
-                WHEN NOT {valid} THEN 'invalid'
-                WHEN y.phone IN (SELECT phone FROM shared) THEN 'shared'
+    SELECT cand.cadre_id, cand.youth_id,
+           CASE WHEN cand.phone = '' THEN 'missing'
+                WHEN NOT {valid.replace("phone", "cand.phone")} THEN 'invalid'
+                WHEN cand.phone IN (SELECT phone FROM shared) THEN 'shared'
                 WHEN seq.num - seq.prev <= %(ghost_sequential_gap)s
                   OR seq.next - seq.num <= %(ghost_sequential_gap)s THEN 'sequential'
            END AS why
-    FROM yp JOIN cadres_youth y ON y.id = yp.youth_id
-    LEFT JOIN seq ON seq.cadre_id = yp.cadre_id AND seq.youth_id = yp.youth_id
-    WHERE yp.youth_id NOT IN ({_youth_evidence_sql()})
+    FROM cand LEFT JOIN seq ON seq.cadre_id = cand.cadre_id AND seq.youth_id = cand.youth_id
 )
 SELECT b.cadre_id, COUNT(*) AS n, tot.n,
        SUM(CASE WHEN why = 'missing' THEN 1 ELSE 0 END),
@@ -492,6 +492,8 @@ def params_for(*, period: Period, as_of: datetime.date, thresholds: dict) -> dic
         **t,
         **quota_sql_params(),
         "cap": int(t["evidence_cap"]),
+        "burst_span": int(t["burst_min_entries"]) - 1,
+        "burst_window": (int(t["burst_min_entries"]) - 1) * float(t["burst_gap_seconds"]),
         "start": period.start,
         "as_of": as_of,
         "dump_from": period.end - datetime.timedelta(days=int(t["dump_last_days"]) - 1),
@@ -550,7 +552,7 @@ def describe(signal: dict) -> str:
     code = signal.get("code")
     try:
         if code == "burst":
-            return _("%(entries)s 条记录在 %(sittings)s 次录入中连续录入，每条间隔不到 1 分钟（最多一次 %(largest)s 条）。") % d
+            return _("至少 %(entries)s 条记录是连续快速录入的，平均每条不到 1 分钟。") % d
         if code == "same_text":
             return _("%(same)s 条记录的话题和内容相同或几乎相同（共 %(with_text)s 条有内容的记录）。") % d
         if code == "end_dump":

@@ -84,8 +84,19 @@ def test_burst_twelve_entries_thirty_seconds_apart_is_flagged(cadre):
     logged = _log_sitting(cadre, youths, 12, 30)
     # Each entry on a different day but all typed in one sitting six minutes long.
     sig = _signal(cadre, "burst")
-    assert sig.detail["largest"] == 12
-    assert set(sig.contacts) == {c.pk for c in logged}
+    assert sig.detail["entries"] == 12
+    assert set(sig.contacts) == {logged[0].pk, logged[-1].pk}
+
+
+def test_burst_one_slower_entry_does_not_hide_the_sitting(cadre):
+    youths = _youths(cadre, 13)
+    logged = _log_sitting(cadre, youths, 13, 30)
+    Contact.objects.filter(pk=logged[6].pk).update(created_at=logged[5].created_at)
+    for c in logged[7:]:  # a 90-second pause after the sixth entry
+        Contact.objects.filter(pk=c.pk).update(
+            created_at=Contact.objects.get(pk=c.pk).created_at + datetime.timedelta(seconds=60)
+        )
+    assert "burst" in _codes(cadre)
 
 
 def test_burst_near_miss_entries_ninety_seconds_apart(cadre):
