@@ -59,9 +59,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # from memory or copied goes faster.
     "burst_gap_seconds": 60,
     "burst_min_entries": 12,
-    # same_text: topic and notes each normalised (case, digits, spaces, punctuation removed);
-    # one text of at least min_chars characters over min_contacts contacts and min_share of
-    # the cadre's contacts with any text.
+    # same_text: notes normalised (case, digits, spaces, punctuation removed); one text of at
+    # least min_chars characters over min_contacts contacts and min_share of the cadre's
+    # contacts with notes.
     "text_min_chars": 8,
     "text_min_contacts": 12,
     "text_min_share": 0.4,
@@ -239,26 +239,25 @@ GROUP BY cadre_id
 
 
 def _same_text(p: dict) -> list[Signal]:
-    """The same topic, or the same notes, over many contacts: each field normalised on its own
-    (a padded note pasted under varying topics is still one note). Only texts long enough to
-    be more than a habitual label are normalised at all, which keeps the pass cheap."""
+    """The same notes over many contacts, normalised (a pasted note varied by a number or a
+    full stop is still one note). Notes only: a topic is a label ("就业咨询") that honest
+    cadres reuse all the time — the browser even offers the last one — so a repeated topic
+    is no sign of invention (the first benchmark run flagged such habits). Only notes long
+    enough to be more than a label are normalised at all, which keeps the pass cheap."""
     sql = f"""
 WITH t AS (
-    SELECT ct.id, ct.cadre_id, ct.topic, ct.notes FROM contacts_contact ct
-    WHERE {_LIVE} AND ct.activity_id IS NULL
+    SELECT ct.id, ct.cadre_id, ct.notes FROM contacts_contact ct
+    WHERE {_LIVE} AND ct.activity_id IS NULL AND ct.notes <> ''
 ),
-tot AS (SELECT cadre_id, COUNT(*) AS n FROM t WHERE topic <> '' OR notes <> '' GROUP BY cadre_id),
+tot AS (SELECT cadre_id, COUNT(*) AS n FROM t GROUP BY cadre_id),
 x AS (
-    SELECT id, cadre_id, 'n' AS f, {_sql_normalised("notes")} AS txt FROM t
+    SELECT id, cadre_id, {_sql_normalised("notes")} AS txt FROM t
     WHERE LENGTH(notes) >= %(text_min_chars)s
-    UNION ALL
-    SELECT id, cadre_id, 't' AS f, {_sql_normalised("topic")} AS txt FROM t
-    WHERE LENGTH(topic) >= %(text_min_chars)s
 )
 SELECT x.cadre_id, COUNT(*) AS n, tot.n, {_sql_ids("x.id")}
 FROM x JOIN tot ON tot.cadre_id = x.cadre_id
 WHERE LENGTH(x.txt) >= %(text_min_chars)s
-GROUP BY x.cadre_id, x.f, x.txt, tot.n
+GROUP BY x.cadre_id, x.txt, tot.n
 HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * tot.n
 """
     best: dict[int, tuple[int, int, str]] = {}
@@ -554,7 +553,7 @@ def describe(signal: dict) -> str:
         if code == "burst":
             return _("至少 %(entries)s 条记录是连续快速录入的，平均每条不到 1 分钟。") % d
         if code == "same_text":
-            return _("%(same)s 条记录的话题和内容相同或几乎相同（共 %(with_text)s 条有内容的记录）。") % d
+            return _("%(same)s 条记录的内容相同或几乎相同（共 %(with_text)s 条写了内容的记录）。") % d
         if code == "end_dump":
             return _("%(late)s 条（共 %(total)s 条）记录在期末最后 %(last_days)s 天内补录，日期却早得多。") % d
         if code == "backdated":

@@ -67,11 +67,13 @@ def cadre(db):
 # --- burst --------------------------------------------------------------------------------------
 
 
-def _log_sitting(cadre, youths, n: int, gap_seconds: float, topic=None):
+def _log_sitting(cadre, youths, n: int, gap_seconds: float, notes=None, topic=None):
     contacts = []
     for i in range(n):
         day = datetime.date(2026, 7, 1) + datetime.timedelta(days=i)
         c = log_contact(cadre, [youths[i % len(youths)]], day, "wechat")
+        if notes is not None:
+            Contact.objects.filter(pk=c.pk).update(notes=notes(i))
         if topic is not None:
             Contact.objects.filter(pk=c.pk).update(topic=topic(i))
         typed_on = datetime.date(2026, 7, 1) + datetime.timedelta(days=n)
@@ -125,23 +127,30 @@ def test_burst_ignores_contacts_derived_from_an_activity(cadre):
 
 def test_same_text_with_only_numbers_and_punctuation_changed_is_flagged(cadre):
     youths = _youths(cadre, 12)
-    _log_sitting(cadre, youths, 12, 600, topic=lambda i: f"走访青年了解就业情况（第{i}次）。")
+    _log_sitting(
+        cadre,
+        youths,
+        12,
+        600,
+        notes=lambda i: f"走访青年了解就业情况（第{i}次）。",
+        topic=lambda i: ["就业", "近况", "政策"][i % 3],
+    )
     sig = _signal(cadre, "same_text")
     assert sig.detail == {"same": 12, "with_text": 12}
     assert len(sig.contacts) == 12
 
 
-def test_same_text_near_miss_short_generic_topic(cadre):
+def test_same_text_near_miss_short_note_and_a_habitual_topic(cadre):
     youths = _youths(cadre, 12)
-    # "日常联系" on every log is a habit, not a copied note: too short to count.
-    _log_sitting(cadre, youths, 12, 600, topic=lambda i: "日常联系")
+    # "聊了近况" under "了解毕业后的就业打算" on every log is a habit, not a copied note.
+    _log_sitting(cadre, youths, 12, 600, notes=lambda i: "聊了近况。", topic=lambda i: "了解毕业后的就业打算")
     assert "same_text" not in _codes(cadre)
 
 
 def test_same_text_near_miss_different_notes(cadre):
     youths = _youths(cadre, 12)
     subjects = "就业 升学 创业 培训 法律 心理 贷款 政策 住房 医疗 婚恋 交通".split()
-    _log_sitting(cadre, youths, 12, 600, topic=lambda i: f"走访青年了解{subjects[i]}方面的情况")
+    _log_sitting(cadre, youths, 12, 600, notes=lambda i: f"走访青年了解{subjects[i]}方面的情况")
     assert "same_text" not in _codes(cadre)
 
 
