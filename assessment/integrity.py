@@ -82,6 +82,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "ghost_sequential_gap": 3,
     "ghost_min_youths": 10,
     "ghost_min_share": 0.3,
+    # A missing phone alone is weak (many real youths give none): youths counted with one make
+    # the signal only when, with the others, they are this share of the youths reached.
+    "ghost_missing_min_share": 0.6,
     # batch_log: one face-to-face contact typed by hand (not derived from an activity's
     # check-ins) with more youths than this (a talk or visit / any other offline contact).
     "batch_talk_max_youths": 20,
@@ -369,7 +372,10 @@ SELECT b.cadre_id, COUNT(*) AS n, tot.n,
 FROM bad b JOIN tot ON tot.cadre_id = b.cadre_id
 WHERE b.why IS NOT NULL
 GROUP BY b.cadre_id, tot.n
-HAVING COUNT(*) >= %(ghost_min_youths)s AND COUNT(*) >= %(ghost_min_share)s * tot.n
+HAVING COUNT(*) >= %(ghost_min_youths)s
+   AND (SUM(CASE WHEN why <> 'missing' THEN 1 ELSE 0 END) >= %(ghost_min_youths)s
+        AND SUM(CASE WHEN why <> 'missing' THEN 1 ELSE 0 END) >= %(ghost_min_share)s * tot.n
+        OR COUNT(*) >= %(ghost_missing_min_share)s * tot.n)
 """
     out = []
     for cadre_id, n, total, missing, invalid, shared, sequential, ids in _rows(sql, p):

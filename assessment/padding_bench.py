@@ -213,12 +213,13 @@ def build(
         owner: list[int] = []
         for c in cadres:
             n = rng.randint(60, 140)
+            no_phone = rng.uniform(0.03, 0.25)  # some cadres note every number, some few
             family_phone = None
             for _ in range(n):
                 if family_phone and rng.random() < 0.5:
                     phone = family_phone  # a sibling on the parent's phone
                     family_phone = None
-                elif rng.random() < 0.07:
+                elif rng.random() < no_phone:
                     phone = ""
                 else:
                     phone = g.phone()

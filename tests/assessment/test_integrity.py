@@ -215,6 +215,14 @@ def test_ghost_youths_with_missing_or_shared_phones_are_flagged(cadre):
     assert (sig.detail["missing"], sig.detail["shared"]) == (6, 4)
 
 
+def test_ghost_youths_near_miss_a_third_without_phone(cadre):
+    # Ten of thirty youths gave no number: common, and no sign of invention by itself.
+    phones = [""] * 10 + [f"13{i}{i * 7919 % 10**8:08d}1"[:11] for i in range(20)]
+    youths = _youths(cadre, 30, phones=phones)
+    _meet_each(cadre, youths)
+    assert "ghost_youths" not in _codes(cadre)
+
+
 def test_ghost_youths_near_miss_youths_who_checked_in_or_asked(cadre):
     youths = _youths(cadre, 10, phones=[f"1380000{i:04d}" for i in range(10)])
     _meet_each(cadre, youths)
