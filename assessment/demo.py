@@ -5,7 +5,6 @@ a few padded cadres the integrity page flags with evidence, and one verification
 from __future__ import annotations
 
 import datetime
-
 import random
 
 from django.db import connection
@@ -133,25 +132,49 @@ def _plant_padding(ctx, current: Period, previous: Period | None) -> None:
     for i in range(28):
         at += datetime.timedelta(seconds=rng.randint(15, 40))
         day = max(current.start, today - datetime.timedelta(days=rng.randint(1, 40)))
-        g.add(sitting, day, rng.choice(("wechat", "qq", "talk")), "日常联系", note + f"（{i + 1}）",
-              at, [rng.choice(links.get(sitting, [0]))])
+        g.add(
+            sitting,
+            day,
+            rng.choice(("wechat", "qq", "talk")),
+            "日常联系",
+            note + f"（{i + 1}）",
+            at,
+            [rng.choice(links.get(sitting, [0]))],
+        )
     # 2. A "face-to-face talk" with 60 youths, and 15 invented youths on consecutive numbers.
     day = max(current.start, today - datetime.timedelta(days=9))
     youths = links.get(meeting, [])
-    g.add(meeting, day, "talk", "集中走访座谈", "", g.evening(day), rng.sample(youths, min(60, len(youths))))
-    org_id = Youth.objects.filter(pk__in=youths[:1]).values_list("organisation_id", flat=True).first()
+    g.add(
+        meeting,
+        day,
+        "talk",
+        "集中走访座谈",
+        "",
+        g.evening(day),
+        rng.sample(youths, min(60, len(youths))),
+    )
+    org_id = (
+        Youth.objects.filter(pk__in=youths[:1]).values_list("organisation_id", flat=True).first()
+    )
     sector_id = Youth.objects.filter(pk__in=youths[:1]).values_list("sector_id", flat=True).first()
     if org_id and sector_id:
         ghosts = Youth.objects.bulk_create(
-            Youth(name=ctx.person_name(), birth_year=2001, sector_id=sector_id,
-                  organisation_id=org_id, phone=f"{15847100200 + i}")
+            Youth(
+                name=ctx.person_name(),
+                birth_year=2001,
+                sector_id=sector_id,
+                organisation_id=org_id,
+                phone=f"{15847100200 + i}",
+            )
             for i in range(15)
         )
         CadreYouth.objects.bulk_create(
             CadreYouth(cadre_id=meeting, youth_id=y.pk, linked_on=current.start) for y in ghosts
         )
         for y in ghosts:
-            d = current.start + datetime.timedelta(days=rng.randint(0, max(0, (today - current.start).days - 1)))
+            d = current.start + datetime.timedelta(
+                days=rng.randint(0, max(0, (today - current.start).days - 1))
+            )
             g.add(meeting, d, "wechat", "近况问候", "", g.evening(d), [y.pk])
     # 3. Last quarter: 36 contacts dated across it, entered on its last two days.
     if previous is not None and dump in links:
@@ -161,8 +184,15 @@ def _plant_padding(ctx, current: Period, previous: Period | None) -> None:
         for _ in range(36):
             at += datetime.timedelta(seconds=rng.randint(80, 300))
             d = previous.start + datetime.timedelta(days=rng.randint(0, 75))
-            g.add(dump, d, rng.choice(("wechat", "phone", "visit")), "近况问候", "", at,
-                  [rng.choice(links[dump])])
+            g.add(
+                dump,
+                d,
+                rng.choice(("wechat", "phone", "visit")),
+                "近况问候",
+                "",
+                at,
+                [rng.choice(links[dump])],
+            )
     padding_bench._write_contacts(g)
     ctx.data["padded_cadre_ids"] = [sitting, meeting, dump]
 
@@ -182,4 +212,6 @@ def _verify_one(ctx, county: User | None, current: Period) -> None:
         open_case=True,
         by=county,
     )
-    ctx.log(f"真实性核查：{IntegrityFinding.objects.filter(period=current.code).count()} 名团干部有线索")
+    ctx.log(
+        f"真实性核查：{IntegrityFinding.objects.filter(period=current.code).count()} 名团干部有线索"
+    )

@@ -18,6 +18,7 @@ import datetime
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -27,6 +28,9 @@ from django.utils.translation import gettext_lazy
 from cadres.quota import sql_params as quota_sql_params
 
 from .periods import Period
+
+if TYPE_CHECKING:  # only for annotations (models imports this module for its defaults)
+    from .models import ScoreRun, ScoringPolicy
 
 # Codes in display order; detect_padding prints them in this order, ";"-separated.
 SIGNALS = (
@@ -121,7 +125,7 @@ class Signal:
         }
 
 
-def thresholds_of(policy) -> dict[str, float]:
+def thresholds_of(policy: ScoringPolicy | None) -> dict[str, float]:
     """The policy's thresholds over the defaults (a key added later has its default)."""
     return {**DEFAULT_THRESHOLDS, **(getattr(policy, "integrity", None) or {})}
 
@@ -149,7 +153,7 @@ def _sql_local_day(column: str) -> str:
     if _pg():
         return f"({column} AT TIME ZONE '{settings.TIME_ZONE}')::date"
     offset = zoneinfo.ZoneInfo(settings.TIME_ZONE).utcoffset(datetime.datetime(2026, 1, 1))
-    hours = int(offset.total_seconds() // 3600)
+    hours = int(offset.total_seconds() // 3600) if offset else 0
     return f"date({column}, '{hours:+d} hours')"
 
 
@@ -183,9 +187,7 @@ def _sql_normalised(expr: str) -> str:
         chars = "".join("\\" + c if c in "[]\\^-" else c for c in _PUNCT).replace("'", "''")
         return f"regexp_replace(lower({expr}), '[[:space:][:punct:][:digit:]{chars}]', '', 'g')"
     connection.ensure_connection()
-    connection.connection.create_function(
-        "lq_normalised", 1, _normalised, deterministic=True
-    )
+    connection.connection.create_function("lq_normalised", 1, _normalised, deterministic=True)
     return f"lq_normalised({expr})"
 
 
@@ -393,7 +395,7 @@ HAVING COUNT(*) >= %(ghost_min_youths)s
 
 
 def _batch_log(p: dict) -> list[Signal]:
-    sql = f"""
+    sql = """
 WITH n AS (
     SELECT contact_id, COUNT(*) AS youths FROM contacts_contactyouth
     WHERE is_offline = %(true)s AND date >= %(start)s AND date <= %(as_of)s
@@ -508,9 +510,7 @@ def params_for(*, period: Period, as_of: datetime.date, thresholds: dict) -> dic
     }
 
 
-def detect(
-    *, period: Period, as_of: datetime.date, thresholds: dict
-) -> dict[int, list[Signal]]:
+def detect(*, period: Period, as_of: datetime.date, thresholds: dict) -> dict[int, list[Signal]]:
     """The signals of every cadre in the period up to as_of: {cadre_id: [Signal, …]} for the
     cadres with at least one. A handful of statements whatever the number of cadres."""
     params = params_for(period=period, as_of=as_of, thresholds=thresholds)
@@ -522,7 +522,14 @@ def detect(
     return {cid: sorted(sigs, key=lambda s: order[s.code]) for cid, sigs in found.items()}
 
 
-def findings_store(*, run, period: Period, as_of: datetime.date, policy, now) -> int:
+def findings_store(
+    *,
+    run: ScoreRun,
+    period: Period,
+    as_of: datetime.date,
+    policy: ScoringPolicy,
+    now: datetime.datetime,
+) -> int:
     """Replace a run's findings with a fresh detection (inside the caller's transaction, under
     the run lock: idempotent). Returns the number of cadres flagged."""
     from cadres.models import Cadre
@@ -559,17 +566,34 @@ def describe(signal: dict) -> str:
         if code == "burst":
             return _("至少 %(entries)s 条记录是连续快速录入的，平均每条不到 1 分钟。") % d
         if code == "same_text":
-            return _("%(same)s 条记录的内容相同或几乎相同（共 %(with_text)s 条写了内容的记录）。") % d
+            return (
+                _("%(same)s 条记录的内容相同或几乎相同（共 %(with_text)s 条写了内容的记录）。") % d
+            )
         if code == "end_dump":
-            return _("%(late)s 条（共 %(total)s 条）记录在期末最后 %(last_days)s 天内补录，日期却早得多。") % d
+            return (
+                _(
+                    "%(late)s 条（共 %(total)s 条）记录在期末最后 %(last_days)s 天内补录，日期却早得多。"
+                )
+                % d
+            )
         if code == "backdated":
             return _("%(late)s 条（共 %(total)s 条）记录在联系日期 %(days)s 天以后才录入。") % d
         if code == "ghost_youths":
-            return _("%(youths)s 名（本期联系 %(reached)s 名）青年从未签到、提问或确认，且手机号缺失 %(missing)s、无效 %(invalid)s、多人共用 %(shared)s、连号 %(sequential)s。") % d
+            return (
+                _(
+                    "%(youths)s 名（本期联系 %(reached)s 名）青年从未签到、提问或确认，且手机号缺失 %(missing)s、无效 %(invalid)s、多人共用 %(shared)s、连号 %(sequential)s。"
+                )
+                % d
+            )
         if code == "batch_log":
             return _("%(logs)s 条手工录入的线下联系人数过多，最多一次 %(largest)s 名青年。") % d
         if code == "quota_jump":
-            return _("本期联系 %(reached)s 名青年（指标 %(quota)s 名），其中 %(late)s 名是最后 %(last_days)s 天才首次联系的。") % d
+            return (
+                _(
+                    "本期联系 %(reached)s 名青年（指标 %(quota)s 名），其中 %(late)s 名是最后 %(last_days)s 天才首次联系的。"
+                )
+                % d
+            )
         if code == "denials":
             return _("%(denials)s 名青年表示“没有这回事”。") % d
         if code == "same_device":

@@ -424,7 +424,9 @@ class IntegrityReview(models.Model):
         ordering = ["-recorded_at", "-id"]
         indexes = [
             # The integrity page: the reviews of the listed cadres for the period, newest first.
-            models.Index(fields=["cadre", "period", "-recorded_at"], name="review_cadre_period_idx"),
+            models.Index(
+                fields=["cadre", "period", "-recorded_at"], name="review_cadre_period_idx"
+            ),
         ]
 
     def __str__(self) -> str:

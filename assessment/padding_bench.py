@@ -44,16 +44,41 @@ PATTERNS = ("sitting", "copy_paste", "end_dump", "ghosts", "big_meeting", "quota
 ONLINE = ("wechat", "wechat", "wechat", "qq", "phone", "youth_voice", "weibang")
 OFFLINE = ("talk", "talk", "visit", "meeting")
 SHORT_TOPICS = [
-    "日常问候", "了解近况", "就业咨询", "政策宣传", "活动通知", "学习交流", "创业项目", "心理疏导",
-    "技能培训", "返乡情况", "志愿服务", "入团咨询", "读书分享", "法律咨询", "家庭困难", "考试辅导",
+    "日常问候",
+    "了解近况",
+    "就业咨询",
+    "政策宣传",
+    "活动通知",
+    "学习交流",
+    "创业项目",
+    "心理疏导",
+    "技能培训",
+    "返乡情况",
+    "志愿服务",
+    "入团咨询",
+    "读书分享",
+    "法律咨询",
+    "家庭困难",
+    "考试辅导",
 ]
 LONG_TOPICS = [
-    "了解毕业后的就业打算", "沟通青年之家活动安排", "介绍创业担保贷款政策", "反映村里道路照明问题",
-    "咨询技能培训报名时间", "交流牧区电商销售经验", "了解父母生病后的困难",
+    "了解毕业后的就业打算",
+    "沟通青年之家活动安排",
+    "介绍创业担保贷款政策",
+    "反映村里道路照明问题",
+    "咨询技能培训报名时间",
+    "交流牧区电商销售经验",
+    "了解父母生病后的困难",
 ]
 NOTES = [
-    "聊了最近的工作情况，", "他说想参加培训，", "提到家里的牲畜收入，", "问了考公的事，",
-    "说打算回旗里发展，", "对上次活动的反馈，", "有点迷茫，聊了很久，", "需要帮忙联系单位，",
+    "聊了最近的工作情况，",
+    "他说想参加培训，",
+    "提到家里的牲畜收入，",
+    "问了考公的事，",
+    "说打算回旗里发展，",
+    "对上次活动的反馈，",
+    "有点迷茫，聊了很久，",
+    "需要帮忙联系单位，",
 ]
 PADDED_NOTES = [
     "与青年进行了深入交流，了解其思想动态和工作生活情况，宣传了团的政策。",
@@ -175,9 +200,7 @@ class _Gen:
         return topic, notes
 
 
-def build(
-    *, seed: int, n_cadres: int, period: Period, share_padded: float = 0.10
-) -> Truth:
+def build(*, seed: int, n_cadres: int, period: Period, share_padded: float = 0.10) -> Truth:
     """Create the dataset (one transaction) and return its answer key."""
     rng = random.Random(seed)
     g = _Gen(rng, period)
@@ -244,7 +267,9 @@ def build(
             title="青年之家读书会",
             category="culture",
             organisation=root,
-            starts_at=timezone.make_aware(datetime.datetime.combine(period.start, datetime.time(9))),
+            starts_at=timezone.make_aware(
+                datetime.datetime.combine(period.start, datetime.time(9))
+            ),
             ends_at=timezone.make_aware(datetime.datetime.combine(period.start, datetime.time(11))),
             status="done",
         )
@@ -254,7 +279,10 @@ def build(
                 if rng.random() < 0.15:
                     regs.append(
                         Registration(
-                            activity=venue, youth_id=yid, source="walk_in", checked_in_at=venue.starts_at
+                            activity=venue,
+                            youth_id=yid,
+                            source="walk_in",
+                            checked_in_at=venue.starts_at,
                         )
                     )
         Registration.objects.bulk_create(regs, batch_size=5000)
@@ -269,7 +297,9 @@ def build(
                 _busy_week(g, c.pk, reals, org_of[c.pk], truth)
         _write_contacts(g)
         truth.n_contacts = len(g.contacts)
-        truth.n_youths = Youth.objects.filter(organisation_id__in=[root.pk, *[t.pk for t in towns]]).count()
+        truth.n_youths = Youth.objects.filter(
+            organisation_id__in=[root.pk, *[t.pk for t in towns]]
+        ).count()
     return truth
 
 
@@ -316,49 +346,91 @@ def _busy_week(g: _Gen, cadre_id: int, youths: list[int], org_id: int, truth: Tr
         day = g.day(20, 70)
         start = timezone.make_aware(datetime.datetime.combine(day, datetime.time(14)))
         activity = Activity.objects.create(
-            title="青年就业招聘会", category="employment", organisation_id=org_id,
-            starts_at=start, ends_at=start + datetime.timedelta(hours=3), status="done",
+            title="青年就业招聘会",
+            category="employment",
+            organisation_id=org_id,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=3),
+            status="done",
         )
         attendees = r.sample(youths, min(60, len(youths)))
         Registration.objects.bulk_create(
             Registration(activity=activity, youth_id=y, source="staff", checked_in_at=start)
             for y in attendees
         )
-        g.add(cadre_id, day, "activity", activity.title, "", start + datetime.timedelta(hours=4),
-              attendees, activity=activity.pk)
+        g.add(
+            cadre_id,
+            day,
+            "activity",
+            activity.title,
+            "",
+            start + datetime.timedelta(hours=4),
+            attendees,
+            activity=activity.pk,
+        )
     elif kind == "campaign":  # a quarter-end visiting campaign, each entered the same evening
         for _ in range(r.randint(20, 50)):
             day = end - datetime.timedelta(days=r.randint(0, 6))
             topic, notes = g.honest_text(None)
-            g.add(cadre_id, day, r.choice(OFFLINE), topic, notes, g.evening(day),
-                  r.sample(youths, r.randint(1, 3)))
+            g.add(
+                cadre_id,
+                day,
+                r.choice(OFFLINE),
+                topic,
+                notes,
+                g.evening(day),
+                r.sample(youths, r.randint(1, 3)),
+            )
     elif kind == "catch_up":  # Sunday evening: the week's contacts in one sitting
         sunday = g.day(14, g.days - 8)
         at = g.evening(sunday)
         for _ in range(r.randint(6, 16)):
             at += datetime.timedelta(seconds=r.randint(45, 300))
             topic, notes = g.honest_text(None)
-            g.add(cadre_id, sunday - datetime.timedelta(days=r.randint(0, 6)), r.choice(ONLINE + OFFLINE),
-                  topic, notes, at, [r.choice(youths)])
+            g.add(
+                cadre_id,
+                sunday - datetime.timedelta(days=r.randint(0, 6)),
+                r.choice(ONLINE + OFFLINE),
+                topic,
+                notes,
+                at,
+                [r.choice(youths)],
+            )
     elif kind == "late_return":  # back from three weeks' training: entered 10–25 days late
         entered = g.day(40, g.days - 5)
         at = g.evening(entered)
         for _ in range(r.randint(8, 20)):
             at += datetime.timedelta(seconds=r.randint(60, 600))
             topic, notes = g.honest_text(None)
-            g.add(cadre_id, entered - datetime.timedelta(days=r.randint(10, 25)), r.choice(ONLINE),
-                  topic, notes, at, [r.choice(youths)])
+            g.add(
+                cadre_id,
+                entered - datetime.timedelta(days=r.randint(10, 25)),
+                r.choice(ONLINE),
+                topic,
+                notes,
+                at,
+                [r.choice(youths)],
+            )
     elif kind == "branch_meeting":
         day = g.day()
-        g.add(cadre_id, day, "meeting", "团支部组织生活会", "", g.evening(day),
-              r.sample(youths, min(r.randint(30, 45), len(youths))))
+        g.add(
+            cadre_id,
+            day,
+            "meeting",
+            "团支部组织生活会",
+            "",
+            g.evening(day),
+            r.sample(youths, min(r.randint(30, 45), len(youths))),
+        )
     elif kind == "family":  # a household of four youths on one phone, all really met
         phone = g.phone()
         ids = r.sample(youths, 4)
         Youth.objects.filter(pk__in=ids).update(phone=phone)
 
 
-def _pad(g: _Gen, cadre_id: int, youths: list[int], org_id: int, sectors, truth: Truth) -> list[str]:
+def _pad(
+    g: _Gen, cadre_id: int, youths: list[int], org_id: int, sectors, truth: Truth
+) -> list[str]:
     r = g.rng
     patterns = r.sample(PATTERNS, r.choices([1, 2, 3], [45, 40, 15])[0])
     # Filling up to the quota comes last, when the cadre's other (invented) contacts are known.
@@ -371,8 +443,15 @@ def _pad(g: _Gen, cadre_id: int, youths: list[int], org_id: int, sectors, truth:
             for _ in range(r.randint(10, 45)):
                 at += datetime.timedelta(seconds=r.randint(8, 50))
                 topic, notes = g.honest_text(None)
-                g.add(cadre_id, day_typed - datetime.timedelta(days=r.randint(0, 20)),
-                      r.choice(ONLINE + OFFLINE), topic, notes, at, [r.choice(youths)])
+                g.add(
+                    cadre_id,
+                    day_typed - datetime.timedelta(days=r.randint(0, 20)),
+                    r.choice(ONLINE + OFFLINE),
+                    topic,
+                    notes,
+                    at,
+                    [r.choice(youths)],
+                )
         elif pattern == "copy_paste":
             text = r.choice(PADDED_NOTES)
             with_name = r.random() < 0.5
@@ -381,15 +460,29 @@ def _pad(g: _Gen, cadre_id: int, youths: list[int], org_id: int, sectors, truth:
                 yid = r.choice(youths)
                 variant = f"（{i + 1}）" if r.random() < 0.5 else r.choice(["", "。", " ", "！"])
                 notes = (f"{g.name()}：" if with_name else "") + text + variant
-                g.add(cadre_id, day, r.choice(ONLINE), r.choice(SHORT_TOPICS[:4]), notes,
-                      g.evening(day + datetime.timedelta(days=r.randint(0, 2))), [yid])
+                g.add(
+                    cadre_id,
+                    day,
+                    r.choice(ONLINE),
+                    r.choice(SHORT_TOPICS[:4]),
+                    notes,
+                    g.evening(day + datetime.timedelta(days=r.randint(0, 2))),
+                    [yid],
+                )
         elif pattern == "end_dump":
             at = g.evening(end - datetime.timedelta(days=r.randint(0, 3)))
             for _ in range(r.randint(20, 80)):
                 at += datetime.timedelta(seconds=r.randint(70, 400))
                 topic, notes = g.honest_text(None)
-                g.add(cadre_id, g.day(0, g.days - 12), r.choice(ONLINE + OFFLINE), topic, notes, at,
-                      [r.choice(youths)])
+                g.add(
+                    cadre_id,
+                    g.day(0, g.days - 12),
+                    r.choice(ONLINE + OFFLINE),
+                    topic,
+                    notes,
+                    at,
+                    [r.choice(youths)],
+                )
         elif pattern == "ghosts":
             n = r.randint(12, 50)
             style = r.choice(["block", "missing", "shared", "malformed", "mixed"])
@@ -407,30 +500,53 @@ def _pad(g: _Gen, cadre_id: int, youths: list[int], org_id: int, sectors, truth:
                 ghosts.append(_youth(g, phone, org_id, sectors))
             Youth.objects.bulk_create(ghosts)
             CadreYouth.objects.bulk_create(
-                CadreYouth(cadre_id=cadre_id, youth_id=y.pk, linked_on=g.period.start) for y in ghosts
+                CadreYouth(cadre_id=cadre_id, youth_id=y.pk, linked_on=g.period.start)
+                for y in ghosts
             )
             for y in ghosts:
                 for _ in range(r.randint(1, 2)):
                     day = g.day()
                     topic, notes = g.honest_text(None)
-                    g.add(cadre_id, day, r.choice(ONLINE), topic, notes,
-                          g.evening(day + datetime.timedelta(days=r.randint(0, 3))), [y.pk])
+                    g.add(
+                        cadre_id,
+                        day,
+                        r.choice(ONLINE),
+                        topic,
+                        notes,
+                        g.evening(day + datetime.timedelta(days=r.randint(0, 3))),
+                        [y.pk],
+                    )
         elif pattern == "big_meeting":
             day = g.day()
             pool = youths
-            g.add(cadre_id, day, r.choice(("talk", "visit", "talk")), "集中走访座谈", "",
-                  g.evening(day), r.sample(pool, min(r.randint(25, 90), len(pool))))
+            g.add(
+                cadre_id,
+                day,
+                r.choice(("talk", "visit", "talk")),
+                "集中走访座谈",
+                "",
+                g.evening(day),
+                r.sample(pool, min(r.randint(25, 90), len(pool))),
+            )
         elif pattern == "quota_fill":
-            reached = {y for (c, *_rest), ys in zip(g.contacts, g.contact_youths, strict=True)
-                       if c == cadre_id for y in ys}
+            reached = {
+                y
+                for (c, *_rest), ys in zip(g.contacts, g.contact_youths, strict=True)
+                if c == cadre_id
+                for y in ys
+            }
             quota = g.quota_of.get(cadre_id, DEFAULT_QUOTA)
             missing = quota - len(reached)
             spare = [y for y in youths if y not in reached]
             if missing < 20 or len(spare) < missing:  # too close to pad visibly: new youths
-                extra = [_youth(g, g.phone(), org_id, sectors) for _ in range(max(0, missing - len(spare)))]
+                extra = [
+                    _youth(g, g.phone(), org_id, sectors)
+                    for _ in range(max(0, missing - len(spare)))
+                ]
                 Youth.objects.bulk_create(extra)
                 CadreYouth.objects.bulk_create(
-                    CadreYouth(cadre_id=cadre_id, youth_id=y.pk, linked_on=g.period.start) for y in extra
+                    CadreYouth(cadre_id=cadre_id, youth_id=y.pk, linked_on=g.period.start)
+                    for y in extra
                 )
                 spare += [y.pk for y in extra]
             for yid in spare[: max(0, missing)]:
@@ -446,14 +562,26 @@ def _write_contacts(g: _Gen) -> None:
         for start in range(0, len(g.contacts), 5000):
             chunk = g.contacts[start : start + 5000]
             rows = Contact.objects.bulk_create(
-                Contact(cadre_id=c, date=d, channel=ch, topic=t[:100], notes=n, created_at=at,
-                        activity_id=act)
+                Contact(
+                    cadre_id=c,
+                    date=d,
+                    channel=ch,
+                    topic=t[:100],
+                    notes=n,
+                    created_at=at,
+                    activity_id=act,
+                )
                 for c, d, ch, t, n, at, act in chunk
             )
             ContactYouth.objects.bulk_create(
                 [
-                    ContactYouth(contact_id=row.pk, youth_id=y, cadre_id=row.cadre_id, date=row.date,
-                                 is_offline=row.channel in offline)
+                    ContactYouth(
+                        contact_id=row.pk,
+                        youth_id=y,
+                        cadre_id=row.cadre_id,
+                        date=row.date,
+                        is_offline=row.channel in offline,
+                    )
                     for row, ys in zip(rows, g.contact_youths[start : start + 5000], strict=True)
                     for y in set(ys)
                 ],

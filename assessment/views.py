@@ -27,10 +27,9 @@ from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 from contacts.models import Contact
 
-from . import freshness, selectors, services
+from . import freshness, integrity, selectors, services
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
-from . import integrity
 from .forms import (
     CaseCloseForm,
     CaseStepForm,
@@ -409,7 +408,11 @@ INTEGRITY_PER_PAGE = 20
 
 def _signal_rows(signals: list[dict]) -> list[dict]:
     return [
-        {**s, "label": integrity.LABELS.get(s.get("code"), s.get("code")), "text": integrity.describe(s)}
+        {
+            **s,
+            "label": integrity.LABELS.get(s.get("code"), s.get("code")),
+            "text": integrity.describe(s),
+        }
         for s in signals
     ]
 
@@ -476,9 +479,7 @@ def integrity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "id", "date", "channel", "topic", "created_at", "is_deleted"
         )
     }
-    youths = {
-        y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "name", "phone")
-    }
+    youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "name", "phone")}
     for y in youths.values():
         # Enough of the number to see a pattern (shared, sequential), not to call it from here.
         y.masked_phone = f"{y.phone[:3]}****{y.phone[-4:]}" if len(y.phone) >= 8 else y.phone

@@ -143,13 +143,28 @@ def test_same_text_with_only_numbers_and_punctuation_changed_is_flagged(cadre):
 def test_same_text_near_miss_short_note_and_a_habitual_topic(cadre):
     youths = _youths(cadre, 12)
     # "聊了近况" under "了解毕业后的就业打算" on every log is a habit, not a copied note.
-    _log_sitting(cadre, youths, 12, 600, notes=lambda i: "聊了近况。", topic=lambda i: "了解毕业后的就业打算")
+    _log_sitting(
+        cadre, youths, 12, 600, notes=lambda i: "聊了近况。", topic=lambda i: "了解毕业后的就业打算"
+    )
     assert "same_text" not in _codes(cadre)
 
 
 def test_same_text_near_miss_different_notes(cadre):
     youths = _youths(cadre, 12)
-    subjects = "就业 升学 创业 培训 法律 心理 贷款 政策 住房 医疗 婚恋 交通".split()
+    subjects = [
+        "就业",
+        "升学",
+        "创业",
+        "培训",
+        "法律",
+        "心理",
+        "贷款",
+        "政策",
+        "住房",
+        "医疗",
+        "婚恋",
+        "交通",
+    ]
     _log_sitting(cadre, youths, 12, 600, notes=lambda i: f"走访青年了解{subjects[i]}方面的情况")
     assert "same_text" not in _codes(cadre)
 
@@ -367,7 +382,9 @@ def _answer(cadre, youth, contact, outcome="confirmed", same_device=False):
 
 def test_denials_two_youths_saying_it_never_happened_are_flagged(cadre):
     youths = _youths(cadre, 3)
-    contacts = [log_contact(cadre, [y], datetime.date(2026, 8, 1 + i)) for i, y in enumerate(youths)]
+    contacts = [
+        log_contact(cadre, [y], datetime.date(2026, 8, 1 + i)) for i, y in enumerate(youths)
+    ]
     _answer(cadre, youths[0], contacts[0], "denied")
     _answer(cadre, youths[1], contacts[1], "denied")
     _answer(cadre, youths[2], contacts[2])

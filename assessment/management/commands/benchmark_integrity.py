@@ -31,7 +31,9 @@ class _Rollback(Exception):
 
 
 class Command(BaseCommand):
-    help = "真实性核查基准测试：植入虚报的数据集上的召回率、精确率、误报率，以及与活跃度计算的用时对比"
+    help = (
+        "真实性核查基准测试：植入虚报的数据集上的召回率、精确率、误报率，以及与活跃度计算的用时对比"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1)
@@ -41,11 +43,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, cadres: int, period: str | None, **options):
         today = timezone.localdate()
         try:
-            p = (
-                parse_period(period, today=today)
-                if period
-                else period_containing(today).previous()
-            )
+            p = parse_period(period, today=today) if period else period_containing(today).previous()
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if p.kind != "quarter" or not p.is_closed(today):

@@ -85,7 +85,9 @@ def test_confirmed_with_case_opens_a_supervision_case_and_keeps_history(client, 
         url, {"outcome": "confirmed", "note": "回访 5 名青年，3 名说没见过", "open_case": "on"}
     )
     case = SupervisionCase.objects.get(cadre=tree.cadre)
-    assert response.status_code == 302 and response.url == reverse("assessment:case", args=[case.pk])
+    assert response.status_code == 302 and response.url == reverse(
+        "assessment:case", args=[case.pk]
+    )
     assert list(IntegrityReview.objects.values_list("outcome", flat=True)) == [
         "confirmed",
         "pending",
@@ -102,7 +104,9 @@ def test_errors_keep_what_was_typed(client, tree, finding):
     response = client.post(url, {"outcome": "unfounded", "note": "   "})
     assert response.status_code == 200
     assert "请写明核实情况" in response.content.decode()
-    response = client.post(url, {"outcome": "unfounded", "note": "青年都确认见过", "open_case": "on"})
+    response = client.post(
+        url, {"outcome": "unfounded", "note": "青年都确认见过", "open_case": "on"}
+    )
     html = response.content.decode()
     assert "只有核实“属实”才能立案督导" in html and "青年都确认见过" in html
     response = client.post(url, {"outcome": "bogus"})
