@@ -240,6 +240,7 @@ def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
         needs_on_time=m["needs_on_time"],
         needs_overdue=m["needs_overdue"],
         needs_backlog=m["needs_backlog"],
+        confirmed_youths=m["confirmed"],
         last_contact=m["last_contact"],
         ballot=ballot or "",
         computed_at=now,

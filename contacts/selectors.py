@@ -109,6 +109,17 @@ def youth_side_evidence(*, start: datetime.date, end: datetime.date) -> QuerySet
     return confirmed.union(attended, asked)
 
 
+def confirmation_signals(*, user: User) -> QuerySet[Confirmation]:
+    """Denials and same-device confirmations of the cadres the user may see, newest first: for
+    supervisors only (the view requires staff; a cadre never sees who denied)."""
+    qs = (
+        Confirmation.objects.filter(Q(outcome=Confirmation.Outcome.DENIED) | Q(same_device=True))
+        .select_related("cadre__organisation", "youth", "contact")
+        .order_by("-created_at", "-id")
+    )
+    return scope_queryset(qs, user=user, org_field="cadre__organisation", cadre_field="cadre")
+
+
 # --- Contacts -------------------------------------------------------------------------------
 
 

@@ -193,6 +193,10 @@ NOT_WALKED = {
     "registration/logged_out.html",  # unused: logout redirects to the login page
     "registration/password_change_done.html",
     "contacts/ask_done.html",  # after a public need is submitted
+    "contacts/meeting_confirm.html",  # a 见面码 of this minute
+    "contacts/meeting_done.html",  # after a youth confirmed a meeting
+    "contacts/share_confirm.html",  # a valid share link
+    "contacts/share_done.html",  # after a youth answered a share link
     "500.html",
     "503.html",  # the database unreachable: tests/reliability/test_broker_down.py
     "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
@@ -266,6 +270,20 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         )
     pages.append(("too many", last))
     cache.clear()
+    from contacts import confirmations as conf
+
+    youth = world["youth"]
+    youth.phone = "13900001111"
+    youth.save()
+    meet = f"/contacts/m/{conf.meeting_code(cadre_id=tree.cadre.pk)}/"
+    pages.append(("meeting confirm", client.get(meet)))
+    done = {"ticket": conf.meeting_ticket(cadre_id=tree.cadre.pk), "phone": youth.phone}
+    pages.append(("meeting done", client.post(reverse("contacts:meet_confirm"), done)))
+    share = reverse(
+        "contacts:share", args=[conf.share_token(contact_id=world["ids"]["contacts:detail"])]
+    )
+    pages.append(("share confirm", client.get(share)))
+    pages.append(("share done", client.post(share, {"last4": "1111", "answer": "yes"})))
     client.force_login(tree.owner)
     SectorFactory(code="e", name="企业青年")
     upload = SimpleUploadedFile(
@@ -296,6 +314,10 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "cadres/import_detail.html",
         "surveys/share_slips.html",
         "surveys/settle.html",
+        "contacts/meeting_confirm.html",
+        "contacts/meeting_done.html",
+        "contacts/share_confirm.html",
+        "contacts/share_done.html",
     } <= rendered
 
 
