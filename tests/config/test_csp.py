@@ -116,6 +116,11 @@ def world(tree):
     contact = log_contact(tree.cadre, [youth], by=tree.cadre_user, channel="talk", notes="a\nb")
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign, codes = open_campaign(tree, electorate=3)
+    from surveys.models import Member
+
+    member = Member.objects.create(
+        branch=tree.branch_a, name="团员", birth_year=2000, joined_on=timezone.localdate()
+    )
     run = assessment_services.scores_compute(period=period_containing(timezone.localdate()))
     assessment_services.contact_stats_compute(run=run)
     invalid = RosterImport.objects.create(
@@ -154,6 +159,7 @@ def world(tree):
         "cadres:detail": tree.cadre.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
+        "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
@@ -163,6 +169,11 @@ def world(tree):
         "contacts:ask_cadre": tree.cadre.pk,
         "surveys:campaign_detail": campaign.pk,
         "surveys:campaign_edit": campaign.pk,
+        "surveys:slips": campaign.pk,
+        "surveys:roster": tree.branch_a.pk,
+        "surveys:member_create": tree.branch_a.pk,
+        "surveys:roster_import": tree.branch_a.pk,
+        "surveys:member_edit": member.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
@@ -202,6 +213,7 @@ NOT_WALKED = {
     "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
+    "contacts/need_status.html",  # the asker's signed status link, given after asking
 }
 
 
@@ -263,6 +275,13 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
     settings.LIANQING_ASK_RATE = 10_000
     ask = {"question": "想了解创业贷款", "category": "other", "anonymous": "on"}
     pages.append(("ask done", client.post(reverse("contacts:ask"), ask, follow=True)))
+    from contacts.models import Need
+    from contacts.need_status import need_status_token
+
+    asked = Need.objects.latest("pk")
+    Need.objects.filter(pk=asked.pk).update(status="answered", answer="可以申请创业担保贷款。")
+    status_url = reverse("contacts:need_status", args=[need_status_token(asked)])
+    pages.append(("need status", client.get(status_url)))
     cache.clear()
     for _ in range(40):  # trip the sign-up rate limit
         last = client.post(
@@ -310,6 +329,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "surveys/vote_ballot.html",
         "surveys/vote_done.html",
         "contacts/ask_done.html",
+        "contacts/need_status.html",
         "activities/too_many.html",
         "cadres/import_detail.html",
         "surveys/share_slips.html",

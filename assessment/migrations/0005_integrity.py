@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessment', '0003_youth_confirmation'),
+        ('assessment', '0004_merge_0003_reminders_0003_youth_confirmation'),
         ('cadres', '0003_task_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
