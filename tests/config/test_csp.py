@@ -136,6 +136,25 @@ def world(tree):
     case = SupervisionCase.objects.create(
         cadre=tree.cadre, organisation=tree.town_a, opened_by=tree.county
     )
+    from assessment.models import IntegrityFinding
+
+    finding = IntegrityFinding.objects.create(
+        run=run,
+        cadre=tree.cadre,
+        organisation=tree.town_a,
+        period=run.period,
+        codes="batch_log",
+        signals=[
+            {
+                "code": "batch_log",
+                "value": 1,
+                "detail": {"logs": 1, "largest": 1},
+                "contacts": [contact.pk],
+                "youths": [youth.pk],
+            }
+        ],
+        computed_at=timezone.now(),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:card": tree.cadre.pk,
@@ -160,6 +179,7 @@ def world(tree):
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
         "assessment:case": case.pk,
+        "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
     }
