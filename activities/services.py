@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -205,9 +205,7 @@ def registration_confirm(
 ) -> Registration:
     """The organiser confirms a pending sign-up: the youth is matched again (someone may have
     added them meanwhile) or created; an attended pending sign-up then becomes contact."""
-    registration = Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    if registration is None:
-        raise _vanished()
+    registration = _reread(Registration.objects.select_for_update(), registration)
     if registration.youth_id is not None:
         return registration
     youth = youth_match(phone=registration.phone) or youth_match(
@@ -242,19 +240,22 @@ def registration_confirm(
     return registration
 
 
-def _vanished() -> ValidationError:
-    return ValidationError(
-        _("这条报名刚刚已被删除（可能是其他工作人员操作的），请刷新页面。"), code="vanished"
-    )
+def _reread(qs: QuerySet[Registration], registration: Registration) -> Registration:
+    """The registration read again through `qs` (locked, with relations); one removed meanwhile
+    by someone else is a message for the form, not a 500."""
+    current = qs.filter(pk=registration.pk).first()
+    if current is None:
+        raise ValidationError(
+            _("这条报名刚刚已被删除（可能是其他工作人员操作的），请刷新页面。"), code="vanished"
+        )
+    return current
 
 
 @transaction.atomic
 def registration_remove(*, registration: Registration, by: User) -> None:
     # Locked and re-read: a check-in committed a moment ago must have its derived contacts
     # removed too (the caller's copy may predate it); a row already removed is a message.
-    current = Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    if current is None:
-        raise _vanished()
+    current = _reread(Registration.objects.select_for_update(), registration)
     attended = current.checked_in_at is not None
     activity = registration.activity
     current.delete()
@@ -302,10 +303,8 @@ def checkin(
         checked_in_at=now
     )
     if not updated:
-        current = Registration.objects.filter(pk=registration.pk).first()
-        if current is None:  # removed by someone else while this check-in ran
-            raise _vanished()
-        raise _already(current)
+        # Removed by someone else while this check-in ran: `_reread` says so.
+        raise _already(_reread(Registration.objects.all(), registration))
     registration.checked_in_at = now
     if registration.youth_id is not None:
         _sync_contacts(activity, by)
@@ -386,11 +385,7 @@ def checkout(
     """Check out / enter hours. Without hours: the time from check-in to now, capped at the
     activity's length. Hours must be ≥ 0 and no longer than the activity."""
     now = now or timezone.now()
-    registration = (
-        Registration.objects.select_related("activity").filter(pk=registration.pk).first()
-    )
-    if registration is None:
-        raise _vanished()
+    registration = _reread(Registration.objects.select_related("activity"), registration)
     activity = registration.activity
     if registration.checked_in_at is None:
         raise ValidationError(_("尚未签到，不能签退或登记时长。"))
