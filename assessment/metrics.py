@@ -22,13 +22,10 @@ from .periods import Period
 # January) up to this many days back.
 LAST_CONTACT_LOOKBACK_DAYS = 90
 
-METRIC_COLUMNS = (
-    "cadre_id",
-    "organisation_id",
-    "is_secretary",
-    "active_from",
-    "quota",
-    "min_sectors",
+# The numbers counted for one cadre, in the statement's order: stored on CadreScore under the
+# same names (services._score_row) and checked one by one against the benchmark's independent
+# reference statement (benchmark_scores).
+COUNTED_COLUMNS = (
     "linked",
     "sectors",
     "reached",
@@ -40,6 +37,16 @@ METRIC_COLUMNS = (
     "needs_on_time",
     "needs_overdue",
     "needs_backlog",
+)
+# One row of metrics_sql(): who the cadre is, their quota rule, then the counted numbers.
+METRIC_COLUMNS = (
+    "cadre_id",
+    "organisation_id",
+    "is_secretary",
+    "active_from",
+    "quota",
+    "min_sectors",
+    *COUNTED_COLUMNS,
 )
 
 

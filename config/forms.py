@@ -3,13 +3,17 @@ service, or as one message line when there is no form to show it on."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 # Chinese text joins clauses with a full-width semicolon, not a comma or a space.
 SEPARATOR = "；"
+
+T = TypeVar("T")
 
 
 def add_service_errors(
@@ -25,6 +29,19 @@ def add_service_errors(
             form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def save_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], T]) -> T | None:
+    """A form page's POST, the one shape: with a valid form, `save()` (the service call, reading
+    `form.cleaned_data`) and its result; a refusal (ValidationError) onto the form, which keeps
+    what the user typed. None for a GET, an invalid form or a refused save: render the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
 
 
 def service_error_text(exc: ValidationError) -> str:

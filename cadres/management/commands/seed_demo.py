@@ -7,15 +7,14 @@ the apps. The same seed on the same day gives the same data.
 
 from __future__ import annotations
 
-import importlib
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from cadres.demo import DEMO_PASSWORD, DemoContext
 from cadres.models import Organisation
+from config.app_modules import app_modules
 
 
 class Command(BaseCommand):
@@ -42,15 +41,7 @@ class Command(BaseCommand):
 
         # The seed computes the scores itself: no coalesced run per seeded write.
         with paused():
-            for app in settings.INSTALLED_APPS:
-                if "." in app:
-                    continue
-                try:
-                    module = importlib.import_module(f"{app}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{app}.demo":
-                        raise
-                    continue
+            for app, module in app_modules("demo"):
                 step = time.monotonic()
                 module.seed(ctx)
                 ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")
