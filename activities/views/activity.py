@@ -72,12 +72,17 @@ def _links(request: HttpRequest) -> dict[str, str]:
     }
 
 
-class ActivityListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, FilterView):
+class ListPage(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, FilterView):
+    """The app's filtered, paginated, exportable lists (activities, projects)."""
+
+    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
+    table_pagination = {"per_page": 30, "paginator_class": BoundedPaginator}
+
+
+class ActivityListView(ListPage):
     table_class = ActivityTable
     filterset_class = ActivityFilter
     template_name = "activities/list.html"
-    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
-    table_pagination = {"per_page": 30, "paginator_class": BoundedPaginator}
     export_name = "activities"
 
     def get_queryset(self):

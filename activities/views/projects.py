@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from cadres.auth import staff_required
-from cadres.exports import ScopedExportMixin
 from cadres.selectors import get_in_scope_or_404
 from config.forms import save_form
-from config.pagination import BoundedPaginator
 
 from .. import selectors, services
 from ..filters import ProjectFilter
 from ..forms import ProjectForm, SupportForm
 from ..models import EntrepreneurshipProject
 from ..tables import ProjectTable
+from .activity import ListPage
 
 # --- entrepreneurship ---------------------------------------------------------------------------
 
 
-class ProjectListView(LoginRequiredMixin, ScopedExportMixin, SingleTableMixin, FilterView):
+class ProjectListView(ListPage):
     table_class = ProjectTable
     filterset_class = ProjectFilter
     template_name = "activities/projects.html"
-    # Paginated once, by the table (a FilterView paginate_by would COUNT the list again).
-    table_pagination = {"per_page": 30, "paginator_class": BoundedPaginator}
     export_name = "projects"
     export_minor_field = "youth__birth_year"  # a project row names its youth
 

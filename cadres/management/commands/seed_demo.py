@@ -1,4 +1,4 @@
-"""python manage.py seed_demo [--scale banner|province] [--seed N]
+"""python manage.py seed_demo [--scale banner|small|province] [--seed N]
 
 Fills an empty database with deterministic demo data. Each app contributes through
 `<app>/demo.py: seed(ctx)`, called in INSTALLED_APPS order (cadres first), so the demo grows with
@@ -12,16 +12,19 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from cadres.demo import DEMO_PASSWORD, DemoContext
+from cadres.demo import DEMO_PASSWORD, SCALES, DemoContext
 from cadres.models import Organisation
 from config.app_modules import app_modules
 
 
 class Command(BaseCommand):
-    help = "生成演示数据（banner：一个旗县团委；province：全省规模，用于性能测试）"
+    help = (
+        "生成演示数据（banner：一个旗县团委；small：同一旗县、较少团干部和青年，用于测试；"
+        "province：全省规模，用于性能测试）"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=["banner", "province"], default="banner")
+        parser.add_argument("--scale", choices=list(SCALES), default="banner")
         parser.add_argument("--seed", type=int, default=2017)
         parser.add_argument(
             "--if-empty",
