@@ -13,7 +13,7 @@ from django.conf import settings
 def app_modules(name: str) -> Iterator[tuple[str, ModuleType]]:
     """(app, `<app>.<name>` module) for each project app that has one, in INSTALLED_APPS order.
 
-    Third-party apps (dotted names) are skipped; an app without the module is skipped, but an
+    Dotted entries (django.contrib.*) are not asked; an app without the module is skipped, but an
     ImportError raised inside an existing module is not hidden."""
     for app in settings.INSTALLED_APPS:
         if "." in app:
