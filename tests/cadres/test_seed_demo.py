@@ -55,7 +55,7 @@ def test_seed_demo_is_deterministic_for_a_seed():
 
 
 def test_seed_demo_refuses_a_populated_database_but_if_empty_skips():
-    call_command("seed_demo", seed=1, stdout=io.StringIO())
+    call_command("seed_demo", scale="small", seed=1, stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("seed_demo", seed=1, stdout=io.StringIO())
     out = io.StringIO()
