@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -42,6 +43,28 @@ def save_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], T])
     except ValidationError as exc:
         add_service_errors(form, exc)
         return None
+
+
+def run_action(
+    request: HttpRequest,
+    act: Callable[[], object],
+    done: str,
+    *,
+    form: forms.BaseForm | None = None,
+) -> bool:
+    """A POST-only action whose page shows messages, not a form (a button on a list or a detail
+    page): an invalid `form` or a refusal of `act()` becomes one error line, success the `done`
+    line. True when the action ran; the caller redirects either way."""
+    if form is not None and not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return False
+    try:
+        act()
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+        return False
+    messages.success(request, done)
+    return True
 
 
 def service_error_text(exc: ValidationError) -> str:

@@ -24,7 +24,7 @@ from django_tables2 import SingleTableMixin
 
 from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
-from config.forms import form_error_text, save_form
+from config.forms import run_action, save_form
 from config.pagination import BoundedPaginator
 
 from .. import selectors, services
@@ -259,14 +259,10 @@ def activity_from_needs(request: HttpRequest) -> HttpResponse:
 def photo_upload(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _manageable(request, pk)
     form = PhotoForm(request.POST, request.FILES)
-    if form.is_valid():
-        services.photo_add(
-            activity=activity,
-            image=form.cleaned_data["image"],
-            caption=form.cleaned_data["caption"],
-            by=request.user,
-        )
-        messages.success(request, _("照片已上传。"))
-    else:
-        messages.error(request, form_error_text(form))
+    run_action(
+        request,
+        lambda: services.photo_add(activity=activity, by=request.user, **form.cleaned_data),
+        _("照片已上传。"),
+        form=form,
+    )
     return redirect(activity)

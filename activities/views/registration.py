@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from cadres.auth import staff_required
 from cadres.models import Sector
-from config.forms import form_error_text, service_error_text
+from config.forms import run_action, service_error_text
 
 from .. import selectors, services
 from ..forms import ConfirmForm, HoursForm, YouthPickForm
@@ -98,16 +102,23 @@ def _back_to_row(registration: Registration) -> HttpResponse:
 
 
 def _registration_act(
-    request: HttpRequest, registration: Registration, service, done: str, **kwargs
+    request: HttpRequest,
+    registration: Registration,
+    service: Callable[..., object],
+    done: str,
+    *,
+    form: forms.BaseForm | None = None,
+    **kwargs: Any,
 ) -> HttpResponse:
-    """Run one check-in list action's service, say how it went, go back to the row."""
+    """Run one check-in list action's service, say how it went, go back to the row. A `form`'s
+    data is passed on with `kwargs`."""
     back = _back_to_row(registration)  # before the service: removing clears registration.pk
-    try:
-        service(registration=registration, by=request.user, **kwargs)
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, done)
+
+    def act() -> object:
+        data = form.cleaned_data if form is not None else {}
+        return service(registration=registration, by=request.user, **data, **kwargs)
+
+    run_action(request, act, done, form=form)
     return back
 
 
@@ -149,15 +160,11 @@ def registration_remove(request: HttpRequest, pk: int, rid: int) -> HttpResponse
 def registration_confirm(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     """Staff turn a walk-in sign-up (name and phone only) into a youth of the registry."""
     registration = _get_registration_for_user(request, pk, rid)
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, form_error_text(form))
-        return _back_to_row(registration)
     return _registration_act(
         request,
         registration,
         services.registration_confirm,
         _("已确认并加入青年名册。"),
+        form=ConfirmForm(request.POST),
         organisation=registration.activity.organisation,
-        **form.cleaned_data,
     )

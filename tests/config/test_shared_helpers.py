@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
 from config.app_modules import app_modules
-from config.forms import save_form
+from config.forms import run_action, save_form
 
 
 class NameForm(forms.Form):
@@ -68,3 +68,32 @@ def test_app_modules_lists_the_project_apps_with_the_module_in_installed_order()
         "assessment",
     ]
     assert list(app_modules("no_such_module")) == []
+
+
+def _post_with_messages(data: dict):
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    request = RequestFactory().post("/", data)
+    request._messages = CookieStorage(request)
+    return request
+
+
+def _lines(request) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in request._messages]
+
+
+def test_run_action_says_done_when_the_action_ran():
+    request = _post_with_messages({"name": "王芳"})
+    form = NameForm(request.POST)
+    ran = []
+    assert run_action(request, lambda: ran.append(form.cleaned_data["name"]), "好了", form=form)
+    assert ran == ["王芳"] and _lines(request) == [("success", "好了")]
+
+
+def test_run_action_reports_an_invalid_form_or_a_refusal_as_one_error_line():
+    request = _post_with_messages({"name": ""})
+    assert not run_action(request, lambda: pytest.fail("ran"), "好了", form=NameForm(request.POST))
+    assert [tag for tag, _text in _lines(request)] == ["error"]
+    request = _post_with_messages({})
+    assert not run_action(request, _refuse("name"), "好了")
+    assert _lines(request) == [("error", "不行")]
