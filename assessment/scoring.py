@@ -197,6 +197,16 @@ def next_steps(s: CadreScore, weights: dict[str, int], limit: int = 3) -> list[S
     return steps[:limit]
 
 
+# What each reason code means in a count ("预警团干部 N 名，其中……"): the circulated bulletin
+# names no cadre, only how many were flagged for what.
+REASON_LABELS = {
+    "score": gettext_lazy("活跃度低于预警线"),
+    "quota": gettext_lazy("任职期满仍未完成联系指标"),
+    "no_contact": gettext_lazy("长期没有联系青年"),
+    "needs": gettext_lazy("需求逾期未答复"),
+}
+
+
 def flag_reasons(
     m: dict, value: Decimal, policy: ScoringPolicy, as_of: datetime.date
 ) -> list[dict]:

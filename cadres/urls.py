@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import registry_views, views
 
 app_name = "cadres"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.cadre_detail, name="detail"),
     path("<int:pk>/card/", views.cadre_card, name="card"),
     path("<int:pk>/history/", views.cadre_history, name="history"),
+    path("<int:pk>/handover/", registry_views.cadre_handover_view, name="handover"),
     path("me/youths/", views.MyYouthsView.as_view(), name="my_youths"),
     path("youths/", views.YouthListView.as_view(), name="youth_list"),
     path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),

@@ -217,6 +217,10 @@ class Need(models.Model):
         related_name="source_needs",
     )
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    # The asker's word on the answer, from their private status link (contacts/need_status.py):
+    # None until they say; given once.
+    youth_helped = models.BooleanField(_("青年反馈：是否解决"), null=True, blank=True)
+    youth_feedback_at = models.DateTimeField(_("青年反馈时间"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 

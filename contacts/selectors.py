@@ -356,3 +356,8 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
         entries.append({"kind": "need", "date": timezone.localdate(need.created_at), "need": need})
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
+
+
+def open_needs_owned_count(*, cadre_id: int) -> int:
+    """How many needs a cadre owns that are not answered or closed (the handover page)."""
+    return Need.objects.filter(owner_cadre_id=cadre_id, status__in=OPEN_STATUSES).count()

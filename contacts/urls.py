@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import need_status_views, views
 
 app_name = "contacts"
 
@@ -23,5 +23,11 @@ urlpatterns = [
     # Public (no login): the venue's QR code and the cadre's contact-card QR code.
     path("ask/", views.ask, name="ask"),
     path("ask/thanks/", views.ask_done, name="ask_done"),
+    path("ask/status/<str:token>/", need_status_views.need_status, name="need_status"),
+    path(
+        "ask/status/<str:token>/feedback/",
+        need_status_views.need_status_feedback,
+        name="need_status_feedback",
+    ),
     path("ask/<int:cadre_id>/", views.ask, name="ask_cadre"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -43,6 +44,7 @@ from .forms import (
     VenueNeedForm,
 )
 from .models import OFFLINE_CHANNELS, Channel, Contact, Need
+from .need_status import need_from_token, need_status_token
 from .tables import ContactTable, NeedTable
 
 logger = logging.getLogger(__name__)
@@ -458,7 +460,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                 return redirect("contacts:ask_done")  # a bot learns nothing
             data = form.cleaned_data
             try:
-                services.need_submit_public(
+                need = services.need_submit_public(
                     category=data["category"],
                     question=data["question"],
                     asker_name=data["asker_name"],
@@ -469,7 +471,9 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return redirect("contacts:ask_done")
+                # The thanks page shows the asker's private status link (contacts/need_status.py).
+                done = reverse("contacts:ask_done")
+                return redirect(f"{done}?{urlencode({'t': need_status_token(need)})}")
     return render(
         request,
         "contacts/ask.html",
@@ -478,9 +482,19 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
     )
 
 
+@never_cache
 def ask_done(request: HttpRequest) -> HttpResponse:
     days = getattr(settings, "LIANQING_NEED_DUE_DAYS", 7)
-    return render(request, "contacts/ask_done.html", {"days": days})
+    token = request.GET.get("t", "")
+    context: dict = {"days": days}
+    if need_from_token(token) is not None:
+        import qrcode
+        import qrcode.image.svg
+
+        url = request.build_absolute_uri(reverse("contacts:need_status", args=[token]))
+        image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+        context.update(status_url=url, qr_svg=image.to_string(encoding="unicode"))
+    return render(request, "contacts/ask_done.html", context)
 
 
 # --- Dormant youths and the timeline ------------------------------------------------------

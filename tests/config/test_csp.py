@@ -135,6 +135,7 @@ def world(tree):
         "cadres:detail": tree.cadre.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
+        "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
@@ -178,6 +179,7 @@ NOT_WALKED = {
     "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
+    "contacts/need_status.html",  # the asker's signed status link, given after asking
 }
 
 
@@ -239,6 +241,13 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
     settings.LIANQING_ASK_RATE = 10_000
     ask = {"question": "想了解创业贷款", "category": "other", "anonymous": "on"}
     pages.append(("ask done", client.post(reverse("contacts:ask"), ask, follow=True)))
+    from contacts.models import Need
+    from contacts.need_status import need_status_token
+
+    asked = Need.objects.latest("pk")
+    Need.objects.filter(pk=asked.pk).update(status="answered", answer="可以申请创业担保贷款。")
+    status_url = reverse("contacts:need_status", args=[need_status_token(asked)])
+    pages.append(("need status", client.get(status_url)))
     cache.clear()
     for _ in range(40):  # trip the sign-up rate limit
         last = client.post(
@@ -272,6 +281,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "surveys/vote_ballot.html",
         "surveys/vote_done.html",
         "contacts/ask_done.html",
+        "contacts/need_status.html",
         "activities/too_many.html",
         "cadres/import_detail.html",
         "surveys/share_slips.html",
