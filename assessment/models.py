@@ -16,19 +16,22 @@ from cadres.quota import DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
 
 # The components of the score, in display order. Each has a weight field `w_<code>` on the policy
 # and a value `c_<code>` (0..1, NULL when it does not apply) on every stored score.
-COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot")
+COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot", "confirmed")
 
 
 class ScoringPolicy(models.Model):
     """One version of the scoring policy. Rows are never edited: a change is a new version."""
 
     version = models.PositiveIntegerField(_("版本"), unique=True)
-    w_quota = models.PositiveSmallIntegerField(_("权重：联系青年数（指标完成）"), default=30)
-    w_reach = models.PositiveSmallIntegerField(_("权重：本期联系覆盖"), default=25)
+    # Defaults are those of the newest default version (with 青年确认, docs/assessment.md); the
+    # rows of older versions keep the weights they were saved with.
+    w_quota = models.PositiveSmallIntegerField(_("权重：联系青年数（指标完成）"), default=25)
+    w_reach = models.PositiveSmallIntegerField(_("权重：本期联系覆盖"), default=20)
     w_depth = models.PositiveSmallIntegerField(_("权重：线下见面"), default=15)
     w_diversity = models.PositiveSmallIntegerField(_("权重：领域覆盖"), default=10)
     w_responsiveness = models.PositiveSmallIntegerField(_("权重：需求按期答复"), default=10)
     w_ballot = models.PositiveSmallIntegerField(_("权重：满意度测评（仅团支部书记）"), default=10)
+    w_confirmed = models.PositiveSmallIntegerField(_("权重：青年确认"), default=10)
     flag_score_below = models.PositiveSmallIntegerField(_("活跃度低于此分即预警"), default=60)
     quota_grace_days = models.PositiveSmallIntegerField(
         _("任职满多少天仍未完成联系指标即预警"), default=180
@@ -61,6 +64,7 @@ class ScoringPolicy(models.Model):
                     w_diversity__gte=0,
                     w_responsiveness__gte=0,
                     w_ballot__gte=0,
+                    w_confirmed__gte=0,
                 ),
                 name="policy_weights_non_negative",
             ),
@@ -71,7 +75,8 @@ class ScoringPolicy(models.Model):
                     + F("w_depth")
                     + F("w_diversity")
                     + F("w_responsiveness")
-                    + F("w_ballot"),
+                    + F("w_ballot")
+                    + F("w_confirmed"),
                     100,
                 ),
                 name="policy_weights_sum_100",
@@ -144,6 +149,9 @@ class CadreScore(models.Model):
     # needs_backlog = due before this period and still unanswered at as_of.
     needs_overdue = models.PositiveIntegerField(default=0)
     needs_backlog = models.PositiveIntegerField(default=0)
+    # Reached youths (linked, contacted in the period) with youth-side evidence in the period
+    # (contacts.selectors.youth_side_evidence): the 青年确认 component's numerator.
+    confirmed_youths = models.PositiveIntegerField(default=0)
     last_contact = models.DateField(null=True)
     ballot = models.CharField(max_length=16, blank=True)
     # Components, 0..1; NULL where the component does not apply (ballot of a non-secretary).
@@ -153,6 +161,7 @@ class CadreScore(models.Model):
     c_diversity = models.FloatField(null=True)
     c_responsiveness = models.FloatField(null=True)
     c_ballot = models.FloatField(null=True)
+    c_confirmed = models.FloatField(null=True)  # NULL in scores of versions before it existed
     computed_at = models.DateTimeField()
 
     class Meta:

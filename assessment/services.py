@@ -225,7 +225,10 @@ def _score_row(
         min_sectors=m["min_sectors"],
         ballot=ballot or "",
         computed_at=now,
-        **{name: m[name] for name in metrics.COUNTED_COLUMNS},
+        **{
+            field: m[column]
+            for column, field in zip(metrics.COUNTED_COLUMNS, metrics.SCORE_FIELDS, strict=True)
+        },
         **{f"c_{code}": comps[code] for code in COMPONENTS},
     )
 

@@ -18,6 +18,7 @@ Definitions (one place each):
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ from django.utils import timezone
 from cadres.models import Cadre, CadreYouth, User, Youth
 from cadres.selectors import get_youth_for_user, linkable_youths, scope_queryset
 
-from .models import Contact, ContactYouth, Need
+from .models import Confirmation, Contact, ContactYouth, Need
 
 OPEN_STATUSES = (Need.Status.NEW, Need.Status.IN_PROGRESS)
 
@@ -49,6 +50,75 @@ def dormant_days() -> int:
 def dormant_cutoff(today: datetime.date | None = None) -> datetime.date:
     """Contacts on or after this day keep a youth awake."""
     return (today or timezone.localdate()) - datetime.timedelta(days=dormant_days())
+
+
+# --- Youth-side evidence --------------------------------------------------------------------
+
+
+def _local_day_bounds(start: datetime.date, end: datetime.date) -> tuple:
+    """[start 00:00, end+1 00:00) in the project's time zone, as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    lower = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    upper = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    return lower, upper
+
+
+def youth_side_evidence(*, start: datetime.date, end: datetime.date) -> QuerySet:
+    """Distinct (cadre_id, youth_id) pairs with youth-side evidence in start..end (inclusive).
+
+    The one definition of "the youth, not only the cadre, says this contact happened":
+    - a confirmed Confirmation (见面码 scan, or "是的，我们联系过" on a share link) of a contact
+      dated in the period, unless it came from the cadre's own device (same_device);
+    - an attendance: the youth checked in at an activity in the period, expanded to the cadre the
+      way activities derives contacts (each cadre linked to the youth and each responsible cadre),
+      i.e. the ContactYouth rows of contacts derived from an activity;
+    - a need the youth submitted themself (public form) in the period, owned by the cadre.
+
+    One UNION query for all cadres (values_list rows `(cadre_id, youth_id)`); scoring embeds its
+    SQL (assessment.metrics), so every page and the score share this definition.
+    """
+    confirmed = (
+        Confirmation.objects.filter(
+            outcome=Confirmation.Outcome.CONFIRMED,
+            same_device=False,
+            contact__isnull=False,
+            day__gte=start,
+            day__lte=end,
+        )
+        .order_by()
+        .values_list("cadre_id", "youth_id")
+    )
+    attended = (
+        ContactYouth.objects.filter(contact__activity__isnull=False, date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("cadre_id", "youth_id")
+    )
+    lower, upper = _local_day_bounds(start, end)
+    asked = (
+        Need.objects.filter(
+            source=Need.Source.PUBLIC,
+            youth__isnull=False,
+            owner_cadre__isnull=False,
+            created_at__gte=lower,
+            created_at__lt=upper,
+        )
+        .order_by()
+        .values_list("owner_cadre_id", "youth_id")
+    )
+    return confirmed.union(attended, asked)
+
+
+def confirmation_signals(*, user: User) -> QuerySet[Confirmation]:
+    """Denials and same-device confirmations of the cadres the user may see, newest first: for
+    supervisors only (the view requires staff; a cadre never sees who denied)."""
+    qs = (
+        Confirmation.objects.filter(Q(outcome=Confirmation.Outcome.DENIED) | Q(same_device=True))
+        .select_related("cadre__organisation", "youth", "contact")
+        .order_by("-created_at", "-id")
+    )
+    return scope_queryset(qs, user=user, org_field="cadre__organisation", cadre_field="cadre")
 
 
 # --- Contacts -------------------------------------------------------------------------------
@@ -292,27 +362,44 @@ def need_counts(qs: QuerySet[Need], today: datetime.date | None = None) -> dict[
     )
 
 
+# Needs compared per page: the most recent of the window. Pairwise similarity is cheap for a
+# few thousand short texts (an inverted index compares only needs that share a bigram).
+NEED_GROUP_WINDOW = 2000
+
+
 def need_groups(
     *, user: User, start: datetime.date, end: datetime.date, min_size: int = 2
 ) -> list[dict]:
-    """Needs in scope raised in start..end and not yet turned into an activity, grouped by
-    category with their ids (newest first, at most 200): candidates for a lecture or training."""
-    qs = need_list(user=user).filter(
-        created_at__date__gte=start, created_at__date__lte=end, activity__isnull=True
+    """Needs in scope raised in start..end and not yet turned into an activity that ask the
+    same thing, whatever category each was filed under (contacts/need_grouping.py): candidates
+    for a lecture or training. Each group: ids (newest first), n, open, the most common
+    category, a label of its top terms and up to three questions. Two queries."""
+    from .need_grouping import similar_groups
+
+    rows = list(
+        need_list(user=user)
+        .filter(created_at__date__gte=start, created_at__date__lte=end, activity__isnull=True)
+        .order_by("-created_at", "-id")
+        .values_list("id", "question", "category", "status")[:NEED_GROUP_WINDOW]
     )
-    groups = list(
-        qs.values("category")
-        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
-        .filter(n__gte=min_size)
-        .order_by("-n")
-    )
-    for group in groups:
-        group["ids"] = list(
-            qs.filter(category=group["category"])
-            .order_by("-created_at", "-id")
-            .values_list("id", flat=True)[:200]
+    by_id = {pk: (question, category, status) for pk, question, category, status in rows}
+    order = {pk: i for i, (pk, *_rest) in enumerate(rows)}
+    groups = []
+    for ids, terms in similar_groups([(pk, q) for pk, q, _c, _s in rows], min_size=min_size):
+        ids = sorted(ids, key=order.__getitem__)[:200]
+        categories = Counter(by_id[pk][1] for pk in ids)
+        category = categories.most_common(1)[0][0]
+        groups.append(
+            {
+                "ids": ids,
+                "n": len(ids),
+                "open": sum(1 for pk in ids if by_id[pk][2] in OPEN_STATUSES),
+                "category": category,
+                "categories": [Need.Category(c).label for c, _n in categories.most_common()],
+                "label": " · ".join(terms) or Need.Category(category).label,
+                "questions": [by_id[pk][0] for pk in ids[:3]],
+            }
         )
-        group["label"] = Need.Category(group["category"]).label
     return groups
 
 

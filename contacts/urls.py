@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import need_status_views, views
+from . import confirm_views, need_status_views, views
 
 app_name = "contacts"
 
@@ -30,4 +30,13 @@ urlpatterns = [
         name="need_status_feedback",
     ),
     path("ask/<int:cadre_id>/", views.ask, name="ask_cadre"),
+    # 见面码: the cadre's screen (login), the youth's scan and tap (public).
+    path("meet/", confirm_views.meeting_screen, name="meet"),
+    path("meet/pending/<int:pk>/accept/", confirm_views.meeting_accept, name="meet_accept"),
+    path("meet/pending/<int:pk>/dismiss/", confirm_views.meeting_dismiss, name="meet_dismiss"),
+    path("m/confirm/", confirm_views.meeting_confirm, name="meet_confirm"),
+    path("m/<str:code>/", confirm_views.meeting_scan, name="meet_scan"),
+    # A logged contact's share link (public): the youth confirms or denies it.
+    path("c/<str:token>/", confirm_views.share_confirm, name="share"),
+    path("confirmations/signals/", confirm_views.confirmation_signals, name="signals"),
 ]

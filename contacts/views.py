@@ -34,6 +34,7 @@ from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator
 
 from . import selectors, services
+from .confirm_views import share_panel
 from .filters import ContactFilter, NeedFilter
 from .forms import (
     BatchLogForm,
@@ -205,6 +206,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "youth_rows": contact.youth_rows.select_related("youth"),
             "needs": contact.needs.all(),
             "history": history,
+            "confirm": share_panel(request, contact),
         },
     )
 

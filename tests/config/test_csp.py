@@ -116,6 +116,11 @@ def world(tree):
     contact = log_contact(tree.cadre, [youth], by=tree.cadre_user, channel="talk", notes="a\nb")
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign, codes = open_campaign(tree, electorate=3)
+    from surveys.models import Member
+
+    member = Member.objects.create(
+        branch=tree.branch_a, name="团员", birth_year=2000, joined_on=timezone.localdate()
+    )
     run = assessment_services.scores_compute(period=period_containing(timezone.localdate()))
     assessment_services.contact_stats_compute(run=run)
     invalid = RosterImport.objects.create(
@@ -145,6 +150,11 @@ def world(tree):
         "contacts:ask_cadre": tree.cadre.pk,
         "surveys:campaign_detail": campaign.pk,
         "surveys:campaign_edit": campaign.pk,
+        "surveys:slips": campaign.pk,
+        "surveys:roster": tree.branch_a.pk,
+        "surveys:member_create": tree.branch_a.pk,
+        "surveys:roster_import": tree.branch_a.pk,
+        "surveys:member_edit": member.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
@@ -174,6 +184,10 @@ NOT_WALKED = {
     "registration/logged_out.html",  # unused: logout redirects to the login page
     "registration/password_change_done.html",
     "contacts/ask_done.html",  # after a public need is submitted
+    "contacts/meeting_confirm.html",  # a 见面码 of this minute
+    "contacts/meeting_done.html",  # after a youth confirmed a meeting
+    "contacts/share_confirm.html",  # a valid share link
+    "contacts/share_done.html",  # after a youth answered a share link
     "500.html",
     "503.html",  # the database unreachable: tests/reliability/test_broker_down.py
     "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
@@ -255,6 +269,20 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         )
     pages.append(("too many", last))
     cache.clear()
+    from contacts import confirmations as conf
+
+    youth = world["youth"]
+    youth.phone = "13900001111"
+    youth.save()
+    meet = f"/contacts/m/{conf.meeting_code(cadre_id=tree.cadre.pk)}/"
+    pages.append(("meeting confirm", client.get(meet)))
+    done = {"ticket": conf.meeting_ticket(cadre_id=tree.cadre.pk), "phone": youth.phone}
+    pages.append(("meeting done", client.post(reverse("contacts:meet_confirm"), done)))
+    share = reverse(
+        "contacts:share", args=[conf.share_token(contact_id=world["ids"]["contacts:detail"])]
+    )
+    pages.append(("share confirm", client.get(share)))
+    pages.append(("share done", client.post(share, {"last4": "1111", "answer": "yes"})))
     client.force_login(tree.owner)
     SectorFactory(code="e", name="企业青年")
     upload = SimpleUploadedFile(
@@ -286,6 +314,10 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "cadres/import_detail.html",
         "surveys/share_slips.html",
         "surveys/settle.html",
+        "contacts/meeting_confirm.html",
+        "contacts/meeting_done.html",
+        "contacts/share_confirm.html",
+        "contacts/share_done.html",
     } <= rendered
 
 

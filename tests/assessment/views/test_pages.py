@@ -165,6 +165,7 @@ def test_policy_page_committee_creates_version_and_bad_weights_refused(client, t
         "w_diversity": 10,
         "w_responsiveness": 10,
         "w_ballot": 20,
+        "w_confirmed": 0,
         "flag_score_below": 60,
         "quota_grace_days": 180,
         "no_contact_days": 30,
