@@ -21,28 +21,31 @@ def _org_choices(request):
     return organisation_list(user=request.user)
 
 
-class ActivityFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        field_name="title",
+def _search(field: str, label: str) -> django_filters.CharFilter:
+    return django_filters.CharFilter(
+        field_name=field,
         lookup_expr="icontains",
-        label=_("名称"),
+        label=label,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
-    category = django_filters.ChoiceFilter(
-        choices=Activity.Category.choices,
-        label=_("类别"),
-        empty_label=_("全部类别"),
+
+
+def _choice(choices, label: str, empty_label: str) -> django_filters.ChoiceFilter:
+    return django_filters.ChoiceFilter(
+        choices=choices,
+        label=label,
+        empty_label=empty_label,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+class ActivityFilter(django_filters.FilterSet):
+    q = _search("title", _("名称"))
+    category = _choice(Activity.Category.choices, _("类别"), _("全部类别"))
     organisation = SubtreeFilter(
         queryset=_org_choices, label=_("主办组织（含下级）"), empty_label=_("全部组织")
     )
-    status = django_filters.ChoiceFilter(
-        choices=Activity.Status.choices,
-        label=_("状态"),
-        empty_label=_("全部状态"),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    status = _choice(Activity.Status.choices, _("状态"), _("全部状态"))
     start = django_filters.DateFilter(
         field_name="starts_at", lookup_expr="date__gte", label=_("起始日期"), widget=DATE
     )
@@ -56,18 +59,8 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 class ProjectFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        field_name="name",
-        lookup_expr="icontains",
-        label=_("名称"),
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    stage = django_filters.ChoiceFilter(
-        choices=EntrepreneurshipProject.Stage.choices,
-        label=_("阶段"),
-        empty_label=_("全部阶段"),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    q = _search("name", _("名称"))
+    stage = _choice(EntrepreneurshipProject.Stage.choices, _("阶段"), _("全部阶段"))
     organisation = SubtreeFilter(
         queryset=_org_choices, label=_("联系团组织（含下级）"), empty_label=_("全部组织")
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -33,6 +34,7 @@ from cadres.selectors import youth_scope as cadre_youth_scope
 
 from .models import (
     Activity,
+    ActivityPhoto,
     Commendation,
     EntrepreneurshipProject,
     Registration,
@@ -60,9 +62,10 @@ def youth_scope(user: User) -> QuerySet[Youth]:
     return cadre_youth_scope(user=user)
 
 
-def _count(qs: QuerySet) -> Subquery:
+def _count(qs: QuerySet[Any], *, by: str = "activity_id") -> Subquery:
+    """A correlated COUNT of `qs` grouped by the column `by` (the outer row's key)."""
     return Subquery(
-        qs.order_by().values("activity_id").annotate(n=Count("id")).values("n"),
+        qs.order_by().values(by).annotate(n=Count("id")).values("n"),
         output_field=IntegerField(),
     )
 
@@ -86,7 +89,7 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
     )
 
 
-def activity_get(*, user: User, pk: object) -> Activity:
+def activity_get(*, user: User, pk: int | str) -> Activity:
     from django.http import Http404
 
     try:
@@ -152,7 +155,7 @@ def upcoming_activities(*, user: User, limit: int = 5) -> QuerySet[Activity]:
     )
 
 
-def cadre_upcoming_activities(*, cadre, limit: int = 5) -> QuerySet[Activity]:
+def cadre_upcoming_activities(*, cadre: Cadre, limit: int = 5) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(responsible_cadres=cadre, ends_at__gte=timezone.now())
         .exclude(status=Activity.Status.CANCELLED)
@@ -220,16 +223,7 @@ def volunteer_organisation_list(*, user: User) -> QuerySet[VolunteerOrganisation
     return (
         scope_queryset(VolunteerOrganisation.objects.select_related("organisation"), user=user)
         .annotate(
-            n_members=Coalesce(
-                Subquery(
-                    members.order_by()
-                    .values("volunteerorganisation_id")
-                    .annotate(n=Count("id"))
-                    .values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
+            n_members=Coalesce(_count(members, by="volunteerorganisation_id"), 0),
             entered_hours=Coalesce(
                 Subquery(
                     hours.order_by()
@@ -334,12 +328,10 @@ def activity_totals(
     }
 
 
-def photo_for_user(*, user: User, name: str):
+def photo_for_user(*, user: User, name: str) -> ActivityPhoto:
     """The activity photo stored under `name` (its path in MEDIA_ROOT) if the user may see its
     activity; else Http404. The media view serves files only through this (no public media)."""
     from django.http import Http404
-
-    from .models import ActivityPhoto
 
     photo = (
         ActivityPhoto.objects.filter(

@@ -33,6 +33,7 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -60,7 +61,7 @@ def debounce_seconds() -> int:
 
 
 @contextlib.contextmanager
-def paused():
+def paused() -> Iterator[None]:
     """Bulk loads (the demo seed) that compute the scores themselves at the end: no run per
     write while they load."""
     previous = getattr(_paused, "on", False)
@@ -126,7 +127,7 @@ def schedule(codes: list[str], *, countdown: int | None = None) -> list[str]:
     )
     # No write at all for those: at 50 changes a second, a counter UPDATE per change would cost
     # a WAL flush each (measured: +20 ms per logged contact on this machine).
-    already = [c for c in codes if marks.get(c) and marks[c] >= now - STALE_AFTER]
+    already = {c for c, since in marks.items() if since is not None and since >= now - STALE_AFTER}
     enqueued = []
     for code in codes:
         if code not in already and _flip_pending(code, now) and _enqueue(code, countdown):

@@ -22,13 +22,10 @@ from .periods import Period
 # January) up to this many days back.
 LAST_CONTACT_LOOKBACK_DAYS = 90
 
-METRIC_COLUMNS = (
-    "cadre_id",
-    "organisation_id",
-    "is_secretary",
-    "active_from",
-    "quota",
-    "min_sectors",
+# The numbers counted for one cadre, in the statement's order: stored on CadreScore
+# (services._score_row, under SCORE_FIELDS) and checked one by one against the benchmark's
+# independent reference statement (benchmark_scores).
+COUNTED_COLUMNS = (
     "linked",
     "sectors",
     "reached",
@@ -41,6 +38,18 @@ METRIC_COLUMNS = (
     "needs_overdue",
     "needs_backlog",
     "confirmed",
+)
+# Their CadreScore fields: the same names, but for the one the score's component is named after.
+SCORE_FIELDS = tuple({"confirmed": "confirmed_youths"}.get(c, c) for c in COUNTED_COLUMNS)
+# One row of metrics_sql(): who the cadre is, their quota rule, then the counted numbers.
+METRIC_COLUMNS = (
+    "cadre_id",
+    "organisation_id",
+    "is_secretary",
+    "active_from",
+    "quota",
+    "min_sectors",
+    *COUNTED_COLUMNS,
 )
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadres.models import Organisation, User
+from cadres.models import Cadre, Organisation, User
 from cadres.quota import quota_met, quota_met_q
 from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
@@ -70,7 +71,7 @@ def score_list(*, user: User, run: ScoreRun | None) -> QuerySet[CadreScore]:
     )
 
 
-def cadre_scores(*, cadre) -> list[CadreScore]:
+def cadre_scores(*, cadre: Cadre) -> list[CadreScore]:
     rows = CadreScore.objects.filter(cadre=cadre).select_related("policy", "run")
     rows = rows.order_by("-period", "-policy__version")
     seen, out = set(), []
@@ -137,7 +138,9 @@ def flag_summary(*, user: User, organisation: Organisation) -> FlagSummary:
     return FlagSummary(n_flagged=n_flagged, by_reason=by_reason, n_cases=n_cases)
 
 
-def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
+def case_list(
+    *, user: User, organisation: Organisation | None = None, open_only: bool = False
+) -> QuerySet[SupervisionCase]:
     qs = SupervisionCase.objects.select_related("cadre", "organisation").annotate(
         n_steps=Count("steps")
     )
@@ -186,7 +189,7 @@ class Overview:
         )
 
 
-def _pct(part, whole) -> float | None:
+def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -203,7 +206,7 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
         "avg_score": Avg("score"),
         # "Completed the quota": the one rule (cadres/quota.py), youths AND fields.
         "met_quota": Count("id", filter=quota_met_q()),
-        "met_sectors": Count("id", filter=Q(sectors__gte=models_f("min_sectors"))),
+        "met_sectors": Count("id", filter=Q(sectors__gte=F("min_sectors"))),
         "linked_sum": Sum("linked"),
         "quota_sum": Sum("quota"),
         "reached_sum": Sum("reached"),
@@ -222,10 +225,10 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     for lo, hi in SCORE_BUCKETS:
         aggregates[f"s{lo}"] = Count("id", filter=Q(score__gte=lo, score__lt=hi))
     # Quota completion in percent: linked × 100 / quota, bucketed without a per-row query.
-    for lo, hi in QUOTA_BUCKETS:
-        cond = Q(linked__gte=models_f("quota") * lo / 100.0)
-        if hi is not None:
-            cond &= Q(linked__lt=models_f("quota") * hi / 100.0)
+    for lo, top in QUOTA_BUCKETS:
+        cond = Q(linked__gte=F("quota") * lo / 100.0)
+        if top is not None:
+            cond &= Q(linked__lt=F("quota") * top / 100.0)
         aggregates[f"q{lo}"] = Count("id", filter=cond)
     t = scores.aggregate(**aggregates)
     t = {k: (v or 0) for k, v in t.items()}
@@ -275,13 +278,9 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     return ov
 
 
-def models_f(name: str):
-    from django.db.models import F
-
-    return F(name)
-
-
-def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRun | None):
+def organisation_ranking(
+    *, user: User, organisation: Organisation, run: ScoreRun | None
+) -> list[dict[str, Any]]:
     """The organisations directly under `organisation` (with their subtrees), ranked by average
     score: for supervising staff only. Two queries."""
     if run is None:
@@ -300,14 +299,14 @@ def organisation_ranking(*, user: User, organisation: Organisation, run: ScoreRu
         )
         .order_by("-avg")
     )
-    rows = list(rows)
+    branches = list(rows)
     names = dict(
-        Organisation.objects.filter(path__in=[r["branch"] for r in rows]).values_list(
+        Organisation.objects.filter(path__in=[r["branch"] for r in branches]).values_list(
             "path", "name"
         )
     )
     out = []
-    for r in rows:
+    for r in branches:
         name = names.get(r["branch"]) if len(r["branch"]) == width else None
         out.append(
             {
@@ -357,7 +356,7 @@ def eligibility_list(
     year: int,
     organisation: Organisation | None = None,
     today: datetime.date | None = None,
-):
+) -> tuple[ScoreRun | None, list[Eligibility]]:
     """Cadres who may be nominated as excellent cadres for `year`, and why the others may not:
     quota met (cadres/quota.py: youths and fields) in the stored year score (run `year`, counted
     to 31 December), no supervision case open at the end of 31 December of `year` (a case

@@ -22,7 +22,7 @@ def _day(d: datetime.date) -> str:
     return _("%(y)s年%(m)s月%(d)s日") % {"y": d.year, "m": d.month, "d": d.day}
 
 
-def _pct(value) -> str:
+def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value}"
 
 

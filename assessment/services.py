@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -105,7 +106,7 @@ def scores_compute(
     progress: Callable[[int, int, str], None] | None = None,
     flags: bool | None = None,
     integrity: bool = True,
-    by=None,
+    by: User | None = None,
 ) -> ScoreRun:
     """Compute and store every cadre's score for a period under a policy version.
 
@@ -219,7 +220,16 @@ def _later_quarter_exists(period: Period) -> bool:
     return ScoreRun.objects.filter(period__gt=period.code, period__contains="Q").exists()
 
 
-def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
+def _score_row(
+    m: dict[str, Any],
+    comps: dict[str, float | None],
+    value: Decimal,
+    ballot: str,
+    run: ScoreRun,
+    period: Period,
+    policy: ScoringPolicy,
+    now: datetime.datetime,
+) -> CadreScore:
     return CadreScore(
         run=run,
         cadre_id=m["cadre_id"],
@@ -230,20 +240,12 @@ def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
         score=value,
         quota=m["quota"],
         min_sectors=m["min_sectors"],
-        linked=m["linked"],
-        sectors=m["sectors"],
-        reached=m["reached"],
-        met_offline_year=m["met_offline_year"],
-        online_youths=m["online_youths"],
-        converted_youths=m["converted_youths"],
-        needs_due=m["needs_due"],
-        needs_on_time=m["needs_on_time"],
-        needs_overdue=m["needs_overdue"],
-        needs_backlog=m["needs_backlog"],
-        confirmed_youths=m["confirmed"],
-        last_contact=m["last_contact"],
         ballot=ballot or "",
         computed_at=now,
+        **{
+            field: m[column]
+            for column, field in zip(metrics.COUNTED_COLUMNS, metrics.SCORE_FIELDS, strict=True)
+        },
         **{f"c_{code}": comps[code] for code in COMPONENTS},
     )
 
@@ -302,7 +304,12 @@ def _upsert_copy(rows: list[CadreScore]) -> None:
 
 
 def flags_refresh(
-    *, rows: list[dict], policy: ScoringPolicy, period: Period, as_of, now
+    *,
+    rows: list[dict[str, Any]],
+    policy: ScoringPolicy,
+    period: Period,
+    as_of: datetime.date,
+    now: datetime.datetime,
 ) -> dict[str, int]:
     """Open, update or resolve flags from one computation. Set-based: a handful of statements.
 
@@ -362,7 +369,7 @@ def _flags_update(changed: list[Flag]) -> None:
     for start in range(0, len(changed), UPSERT_BATCH):
         batch = changed[start : start + UPSERT_BATCH]
         values = ", ".join(["(%s, %s::jsonb, %s, %s)"] * len(batch))
-        params = []
+        params: list[int | str | None] = []
         for f in batch:
             params += [
                 f.pk,
@@ -408,7 +415,7 @@ def case_step_add(
     notes: str,
     agreed_actions: str,
     follow_up_on: datetime.date,
-    by,
+    by: User,
 ) -> CaseStep:
     """Record 提醒 → 约谈 → 诫勉, in that order, each once; refused otherwise."""
     case = SupervisionCase.objects.select_for_update().get(pk=case.pk)

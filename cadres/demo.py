@@ -100,6 +100,12 @@ UNITS_BY_SECTOR = {
 POSITIONS = ["书记", "副书记", "组织委员", "宣传委员", "团支部书记", "专职副书记", "挂职副书记"]
 
 
+# Cadres and youths per scale. "small" is the banner with a quarter of its cadres, each still
+# holding about a quota's worth of youths: every app's demo runs, in a fraction of the time (the
+# seed's determinism test seeds three times).
+SCALES = {"small": (20, 2_000), "banner": (80, 8_000), "province": (10_000, 1_000_000)}
+
+
 @dataclass
 class DemoContext:
     """Shared state while seeding: everything a later app's demo needs from earlier ones."""
@@ -219,9 +225,8 @@ def seed(ctx: DemoContext) -> None:
     ctx.data["township"] = township
 
     # Cadres: a few at the banner committee itself, the rest spread over the committees below.
-    n_cadres = 10_000 if ctx.province else 80
+    n_cadres, n_youths = SCALES[ctx.scale]
     org_pool = [banner] * (3 if not ctx.province else 1) + leaf_orgs
-    n_youths = 1_000_000 if ctx.province else 8_000
     cadre_id = ctx.next_id(Cadre)
     cadre_rows = []
     cadre_orgs: list[Organisation] = []

@@ -29,8 +29,12 @@ DEFAULT_MIN_CHANNELS = 9
 
 
 class HasRule(Protocol):
-    quota: int
-    min_sectors: int
+    # Read-only members: a frozen Rule qualifies as well as a model row.
+    @property
+    def quota(self) -> int: ...
+
+    @property
+    def min_sectors(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Rule:
 DEFAULT_RULE = Rule()
 
 
-def quota_met(youths: int, fields: int, rule: HasRule | dict = DEFAULT_RULE) -> bool:
+def quota_met(youths: int, fields: int, rule: HasRule | dict[str, int] = DEFAULT_RULE) -> bool:
     """The rule for one cadre: enough distinct youths and enough distinct fields among them.
 
     `rule` is anything with `quota` and `min_sectors` (a QuotaRule, a Rule, an annotated Cadre,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
@@ -89,7 +90,7 @@ def scope_queryset(
     if user.is_superuser:
         return qs
     if user.sees_subtree:
-        if user.organisation_id is None or org_field is None:
+        if org_field is None or user.organisation is None:  # no query when the user has none
             return qs.none()
         return in_subtree(qs, organisation=user.organisation, org_field=org_field)
     cadre = user_cadre(user)
@@ -114,7 +115,7 @@ def get_in_scope_or_404(
         return scope_queryset(qs, user=user, org_field=org_field, cadre_field=cadre_field).get(
             pk=pk
         )
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 

@@ -3,13 +3,18 @@ service, or as one message line when there is no form to show it on."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 # Chinese text joins clauses with a full-width semicolon, not a comma or a space.
 SEPARATOR = "；"
+
+T = TypeVar("T")
 
 
 def add_service_errors(
@@ -25,6 +30,41 @@ def add_service_errors(
             form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def save_form(request: HttpRequest, form: forms.BaseForm, save: Callable[[], T]) -> T | None:
+    """A form page's POST, the one shape: with a valid form, `save()` (the service call, reading
+    `form.cleaned_data`) and its result; a refusal (ValidationError) onto the form, which keeps
+    what the user typed. None for a GET, an invalid form or a refused save: render the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
+
+
+def run_action(
+    request: HttpRequest,
+    act: Callable[[], object],
+    done: str,
+    *,
+    form: forms.BaseForm | None = None,
+) -> bool:
+    """A POST-only action whose page shows messages, not a form (a button on a list or a detail
+    page): an invalid `form` or a refusal of `act()` becomes one error line, success the `done`
+    line. True when the action ran; the caller redirects either way."""
+    if form is not None and not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return False
+    try:
+        act()
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+        return False
+    messages.success(request, done)
+    return True
 
 
 def service_error_text(exc: ValidationError) -> str:

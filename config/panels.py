@@ -13,26 +13,17 @@ into every app (the dependency points from the project down to the apps, never b
 
 from __future__ import annotations
 
-import importlib
-
 from django import template
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from config.app_modules import app_modules
+
 
 def collect(kind: str, request: HttpRequest, *args) -> list[SafeString]:
     fragments: list[SafeString] = []
-    for app in settings.INSTALLED_APPS:
-        if "." in app:
-            continue
-        try:
-            module = importlib.import_module(f"{app}.panels")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.panels":
-                raise
-            continue
+    for _app, module in app_modules("panels"):
         provider = getattr(module, f"{kind}_panels", None)
         if provider is not None:
             # The fragments are templates rendered with autoescaping, hence safe.

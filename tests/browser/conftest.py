@@ -49,13 +49,29 @@ def _demo_snapshot(django_db_setup, django_db_blocker):
         yield None
         return
     with django_db_blocker.unblock():
-        call_command("seed_demo", seed=2017, stdout=io.StringIO())
-        connection.ensure_connection()
-        snapshot = sqlite3.connect(":memory:")
-        connection.connection.backup(snapshot)
-        call_command("flush", interactive=False, verbosity=0)
+        snapshot = _snapshot_after(_seed)
     yield snapshot
     snapshot.close()
+
+
+def _seed() -> None:
+    call_command("seed_demo", seed=2017, stdout=io.StringIO())
+
+
+def _snapshot_after(build) -> sqlite3.Connection:
+    """An in-memory copy of the SQLite test database as `build()` leaves it; the database is
+    then emptied again for the tests that do not ask for the copy."""
+    build()
+    connection.ensure_connection()
+    snapshot = sqlite3.connect(":memory:")
+    connection.connection.backup(snapshot)
+    call_command("flush", interactive=False, verbosity=0)
+    return snapshot
+
+
+def _restore(snapshot: sqlite3.Connection) -> None:
+    connection.ensure_connection()
+    snapshot.backup(connection.connection)
 
 
 @pytest.fixture
@@ -63,15 +79,13 @@ def demo_site(_demo_snapshot, transactional_db, live_server):
     """The live server with the banner demo data (seed_demo, fixed seed), fresh for each test:
     the test's writes are flushed at teardown (transactional_db)."""
     if _demo_snapshot is None:
-        call_command("seed_demo", seed=2017, stdout=io.StringIO())
+        _seed()
     else:
-        connection.ensure_connection()
-        _demo_snapshot.backup(connection.connection)
+        _restore(_demo_snapshot)
     return live_server
 
 
-@pytest.fixture
-def with_contacts(demo_site):
+def _add_contacts() -> None:
     """Contacts for the demo cadres (the contacts app's own demo is another helper's), then the
     current quarter computed again so the charts have weekly data."""
     from assessment import services
@@ -88,7 +102,33 @@ def with_contacts(demo_site):
     period = period_containing(today)
     ScoreRun.objects.filter(period=period.code).delete()
     services.contact_stats_compute(run=services.scores_compute(period=period))
-    return demo_site
+
+
+@pytest.fixture(scope="session")
+def _contacts_snapshot(_demo_snapshot, django_db_blocker):
+    """On SQLite, the demo with the contacts of `_add_contacts` and the recomputed quarter, copied
+    once per session like `_demo_snapshot`: 600 logged contacts and a score run cost seconds, and
+    a dozen browser tests start from them. None on other databases."""
+    if _demo_snapshot is None:
+        yield None
+        return
+    with django_db_blocker.unblock():
+        _restore(_demo_snapshot)
+        snapshot = _snapshot_after(_add_contacts)
+    yield snapshot
+    snapshot.close()
+
+
+@pytest.fixture
+def with_contacts(_contacts_snapshot, transactional_db, live_server):
+    """`demo_site` with contacts for the demo cadres and the current quarter's scores and weekly
+    statistics (`_add_contacts`), fresh for each test."""
+    if _contacts_snapshot is None:
+        _seed()
+        _add_contacts()
+    else:
+        _restore(_contacts_snapshot)
+    return live_server
 
 
 @pytest.fixture

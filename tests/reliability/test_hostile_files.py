@@ -32,18 +32,24 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
 import django
 django.setup()
 from tests.reliability.hostile_files import measure
-print(json.dumps(measure()))
+print(json.dumps(measure(sys.argv[1])))
 """
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, dict]:
+def corpus(tmp_path_factory) -> Path:
+    """The corpus built once for the module (the measuring child and the write tests read it)."""
+    return hostile_files.write_corpus(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="module")
+def measured(corpus) -> dict[str, dict]:
     # A fresh process: its VmHWM is then the high-water mark of reading these files alone
     # (Django's own import included), which is what one web worker would see.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-c", _MEASURE],
+        [sys.executable, "-c", _MEASURE, str(corpus)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -73,9 +79,13 @@ def sectors(db):
 
 
 @pytest.mark.parametrize(("name", "filename", "build"), hostile_files.CORPUS)
-def test_hostile_file_writes_nothing_and_is_reported(tree, sectors, name, filename, build):
+def test_hostile_file_writes_nothing_and_is_reported(tree, sectors, corpus, name, filename, build):
     record = services.roster_import_prepare(
-        data=build(), filename=filename, organisation=tree.town_a, cadre=tree.cadre, by=tree.owner
+        data=(corpus / name).read_bytes(),
+        filename=filename,
+        organisation=tree.town_a,
+        cadre=tree.cadre,
+        by=tree.owner,
     )
     record.refresh_from_db()  # the report itself was stored (no NUL reached the database)
     assert record.status == RosterImport.Status.INVALID

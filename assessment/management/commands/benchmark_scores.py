@@ -192,20 +192,9 @@ JOIN cadres_cadre c ON c.id = d.cadre_id
 GROUP BY 1, 2, 3
 """
 
-NUMBER_FIELDS = [
-    "linked",
-    "sectors",
-    "reached",
-    "met_offline_year",
-    "online_youths",
-    "converted_youths",
-    "last_contact",
-    "needs_due",
-    "needs_on_time",
-    "needs_overdue",
-    "needs_backlog",
-    "confirmed_youths",
-]
+# The numbers compared, named once in assessment/metrics.py: the reference computes them with
+# its own statement (REFERENCE_SCORES_SQL selects them in this order), only the names are shared.
+NUMBER_FIELDS = metrics.SCORE_FIELDS
 
 
 class _Rollback(Exception):

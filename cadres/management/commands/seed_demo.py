@@ -1,4 +1,4 @@
-"""python manage.py seed_demo [--scale banner|province] [--seed N]
+"""python manage.py seed_demo [--scale banner|small|province] [--seed N]
 
 Fills an empty database with deterministic demo data. Each app contributes through
 `<app>/demo.py: seed(ctx)`, called in INSTALLED_APPS order (cadres first), so the demo grows with
@@ -7,22 +7,24 @@ the apps. The same seed on the same day gives the same data.
 
 from __future__ import annotations
 
-import importlib
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from cadres.demo import DEMO_PASSWORD, DemoContext
+from cadres.demo import DEMO_PASSWORD, SCALES, DemoContext
 from cadres.models import Organisation
+from config.app_modules import app_modules
 
 
 class Command(BaseCommand):
-    help = "生成演示数据（banner：一个旗县团委；province：全省规模，用于性能测试）"
+    help = (
+        "生成演示数据（banner：一个旗县团委；small：同一旗县、较少团干部和青年，用于测试；"
+        "province：全省规模，用于性能测试）"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=["banner", "province"], default="banner")
+        parser.add_argument("--scale", choices=list(SCALES), default="banner")
         parser.add_argument("--seed", type=int, default=2017)
         parser.add_argument(
             "--if-empty",
@@ -42,15 +44,7 @@ class Command(BaseCommand):
 
         # The seed computes the scores itself: no coalesced run per seeded write.
         with paused():
-            for app in settings.INSTALLED_APPS:
-                if "." in app:
-                    continue
-                try:
-                    module = importlib.import_module(f"{app}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{app}.demo":
-                        raise
-                    continue
+            for app, module in app_modules("demo"):
                 step = time.monotonic()
                 module.seed(ctx)
                 ctx.log(f"[{app}] 完成，用时 {time.monotonic() - step:.1f} 秒")

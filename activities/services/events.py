@@ -1,4 +1,5 @@
-"""Writes of the activities app.
+"""Writes of the activities app: activities, sign-ups, attendance, photos (volunteers,
+commendations and projects: activities/services/volunteers.py).
 
 Every change of attendance ends with `_sync_contacts(activity)`: the attended set, expanded to
 (cadre, youth) pairs in one query (activities.selectors.attendance_pairs), handed to
@@ -13,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,18 +23,8 @@ from cadres.models import Cadre, Organisation, Sector, User, Youth
 from cadres.services import normalise_phone, youth_create, youth_match
 from contacts.services import activity_contacts_sync, needs_attach_activity
 
-from .models import (
-    Activity,
-    ActivityPhoto,
-    Commendation,
-    EntrepreneurshipProject,
-    Partner,
-    ProjectSupport,
-    Registration,
-    VolunteerHours,
-    VolunteerOrganisation,
-)
-from .selectors import attendance_pairs
+from ..models import Activity, ActivityPhoto, Partner, Registration
+from ..selectors import attendance_pairs
 
 if TYPE_CHECKING:
     from django.core.files import File
@@ -205,9 +196,7 @@ def registration_confirm(
 ) -> Registration:
     """The organiser confirms a pending sign-up: the youth is matched again (someone may have
     added them meanwhile) or created; an attended pending sign-up then becomes contact."""
-    registration = Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    if registration is None:
-        raise _vanished()
+    registration = _reread(Registration.objects.select_for_update(), registration)
     if registration.youth_id is not None:
         return registration
     youth = youth_match(phone=registration.phone) or youth_match(
@@ -242,19 +231,22 @@ def registration_confirm(
     return registration
 
 
-def _vanished() -> ValidationError:
-    return ValidationError(
-        _("这条报名刚刚已被删除（可能是其他工作人员操作的），请刷新页面。"), code="vanished"
-    )
+def _reread(qs: QuerySet[Registration], registration: Registration) -> Registration:
+    """The registration read again through `qs` (locked, with relations); one removed meanwhile
+    by someone else is a message for the form, not a 500."""
+    current = qs.filter(pk=registration.pk).first()
+    if current is None:
+        raise ValidationError(
+            _("这条报名刚刚已被删除（可能是其他工作人员操作的），请刷新页面。"), code="vanished"
+        )
+    return current
 
 
 @transaction.atomic
 def registration_remove(*, registration: Registration, by: User) -> None:
     # Locked and re-read: a check-in committed a moment ago must have its derived contacts
     # removed too (the caller's copy may predate it); a row already removed is a message.
-    current = Registration.objects.select_for_update().filter(pk=registration.pk).first()
-    if current is None:
-        raise _vanished()
+    current = _reread(Registration.objects.select_for_update(), registration)
     attended = current.checked_in_at is not None
     activity = registration.activity
     current.delete()
@@ -302,10 +294,8 @@ def checkin(
         checked_in_at=now
     )
     if not updated:
-        current = Registration.objects.filter(pk=registration.pk).first()
-        if current is None:  # removed by someone else while this check-in ran
-            raise _vanished()
-        raise _already(current)
+        # Removed by someone else while this check-in ran: `_reread` says so.
+        raise _already(_reread(Registration.objects.all(), registration))
     registration.checked_in_at = now
     if registration.youth_id is not None:
         _sync_contacts(activity, by)
@@ -367,7 +357,7 @@ def checkin_undo(*, registration: Registration, by: User) -> Registration:
     return registration
 
 
-def _parse_hours(value: Decimal | float | str) -> Decimal:
+def parse_hours(value: Decimal | float | str) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
@@ -386,11 +376,7 @@ def checkout(
     """Check out / enter hours. Without hours: the time from check-in to now, capped at the
     activity's length. Hours must be ≥ 0 and no longer than the activity."""
     now = now or timezone.now()
-    registration = (
-        Registration.objects.select_related("activity").filter(pk=registration.pk).first()
-    )
-    if registration is None:
-        raise _vanished()
+    registration = _reread(Registration.objects.select_related("activity"), registration)
     activity = registration.activity
     if registration.checked_in_at is None:
         raise ValidationError(_("尚未签到，不能签退或登记时长。"))
@@ -400,7 +386,7 @@ def checkout(
         end = min(now, activity.ends_at)
         hours = Decimal(str(round(max((end - start).total_seconds(), 0) / 3600, 1)))
     else:
-        hours = _parse_hours(hours)
+        hours = parse_hours(hours)
     if hours < 0:
         raise ValidationError({"hours": _("时长不能为负数。")})
     if hours > limit:
@@ -485,133 +471,3 @@ def activity_from_needs(
                 source=Registration.Source.NEEDS,
             )
     return activity
-
-
-# --- volunteers ---------------------------------------------------------------------------------
-
-
-def volunteer_organisation_create(
-    *, name: str, organisation: Organisation, description: str = "", by: User
-) -> VolunteerOrganisation:
-    vo = VolunteerOrganisation(
-        name=name.strip(), organisation=organisation, description=description
-    )
-    vo.full_clean()
-    vo.save()
-    return vo
-
-
-def volunteer_members_add(
-    *, volunteer_organisation: VolunteerOrganisation, youths: Iterable[Youth], by: User
-) -> None:
-    volunteer_organisation.members.add(*youths)
-
-
-def volunteer_hours_enter(
-    *,
-    youth: Youth,
-    organisation: Organisation,
-    date: datetime.date,
-    hours: Decimal | float | str,
-    description: str,
-    volunteer_organisation: VolunteerOrganisation | None = None,
-    by: User,
-) -> VolunteerHours:
-    hours = _parse_hours(hours)
-    if hours <= 0:
-        raise ValidationError({"hours": _("时长必须大于 0。")})
-    if hours > 24:
-        raise ValidationError({"hours": _("一天的服务时长不能超过 24 小时。")})
-    if date > timezone.localdate():
-        raise ValidationError({"date": _("服务日期不能晚于今天。")})
-    return VolunteerHours.objects.create(
-        youth=youth,
-        organisation=organisation,
-        date=date,
-        hours=hours,
-        description=description,
-        volunteer_organisation=volunteer_organisation,
-        entered_by=by,
-    )
-
-
-def volunteer_hours_decide(*, record: VolunteerHours, approve: bool, by: User) -> VolunteerHours:
-    status = VolunteerHours.Status.APPROVED if approve else VolunteerHours.Status.REJECTED
-    VolunteerHours.objects.filter(pk=record.pk).update(status=status, approved_by=by)
-    record.status, record.approved_by = status, by
-    return record
-
-
-# --- commendations and entrepreneurship ---------------------------------------------------------
-
-
-def commendation_create(
-    *,
-    title: str,
-    organisation: Organisation,
-    date: datetime.date,
-    by: User,
-    youth: Youth | None = None,
-    team_name: str = "",
-    activity: Activity | None = None,
-    citation: str = "",
-) -> Commendation:
-    if youth is None and not team_name.strip():
-        raise ValidationError(_("请选择受表彰的青年，或填写受表彰的集体名称。"))
-    try:
-        with transaction.atomic():
-            return Commendation.objects.create(
-                title=title.strip(),
-                organisation=organisation,
-                date=date,
-                youth=youth,
-                team_name=team_name.strip(),
-                activity=activity,
-                citation=citation,
-            )
-    except IntegrityError:
-        raise ValidationError(_("表彰信息不完整。")) from None
-
-
-def project_save(
-    *, by: User, project: EntrepreneurshipProject | None = None, **fields: Any
-) -> EntrepreneurshipProject:
-    project = project or EntrepreneurshipProject()
-    for name, value in fields.items():
-        setattr(project, name, value)
-    project.full_clean()
-    project.save()
-    return project
-
-
-def support_add(
-    *,
-    project: EntrepreneurshipProject,
-    kind: str,
-    date: datetime.date,
-    by: User,
-    description: str = "",
-    partner: Partner | None = None,
-    loan_amount: Decimal | None = None,
-    loan_status: str = "",
-    mentor: str = "",
-) -> ProjectSupport:
-    if kind == ProjectSupport.Kind.LOAN:
-        if loan_amount is None or loan_amount <= 0:
-            raise ValidationError({"loan_amount": _("小额贷款推荐请填写大于 0 的贷款金额。")})
-        loan_status = loan_status or ProjectSupport.LoanStatus.REFERRED
-    else:
-        loan_amount, loan_status = None, ""
-    if kind == ProjectSupport.Kind.MENTORING and not mentor.strip():
-        raise ValidationError({"mentor": _("请填写创业导师姓名。")})
-    return ProjectSupport.objects.create(
-        project=project,
-        kind=kind,
-        date=date,
-        description=description,
-        partner=partner,
-        loan_amount=loan_amount,
-        loan_status=loan_status,
-        mentor=mentor.strip(),
-        created_by=by,
-    )

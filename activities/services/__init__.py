@@ -1,0 +1,66 @@
+"""Writes of the activities app, one import for views, admin, demo and other apps
+(`from activities import services`). By domain:
+
+- activities/services/events.py: activities, sign-ups, check-in and hours, photos, and the
+  derived-contact rule (every change of attendance re-derives the activity's contacts);
+- activities/services/volunteers.py: volunteer organisations and hours, commendations,
+  entrepreneurship projects.
+"""
+
+from __future__ import annotations
+
+from .events import (
+    CHECKIN_CODE_CLOSES_AFTER,
+    CHECKIN_OPENS_BEFORE,
+    PHOTO_MAX_SIDE,
+    activity_create,
+    activity_from_needs,
+    activity_update,
+    checkin,
+    checkin_by_code,
+    checkin_undo,
+    checkout,
+    parse_hours,
+    partner_get_or_create,
+    photo_add,
+    registration_confirm,
+    registration_public,
+    registration_remove,
+    registrations_add,
+)
+from .volunteers import (
+    commendation_create,
+    project_save,
+    support_add,
+    volunteer_hours_decide,
+    volunteer_hours_enter,
+    volunteer_members_add,
+    volunteer_organisation_create,
+)
+
+__all__ = [
+    "CHECKIN_CODE_CLOSES_AFTER",
+    "CHECKIN_OPENS_BEFORE",
+    "PHOTO_MAX_SIDE",
+    "activity_create",
+    "activity_from_needs",
+    "activity_update",
+    "checkin",
+    "checkin_by_code",
+    "checkin_undo",
+    "checkout",
+    "commendation_create",
+    "parse_hours",
+    "partner_get_or_create",
+    "photo_add",
+    "project_save",
+    "registration_confirm",
+    "registration_public",
+    "registration_remove",
+    "registrations_add",
+    "support_add",
+    "volunteer_hours_decide",
+    "volunteer_hours_enter",
+    "volunteer_members_add",
+    "volunteer_organisation_create",
+]
