@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/history/", views.cadre_history, name="history"),
     path("me/youths/", views.MyYouthsView.as_view(), name="my_youths"),
     path("youths/", views.YouthListView.as_view(), name="youth_list"),
+    path("youths/new/", views.youth_new, name="youth_new"),
     path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),
     path("import/", views.roster_import, name="import"),
     path("import/template.csv", views.roster_template, name="import_template"),

@@ -9,20 +9,31 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
-from .forms import RosterUploadForm
-from .models import Cadre, CadreYouth, ExportLog, LiaisonChannel, Organisation, RosterImport
+from .forms import RosterUploadForm, YouthAddForm
+from .models import (
+    Cadre,
+    CadreYouth,
+    ExportLog,
+    LiaisonChannel,
+    Organisation,
+    RosterImport,
+    Youth,
+)
 from .roster import template_headers
 from .selectors import (
     cadre_progress,
@@ -313,3 +324,76 @@ def export_log_list(request: HttpRequest) -> HttpResponse:
         ExportLog.objects.select_related("user"), user=request.user, org_field="user__organisation"
     )[:200]
     return render(request, "cadres/export_log.html", {"logs": logs})
+
+
+# --- A youth met in the field. ---
+
+
+def _youth_add_done(request: HttpRequest, added: services.YouthAdded) -> HttpResponse:
+    youth = added.youth
+    if added.created:
+        text = _("已登记 %(name)s 并加入联系名单。") % {"name": youth.name}
+    else:
+        text = _("已将 %(name)s 加入联系名单。") % {"name": youth.name}
+    if youth.is_minor:
+        text += _("（未满 14 周岁，已标注）")
+    messages.success(request, text)
+    if request.POST.get("next") == "quick_log" and user_cadre(request.user) is not None:
+        return redirect(f"{reverse('contacts:quick_log')}?youth={youth.pk}")
+    if user_cadre(request.user) is not None:
+        return redirect("cadres:my_youths")
+    return redirect("cadres:youth_detail", youth.pk)
+
+
+@login_required
+def youth_new(request: HttpRequest) -> HttpResponse:
+    """Add a youth met in the field and link them, in one step (from quick log, from "我的青年"):
+    a cadre to their own list; staff to a cadre of their subtree."""
+    own = user_cadre(request.user)
+    if own is None and not request.user.sees_subtree:
+        raise Http404
+    form = YouthAddForm(request.POST or None, user=request.user, own_cadre=own)
+    candidates: list = []
+    same_phone = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        cadre = own or data["cadre"]
+        existing = None
+        if data["link_existing"]:
+            # Any id: the linking rule refuses one outside the cadre's subtree (or of no youth)
+            # with one message that does not tell which.
+            existing = Youth.objects.filter(pk=data["link_existing"]).first() or Youth(
+                pk=data["link_existing"]
+            )
+        try:
+            added = services.youth_add_for_cadre(
+                cadre=cadre,
+                name=data["name"],
+                birth_year=data["birth_year"],
+                sector=data["sector"],
+                phone=data["phone"],
+                unit=data["unit"],
+                gender=data["gender"],
+                guardian_consent=data["guardian_consent"],
+                link_existing=existing,
+                confirm_new=data["confirm_new"],
+                by=request.user,
+            )
+        except services.PossibleDuplicate as exc:
+            candidates, same_phone = exc.candidates, exc.same_phone
+        except ValidationError as exc:
+            add_service_errors(form, exc, rename={"youths": "__all__"})
+        else:
+            return _youth_add_done(request, added)
+    year = timezone.localdate().year
+    return render(
+        request,
+        "cadres/youth_new.html",
+        {
+            "form": form,
+            "candidates": candidates,
+            "same_phone": same_phone,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "minor_floor": year - 14,
+        },
+    )

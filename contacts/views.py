@@ -130,6 +130,10 @@ def quick_log(request: HttpRequest) -> HttpResponse:
         picked = next((y for y in youths if str(y.pk) == raw), None)
         if picked is None and raw and raw.isdigit():
             picked = selectors.linkable_youth(cadre=cadre, pk=int(raw))
+    else:
+        # Back from "新增青年": the youth just added and linked is picked.
+        raw = request.GET.get("youth", "")
+        picked = next((y for y in youths if str(y.pk) == raw), None)
     return render(
         request,
         "contacts/quick_log.html",
