@@ -167,3 +167,40 @@ class YouthAddForm(forms.Form):
                 _("出生年份应在 %(a)s 到 %(b)s 之间。") % {"a": this_year - 60, "b": this_year}
             )
         return year
+
+
+class ChannelForm(forms.Form):
+    """A liaison channel the cadre holds (the 9 kinds of the source report)."""
+
+    kind = forms.ChoiceField(
+        label=_("渠道类型"),
+        choices=(),
+        error_messages={"required": _("请选择渠道类型。"), "invalid_choice": _("请选择渠道类型。")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    name = forms.CharField(
+        label=_("联系的组织、班级、企业或阵地名称"),
+        max_length=100,
+        error_messages={"required": _("请填写名称。")},
+        widget=_widget(),
+    )
+    established_on = forms.DateField(
+        label=_("建立日期"),
+        error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    shows_identity = forms.BooleanField(
+        label=_("青年之家：在阵地亮明我的身份和联系方式"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    notes = forms.CharField(label=_("备注"), max_length=200, required=False, widget=_widget())
+
+    def __init__(self, *args, **kwargs):
+        import datetime
+
+        from .models import LiaisonChannel
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("请选择")), *LiaisonChannel.Kind.choices]
+        self.fields["established_on"].initial = datetime.date.today()

@@ -682,10 +682,9 @@ def youth_add_for_cadre(
     duplicates = youth_duplicates(
         cadre=cadre, phone=phone, name=name, birth_year=birth_year, unit=unit
     )
-    if phone and not any(y.phone == phone for y in duplicates):
-        if Youth.objects.filter(phone=phone).exists():
-            raise ValidationError({"phone": str(PHONE_HELD_OUTSIDE)})
     same_phone = bool(phone) and any(y.phone == phone for y in duplicates)
+    if phone and not same_phone and Youth.objects.filter(phone=phone).exists():
+        raise ValidationError({"phone": str(PHONE_HELD_OUTSIDE)})
     if duplicates and (same_phone or not confirm_new):
         raise PossibleDuplicate(duplicates, same_phone=same_phone)
     if birth_year >= Youth.minor_birth_year_floor() and not guardian_consent:

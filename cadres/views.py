@@ -17,14 +17,14 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from config.forms import add_service_errors
+from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
-from .forms import RosterUploadForm, YouthAddForm
+from .forms import ChannelForm, RosterUploadForm, YouthAddForm
 from .models import (
     Cadre,
     CadreYouth,
@@ -38,6 +38,7 @@ from .roster import template_headers
 from .selectors import (
     cadre_progress,
     cadre_progress_list,
+    channel_list,
     get_in_scope_or_404,
     get_youth_for_user,
     needs_form_url,
@@ -397,3 +398,103 @@ def youth_new(request: HttpRequest) -> HttpResponse:
             "minor_floor": year - 14,
         },
     )
+
+
+# --- Liaison channels of a cadre: the cadre's own, or staff for their subtree. ---
+
+
+def _get_channel_for_user(request: HttpRequest, cadre: Cadre, pk: int) -> LiaisonChannel:
+    return get_in_scope_or_404(
+        channel_list(user=request.user, cadre=cadre),
+        user=request.user,
+        pk=pk,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
+    )
+
+
+def _channel_fields(form: ChannelForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "kind": data["kind"],
+        "name": data["name"],
+        "established_on": data["established_on"],
+        "shows_identity": data["shows_identity"],
+        "notes": data["notes"],
+    }
+
+
+@login_required
+def channels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cadre's liaison channels: those held, those still missing, a form to add one."""
+    cadre = _get_cadre_for_user(request, pk)
+    form = ChannelForm(request.POST or None, initial=_channel_initial(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.channel_create(cadre=cadre, by=request.user, **_channel_fields(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已建立联系渠道：%(c)s。") % {"c": channel})
+            return redirect("cadres:channels", cadre.pk)
+    progress = cadre_progress(cadre_id=cadre.pk)
+    every = list(channel_list(user=request.user, cadre=cadre))
+    return render(
+        request,
+        "cadres/channels.html",
+        {
+            "cadre": progress.cadre,
+            "progress": progress,
+            "held": [c for c in every if c.ended_on is None],
+            "ended": [c for c in every if c.ended_on is not None],
+            "form": form,
+            "is_own": cadre.user_id == request.user.pk,
+        },
+    )
+
+
+def _channel_initial(request: HttpRequest) -> dict:
+    # From a "missing channel" link: ?kind=grassroots_point preselects the kind.
+    kind = request.GET.get("kind", "")
+    return {"kind": kind} if kind in LiaisonChannel.Kind.values else {}
+
+
+@login_required
+def channel_edit(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse:
+    cadre = _get_cadre_for_user(request, pk)
+    channel = _get_channel_for_user(request, cadre, channel_pk)
+    if channel.ended_on is not None:
+        raise Http404
+    initial = {
+        "kind": channel.kind,
+        "name": channel.name,
+        "established_on": channel.established_on,
+        "shows_identity": channel.shows_identity,
+        "notes": channel.notes,
+    }
+    form = ChannelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.channel_update(channel=channel, by=request.user, **_channel_fields(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("联系渠道已修改。"))
+            return redirect("cadres:channels", cadre.pk)
+    return render(
+        request, "cadres/channel_edit.html", {"cadre": cadre, "channel": channel, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def channel_end(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse:
+    cadre = _get_cadre_for_user(request, pk)
+    channel = _get_channel_for_user(request, cadre, channel_pk)
+    try:
+        services.channel_end(channel=channel, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel})
+    return redirect("cadres:channels", cadre.pk)
