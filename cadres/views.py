@@ -403,9 +403,10 @@ def youth_new(request: HttpRequest) -> HttpResponse:
 # --- Liaison channels of a cadre: the cadre's own, or staff for their subtree. ---
 
 
-def _get_channel_for_user(request: HttpRequest, cadre: Cadre, pk: int) -> LiaisonChannel:
+def _get_channel_for_user(request: HttpRequest, pk: int) -> LiaisonChannel:
+    # A cadre their own channels; staff those of their subtree's cadres; else 404.
     return get_in_scope_or_404(
-        channel_list(user=request.user, cadre=cadre),
+        LiaisonChannel.objects.select_related("cadre"),
         user=request.user,
         pk=pk,
         org_field="cadre__organisation",
@@ -460,9 +461,9 @@ def _channel_initial(request: HttpRequest) -> dict:
 
 
 @login_required
-def channel_edit(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse:
-    cadre = _get_cadre_for_user(request, pk)
-    channel = _get_channel_for_user(request, cadre, channel_pk)
+def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _get_channel_for_user(request, pk)
+    cadre = channel.cadre
     if channel.ended_on is not None:
         raise Http404
     initial = {
@@ -488,9 +489,9 @@ def channel_edit(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def channel_end(request: HttpRequest, pk: int, channel_pk: int) -> HttpResponse:
-    cadre = _get_cadre_for_user(request, pk)
-    channel = _get_channel_for_user(request, cadre, channel_pk)
+def channel_end(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _get_channel_for_user(request, pk)
+    cadre = channel.cadre
     try:
         services.channel_end(channel=channel, by=request.user)
     except ValidationError as exc:

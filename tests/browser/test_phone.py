@@ -124,3 +124,67 @@ def test_a_double_tapped_save_makes_one_contact(demo_site, new_page):
     page.wait_for_load_state("networkidle")
     assert "已记录与" in page.get_by_role("alert").inner_text()
     assert Contact.objects.filter(cadre=cadre).count() == before + 1
+
+
+# --- Tap targets (WCAG 2.5.5): every control a thumb must hit is at least 44×44 CSS px. ---
+
+MEASURE = """() => {
+  const seen = new Set();
+  const small = [];
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && !el.closest(".d-none");
+  };
+  const target = (el) => {
+    // A radio or check box is tapped through its label (Bootstrap's btn-check is invisible).
+    if (el.matches("input[type=radio], input[type=checkbox]")) {
+      return el.closest("label") || document.querySelector(`label[for='${el.id}']`) ||
+        el.closest(".form-check") || el;
+    }
+    return el;
+  };
+  document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]"
+  ).forEach((el) => {
+    if (el.closest(".navbar-collapse:not(.show)") || el.classList.contains("skip-link")) return;
+    const t = target(el);
+    if (seen.has(t) || !visible(t)) return;
+    seen.add(t);
+    const r = t.getBoundingClientRect();
+    if (r.width < 44 || r.height < 44) {
+      small.push(`${t.tagName.toLowerCase()}.${t.className} "${(t.innerText || t.value || "").trim().slice(0, 20)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+    }
+  });
+  return {count: seen.size, small};
+}"""
+
+
+def test_every_tap_target_on_the_cadre_pages_is_at_least_44px(with_contacts, new_page):
+    from cadres.models import Cadre
+
+    cadre = Cadre.objects.get(user__username="cadre")
+    page = new_page(PHONE)
+    login(page, with_contacts.url, "cadre")
+    report = {}
+    for name, path in [
+        ("home", "/"),
+        ("quick-log", "/contacts/new/"),
+        ("batch", "/contacts/batch/"),
+        ("my-youths", "/cadres/me/youths/"),
+        ("my-contacts", "/contacts/mine/"),
+        ("score", "/assessment/"),  # the cadre's own score page
+        ("channels", f"/cadres/{cadre.pk}/channels/"),
+        ("youth-new", "/cadres/youths/new/"),
+    ]:
+        assert page.goto(with_contacts.url + path).status == 200, path
+        page.wait_for_load_state("networkidle")
+        result = page.evaluate(MEASURE)
+        report[name] = result
+        shot(page, f"phone-taps-{name}")
+    problems = {k: v["small"] for k, v in report.items() if v["small"]}
+    counts = {k: v["count"] for k, v in report.items()}
+    print("tap targets measured:", counts)
+    for k, v in problems.items():
+        print("SMALL", k, v)
+    assert problems == {}, problems

@@ -53,15 +53,15 @@ def test_youth_home_keeps_whether_identity_is_shown_other_kinds_do_not(client, t
 def test_edit_and_end_a_channel(client, tree):
     channel = LiaisonChannelFactory(cadre=tree.cadre, kind="youth_home", name="旧名字")
     client.force_login(tree.cadre_user)
-    assert client.get(_url(tree.cadre, f"{channel.pk}/")).status_code == 200
+    assert client.get(f"/cadres/channels/{channel.pk}/").status_code == 200
     response = client.post(
-        _url(tree.cadre, f"{channel.pk}/"),
+        f"/cadres/channels/{channel.pk}/",
         _new(kind="youth_home", name="新名字", shows_identity="on"),
     )
     assert response.status_code == 302
     channel.refresh_from_db()
     assert channel.name == "新名字" and channel.shows_identity
-    response = client.post(_url(tree.cadre, f"{channel.pk}/end/"))
+    response = client.post(f"/cadres/channels/{channel.pk}/end/")
     assert response.status_code == 302
     channel.refresh_from_db()
     assert channel.ended_on == timezone.localdate()
@@ -69,7 +69,7 @@ def test_edit_and_end_a_channel(client, tree):
     page = client.get(_url(tree.cadre)).content.decode()
     assert "已结束的渠道" in page and "新名字" in page
     # Ended: no more edits; the same channel may be established again.
-    assert client.get(_url(tree.cadre, f"{channel.pk}/")).status_code == 404
+    assert client.get(f"/cadres/channels/{channel.pk}/").status_code == 404
     client.post(_url(tree.cadre), _new(kind="youth_home", name="新名字"))
     assert LiaisonChannel.objects.filter(name="新名字").count() == 2
 
@@ -88,12 +88,12 @@ def test_outsider_and_other_cadres_get_404(client, tree):
         client.force_login(user)
         assert client.get(_url(tree.cadre)).status_code == 404
         assert client.post(_url(tree.cadre), _new()).status_code == 404
-        assert client.post(_url(tree.cadre, f"{channel.pk}/end/")).status_code == 404
+        assert client.post(f"/cadres/channels/{channel.pk}/end/").status_code == 404
     client.force_login(tree.cadre_user)
     assert client.get(_url(other_cadre)).status_code == 404
-    # A channel of another cadre through one's own cadre URL: 404 as well.
+    # Another cadre's channel: 404 as well.
     foreign = LiaisonChannelFactory(cadre=other_cadre)
-    assert client.post(_url(tree.cadre, f"{foreign.pk}/end/")).status_code == 404
+    assert client.post(f"/cadres/channels/{foreign.pk}/end/").status_code == 404
     assert LiaisonChannel.objects.filter(ended_on__isnull=False).count() == 0
 
 
