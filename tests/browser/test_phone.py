@@ -188,3 +188,70 @@ def test_every_tap_target_on_the_cadre_pages_is_at_least_44px(with_contacts, new
     for k, v in problems.items():
         print("SMALL", k, v)
     assert problems == {}, problems
+
+
+def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(demo_site, new_page):
+    from cadres.models import Cadre, CadreYouth, LiaisonChannel, Youth
+    from contacts.models import Contact
+
+    cadre = Cadre.objects.get(user__username="cadre")
+    known = CadreYouth.objects.filter(cadre=cadre).select_related("youth").first().youth
+    page = new_page(PHONE)
+    login(page, demo_site.url, "cadre")
+
+    # 1. From quick log: a youth met in the field, then the same one again (a duplicate).
+    page.goto(demo_site.url + "/contacts/new/")
+    page.get_by_role("link", name="找不到？新增青年（登记并加入名单）").click()
+    page.get_by_label("姓名").fill("乌兰")
+    page.get_by_label("手机号（可不填）").fill("139 0476 1234")
+    page.get_by_label("领域").select_option(index=1)
+    page.get_by_label("单位/学校/村（嘎查）").fill("职教中心")
+    page.get_by_label("出生年份").fill("1998")
+    shot(page, "phone-youth-new")
+    page.get_by_role("button", name="保存并加入联系名单").click()
+    page.wait_for_load_state("networkidle")
+    assert "/contacts/new/?youth=" in page.url
+    assert "已登记 乌兰 并加入联系名单" in page.get_by_role("alert").inner_text()
+    assert page.locator("#youth-list input:checked").get_attribute("value") == str(
+        Youth.objects.get(phone="13904761234").pk
+    )
+    page.goto(demo_site.url + "/cadres/youths/new/")
+    page.get_by_label("姓名").fill(known.name)
+    page.get_by_label("领域").select_option(index=1)
+    page.get_by_label("单位/学校/村（嘎查）").fill(known.unit)
+    page.get_by_label("出生年份").fill(str(known.birth_year))
+    page.get_by_role("button", name="保存并加入联系名单").click()
+    page.get_by_test_id("duplicate-prompt").wait_for()
+    shot(page, "phone-youth-duplicate")
+    assert Youth.objects.filter(name=known.name, birth_year=known.birth_year).count() == 1
+
+    # 2. The missing 基层联系点 channel, straight from the home's next step.
+    page.goto(demo_site.url + "/")
+    page.get_by_test_id("next-channel").click()
+    page.get_by_label("联系的组织、班级、企业或阵地名称").fill("天山镇8+4联系点")
+    shot(page, "phone-channels")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    assert "已建立联系渠道" in page.get_by_role("alert").inner_text()
+    assert LiaisonChannel.objects.filter(cadre=cadre, name="天山镇8+4联系点").exists()
+
+    # 3. My contacts: open the newest, correct it.
+    page.goto(demo_site.url + "/contacts/new/")
+    page.locator("#youth-list label").first.click()
+    page.locator("label[for='id_channel_0']").click()
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(demo_site.url + "/contacts/mine/")
+    shot(page, "phone-my-contacts")
+    page.get_by_test_id("my-contacts").locator("a").first.click()
+    page.get_by_role("link", name="修改", exact=True).click()
+    page.locator("label[for='id_channel_5']").click()
+    page.locator("summary").first.click()
+    page.get_by_label("话题").fill("就业信息")
+    shot(page, "phone-contact-edit")
+    page.get_by_role("button", name="保存修改").click()
+    page.wait_for_load_state("networkidle")
+    assert "联系记录已修改" in page.get_by_role("alert").inner_text()
+    shot(page, "phone-contact-corrected")
+    latest = Contact.objects.filter(cadre=cadre).order_by("-created_at", "-pk").first()
+    assert latest.channel == "talk" and latest.topic == "就业信息"
