@@ -21,6 +21,7 @@ class ScoringPolicyAdmin(admin.ModelAdmin):
         "w_diversity",
         "w_responsiveness",
         "w_ballot",
+        "w_confirmed",
         "flag_score_below",
         "note",
         "created_at",

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from cadres.exports import escape_cell
 
+from .editions import SUPERVISORS, Edition
 from .freshness import Freshness
 from .models import Flag, OrganisationReview, SupervisionCase
-from .selectors import Overview
+from .selectors import FlagSummary, Overview
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -84,12 +85,17 @@ def bulletin_xlsx(
     cases: Sequence[SupervisionCase],
     saved: OrganisationReview | None,
     fresh: Freshness | None = None,
+    *,
+    edition: Edition = SUPERVISORS,
+    summary: FlagSummary | None = None,
 ) -> HttpResponse:
-    """The bulletin of `ov` (a subtree and a quarter) as a workbook download:
+    """The bulletin of `ov` (a subtree and a quarter) as a workbook download, in `edition`
+    (assessment/editions.py):
     1. 概况: the headline figures and the committee's review notes;
     2. 联系方式: contacts per channel;
-    3. 组织排名: the organisations under this one, ranked;
-    4. 预警与督导: open flags with the state of their supervision case.
+    3. 组织排名 (supervisors' edition): the organisations under this one, ranked;
+    4. 预警与督导 (supervisors' edition): open flags with the state of their supervision case;
+       in the circulated edition 预警概况: how many cadres were flagged for what, no names.
     """
     from openpyxl import Workbook  # loaded on the first download, as the roster import does
 
@@ -100,7 +106,10 @@ def bulletin_xlsx(
         "org": ov.organisation.name,
         "period": ov.period.label,
     }
+    if edition.internal:
+        title = _("%(title)s（内部，不得外传）") % {"title": title}
     _append(ws, [title])
+    _append(ws, [_("版本"), str(edition.label)])
     for row in _overview_rows(ov, saved, fresh):
         _append(ws, row)
     if ov.sentences is not None:
@@ -112,6 +121,10 @@ def bulletin_xlsx(
     _append(ws, [_("方式"), _("联系次数")])
     for name, n in ov.channel_totals:
         _append(ws, [name, n])
+
+    if not edition.ranking:
+        _summary_sheet(wb, summary)
+        return _download(wb, ov, edition)
 
     ws = wb.create_sheet(_("组织排名"))
     headers = [
@@ -145,8 +158,23 @@ def bulletin_xlsx(
             ],
         )
 
+    return _download(wb, ov, edition)
+
+
+def _summary_sheet(wb: Any, summary: FlagSummary | None) -> None:
+    ws = wb.create_sheet(_("预警概况"))
+    if summary is None:
+        return
+    _append(ws, [_("预警团干部"), summary.n_flagged])
+    for label, n in summary.by_reason:
+        _append(ws, [_("其中：%(reason)s") % {"reason": label}, n])
+    _append(ws, [_("督导中的案例"), summary.n_cases])
+
+
+def _download(wb: Any, ov: Overview, edition: Edition) -> HttpResponse:
     buffer = io.BytesIO()
     wb.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="lianqing-{ov.period.code}.xlsx"'
+    name = f"lianqing-{ov.period.code}-{edition.code}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

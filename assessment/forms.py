@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.filters import SubtreeChoiceField, organisation_window
 from cadres.selectors import organisation_list
 
-from .models import CaseStep, ScoringPolicy
+from .models import CaseStep, NotificationPreference, ScoringPolicy
 from .periods import parse_period, recent_quarters
 from .services import POLICY_FIELDS, policy_validate
 
@@ -119,3 +119,27 @@ class ReviewForm(forms.Form):
     notes = forms.CharField(
         label=_("评估意见"), widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"})
     )
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    """Which reminders the user wants, and whether to get them by e-mail once a week."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["need_due", "follow_up", "dormant", "activity", "channels", "weekly_digest"]
+
+    # Kinds that only concern a cadre's own 100, and the one only supervisors receive.
+    CADRE_KINDS = ("dormant", "activity", "channels")
+    STAFF_KINDS = ("follow_up",)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from cadres.selectors import user_cadre
+
+        hidden = () if user.sees_subtree else self.STAFF_KINDS
+        if user_cadre(user) is None:
+            hidden += self.CADRE_KINDS
+        for name in hidden:
+            del self.fields[name]
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-check-input"

@@ -40,6 +40,7 @@ METRIC_COLUMNS = (
     "needs_on_time",
     "needs_overdue",
     "needs_backlog",
+    "confirmed",
 )
 
 
@@ -63,11 +64,25 @@ class Window:
         # The quota defaults are parameters from cadres/quota.py, never literals in the SQL.
         return {
             **quota_sql_params(),
+            **evidence_sql(self)[1],
             "start": self.start,
             "as_of": self.as_of,
             "year_start": self.year_start,
             "scan_start": self.scan_start,
         }
+
+
+def evidence_sql(window: Window) -> tuple[str, dict]:
+    """The SQL of contacts.selectors.youth_side_evidence for the window (the one definition of
+    youth-side evidence), its positional parameters renamed %(ev_N)s to join metrics_sql."""
+    from contacts.selectors import youth_side_evidence
+
+    sql, params = youth_side_evidence(start=window.start, end=window.as_of).query.sql_with_params()
+    parts = sql.split("%s")
+    if len(parts) != len(params) + 1:  # pragma: no cover - a literal %s in the ORM's SQL
+        raise ValueError("unexpected placeholders in the evidence query")
+    named = parts[0] + "".join(f"%(ev_{i})s" + part for i, part in enumerate(parts[1:]))
+    return named, {f"ev_{i}": value for i, value in enumerate(params)}
 
 
 def _answered_day() -> str:
@@ -79,8 +94,9 @@ def _answered_day() -> str:
     return f"date(n.answered_at, '{hours:+d} hours')"
 
 
-def metrics_sql() -> str:
+def metrics_sql(window: Window) -> str:
     answered_day = _answered_day()
+    evidence = evidence_sql(window)[0]
     return f"""
 WITH cad AS (
     SELECT c.id AS cadre_id, c.organisation_id, c.is_branch_secretary AS is_secretary,
@@ -107,16 +123,22 @@ pair AS (
     WHERE date >= %(scan_start)s AND date <= %(as_of)s
     GROUP BY cadre_id, youth_id
 ),
+ev AS (
+    {evidence}
+),
 tch AS (
     SELECT p.cadre_id,
            SUM(CASE WHEN cy.id IS NOT NULL THEN p.in_period ELSE 0 END) AS reached,
            SUM(CASE WHEN cy.id IS NOT NULL THEN p.offline_year ELSE 0 END) AS met_offline_year,
            SUM(p.online_period) AS online_youths,
            SUM(p.online_period * p.offline_period) AS converted_youths,
-           MAX(p.last_date) AS last_contact
+           MAX(p.last_date) AS last_contact,
+           SUM(CASE WHEN cy.id IS NOT NULL AND ev.cadre_id IS NOT NULL THEN p.in_period ELSE 0 END)
+               AS confirmed
     FROM pair p
     LEFT JOIN cadres_cadreyouth cy
            ON cy.cadre_id = p.cadre_id AND cy.youth_id = p.youth_id AND cy.linked_on <= %(as_of)s
+    LEFT JOIN ev ON ev.cadre_id = p.cadre_id AND ev.youth_id = p.youth_id
     GROUP BY p.cadre_id
 ),
 nd AS (
@@ -140,7 +162,7 @@ SELECT cad.cadre_id, cad.organisation_id, cad.is_secretary, cad.active_from, cad
        COALESCE(tch.reached, 0), COALESCE(tch.met_offline_year, 0),
        COALESCE(tch.online_youths, 0), COALESCE(tch.converted_youths, 0), tch.last_contact,
        COALESCE(nd.needs_due, 0), COALESCE(nd.needs_on_time, 0), COALESCE(nd.needs_overdue, 0),
-       COALESCE(nd.needs_backlog, 0)
+       COALESCE(nd.needs_backlog, 0), COALESCE(tch.confirmed, 0)
 FROM cad
 LEFT JOIN lnk ON lnk.cadre_id = cad.cadre_id
 LEFT JOIN tch ON tch.cadre_id = cad.cadre_id
@@ -158,7 +180,7 @@ def _as_date(value) -> datetime.date | None:
 def cadre_metrics(window: Window) -> list[dict]:
     """One dict per cadre active in the window (METRIC_COLUMNS)."""
     with connection.cursor() as cursor:
-        cursor.execute(metrics_sql(), window.params())
+        cursor.execute(metrics_sql(window), window.params())
         rows = cursor.fetchall()
     out = []
     for row in rows:

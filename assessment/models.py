@@ -16,19 +16,22 @@ from cadres.quota import DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
 
 # The components of the score, in display order. Each has a weight field `w_<code>` on the policy
 # and a value `c_<code>` (0..1, NULL when it does not apply) on every stored score.
-COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot")
+COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot", "confirmed")
 
 
 class ScoringPolicy(models.Model):
     """One version of the scoring policy. Rows are never edited: a change is a new version."""
 
     version = models.PositiveIntegerField(_("版本"), unique=True)
-    w_quota = models.PositiveSmallIntegerField(_("权重：联系青年数（指标完成）"), default=30)
-    w_reach = models.PositiveSmallIntegerField(_("权重：本期联系覆盖"), default=25)
+    # Defaults are those of the newest default version (with 青年确认, docs/assessment.md); the
+    # rows of older versions keep the weights they were saved with.
+    w_quota = models.PositiveSmallIntegerField(_("权重：联系青年数（指标完成）"), default=25)
+    w_reach = models.PositiveSmallIntegerField(_("权重：本期联系覆盖"), default=20)
     w_depth = models.PositiveSmallIntegerField(_("权重：线下见面"), default=15)
     w_diversity = models.PositiveSmallIntegerField(_("权重：领域覆盖"), default=10)
     w_responsiveness = models.PositiveSmallIntegerField(_("权重：需求按期答复"), default=10)
     w_ballot = models.PositiveSmallIntegerField(_("权重：满意度测评（仅团支部书记）"), default=10)
+    w_confirmed = models.PositiveSmallIntegerField(_("权重：青年确认"), default=10)
     flag_score_below = models.PositiveSmallIntegerField(_("活跃度低于此分即预警"), default=60)
     quota_grace_days = models.PositiveSmallIntegerField(
         _("任职满多少天仍未完成联系指标即预警"), default=180
@@ -61,6 +64,7 @@ class ScoringPolicy(models.Model):
                     w_diversity__gte=0,
                     w_responsiveness__gte=0,
                     w_ballot__gte=0,
+                    w_confirmed__gte=0,
                 ),
                 name="policy_weights_non_negative",
             ),
@@ -71,7 +75,8 @@ class ScoringPolicy(models.Model):
                     + F("w_depth")
                     + F("w_diversity")
                     + F("w_responsiveness")
-                    + F("w_ballot"),
+                    + F("w_ballot")
+                    + F("w_confirmed"),
                     100,
                 ),
                 name="policy_weights_sum_100",
@@ -144,6 +149,9 @@ class CadreScore(models.Model):
     # needs_backlog = due before this period and still unanswered at as_of.
     needs_overdue = models.PositiveIntegerField(default=0)
     needs_backlog = models.PositiveIntegerField(default=0)
+    # Reached youths (linked, contacted in the period) with youth-side evidence in the period
+    # (contacts.selectors.youth_side_evidence): the 青年确认 component's numerator.
+    confirmed_youths = models.PositiveIntegerField(default=0)
     last_contact = models.DateField(null=True)
     ballot = models.CharField(max_length=16, blank=True)
     # Components, 0..1; NULL where the component does not apply (ballot of a non-secretary).
@@ -153,6 +161,7 @@ class CadreScore(models.Model):
     c_diversity = models.FloatField(null=True)
     c_responsiveness = models.FloatField(null=True)
     c_ballot = models.FloatField(null=True)
+    c_confirmed = models.FloatField(null=True)  # NULL in scores of versions before it existed
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -345,3 +354,106 @@ class RecomputeClaim(models.Model):
 
     def __str__(self) -> str:
         return self.period
+
+
+# --- Reminders (assessment/reminders.py decides who is reminded of what) ----------------------
+
+
+class Notification(models.Model):
+    """One reminder for one user, written by the daily pass of assessment/reminders.py.
+
+    `key` names what it is about (a need and its due date, a case step, an activity and its day,
+    a week for the weekly lists), so that a rerun of the pass writes the same rows and a reminder
+    read once never comes back unread. `data` holds what the text needs (names, dates); the text
+    itself is rendered in the reader's language."""
+
+    class Kind(models.TextChoices):
+        NEED_DUE = "need_due", _("需求临近期限或逾期")
+        FOLLOW_UP = "follow_up", _("督导回访日期")
+        DORMANT = "dormant", _("久未联系的青年")
+        ACTIVITY = "activity", _("明天负责的活动")
+        CHANNELS = "channels", _("尚未建立的联系渠道")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("类别"), max_length=12, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    due_on = models.DateField(_("日期"), null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("提醒")
+        verbose_name_plural = _("提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "key"], name="notification_unique"),
+        ]
+        indexes = [
+            # The bell's unread count on every page: WHERE user = ? AND read_at IS NULL.
+            models.Index(
+                fields=["user", "kind"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+            # The centre: a user's reminders, newest first.
+            models.Index(fields=["user", "-created_at"], name="notification_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}:{self.key}"
+
+
+class NotificationPreference(models.Model):
+    """What a user wants to be reminded of. No row: every kind on, no e-mail digest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    need_due = models.BooleanField(_("需求临近期限或逾期"), default=True)
+    follow_up = models.BooleanField(_("督导回访日期"), default=True)
+    dormant = models.BooleanField(_("久未联系的青年"), default=True)
+    activity = models.BooleanField(_("明天负责的活动"), default=True)
+    channels = models.BooleanField(_("尚未建立的联系渠道"), default=True)
+    # Opt-in: an e-mail is sent only to someone who asked for it.
+    weekly_digest = models.BooleanField(_("每周一发送邮件摘要"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("提醒设置")
+        verbose_name_plural = _("提醒设置")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class DigestSent(models.Model):
+    """The record that a user's weekly digest went out (or is being sent) for a week.
+
+    The unique (user, week) row is written BEFORE the mail is sent, with the sending run's
+    `claim`: two workers, or a rerun, cannot both send; a failed send deletes its row so the
+    next run tries again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(_("周（周一）"))
+    claim = models.UUIDField()
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("每周摘要发送记录")
+        verbose_name_plural = _("每周摘要发送记录")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="digest_once_a_week"),
+        ]
+        indexes = [
+            # The sending run reads back the rows it claimed: WHERE week = ? AND claim = ?.
+            models.Index(fields=["week", "claim"], name="digest_claim_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.week}"

@@ -9,6 +9,9 @@ Each component is a number from 0 to 1 computed from raw numbers (assessment/met
 - responsiveness needs due in the period answered by their due date / needs due (1 if none due)
 - ballot         branch secretaries only: "satisfied" 1, "not satisfied" 0; no valid ballot (or
                  ballots not available) → the component does not apply
+- confirmed      青年确认: reached youths with youth-side evidence in the period (a 见面码 scan, a
+                 confirmed share link, an activity check-in, a need they submitted themself;
+                 contacts.selectors.youth_side_evidence) / reached youths (0 if none reached)
 
 score = 100 × Σ weightᵢ × componentᵢ / Σ weightᵢ over the components that apply, rounded to 0.1.
 The weights come from the policy version (data, not code); they sum to 100.
@@ -38,6 +41,7 @@ LABELS = {
     "diversity": gettext_lazy("领域覆盖"),
     "responsiveness": gettext_lazy("需求按期答复"),
     "ballot": gettext_lazy("满意度测评"),
+    "confirmed": gettext_lazy("青年确认"),
 }
 
 
@@ -46,7 +50,7 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def components(m: dict, ballot: str | None) -> dict[str, float | None]:
-    """The six components from one cadre's raw numbers (a metrics row or a stored score)."""
+    """The components from one cadre's raw numbers (a metrics row or a stored score)."""
     c: dict[str, float | None] = {
         "quota": _ratio(m["linked"], m["quota"]),
         "reach": _ratio(m["reached"], m["quota"]),
@@ -54,6 +58,7 @@ def components(m: dict, ballot: str | None) -> dict[str, float | None]:
         "diversity": _ratio(m["sectors"], m["min_sectors"]),
         "responsiveness": _ratio(m["needs_on_time"], m["needs_due"]) if m["needs_due"] else 1.0,
         "ballot": None,
+        "confirmed": _ratio(m["confirmed"], m["reached"]),
     }
     if m["is_secretary"] and ballot in ("satisfied", "not_satisfied"):
         c["ballot"] = 1.0 if ballot == "satisfied" else 0.0
@@ -61,7 +66,7 @@ def components(m: dict, ballot: str | None) -> dict[str, float | None]:
 
 
 def score(comps: dict[str, float | None], weights: dict[str, int]) -> Decimal:
-    applicable = [code for code in COMPONENTS if comps[code] is not None]
+    applicable = [code for code in COMPONENTS if comps.get(code) is not None]
     total = sum(weights[code] for code in applicable)
     if total == 0:
         return Decimal("0.0")
@@ -101,6 +106,15 @@ def explain(s: CadreScore, weights: dict[str, int], period_label: str) -> list[L
             else _("本期没有到期需求，按满分计")
         ),
         "ballot": _ballot_text(s),
+        "confirmed": (
+            _(
+                "%(p)s联系的 %(t)s 名青年中，%(n)s 名有青年本人的确认"
+                "（扫见面码、确认链接、活动签到或自己提交需求）"
+            )
+            % {"p": period_label, "n": s.confirmed_youths, "t": s.reached}
+            if comps["confirmed"] is not None
+            else _("此版本计算规则没有这一项")
+        ),
     }
     lines = []
     for code in COMPONENTS:
@@ -190,11 +204,30 @@ def next_steps(s: CadreScore, weights: dict[str, int], limit: int = 3) -> list[S
                 _("答复 %(n)s 件逾期的青年需求") % {"n": overdue},
             )
         )
+    unconfirmed = max(0, s.reached - s.confirmed_youths)
+    if unconfirmed and lines["confirmed"].value is not None:
+        steps.append(
+            Step(
+                lines["confirmed"].possible - lines["confirmed"].points,
+                _("请你见过的青年扫一扫你的见面码（本期联系的青年中还有 %(n)s 名没有确认）")
+                % {"n": unconfirmed},
+            )
+        )
     steps = [step for step in steps if step.gain > 0]
     steps.sort(key=lambda step: -step.gain)
     for step in steps:
         step.gain = round(step.gain, 1)
     return steps[:limit]
+
+
+# What each reason code means in a count ("预警团干部 N 名，其中……"): the circulated bulletin
+# names no cadre, only how many were flagged for what.
+REASON_LABELS = {
+    "score": gettext_lazy("活跃度低于预警线"),
+    "quota": gettext_lazy("任职期满仍未完成联系指标"),
+    "no_contact": gettext_lazy("长期没有联系青年"),
+    "needs": gettext_lazy("需求逾期未答复"),
+}
 
 
 def flag_reasons(

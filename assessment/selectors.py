@@ -12,7 +12,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,8 @@ from .models import (
     CadreScore,
     ChannelWeekStat,
     Flag,
+    Notification,
+    NotificationPreference,
     OrganisationReview,
     ScoreRun,
     ScoringPolicy,
@@ -105,6 +107,32 @@ def open_flags(*, user: User, organisation: Organisation | None = None) -> Query
     if organisation is not None:
         qs = in_subtree(qs, organisation=organisation)
     return qs.order_by("organisation__path", "id")
+
+
+@dataclass
+class FlagSummary:
+    """Open flags and cases of a subtree as counts, for the circulated bulletin (no names)."""
+
+    n_flagged: int
+    by_reason: list[tuple[str, int]]  # (label, cadres flagged for it), in REASON_LABELS order
+    n_cases: int
+
+
+def flag_summary(*, user: User, organisation: Organisation) -> FlagSummary:
+    """Two queries. A cadre flagged for two reasons counts once in n_flagged and once under
+    each reason."""
+    counts = dict.fromkeys(scoring.REASON_LABELS, 0)
+    n_flagged = 0
+    for reasons in open_flags(user=user, organisation=organisation).values_list(
+        "reasons", flat=True
+    ):
+        n_flagged += 1
+        for code in {r.get("code") for r in reasons or []}:
+            if code in counts:
+                counts[code] += 1
+    n_cases = case_list(user=user, organisation=organisation, open_only=True).count()
+    by_reason = [(str(scoring.REASON_LABELS[code]), n) for code, n in counts.items() if n]
+    return FlagSummary(n_flagged=n_flagged, by_reason=by_reason, n_cases=n_cases)
 
 
 def case_list(*, user: User, organisation: Organisation | None = None, open_only=False):
@@ -374,3 +402,29 @@ def eligibility_list(
                 reasons.append(ballot_text.get(s.ballot, _("尚无满意度测评结果")))
         out.append(Eligibility(score=s, reasons=reasons))
     return run, out
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's own reminders (nobody sees another's), unread first, then by date."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user).order_by(
+        F("read_at").desc(nulls_first=True), F("due_on").asc(nulls_last=True), "-id"
+    )
+
+
+def notification_unread_count(*, user: User) -> int:
+    """The bell's number: one indexed count (notification_unread_idx)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_preference(*, user: User) -> NotificationPreference:
+    """The user's reminder settings; the defaults (all kinds, no e-mail) when never saved."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )

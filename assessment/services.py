@@ -223,6 +223,7 @@ def _score_row(m, comps, value, ballot, run, period, policy, now) -> CadreScore:
         needs_on_time=m["needs_on_time"],
         needs_overdue=m["needs_overdue"],
         needs_backlog=m["needs_backlog"],
+        confirmed_youths=m["confirmed"],
         last_contact=m["last_contact"],
         ballot=ballot or "",
         computed_at=now,
@@ -456,3 +457,31 @@ def review_save(
         organisation=organisation, period=period.code, defaults={"notes": notes, "updated_by": by}
     )
     return review
+
+
+# --- Reminders (what is reminded: assessment/reminders.py) ---------------------------------
+
+
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one of the user's own reminders read (or all of them when no id is given); returns
+    how many changed. Another user's id changes nothing (the view answers 404)."""
+    from .models import Notification
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preference_save(*, user: User, values: dict[str, bool]) -> None:
+    """Keep the user's choice of kinds and digest; a kind switched off takes its unread
+    reminders with it at once (the bell and the next digest no longer count them)."""
+    from .models import Notification, NotificationPreference
+    from .reminders import KINDS
+
+    fields = {k: bool(values[k]) for k in (*KINDS, "weekly_digest") if k in values}
+    NotificationPreference.objects.update_or_create(user=user, defaults=fields)
+    off = [k for k in KINDS if fields.get(k) is False]
+    if off:
+        Notification.objects.filter(user=user, read_at__isnull=True, kind__in=off).delete()

@@ -52,3 +52,37 @@ def activity_totals(
         return SourceResult(False)
     raw = func(user=user, organisation=organisation, start=start, end=end) or {}
     return SourceResult(True, {key: raw.get(key, 0) or 0 for key in ACTIVITY_KEYS})
+
+
+def responsible_activities(
+    *, start: datetime.datetime, end: datetime.datetime, exclude_users: Any = ()
+) -> SourceResult:
+    """(user_id, activity_id, title, starts_at, place) for every cadre with a login responsible
+    for a planned or open activity starting in [start, end), for all users at once (the
+    reminders' daily pass). From the responsibility rows themselves, so a cadre left out
+    (`exclude_users`) never hides the activity from a co-responsible one.
+
+    activities.selectors has no set-based read across users yet; until it has (that app's
+    owners), this adapter reads its model, and reports "not available" without the app."""
+    try:
+        from activities.models import Activity
+    except ImportError:
+        return SourceResult(False, [])
+    rows = (
+        Activity.responsible_cadres.through.objects.filter(
+            activity__starts_at__gte=start,
+            activity__starts_at__lt=end,
+            activity__status__in=(Activity.Status.PLANNED, Activity.Status.OPEN),
+            cadre__user__is_active=True,
+        )
+        .exclude(cadre__user_id__in=exclude_users)
+        .order_by()
+        .values_list(
+            "cadre__user_id",
+            "activity_id",
+            "activity__title",
+            "activity__starts_at",
+            "activity__place",
+        )
+    )
+    return SourceResult(True, list(rows))

@@ -86,3 +86,23 @@ def compute_current() -> list[dict]:
         _enqueue_contact_stats(run.pk, today)
         results.append({"period": run.period, "final": run.is_final, "cadres": run.n_cadres})
     return results
+
+
+# Beat, daily and weekly (config/celery_app.py). A few thousand rows at province scale, a few
+# seconds; the limits are those of every task here, below the visibility timeout.
+@shared_task(name="assessment.refresh_reminders", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+def refresh_reminders() -> dict[str, int]:
+    """Beat, daily: every user's reminders (assessment/reminders.py), in one pass."""
+    from . import reminders
+
+    return reminders.reminders_refresh()
+
+
+@shared_task(name="assessment.send_digests", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+def send_digests() -> int:
+    """Beat, weekly: refresh the reminders, then mail the digest to those who asked for it.
+    At most one digest per user and week, however often it runs (reminders.digests_send)."""
+    from . import reminders
+
+    reminders.reminders_refresh()
+    return reminders.digests_send()

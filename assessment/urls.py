@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/close/", views.case_close, name="case_close"),
     path("bulletin/", views.bulletin, name="bulletin"),
+    path("bulletin/print.css", views.bulletin_print_css, name="bulletin_print_css"),
     path("review/", views.review, name="review"),
     path("eligibility/", views.eligibility, name="eligibility"),
     path("policy/", views.policy, name="policy"),

@@ -27,6 +27,7 @@ from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 
 from . import freshness, selectors, services
+from .editions import EDITIONS, SUPERVISORS, css_string, edition_from
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
 from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
@@ -218,9 +219,34 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def bulletin(request: HttpRequest) -> HttpResponse:
-    """季度通报 of a subtree and quarter: printable page, or Excel with ?format=xlsx."""
+    """季度通报 of a subtree and quarter: printable page, or Excel with ?format=xlsx, in the
+    edition asked for (?edition=circulated|supervisors, assessment/editions.py)."""
     form, organisation, period = _scope(request, kinds=("quarter",))
-    return _report(request, form, organisation, period, template="assessment/bulletin.html")
+    return _report(
+        request,
+        form,
+        organisation,
+        period,
+        template="assessment/bulletin.html",
+        edition=edition_from(request.GET.get("edition")),
+    )
+
+
+@staff_required
+def bulletin_print_css(request: HttpRequest) -> HttpResponse:
+    """The bulletin's running header for print: organisation and period at the top of every
+    page, 内部 on every page of the supervisors' edition. A stylesheet, not an inline <style>
+    (the Content Security Policy refuses those), built from the same scope as the page."""
+    _form, organisation, period = _scope(request, kinds=("quarter",))
+    edition = edition_from(request.GET.get("edition"))
+    left = f"{organisation.name} · {period.label}"
+    rules = [f"@top-left {{ content: {css_string(left)}; }}"]
+    if edition.internal:
+        rules.append(f"@top-right {{ content: {css_string(str(_('内部')))}; }}")
+    css = "@page {\n  " + "\n  ".join(rules) + "\n}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @staff_required
@@ -245,19 +271,31 @@ def review(request: HttpRequest) -> HttpResponse:
     return _report(request, form, organisation, period, template="assessment/review.html")
 
 
-def _report(request, form, organisation, period, *, template):
+def _report(request, form, organisation, period, *, template, edition=SUPERVISORS):
     ov = selectors.overview(user=request.user, organisation=organisation, period=period)
-    ranking = selectors.organisation_ranking(
-        user=request.user, organisation=organisation, run=ov.run
+    # What the edition may not show is not even queried (assessment/editions.py).
+    ranking = (
+        selectors.organisation_ranking(user=request.user, organisation=organisation, run=ov.run)
+        if edition.ranking
+        else []
     )
-    flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:100])
-    cases = list(
-        selectors.case_list(user=request.user, organisation=organisation, open_only=True)[:100]
-    )
+    flags: list[Flag] = []
+    cases: list[SupervisionCase] = []
+    summary = None
+    if edition.names:
+        flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:100])
+        open_cases = selectors.case_list(
+            user=request.user, organisation=organisation, open_only=True
+        )
+        cases = list(open_cases[:100])
+    else:
+        summary = selectors.flag_summary(user=request.user, organisation=organisation)
     saved = selectors.review_for(user=request.user, organisation=organisation, period=period)
     if request.GET.get("format") == "xlsx":
         fresh = freshness.freshness_for(period=period.code, run=ov.run)
-        response = bulletin_xlsx(ov, ranking, flags, cases, saved, fresh)
+        response = bulletin_xlsx(
+            ov, ranking, flags, cases, saved, fresh, edition=edition, summary=summary
+        )
         export_log_create(
             user=request.user,
             list_name="bulletin",
@@ -279,6 +317,9 @@ def _report(request, form, organisation, period, *, template):
             "review_form": ReviewForm(initial={"notes": saved.notes if saved else ""}),
             "today": timezone.localdate(),
             "fresh": freshness.freshness_for(period=period.code, run=ov.run),
+            "edition": edition,
+            "editions": EDITIONS.values(),
+            "summary": summary,
         },
     )
 
@@ -391,3 +432,59 @@ def freshness_status(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "；".join(exc.messages)}, status=400)
     fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
     return JsonResponse(fresh.as_json())
+
+
+# --- Reminders (/notifications/) ------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 20
+
+
+@login_required
+def notification_centre(request: HttpRequest) -> HttpResponse:
+    """The user's own reminders, unread first; each links to what it is about."""
+    from .reminders import describe, notification_url
+
+    today = timezone.localdate()
+    paginator = BoundedPaginator(
+        selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    for n in page:
+        n.url = notification_url(n)
+        n.text = describe(n, today)
+    return render(request, "assessment/notifications.html", {"page": page, "today": today})
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    if not selectors.notification_list(user=request.user).filter(pk=pk).exists():
+        raise Http404
+    services.notification_mark_read(user=request.user, notification_id=pk)
+    return redirect("notifications:centre")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    services.notification_mark_read(user=request.user)
+    messages.success(request, _("已全部标为已读。"))
+    return redirect("notifications:centre")
+
+
+@login_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    from .forms import NotificationPreferenceForm
+
+    preference = selectors.notification_preference(user=request.user)
+    form = NotificationPreferenceForm(request.POST or None, instance=preference, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.notification_preference_save(user=request.user, values=form.cleaned_data)
+        messages.success(request, _("提醒设置已保存。"))
+        return redirect("notifications:settings")
+    return render(
+        request,
+        "assessment/notification_settings.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from .models import Cadre, Organisation, User
@@ -116,3 +116,12 @@ def get_in_scope_or_404(
         )
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def user_subtree_q(*, org_field: str, user_field: str) -> Q:
+    """For set-based reads over many users at once (the reminders' daily pass): the condition
+    that a row's organisation lies in the subtree of the organisation of the user the same row
+    names through `user_field` ("owner_user", "case__opened_by"). A user without an organisation
+    matches nothing. Like `in_subtree`, it grants nothing by itself: the caller keeps to users
+    who supervise a subtree (staff, admins)."""
+    return Q(**{f"{org_field}__path__startswith": F(f"{user_field}__organisation__path")})

@@ -48,6 +48,7 @@ from .scoping import (  # noqa: F401
     organisation_subtree,
     scope_queryset,
     user_cadre,
+    user_subtree_q,
 )
 
 

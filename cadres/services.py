@@ -22,7 +22,9 @@ from .models import (
     PATH_SEPARATOR,
     Cadre,
     CadreProgress,
+    CadreType,
     CadreYouth,
+    Gender,
     LiaisonChannel,
     Organisation,
     RosterImport,
@@ -789,3 +791,62 @@ def channel_end(
         raise ValidationError({"ended_on": _("结束日期不能早于建立日期。")})
     channel.ended_on = ended_on
     return _channel_save(channel, by)
+
+
+@transaction.atomic
+def branch_secretary_change(
+    *,
+    branch: Organisation,
+    on: datetime.date,
+    successor: Cadre | None = None,
+    name: str = "",
+    gender: str = "",
+    phone: str = "",
+    by: User,
+) -> Cadre:
+    """A branch elected a new secretary (改选, e.g. after a "not satisfied" ballot): the current
+    secretary's office ends on `on` (the record stays, with its history: never deleted) and
+    `successor` — a cadre of the branch — or a new cadre record (`name`, `gender`) becomes its
+    secretary from `on`. Returns the new secretary. Whether `by` may do this is the caller's
+    rule (surveys: staff above the branch)."""
+    if branch.kind != Organisation.Kind.BRANCH:
+        raise ValidationError(_("只有团支部有团支部书记。"))
+    if on > timezone.localdate():
+        raise ValidationError({"elected_on": _("改选日期不能晚于今天。")})
+    current = list(
+        Cadre.objects.select_for_update().filter(organisation=branch, is_branch_secretary=True)
+    )
+    if successor is not None:
+        if successor.organisation_id != branch.pk or not successor.is_active:
+            raise ValidationError({"successor": _("请选择该团支部在任的团干部。")})
+    else:
+        name = (name or "").strip()
+        if not name or len(name) > 50:
+            raise ValidationError({"name": _("请填写新任书记的姓名（不超过 50 个字）。")})
+        if gender not in Gender.values:
+            raise ValidationError({"gender": _("请选择新任书记的性别。")})
+        phone = normalise_phone(phone)
+    for cadre in current:
+        if successor is not None and cadre.pk == successor.pk:
+            continue
+        cadre.is_branch_secretary = False
+        if cadre.active_until is None or cadre.active_until > on:
+            # The office ended: the cadre record, its history and its past ballots stay.
+            cadre.active_until = max(on, cadre.active_from)
+        cadre.save(update_fields=["is_branch_secretary", "active_until"])
+    if successor is None:
+        successor = Cadre.objects.create(
+            name=name,
+            gender=gender,
+            phone=phone,
+            organisation=branch,
+            cadre_type=CadreType.PART_TIME,
+            position=_("团支部书记"),
+            is_branch_secretary=True,
+            active_from=on,
+        )
+    else:
+        successor.is_branch_secretary = True
+        successor.position = _("团支部书记")
+        successor.save(update_fields=["is_branch_secretary", "position"])
+    return successor

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import registry_views, views
 
 app_name = "cadres"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("channels/<int:pk>/", views.channel_edit, name="channel_edit"),
     path("channels/<int:pk>/end/", views.channel_end, name="channel_end"),
     path("<int:pk>/history/", views.cadre_history, name="history"),
+    path("<int:pk>/handover/", registry_views.cadre_handover_view, name="handover"),
     path("me/youths/", views.MyYouthsView.as_view(), name="my_youths"),
     path("youths/", views.YouthListView.as_view(), name="youth_list"),
     path("youths/new/", views.youth_new, name="youth_new"),

@@ -68,4 +68,16 @@ app.conf.beat_schedule = {
         "task": "assessment.compute_current",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every morning at 06:30, before the working day: every user's reminders (needs due,
+    # follow-up dates, dormant youths, tomorrow's activities, missing channels), one pass.
+    "assessment-refresh-reminders": {
+        "task": "assessment.refresh_reminders",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # Mondays at 08:00: the weekly e-mail digest, only to users who asked for it, at most one
+    # per user and week (a second run the same week sends nothing).
+    "assessment-send-digests": {
+        "task": "assessment.send_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+    },
 }

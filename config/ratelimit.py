@@ -34,8 +34,11 @@ def client_address(request: HttpRequest) -> str:
     return (request.META.get(header) if header else None) or request.META.get("REMOTE_ADDR", "")
 
 
-def _key(request: HttpRequest, scope: str) -> str:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{client_address(request)}".encode())
+def _key(request: HttpRequest | None, scope: str) -> str:
+    # request None: one counter for the scope whatever the address (e.g. per confirmation link,
+    # so that guessing its four digits from many addresses is bounded too).
+    subject = client_address(request) if request is not None else "*"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{subject}".encode())
     return f"ratelimit:{scope}:{digest.hexdigest()[:24]}"
 
 
@@ -64,7 +67,7 @@ def _cache_errors() -> tuple[type[BaseException], ...]:
 CACHE_ERRORS = _cache_errors()
 
 
-def is_limited(request: HttpRequest, scope: str, *, limit: int) -> bool:
+def is_limited(request: HttpRequest | None, scope: str, *, limit: int) -> bool:
     """True when this address has already used up `limit` hits of `scope` in the window."""
     key = _key(request, scope)
     try:
@@ -84,7 +87,7 @@ def _count_in(store, key: str, window: int) -> int:
         return 1
 
 
-def count(request: HttpRequest, scope: str, *, window: int) -> int:
+def count(request: HttpRequest | None, scope: str, *, window: int) -> int:
     """Count one hit; the window (seconds) starts at the first hit. Returns the count so far."""
     key = _key(request, scope)
     try:

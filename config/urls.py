@@ -33,6 +33,7 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("activities/", include("activities.urls")),
     path("assessment/", include("assessment.urls")),
+    path("notifications/", include("assessment.notification_urls")),
 ]
 
 handler404 = "config.views.page_not_found"

@@ -5,7 +5,10 @@
 - cadres of very different diligence, from a handful of contacts a year to several a day;
 - each cadre leaves some youths dormant (last contact more than 120 days ago, or never);
 - needs raised in logs, at the venue and through the public form: most answered in time, some
-  open past their due date.
+  open past their due date;
+- youth confirmations of the last 90 days (banner scale): 见面码 scans of face-to-face talks and
+  answered share links, at very different rates per cadre (the demo cadre about half), one
+  same-device confirmation, and one denial ("没有这回事") for the supervisors.
 
 Province scale (`--scale province`) writes ~5,000,000 contacts for the 10,000 cadres with their
 ContactYouth rows through `ctx.insert` (COPY on PostgreSQL), block by block of cadres, with
@@ -15,6 +18,7 @@ explicit ids, so memory stays bounded whatever the size.
 from __future__ import annotations
 
 import datetime
+import random
 from collections.abc import Iterator
 
 from django.utils import timezone
@@ -256,6 +260,61 @@ def seed(ctx: DemoContext) -> None:
     n_needs = ctx.insert(Need, need_cols, need_rows)
     ctx.reset_sequence(Contact, ContactYouth, Need)
     ctx.log(f"联系记录 {n_contacts:,} 条，联系青年 {n_rows:,} 人次，需求 {n_needs:,} 条")
+    if not ctx.province:  # the province benchmark measures scoring, not the demo's story
+        _confirmations(ctx, cadre_ids)
+
+
+def _confirmations(ctx: DemoContext, cadre_ids: list[int]) -> None:
+    """Youths who confirmed their cadre's contacts in the last 90 days (see the docstring)."""
+    from .models import Confirmation
+
+    # A generator of its own: the apps seeded after this one get exactly the data they got
+    # before confirmations existed (their tests and screenshots name demo people).
+    rng = random.Random(ctx.seed * 7919 + 13)
+    since = ctx.today - datetime.timedelta(days=90)
+    demo_cadre = cadre_ids[0]
+    # Each cadre's youths confirm at their own rate: many never, the demo cadre's about half.
+    rate = {cid: rng.choice((0.0, 0.0, 0.1, 0.25, 0.4, 0.6)) for cid in cadre_ids}
+    rate[demo_cadre] = 0.5
+    rows = (
+        ContactYouth.objects.filter(date__gte=since, contact__activity__isnull=True)
+        .values_list("contact_id", "cadre_id", "youth_id", "date", "contact__channel")
+        .order_by("contact_id", "youth_id")
+    )
+    seen_meeting: set[tuple[int, int, datetime.date]] = set()
+    seen_share: set[tuple[int, int]] = set()
+    out: list[Confirmation] = []
+    for contact_id, cadre_id, youth_id, day, channel in rows.iterator(chunk_size=5000):
+        if rng.random() >= rate.get(cadre_id, 0.0):
+            continue
+        meeting = channel == Channel.TALK and (cadre_id, youth_id, day) not in seen_meeting
+        if meeting:
+            seen_meeting.add((cadre_id, youth_id, day))
+        elif (contact_id, youth_id) in seen_share:
+            continue
+        else:
+            seen_share.add((contact_id, youth_id))
+        out.append(
+            Confirmation(
+                contact_id=contact_id,
+                cadre_id=cadre_id,
+                youth_id=youth_id,
+                kind=Confirmation.Kind.MEETING if meeting else Confirmation.Kind.SHARE,
+                outcome=Confirmation.Outcome.CONFIRMED,
+                day=day,
+                device=f"demo{youth_id:028d}",
+            )
+        )
+    # One cadre confirmed a contact from their own phone, and one youth denied a logged contact.
+    for index, (field, value) in enumerate(
+        (("same_device", True), ("outcome", Confirmation.Outcome.DENIED))
+    ):
+        candidates = [c for c in out if c.cadre_id != demo_cadre and c.kind == "share"]
+        if len(candidates) > index:
+            setattr(candidates[index], field, value)
+    Confirmation.objects.bulk_create(out, batch_size=5000)
+    denied = sum(1 for c in out if c.outcome == Confirmation.Outcome.DENIED)
+    ctx.log(f"青年确认 {len(out):,} 条（其中否认 {denied} 条）")
 
 
 def _desk_needs(ctx: DemoContext, need_id: int) -> Iterator[tuple]:

@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cadres.phones import normalise_phone
+
 from .models import Channel, Need
 from .services import NOTES_MAX, TEXT_MAX
 
@@ -224,3 +226,44 @@ class MyContactsFilter(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
+
+
+class MeetingPhoneForm(forms.Form):
+    """The youth's phone, asked once on their own phone (a signed cookie remembers them)."""
+
+    phone = forms.CharField(
+        label=_("你的手机号"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "class": "form-control form-control-lg",
+            }
+        ),
+    )
+
+    def clean_phone(self) -> str:
+        phone = normalise_phone(self.cleaned_data["phone"])
+        if not phone:
+            raise forms.ValidationError(_("请填写你的手机号。"))
+        return phone
+
+
+class ShareAnswerForm(forms.Form):
+    """Last four digits of the youth's phone and their answer (one of two buttons)."""
+
+    last4 = forms.CharField(
+        label=_("你的手机号后四位"),
+        max_length=4,
+        min_length=4,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "pattern": "[0-9]{4}",
+                "class": "form-control form-control-lg lq-digits",
+            }
+        ),
+    )
+    answer = forms.ChoiceField(choices=[("yes", "yes"), ("no", "no")], widget=forms.HiddenInput)

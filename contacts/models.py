@@ -232,6 +232,10 @@ class Need(models.Model):
         related_name="source_needs",
     )
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    # The asker's word on the answer, from their private status link (contacts/need_status.py):
+    # None until they say; given once.
+    youth_helped = models.BooleanField(_("青年反馈：是否解决"), null=True, blank=True)
+    youth_feedback_at = models.DateTimeField(_("青年反馈时间"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -263,3 +267,101 @@ class Need(models.Model):
         from django.utils import timezone
 
         return self.is_open and self.due_date < timezone.localdate()
+
+
+class Confirmation(models.Model):
+    """Youth-side evidence that a contact happened: a youth scanned the cadre's 见面码 (kind
+    meeting, which logs the contact itself) or answered a contact's share link (kind share).
+
+    Written only by contacts.confirmations; read by contacts.selectors.youth_side_evidence (the
+    score's 青年确认 component) and by the supervisors' integrity signals. A denial is never shown
+    to the cadre with the youth's name.
+    """
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("见面码")
+        SHARE = "share", _("确认链接")
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("已确认")
+        DENIED = "denied", _("否认")
+
+    # NULL while a 见面码 scan by a youth not yet linked to the cadre waits for the cadre to
+    # accept the link; accepting logs the contact and fills this in.
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("联系记录"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="confirmations",
+    )
+    cadre = models.ForeignKey(
+        "cadres.Cadre", verbose_name=_("团干部"), on_delete=models.CASCADE, related_name="+"
+    )
+    youth = models.ForeignKey(
+        "cadres.Youth", verbose_name=_("青年"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("方式"), max_length=8, choices=Kind.choices)
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
+    # The day the confirmed contact took place (local): the period it counts in.
+    day = models.DateField(_("联系日期"))
+    created_at = models.DateTimeField(_("确认时间"), auto_now_add=True)
+    # The confirming phone carried the cadre's own device cookie (or the cadre's login): the
+    # cadre confirmed for themself. Kept as a signal for supervisors, never counted.
+    same_device = models.BooleanField(_("团干部本人设备"), default=False)
+    # A keyed hash of the confirming device's cookie (not the cookie): shared-device signals.
+    device = models.CharField(_("设备标识"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("青年确认")
+        verbose_name_plural = _("青年确认")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # "A second confirmation the same day": one 见面码 confirmation per cadre, youth, day.
+            models.UniqueConstraint(
+                fields=["cadre", "youth", "day"],
+                condition=Q(kind="meeting"),
+                name="confirmation_one_meeting_per_day",
+            ),
+            # A share link is answered once per youth of the contact.
+            models.UniqueConstraint(
+                fields=["contact", "youth"],
+                condition=Q(kind="share"),
+                name="confirmation_one_share_answer",
+            ),
+        ]
+        indexes = [
+            # youth_side_evidence: counted confirmations of a period, (cadre, youth) index-only.
+            models.Index(
+                fields=["day"],
+                include=["cadre", "youth"],
+                condition=Q(outcome="confirmed", same_device=False, contact__isnull=False),
+                name="confirmation_evidence_idx",
+            ),
+            # Supervisors' signals per cadre (denials, same-device) and a cadre's pending links.
+            models.Index(fields=["cadre", "outcome", "day"], name="confirmation_cadre_idx"),
+            # "No youth asked more than once a week": the youth's latest share answer.
+            models.Index(fields=["youth", "created_at"], name="confirmation_youth_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.cadre_id}:{self.youth_id} {self.outcome}"
+
+
+class CadreDevice(models.Model):
+    """A device (keyed hash of its cookie) a cadre used while logged in: a confirmation from one
+    of these is the cadre confirming for themself (same_device)."""
+
+    cadre = models.ForeignKey("cadres.Cadre", on_delete=models.CASCADE, related_name="+")
+    device = models.CharField(max_length=32)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Also the index for "is this device one of this cadre's" at confirmation time.
+            models.UniqueConstraint(fields=["cadre", "device"], name="cadredevice_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id}:{self.device[:6]}"

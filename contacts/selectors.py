@@ -37,7 +37,7 @@ from django.utils import timezone
 from cadres.models import Cadre, CadreYouth, User, Youth
 from cadres.selectors import get_youth_for_user, linkable_youths, scope_queryset
 
-from .models import Contact, ContactYouth, Need
+from .models import Confirmation, Contact, ContactYouth, Need
 
 OPEN_STATUSES = (Need.Status.NEW, Need.Status.IN_PROGRESS)
 
@@ -49,6 +49,75 @@ def dormant_days() -> int:
 def dormant_cutoff(today: datetime.date | None = None) -> datetime.date:
     """Contacts on or after this day keep a youth awake."""
     return (today or timezone.localdate()) - datetime.timedelta(days=dormant_days())
+
+
+# --- Youth-side evidence --------------------------------------------------------------------
+
+
+def _local_day_bounds(start: datetime.date, end: datetime.date) -> tuple:
+    """[start 00:00, end+1 00:00) in the project's time zone, as aware datetimes."""
+    tz = timezone.get_default_timezone()
+    lower = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    upper = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    return lower, upper
+
+
+def youth_side_evidence(*, start: datetime.date, end: datetime.date) -> QuerySet:
+    """Distinct (cadre_id, youth_id) pairs with youth-side evidence in start..end (inclusive).
+
+    The one definition of "the youth, not only the cadre, says this contact happened":
+    - a confirmed Confirmation (见面码 scan, or "是的，我们联系过" on a share link) of a contact
+      dated in the period, unless it came from the cadre's own device (same_device);
+    - an attendance: the youth checked in at an activity in the period, expanded to the cadre the
+      way activities derives contacts (each cadre linked to the youth and each responsible cadre),
+      i.e. the ContactYouth rows of contacts derived from an activity;
+    - a need the youth submitted themself (public form) in the period, owned by the cadre.
+
+    One UNION query for all cadres (values_list rows `(cadre_id, youth_id)`); scoring embeds its
+    SQL (assessment.metrics), so every page and the score share this definition.
+    """
+    confirmed = (
+        Confirmation.objects.filter(
+            outcome=Confirmation.Outcome.CONFIRMED,
+            same_device=False,
+            contact__isnull=False,
+            day__gte=start,
+            day__lte=end,
+        )
+        .order_by()
+        .values_list("cadre_id", "youth_id")
+    )
+    attended = (
+        ContactYouth.objects.filter(contact__activity__isnull=False, date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("cadre_id", "youth_id")
+    )
+    lower, upper = _local_day_bounds(start, end)
+    asked = (
+        Need.objects.filter(
+            source=Need.Source.PUBLIC,
+            youth__isnull=False,
+            owner_cadre__isnull=False,
+            created_at__gte=lower,
+            created_at__lt=upper,
+        )
+        .order_by()
+        .values_list("owner_cadre_id", "youth_id")
+    )
+    return confirmed.union(attended, asked)
+
+
+def confirmation_signals(*, user: User) -> QuerySet[Confirmation]:
+    """Denials and same-device confirmations of the cadres the user may see, newest first: for
+    supervisors only (the view requires staff; a cadre never sees who denied)."""
+    qs = (
+        Confirmation.objects.filter(Q(outcome=Confirmation.Outcome.DENIED) | Q(same_device=True))
+        .select_related("cadre__organisation", "youth", "contact")
+        .order_by("-created_at", "-id")
+    )
+    return scope_queryset(qs, user=user, org_field="cadre__organisation", cadre_field="cadre")
 
 
 # --- Contacts -------------------------------------------------------------------------------
@@ -356,3 +425,8 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
         entries.append({"kind": "need", "date": timezone.localdate(need.created_at), "need": need})
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
+
+
+def open_needs_owned_count(*, cadre_id: int) -> int:
+    """How many needs a cadre owns that are not answered or closed (the handover page)."""
+    return Need.objects.filter(owner_cadre_id=cadre_id, status__in=OPEN_STATUSES).count()

@@ -578,3 +578,24 @@ def need_answer(*, need: Need, answer: str, by: User) -> Need:
 def need_close(*, need: Need, by: User) -> Need:
     need.status = Need.Status.CLOSED
     return _need_save(need, by, ["status"])
+
+
+@transaction.atomic
+def needs_reassign(*, from_cadre: Cadre, to_cadre: Cadre, by: User | None) -> int:
+    """Give a leaving cadre's open needs to their successor (the handover,
+    cadres/handover.py): the youths who asked keep a cadre who answers. Answered and closed
+    needs stay with the cadre who handled them (their scores are history). Returns the count.
+    One history row per need (in bulk), so the owner change shows who made it and when."""
+    from simple_history.utils import bulk_update_with_history
+
+    from .selectors import OPEN_STATUSES
+
+    needs = list(
+        Need.objects.select_for_update().filter(owner_cadre=from_cadre, status__in=OPEN_STATUSES)
+    )
+    for need in needs:
+        need.owner_cadre = to_cadre
+    if needs:
+        bulk_update_with_history(needs, Need, ["owner_cadre"], batch_size=500, default_user=by)
+        numbers_changed(organisation_id=to_cadre.organisation_id)
+    return len(needs)

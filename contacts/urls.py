@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import confirm_views, need_status_views, views
 
 app_name = "contacts"
 
@@ -25,5 +25,20 @@ urlpatterns = [
     # Public (no login): the venue's QR code and the cadre's contact-card QR code.
     path("ask/", views.ask, name="ask"),
     path("ask/thanks/", views.ask_done, name="ask_done"),
+    path("ask/status/<str:token>/", need_status_views.need_status, name="need_status"),
+    path(
+        "ask/status/<str:token>/feedback/",
+        need_status_views.need_status_feedback,
+        name="need_status_feedback",
+    ),
     path("ask/<int:cadre_id>/", views.ask, name="ask_cadre"),
+    # 见面码: the cadre's screen (login), the youth's scan and tap (public).
+    path("meet/", confirm_views.meeting_screen, name="meet"),
+    path("meet/pending/<int:pk>/accept/", confirm_views.meeting_accept, name="meet_accept"),
+    path("meet/pending/<int:pk>/dismiss/", confirm_views.meeting_dismiss, name="meet_dismiss"),
+    path("m/confirm/", confirm_views.meeting_confirm, name="meet_confirm"),
+    path("m/<str:code>/", confirm_views.meeting_scan, name="meet_scan"),
+    # A logged contact's share link (public): the youth confirms or denies it.
+    path("c/<str:token>/", confirm_views.share_confirm, name="share"),
+    path("confirmations/signals/", confirm_views.confirmation_signals, name="signals"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +34,7 @@ from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import selectors, services
+from .confirm_views import share_panel
 from .filters import ContactFilter, NeedFilter
 from .forms import (
     BatchLogForm,
@@ -45,6 +47,7 @@ from .forms import (
     VenueNeedForm,
 )
 from .models import OFFLINE_CHANNELS, Channel, Contact, Need
+from .need_status import need_from_token, need_status_token
 from .tables import ContactTable, NeedTable
 
 logger = logging.getLogger(__name__)
@@ -231,6 +234,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "youth_rows": contact.youth_rows.select_related("youth"),
             "needs": contact.needs.all(),
             "history": history,
+            "confirm": share_panel(request, contact),
             "refusal": services.contact_editable(contact, by=request.user),
             "edit_days": services.EDIT_WINDOW_DAYS,
         },
@@ -578,7 +582,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                 return redirect("contacts:ask_done")  # a bot learns nothing
             data = form.cleaned_data
             try:
-                services.need_submit_public(
+                need = services.need_submit_public(
                     category=data["category"],
                     question=data["question"],
                     asker_name=data["asker_name"],
@@ -589,7 +593,9 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                return redirect("contacts:ask_done")
+                # The thanks page shows the asker's private status link (contacts/need_status.py).
+                done = reverse("contacts:ask_done")
+                return redirect(f"{done}?{urlencode({'t': need_status_token(need)})}")
     return render(
         request,
         "contacts/ask.html",
@@ -598,9 +604,19 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
     )
 
 
+@never_cache
 def ask_done(request: HttpRequest) -> HttpResponse:
     days = getattr(settings, "LIANQING_NEED_DUE_DAYS", 7)
-    return render(request, "contacts/ask_done.html", {"days": days})
+    token = request.GET.get("t", "")
+    context: dict = {"days": days}
+    if need_from_token(token) is not None:
+        import qrcode
+        import qrcode.image.svg
+
+        url = request.build_absolute_uri(reverse("contacts:need_status", args=[token]))
+        image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+        context.update(status_url=url, qr_svg=image.to_string(encoding="unicode"))
+    return render(request, "contacts/ask_done.html", context)
 
 
 # --- Dormant youths and the timeline ------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Admin for campaigns and re-election procedures only.
+"""Admin for campaigns, re-election procedures and the member rosters only.
 
 There is deliberately no admin for ballots or codes: individual ballots are never listed
 anywhere (MISSION.md, "Anonymity is absolute"). A campaign's rules are read-only once its ballot
@@ -12,7 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cadres.admin import ScopedAdminMixin
 
-from .models import Campaign, ReelectionProcedure
+from .models import Campaign, Member, ReelectionProcedure
 from .services import RULE_FIELDS
 
 
@@ -54,7 +54,8 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and (obj.is_sealed or obj.status != Campaign.Status.PLANNED):
-            fields += [*RULE_FIELDS, "share_threshold", "share_count"]
+            # The electorate too: the quorum is reckoned against it (also in the trigger).
+            fields += [*RULE_FIELDS, "share_threshold", "share_count", "electorate"]
         return fields
 
     def get_exclude(self, request, obj=None):
@@ -75,6 +76,21 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
 @admin.register(ReelectionProcedure)
 class ReelectionProcedureAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     scope_org_field = "campaign__branch"
-    list_display = ["campaign", "status", "updated_at"]
+    list_display = ["campaign", "status", "new_secretary", "updated_at"]
     list_filter = ["status"]
     raw_id_fields = ["campaign", "updated_by"]
+    # The result changes the registry: recorded by surveys.settlement.reelection_result_record
+    # (the campaign page), never typed here.
+    readonly_fields = ["new_secretary", "elected_on"]
+
+
+@admin.register(Member)
+class MemberAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """The branch rosters. Who received a code slip (Elector) has no admin: it is read on the
+    campaign's 领票登记 page only."""
+
+    scope_org_field = "branch"
+    list_display = ["name", "branch", "birth_year", "joined_on", "left_on"]
+    list_filter = ["left_on"]
+    search_fields = ["name"]
+    raw_id_fields = ["branch"]

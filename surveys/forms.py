@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cadres.models import Cadre
+from cadres.models import Cadre, Gender
 
 from .models import DEFAULT_ASPECTS, Answer, ReelectionProcedure
 from .services import MAX_ELECTORATE
@@ -59,7 +59,11 @@ class CampaignForm(forms.Form):
         label=_("应参评人数（在册团员）"),
         min_value=1,
         max_value=MAX_ELECTORATE,
-        help_text=_("按团支部在册团员人数填写，每名团员发一个投票码。"),
+        required=False,
+        help_text=_(
+            "团支部已有团员名册时按名册人数自动计算，不必填写；没有名册时按在册团员人数填写。"
+            "每名团员发一个投票码。"
+        ),
         widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
     )
     opens_at = forms.DateTimeField(label=_("开始时间"), widget=_dt_widget())
@@ -160,7 +164,7 @@ class CampaignForm(forms.Form):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         return {
-            "electorate": data["electorate"],
+            "electorate": data.get("electorate") or 0,
             "opens_at": data["opens_at"],
             "closes_at": data["closes_at"],
             "aspects": [line for line in data["aspects"].splitlines() if line.strip()],
@@ -236,17 +240,25 @@ class SettleForm(forms.Form):
     def __init__(self, *args, campaign, **kwargs):
         super().__init__(*args, **kwargs)
         for n in range(1, campaign.share_count + 1):
+            # 64 symbols in 16 groups of four: a 4-line box shows them whole on a phone (a
+            # one-line field scrolled them out of sight); typed, pasted or scanned, with or
+            # without dashes, spaces or line breaks (sealing.normalise_symbols drops them).
             self.fields[f"share_{n}"] = forms.CharField(
                 label=_("监票人份额码 %(n)s") % {"n": n},
                 required=False,
-                max_length=200,
-                widget=forms.TextInput(
+                max_length=400,
+                help_text=_("共 64 位（16 组，每组 4 位）；可直接粘贴，横线、空格、换行不影响。"),
+                widget=forms.Textarea(
                     attrs={
-                        "class": "form-control font-monospace",
+                        "class": "form-control font-monospace lq-share-input",
+                        "rows": 4,
                         "autocomplete": "off",
+                        "autocorrect": "off",
                         "autocapitalize": "characters",
                         "spellcheck": "false",
-                        "placeholder": "XXXX-XXXX-…",
+                        "inputmode": "text",
+                        "placeholder": "XXXX-XXXX-XXXX-XXXX-…",
+                        "data-lq-share": "64",
                     }
                 ),
             )
@@ -275,4 +287,114 @@ class ReelectionForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
+    )
+
+
+class ReelectionResultForm(forms.Form):
+    """The re-election's result: an existing cadre of the branch, or a new one by name."""
+
+    elected_on = forms.DateField(
+        label=_("改选日期"),
+        # type="date" takes ISO dates only; the locale's format would show an empty field.
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    successor = forms.ModelChoiceField(
+        label=_("当选书记（已登记的团干部）"),
+        queryset=Cadre.objects.none(),
+        required=False,
+        empty_label=_("—— 新登记一名团干部 ——"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    name = forms.CharField(
+        label=_("新任书记姓名"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    gender = forms.ChoiceField(
+        label=_("性别"),
+        required=False,
+        choices=[("", "—"), *Gender.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    phone = forms.CharField(
+        label=_("手机号码（选填）"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args, branch, rated=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = (
+            Cadre.objects.filter(organisation=branch, active_until__isnull=True)
+            .exclude(pk=getattr(rated, "pk", None))
+            .order_by("name")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("successor") and not (data.get("name") or "").strip():
+            self.add_error("name", _("请选择当选的团干部，或填写新任书记的姓名。"))
+        return data
+
+
+def _month_widget():
+    return forms.DateInput(attrs={"type": "month", "class": "form-control"}, format="%Y-%m")
+
+
+class MemberForm(forms.Form):
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    gender = forms.ChoiceField(
+        label=_("性别"),
+        required=False,
+        choices=[("", "—"), *Gender.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    birth_year = forms.IntegerField(
+        label=_("出生年份"),
+        min_value=1900,
+        max_value=2100,
+        widget=forms.NumberInput(attrs={"class": "form-control", "inputmode": "numeric"}),
+    )
+    joined_on = forms.DateField(
+        label=_("入团年月"),
+        input_formats=["%Y-%m", "%Y-%m-%d", "%Y/%m", "%Y.%m"],
+        help_text=_("例如 2016-05。"),
+        widget=_month_widget(),
+    )
+    phone = forms.CharField(
+        label=_("手机号码（选填）"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "tel"}),
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "gender": data["gender"],
+            "birth_year": data["birth_year"],
+            "joined_on": data["joined_on"],
+            "phone": data["phone"],
+        }
+
+
+class MemberEndForm(forms.Form):
+    left_on = forms.DateField(
+        label=_("离开名册日期"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("团员名单文件（.xlsx 或 .csv）"),
+        help_text=_("可直接上传智慧团建导出的团员名单，或按模板填写。"),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}),
     )

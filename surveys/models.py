@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cadres.models import Gender
+
 
 class Answer(models.TextChoices):
     SATISFIED = "satisfied", _("满意")
@@ -165,6 +167,14 @@ class Campaign(models.Model):
                 ),
                 name="campaign_shares_sane",
             ),
+            # One ballot per branch, secretary and year (surveys.services.campaign_create says
+            # so in Chinese); only a ballot that came out invalid (quorum missed) may be rerun.
+            models.UniqueConstraint(
+                fields=["branch", "secretary", "year"],
+                condition=~Q(outcome="invalid"),
+                name="campaign_once_per_secretary_year",
+                violation_error_message=_("该团支部书记本年度已有一次测评。"),
+            ),
         ]
         indexes = [
             # The overview: campaigns of a year in a subtree (year = …, joined on branch path).
@@ -301,6 +311,17 @@ class ReelectionProcedure(models.Model):
         _("改选进度"), max_length=16, choices=Status.choices, default=Status.TODO
     )
     notes = models.TextField(_("工作记录"), blank=True)
+    # The result (surveys.settlement.reelection_result_record): who became the branch's
+    # secretary and when; the registry changed with it (cadres.services.branch_secretary_change).
+    new_secretary = models.ForeignKey(
+        "cadres.Cadre",
+        verbose_name=_("改选产生的书记"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    elected_on = models.DateField(_("改选日期"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -319,3 +340,76 @@ class ReelectionProcedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: {self.get_status_display()}"
+
+
+class Member(models.Model):
+    """A registered league member of a branch (团员名册): who may vote in its ballots.
+
+    The roster is the electorate: when a campaign's ballot box opens, the active members are
+    copied into `Elector` rows (surveys.members.electorate_freeze) and later roster edits do not
+    change that campaign. Nothing here is linked to a code or a ballot (docs/ballot-anonymity.md).
+    """
+
+    branch = models.ForeignKey(
+        "cadres.Organisation",
+        verbose_name=_("团支部"),
+        on_delete=models.PROTECT,
+        related_name="league_members",
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("出生年份"))
+    # 入团年月: a month as 智慧团建 exports it; stored as its first day when no day is given.
+    joined_on = models.DateField(_("入团时间"))
+    phone = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # Membership ended (转出、离团、超龄): kept, not deleted, so past electorates stay readable.
+    left_on = models.DateField(_("离开名册日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("团员")
+        verbose_name_plural = _("团员名册")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
+                name="member_leaves_after_joining",
+                violation_error_message=_("离开名册日期不能早于入团时间。"),
+            ),
+        ]
+        indexes = [
+            # The roster page and the electorate: WHERE branch = … AND left_on IS NULL.
+            models.Index(fields=["branch", "left_on"], name="survey_member_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+
+class Elector(models.Model):
+    """A member of a campaign's electorate, frozen when the ballot box opened, and the 领票登记:
+    whether the member received a code slip. Which slip is never recorded, nor when (no time
+    column: see docs/ballot-anonymity.md on the register)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="electors", verbose_name=_("测评")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="electorates", verbose_name=_("团员")
+    )
+    slip_received = models.BooleanField(_("已领票"), default=False)
+
+    class Meta:
+        verbose_name = _("参评团员（领票登记）")
+        verbose_name_plural = _("参评团员（领票登记）")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member"], name="elector_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.member_id}"

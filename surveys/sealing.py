@@ -77,6 +77,14 @@ def _encode(data: bytes) -> str:
     return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
+def public_key_of(stored: bytes | memoryview | None) -> bytes:
+    """A campaign's stored public key as bytes (PostgreSQL returns a memoryview); callers check
+    that the box is open first."""
+    if stored is None:
+        raise ValueError("the ballot box is not open")
+    return bytes(stored)
+
+
 def normalise_symbols(raw: str) -> str:
     text = (raw or "").upper()
     text = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in text)

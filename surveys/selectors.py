@@ -7,16 +7,17 @@ rated secretary (by their login), whatever their role. Everybody else gets 404.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from cadres.models import Organisation, User
 from cadres.selectors import organisation_list, scope_queryset
 
-from .models import Ballot, Campaign, Outcome, VotingCode
+from .models import Ballot, Campaign, Elector, Outcome, VotingCode
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
@@ -31,7 +32,7 @@ def campaign_list(*, user: User) -> QuerySet[Campaign]:
     return qs.exclude(secretary__user_id=user.pk)
 
 
-def campaign_get_for_user(*, user: User, pk: object) -> Campaign:
+def campaign_get_for_user(*, user: User, pk: int | str) -> Campaign:
     try:
         return campaign_list(user=user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError, TypeError):
@@ -46,7 +47,7 @@ def branch_choices(*, user: User) -> QuerySet[Organisation]:
     return qs
 
 
-def _used_codes_subquery():
+def _used_codes_subquery() -> Coalesce:
     return Coalesce(
         Subquery(
             VotingCode.objects.filter(campaign=OuterRef("pk"), used=True)
@@ -97,15 +98,20 @@ def overview_summary(campaigns: Iterable[Campaign]) -> dict:
 
 
 def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
-    """Sealed ballots and used codes (equal until settlement), and all codes. After settlement
-    the rows are gone: the counted receipts stand for the ballots."""
+    """Sealed ballots and used codes (equal until settlement), all codes, and the 领票登记
+    (electors frozen at opening, how many received a slip). After settlement the ballot rows
+    are gone: the counted receipts stand for the ballots."""
+    register = Elector.objects.filter(campaign=campaign).aggregate(
+        electors=Count("pk"), slips=Count("pk", filter=Q(slip_received=True))
+    )
     if campaign.closed_at is not None:
         counted = len(campaign.counted_receipts)
-        return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0}
+        return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0, **register}
     return {
         "ballots": Ballot.objects.filter(campaign=campaign).count(),
         "used": VotingCode.objects.filter(campaign=campaign, used=True).count(),
         "codes": VotingCode.objects.filter(campaign=campaign).count(),
+        **register,
     }
 
 
@@ -118,7 +124,7 @@ def campaign_comments(*, campaign: Campaign) -> list[str]:
     return list(campaign.comments)
 
 
-def published_receipts(*, public_id: object) -> tuple[Campaign, list[str]]:
+def published_receipts(*, public_id: uuid.UUID | str) -> tuple[Campaign, list[str]]:
     """The public receipt list of a settled campaign: the hashes of the ciphertexts counted,
     sorted (an order that tells nothing)."""
     try:

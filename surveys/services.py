@@ -9,9 +9,8 @@ docs/ballot-anonymity.md.
 - `ballot_cast` seals the ballot before anything is written, consumes the code and stores the
   ciphertext in one transaction, then rewrites the campaign's ballots and codes in a fresh
   random order (`_reshuffle`); the receipt is the hash of the ciphertext;
-- `campaign_settle` (结算) rebuilds the key from the scrutineers' shares in memory, decrypts,
-  writes totals, shuffled comments and the sorted receipts in one transaction, deletes the
-  ciphertexts and then rewrites the tables' files (`ballot_tables_rewrite`);
+- `campaign_settle` (结算) and the re-election that a not-satisfied outcome opens live in
+  surveys.settlement; the branch roster and the 领票登记 in surveys.members;
 - nothing here logs, caches or enqueues anything during a vote.
 """
 
@@ -22,24 +21,20 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.freshness import numbers_changed
 from cadres.models import Cadre, Organisation, User
 
-from . import sealing
+from . import members, sealing
 from .models import (
     Answer,
-    AwardEligibility,
     Ballot,
     Campaign,
     Outcome,
-    ReelectionProcedure,
     VotingCode,
 )
 
@@ -109,8 +104,8 @@ def _validate_campaign(
     *,
     branch: Organisation,
     secretary: Cadre,
-    opens_at,
-    closes_at,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
     electorate: int,
     by: User,
     min_ballots_shown: int = MIN_BALLOTS_SHOWN,
@@ -122,13 +117,19 @@ def _validate_campaign(
         }
     if branch.kind != Organisation.Kind.BRANCH:
         errors["branch"] = _("只能对团支部开展书记满意度测评。")
-    if secretary.organisation_id != branch.pk or not secretary.is_branch_secretary:
-        errors["secretary"] = _("请选择该团支部的团支部书记。")
+    if (
+        secretary.organisation_id != branch.pk
+        or not secretary.is_branch_secretary
+        or not secretary.is_active
+    ):
+        errors["secretary"] = _("请选择该团支部现任的团支部书记。")
     elif secretary.user_id is not None and secretary.user_id == by.pk:
         errors["secretary"] = _("不能组织对自己的测评。")
     if closes_at <= opens_at:
         errors["closes_at"] = _("截止时间必须晚于开始时间。")
-    if not 1 <= electorate <= MAX_ELECTORATE:
+    if not electorate:
+        errors["electorate"] = _("该团支部还没有团员名册：请填写在册团员人数，或先导入团员名册。")
+    elif not 1 <= electorate <= MAX_ELECTORATE:
         errors["electorate"] = _("应参评人数应在 1 到 %(max)s 之间。") % {"max": MAX_ELECTORATE}
     if errors:
         raise ValidationError(errors)
@@ -141,8 +142,8 @@ def campaign_create(
     secretary: Cadre,
     year: int,
     electorate: int,
-    opens_at,
-    closes_at,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
     aspects: list[str] | None = None,
     allow_comment: bool = True,
     quorum: tuple[int, int] = (2, 3),
@@ -153,6 +154,21 @@ def campaign_create(
 ) -> Campaign:
     _require_staff_above(branch=branch, by=by)
     _validate_shares(shares)
+    electorate = members.roster_size(branch=branch) or electorate
+    if (
+        Campaign.objects.filter(branch=branch, secretary=secretary, year=year)
+        .exclude(outcome=Outcome.INVALID)
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "secretary": _(
+                    "%(name)s 在 %(year)s 年度已有一次测评，同一书记每年只测评一次"
+                    "（只有参评人数不足而无效的测评可以重新组织）。"
+                )
+                % {"name": secretary.name, "year": year}
+            }
+        )
     _validate_campaign(
         branch=branch,
         secretary=secretary,
@@ -190,8 +206,8 @@ def campaign_update(
     *,
     campaign: Campaign,
     electorate: int,
-    opens_at,
-    closes_at,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime,
     aspects: list[str],
     allow_comment: bool,
     quorum: tuple[int, int],
@@ -225,6 +241,7 @@ def campaign_update(
                 "票箱已经启用，测评规则（有效比例、不满意判定、分项、意见、最少公布票数）不能再修改。"
             )
         )
+    electorate = members.roster_size(branch=campaign.branch) or electorate
     if electorate != campaign.electorate and campaign.codes.exists():
         raise ValidationError(
             {
@@ -278,6 +295,11 @@ def codes_generate(*, campaign: Campaign, by: User) -> list[str]:
         raise ValidationError(_("测评已经结束，不能再生成投票码。"))
     if campaign.codes.filter(used=True).exists():
         raise ValidationError(_("已经有人投票，不能重新生成投票码。"))
+    on_roster = members.roster_size(branch=campaign.branch)
+    if on_roster and not campaign.is_sealed and on_roster != campaign.electorate:
+        # The roster is the electorate: one code per registered member.
+        campaign.electorate = on_roster
+        campaign.save(update_fields=["electorate"])
     campaign.codes.all().delete()
     codes: set[str] = set()
     while len(codes) < campaign.electorate:
@@ -296,7 +318,7 @@ class CodeCheck:
     campaign: Campaign
 
 
-def code_check(*, code: str, now=None) -> CodeCheck:
+def code_check(*, code: str, now: datetime.datetime | None = None) -> CodeCheck:
     """Which campaign a code opens, or VoteError with the message for the voter."""
     now = now or timezone.now()
     normalised = normalise_code(code)
@@ -320,7 +342,7 @@ def code_check(*, code: str, now=None) -> CodeCheck:
     return CodeCheck(campaign=row.campaign)
 
 
-def _check_open(campaign: Campaign, now) -> None:
+def _check_open(campaign: Campaign, now: datetime.datetime) -> None:
     status = campaign.status_at(now)
     if status == Campaign.Status.PLANNED:
         raise VoteError(
@@ -370,6 +392,18 @@ def ballot_box_open(*, campaign: Campaign, by: User) -> list[str]:
         raise ValidationError(_("票箱已经启用，监票密钥份额只在启用时显示一次，不能再次生成。"))
     if campaign.status in (Campaign.Status.DUE, Campaign.Status.CLOSED):
         raise ValidationError(_("测评已经结束，不能再启用票箱。"))
+    on_roster = members.roster_size(branch=campaign.branch)
+    if on_roster and on_roster != campaign.electorate:
+        raise ValidationError(
+            _(
+                "团员名册现有 %(n)s 人，与应参评人数 %(m)s 不一致："
+                "请先重新生成投票码（按名册人数生成），再启用票箱。"
+            )
+            % {"n": on_roster, "m": campaign.electorate}
+        )
+    if campaign.codes.count() != campaign.electorate:
+        raise ValidationError(_("请先生成投票码（每名参评团员一个），再启用票箱。"))
+    members.electorate_freeze(campaign=campaign)
     public, shares = sealing.key_create(
         threshold=campaign.share_threshold, count=campaign.share_count
     )
@@ -400,7 +434,7 @@ def ballot_cast(
     overall: str,
     aspects: list[str],
     comment: str = "",
-    now=None,
+    now: datetime.datetime | None = None,
 ) -> str:
     """Cast a ballot with a one-time code; returns the voter's receipt (hash of the ciphertext).
 
@@ -435,7 +469,7 @@ def ballot_cast(
             raise VoteError(_("该投票码已经使用过，每个投票码只能投一次票。"))
         _clean_answers(campaign, overall, aspects, comment)
         ciphertext = sealing.ballot_seal(
-            public_key=bytes(campaign.public_key),
+            public_key=sealing.public_key_of(campaign.public_key),
             overall=overall,
             aspects=list(aspects),
             comment=comment,
@@ -455,9 +489,32 @@ def _reshuffle(campaign_id: int) -> None:
     all rows with the same writer and a random physical order, so neither reveals the order of
     casting or which code went with which ciphertext — which would matter to whoever later holds
     both a copy of the files and the key. The dead versions this leaves are ciphertexts and code
-    hashes only; settlement rewrites the files (ballot_tables_rewrite). Cost: O(electorate) per
-    vote, at most a few hundred 2 KB rows for a branch.
+    hashes only; settlement rewrites the files (ballot_tables_rewrite).
+
+    On PostgreSQL each table is rewritten by one statement inside the server (DELETE … RETURNING
+    feeding INSERT … ORDER BY gen_random_uuid()): the 2 KB ciphertexts no longer travel to
+    Python and back. gen_random_uuid() draws from the server's strong random source
+    (pg_strong_random), so the order is as unpredictable as secrets.SystemRandom's. The sort
+    consumes every deleted row before the first insert, so a code hash is re-inserted only after
+    its old version is deleted (no unique conflict). What a vote still costs, and why, is in
+    docs/ballot-anonymity.md ("Cost of a vote"). Elsewhere (SQLite): the same through the ORM.
     """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table, columns in (
+                (Ballot._meta.db_table, "campaign_id, ciphertext"),
+                (VotingCode._meta.db_table, "campaign_id, code_hash, used"),
+            ):
+                cursor.execute(
+                    f"WITH old AS (DELETE FROM {table} WHERE campaign_id = %s "
+                    f"RETURNING {columns}) "
+                    f"INSERT INTO {table} (id, {columns}) "
+                    f"SELECT gen_random_uuid(), {columns} FROM old ORDER BY gen_random_uuid()",
+                    [campaign_id],
+                )
+        return
     ballots = list(
         Ballot.objects.filter(campaign_id=campaign_id).values_list("ciphertext", flat=True)
     )
@@ -476,13 +533,9 @@ def _reshuffle(campaign_id: int) -> None:
     )
 
 
-def _rate(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-def campaign_close(*, campaign: Campaign, by: User | None = None, now=None) -> Campaign:
+def campaign_close(
+    *, campaign: Campaign, by: User | None = None, now: datetime.datetime | None = None
+) -> Campaign:
     """End the voting (by staff, early; or by time when `by` is None). Counting is a separate
     step, by the scrutineers: campaign_settle.
 
@@ -511,182 +564,7 @@ def campaign_close(*, campaign: Campaign, by: User | None = None, now=None) -> C
     return campaign
 
 
-def campaign_settle(*, campaign: Campaign, shares: list[str], by: User, now=None) -> Campaign:
-    """结算: count a closed campaign with the scrutineers' shares. All or nothing.
-
-    1. lock the campaign; refuse before the end of voting, after a settlement, without a box;
-    2. rebuild the private key from the shares, in memory only (sealing.key_rebuild: wrong,
-       partial, duplicated or foreign shares are refused with a message);
-    3. decrypt every ballot; any ballot that does not decrypt aborts everything;
-    4. totals, validity, outcome; comments in a fresh random order (discarded below the
-       small-group threshold); the sorted list of receipts counted;
-    5. delete the ciphertexts and the codes, in the same transaction, leaving no dead tuple
-       in the live files (_ballot_tables_purge);
-    6. satisfied → award eligibility; not satisfied → re-election procedure;
-    7. after commit, VACUUM FULL the tables (ballot_tables_rewrite), for the campaign row's
-       earlier versions (which hold no ballot data).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        _require_staff_above(branch=campaign.branch, by=by)
-        if campaign.closed_at is not None:
-            raise ValidationError(_("本次测评已经结算，不能重复结算。"))
-        if campaign.status_at(now) in (Campaign.Status.PLANNED, Campaign.Status.OPEN):
-            raise ValidationError(_("投票尚未结束，不能结算。请等到截止时间，或先“提前结束投票”。"))
-        if not campaign.is_sealed:
-            raise ValidationError(_("本次测评没有启用票箱，没有可结算的选票。"))
-        if not campaign.countable:
-            raise ValidationError(_("监票密钥份额遗失过多，本次测评无法计票。请重新组织测评。"))
-        try:
-            key = sealing.key_rebuild(
-                raw_shares=list(shares),
-                public_key=bytes(campaign.public_key),
-                threshold=campaign.share_threshold,
-            )
-        except sealing.ShareError as exc:
-            raise ValidationError(exc.message) from None
-        if campaign.voting_closed_at is None:
-            campaign.voting_closed_at = campaign.closes_at
-            _reshuffle(campaign.pk)
-        ciphertexts = list(
-            Ballot.objects.filter(campaign=campaign).values_list("ciphertext", flat=True)
-        )
-        ballots = []
-        for ciphertext in ciphertexts:
-            try:
-                ballots.append(sealing.ballot_open(private_key=key, ciphertext=ciphertext))
-            except (sealing.CryptoError, ValueError, IndexError, UnicodeDecodeError):
-                raise ValidationError(
-                    _("有选票无法解密，结算已取消，未写入任何结果。请联系系统管理员。")
-                ) from None
-        del key
-        _record_results(campaign, ballots)
-        campaign.counted_receipts = sorted(sealing.receipt_for(c) for c in ciphertexts)
-        campaign.closed_at = now
-        if campaign.closed_by is None:
-            campaign.closed_by = by
-        campaign.save()
-        _ballot_tables_purge(campaign.pk)
-        if campaign.outcome == Outcome.SATISFIED:
-            AwardEligibility.objects.get_or_create(
-                campaign=campaign,
-                defaults={"cadre_id": campaign.secretary_id, "year": campaign.year},
-            )
-        elif campaign.outcome == Outcome.NOT_SATISFIED:
-            ReelectionProcedure.objects.get_or_create(campaign=campaign)
-        transaction.on_commit(ballot_tables_rewrite)
-        # The secretary's ballot component of the campaign year's scores moves.
-        numbers_changed(
-            on=min(datetime.date(campaign.year, 12, 31), timezone.localdate(now)),
-            organisation_id=campaign.branch_id,
-        )
-    return campaign
-
-
-def _record_results(campaign: Campaign, ballots: list[tuple[str, list[str], str]]) -> None:
-    """Totals, validity, outcome, aspect counts and shuffled comments, from decrypted ballots.
-
-    Valid when turnout ≥ quorum · electorate; satisfaction rate = (满意 + 基本满意) / valid
-    ballots; "not satisfied" when 不满意 ballots exceed the campaign's fraction of valid ballots.
-    """
-    turnout = len(ballots)
-    overall = [b[0] for b in ballots]
-    satisfied = overall.count(Answer.SATISFIED)
-    basic = overall.count(Answer.BASIC)
-    not_satisfied = overall.count(Answer.NOT_SATISFIED)
-    campaign.turnout = turnout
-    campaign.is_valid = turnout > 0 and turnout * campaign.quorum_den >= (
-        campaign.electorate * campaign.quorum_num
-    )
-    campaign.n_satisfied, campaign.n_basic = satisfied, basic
-    campaign.n_not_satisfied = not_satisfied
-    campaign.satisfaction_rate = _rate(satisfied + basic, turnout)
-    results = [
-        {"question": q, "satisfied": 0, "basic": 0, "not_satisfied": 0} for q in campaign.aspects
-    ]
-    for _overall, answers, _comment in ballots:
-        for index, answer in enumerate(answers[: len(results)]):
-            if answer in results[index]:
-                results[index][answer] += 1
-    campaign.aspect_results = results
-    comments = [c for _o, _a, c in ballots if c]
-    # Below the small-group threshold comments are not kept at all: stored, a DBA could read
-    # them even though no page shows them.
-    if not campaign.allow_comment or turnout < campaign.min_ballots_shown:
-        comments = []
-    _rng.shuffle(comments)
-    campaign.comments = comments
-    if not campaign.is_valid:
-        campaign.outcome = Outcome.INVALID
-    elif not_satisfied * campaign.not_satisfied_den > turnout * campaign.not_satisfied_num:
-        campaign.outcome = Outcome.NOT_SATISFIED
-    else:
-        campaign.outcome = Outcome.SATISFIED
-
-
-def _ballot_tables_purge(campaign_id: int) -> None:
-    """Delete a campaign's ciphertexts and codes so that no dead tuple stays in the live files.
-
-    On PostgreSQL a DELETE leaves the row versions in the pages until a vacuum reclaims them,
-    and even VACUUM FULL copies versions that are "recently dead" — still visible to some
-    snapshot, which on a busy server (any long query) is the normal case: measured, the forensic
-    test found every ciphertext in the rewritten file. TRUNCATE instead gives both tables new,
-    empty files at commit whatever the snapshots; the other campaigns' rows (still sealed) are
-    put back in a fresh random order, all with this transaction as writer. It is not MVCC-safe
-    for a concurrent REPEATABLE READ reader of these two tables, which nothing in the project is.
-    Elsewhere (SQLite): a plain delete.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        Ballot.objects.filter(campaign_id=campaign_id).delete()
-        VotingCode.objects.filter(campaign_id=campaign_id).delete()
-        return
-    ballots = list(
-        Ballot.objects.exclude(campaign_id=campaign_id).values_list("campaign_id", "ciphertext")
-    )
-    codes = list(
-        VotingCode.objects.exclude(campaign_id=campaign_id).values_list(
-            "campaign_id", "code_hash", "used"
-        )
-    )
-    with connection.cursor() as cursor:
-        # Django's foreign keys are deferred; TRUNCATE refuses while checks of rows written
-        # earlier in this transaction (the last reshuffle) are pending: run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"TRUNCATE {Ballot._meta.db_table}, {VotingCode._meta.db_table}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    _rng.shuffle(ballots)
-    _rng.shuffle(codes)
-    Ballot.objects.bulk_create(
-        Ballot(id=uuid.uuid4(), campaign_id=c, ciphertext=x) for c, x in ballots
-    )
-    VotingCode.objects.bulk_create(
-        VotingCode(id=uuid.uuid4(), campaign_id=c, code_hash=h, used=u) for c, h, u in codes
-    )
-
-
-def ballot_tables_rewrite() -> bool:
-    """On PostgreSQL, VACUUM FULL the surveys ballot tables after a settlement.
-
-    A plain VACUUM marks dead row versions free but leaves their bytes in the data files (and
-    in every physical backup taken later); VACUUM FULL copies the live rows into new files and
-    drops the old ones (truncated at commit, unlinked at the next checkpoint), indexes and
-    TOAST included. It takes an exclusive lock for the few milliseconds these small tables need.
-    Impossible inside a transaction: returns False there (and on SQLite, where `VACUUM` would
-    rewrite the whole database file: left to the operator)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
-    tables = ", ".join(m._meta.db_table for m in (Ballot, VotingCode, Campaign))
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM (FULL) {tables}")
-    return True
-
-
-def close_due_campaigns(*, now=None) -> int:
+def close_due_campaigns(*, now: datetime.datetime | None = None) -> int:
     """End voting of every campaign whose closing time has passed; returns how many. Idempotent.
     Counting waits for the scrutineers (campaign_settle)."""
     now = now or timezone.now()
@@ -701,21 +579,6 @@ def close_due_campaigns(*, now=None) -> int:
 
 
 @transaction.atomic
-def reelection_update(
-    *, procedure: ReelectionProcedure, status: str, notes: str, by: User
-) -> ReelectionProcedure:
-    procedure = ReelectionProcedure.objects.select_for_update().get(pk=procedure.pk)
-    _require_staff_above(branch=procedure.campaign.branch, by=by)
-    if status not in ReelectionProcedure.Status.values:
-        raise ValidationError({"status": _("请选择改选进度。")})
-    procedure.status = status
-    procedure.notes = notes.strip()
-    procedure.updated_by = by
-    procedure.save()
-    return procedure
-
-
-@transaction.atomic
 def campaign_delete(*, campaign: Campaign, by: User) -> None:
     """A campaign can be deleted only before anyone voted."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -723,3 +586,13 @@ def campaign_delete(*, campaign: Campaign, by: User) -> None:
     if campaign.closed_at is not None or campaign.codes.filter(used=True).exists():
         raise ValidationError(_("已有投票的测评不能删除。"))
     campaign.delete()
+
+
+# Settlement and the re-election moved to surveys.settlement; the names stay importable here for
+# existing callers (views, tasks, the demo and the tests call services.campaign_settle).
+from .settlement import (  # noqa: E402, F401
+    ballot_tables_rewrite,
+    campaign_settle,
+    reelection_result_record,
+    reelection_update,
+)

@@ -16,6 +16,18 @@ urlpatterns = [
     path("campaigns/<int:pk>/shares-lost/", views.shares_lost, name="shares_lost"),
     path("campaigns/<int:pk>/delete/", views.campaign_delete, name="campaign_delete"),
     path("campaigns/<int:pk>/reelection/", views.reelection_update, name="reelection_update"),
+    path(
+        "campaigns/<int:pk>/reelection/result/",
+        views.reelection_result,
+        name="reelection_result",
+    ),
+    path("campaigns/<int:pk>/slips/", views.slips, name="slips"),
+    path("members/", views.roster_index, name="roster_index"),
+    path("members/branch/<int:branch_pk>/", views.roster, name="roster"),
+    path("members/branch/<int:branch_pk>/new/", views.member_create, name="member_create"),
+    path("members/branch/<int:branch_pk>/import/", views.roster_import, name="roster_import"),
+    path("members/<int:pk>/", views.member_edit, name="member_edit"),
+    path("members/<int:pk>/end/", views.member_end, name="member_end"),
     # Public, stable: every code slip's QR code links to /surveys/vote/?code=…
     path("vote/", views.vote, name="vote"),
     path("receipts/<uuid:public_id>/", views.receipts, name="receipts"),

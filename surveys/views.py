@@ -35,17 +35,22 @@ from django_tables2 import SingleTableMixin
 
 from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
+from cadres.roster import RosterFileError, clean_filename
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, form_error_text, service_error_text
 from config.pagination import BoundedPaginator
 
-from . import sealing, selectors, services
+from . import members, sealing, selectors, services
 from .filters import CampaignFilter
 from .forms import (
     BallotForm,
     CampaignForm,
     CodeEntryForm,
+    MemberEndForm,
+    MemberForm,
     ReelectionForm,
+    ReelectionResultForm,
+    RosterUploadForm,
     SettleForm,
     SharesLostForm,
 )
@@ -55,6 +60,7 @@ from .tables import CampaignOverviewTable
 # Code evaluations that found no code, per address, before the voting page refuses for the
 # window. A room of voters behind one address is unaffected: real codes are given back.
 VOTE_FAILURE_LIMIT = getattr(settings, "SURVEYS_VOTE_FAILURE_LIMIT", 10)
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # cadres.roster.MAX_BYTES: checked before reading
 VOTE_FAILURE_WINDOW = getattr(settings, "SURVEYS_VOTE_FAILURE_WINDOW", 15 * 60)  # seconds
 
 
@@ -62,6 +68,22 @@ def _close_due() -> None:
     """Closing by time also happens on read, so a deployment without beat still closes."""
     if Campaign.objects.filter(closed_at__isnull=True, closes_at__lte=timezone.now()).exists():
         services.close_due_campaigns()
+
+
+def _campaign_for(request: HttpRequest, pk: int) -> Campaign:
+    """The campaign in the user's scope (404 otherwise), its voting ended if its closing time
+    has passed: every staff page sees the status the voting page applies (one guard)."""
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    if campaign.status == Campaign.Status.DUE and campaign.voting_closed_at is None:
+        services.campaign_close(campaign=campaign, by=None)
+        campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    return campaign
+
+
+def _refused(request: HttpRequest, exc: ValidationError, campaign: Campaign) -> HttpResponse:
+    """A refused POST action: the service's message on the campaign page."""
+    messages.error(request, service_error_text(exc))
+    return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
 # --- Staff pages -------------------------------------------------------------------------------
@@ -104,6 +126,9 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     initial = {}
     if request.GET.get("branch", "").isdigit():
         initial["branch"] = int(request.GET["branch"])
+        branch = branches.filter(pk=initial["branch"]).first()
+        if branch is not None:
+            initial["electorate"] = members.roster_size(branch=branch) or None
     form = CampaignForm(request.POST or None, branches=branches, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -125,7 +150,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     if campaign.status != Campaign.Status.PLANNED:
         messages.error(request, _("测评已经开始，不能再修改设置。"))
         return redirect("surveys:campaign_detail", pk=campaign.pk)
@@ -163,12 +188,16 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
-    if campaign.status == Campaign.Status.DUE:
-        campaign = services.campaign_close(campaign=campaign, by=None)
-        campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    return _detail(request, _campaign_for(request, pk))
+
+
+def _detail(request: HttpRequest, campaign: Campaign, status: int = 200, **forms) -> HttpResponse:
     integrity = selectors.campaign_integrity(campaign=campaign)
-    reelection = ReelectionProcedure.objects.filter(campaign=campaign).first()
+    reelection = (
+        ReelectionProcedure.objects.filter(campaign=campaign)
+        .select_related("new_secretary")
+        .first()
+    )
     context = {
         "campaign": campaign,
         "status": campaign.status,
@@ -181,25 +210,35 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if reelection
         else None,
+        "reelection_result_form": forms.get("reelection_result_form")
+        or (
+            ReelectionResultForm(
+                branch=campaign.branch,
+                rated=campaign.secretary,
+                initial={"elected_on": timezone.localdate()},
+            )
+            if reelection and reelection.new_secretary_id is None
+            else None
+        ),
+        "roster_size": members.roster_size(branch=campaign.branch),
         "vote_url": request.build_absolute_uri(reverse("surveys:vote")),
         "receipts_url": request.build_absolute_uri(
             reverse("surveys:receipts", args=[campaign.public_id])
         ),
         "shares_lost_form": SharesLostForm(initial={"lost": campaign.shares_lost}),
     }
-    return render(request, "surveys/campaign_detail.html", context)
+    return render(request, "surveys/campaign_detail.html", context, status=status)
 
 
 @staff_required
 @require_POST
 def ballot_box_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open the ballot box and show the scrutineers' share slips ONCE (QR + code, printable)."""
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     try:
         shares = services.ballot_box_open(campaign=campaign, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:campaign_detail", pk=campaign.pk)
+        return _refused(request, exc, campaign)
     campaign.refresh_from_db()
     slips = [{"n": n, "code": code, "qr": _qr_svg(code)} for n, code in enumerate(shares, 1)]
     response = render(request, "surveys/share_slips.html", {"campaign": campaign, "slips": slips})
@@ -210,7 +249,7 @@ def ballot_box_open(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
     """结算: the scrutineers enter their shares on this one screen; all or nothing."""
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     form = SettleForm(request.POST or None, campaign=campaign)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -219,7 +258,7 @@ def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
                 campaign=campaign, shares=form.shares(), by=request.user
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = service_error_text(exc)
         else:
             messages.success(
                 request,
@@ -243,7 +282,7 @@ def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     form = SharesLostForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写 0 到 9 之间的整数。"))
@@ -253,7 +292,7 @@ def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
             campaign=campaign, lost=form.cleaned_data["lost"], by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, service_error_text(exc))
     else:
         messages.success(request, _("已登记遗失份额数。"))
     return redirect("surveys:campaign_detail", pk=campaign.pk)
@@ -279,12 +318,11 @@ def _qr_svg(data: str) -> str:
 def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
     """Generate the codes and show them ONCE: printable slips with QR codes and, in the same
     response, the list as a CSV download (a data: link). The server keeps only hashes."""
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     try:
         codes = services.codes_generate(campaign=campaign, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:campaign_detail", pk=campaign.pk)
+        return _refused(request, exc, campaign)
     vote_url = request.build_absolute_uri(reverse("surveys:vote"))
     slips = [
         {"code": code, "qr": _qr_svg(f"{vote_url}?code={code}"), "n": n}
@@ -308,11 +346,11 @@ def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     try:
         campaign = services.campaign_close(campaign=campaign, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, service_error_text(exc))
     else:
         messages.success(request, _("投票已结束。请监票人到场输入份额进行结算。"))
     return redirect("surveys:campaign_detail", pk=campaign.pk)
@@ -321,12 +359,11 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     try:
         services.campaign_delete(campaign=campaign, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:campaign_detail", pk=campaign.pk)
+        return _refused(request, exc, campaign)
     messages.success(request, _("测评已删除。"))
     return redirect("surveys:overview")
 
@@ -334,7 +371,7 @@ def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_POST
 def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    campaign = _campaign_for(request, pk)
     procedure = ReelectionProcedure.objects.filter(campaign=campaign).first()
     if procedure is None:
         messages.error(request, _("该测评没有改选程序。"))
@@ -351,6 +388,212 @@ def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("请选择改选进度。"))
     return redirect("surveys:campaign_detail", pk=campaign.pk)
+
+
+@staff_required
+@require_POST
+def reelection_result(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the re-election's result: the branch's secretary changes in the registry."""
+    campaign = _campaign_for(request, pk)
+    procedure = ReelectionProcedure.objects.filter(campaign=campaign).first()
+    if procedure is None:
+        messages.error(request, _("该测评没有改选程序。"))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
+    form = ReelectionResultForm(request.POST, branch=campaign.branch, rated=campaign.secretary)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            procedure = services.reelection_result_record(
+                procedure=procedure,
+                elected_on=data["elected_on"],
+                successor=data["successor"],
+                name=data["name"],
+                gender=data["gender"],
+                phone=data["phone"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("改选结果已登记：%(name)s 任团支部书记，下次测评将对新任书记进行。")
+                % {"name": procedure.new_secretary.name},
+            )
+            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    return _detail(request, campaign, reelection_result_form=form, status=400)
+
+
+# --- Member roster (团员名册) and 领票登记 ---------------------------------------------------------
+
+
+@staff_required
+def roster_index(request: HttpRequest) -> HttpResponse:
+    """The branches whose rosters the user keeps, with their member counts."""
+    paginator = BoundedPaginator(members.roster_branches(user=request.user), 50)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "surveys/roster_index.html", {"page": page})
+
+
+@staff_required
+def roster(request: HttpRequest, branch_pk: int) -> HttpResponse:
+    branch = members.branch_get_for_user(user=request.user, pk=branch_pk)
+    include_ended = request.GET.get("ended") == "1"
+    paginator = BoundedPaginator(
+        members.member_list(branch=branch, include_ended=include_ended), 100
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "surveys/roster.html",
+        {
+            "branch": branch,
+            "page": page,
+            "active": members.roster_size(branch=branch),
+            "include_ended": include_ended,
+            "form": MemberForm(),
+            "upload_form": RosterUploadForm(),
+        },
+    )
+
+
+@staff_required
+def member_create(request: HttpRequest, branch_pk: int) -> HttpResponse:
+    branch = members.branch_get_for_user(user=request.user, pk=branch_pk)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = members.member_create(branch=branch, by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已登记团员 %(name)s。") % {"name": member.name})
+            return redirect("surveys:roster", branch_pk=branch.pk)
+    return render(
+        request,
+        "surveys/member_form.html",
+        {"branch": branch, "form": form, "member": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = members.member_get_for_user(user=request.user, pk=pk)
+    initial = {
+        "name": member.name,
+        "gender": member.gender,
+        "birth_year": member.birth_year,
+        "joined_on": member.joined_on,
+        "phone": member.phone,
+    }
+    form = MemberForm(request.POST or None, initial=initial)
+    end_form = MemberEndForm(initial={"left_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            members.member_update(member=member, by=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("surveys:roster", branch_pk=member.branch_id)
+    return render(
+        request,
+        "surveys/member_form.html",
+        {"branch": member.branch, "form": form, "member": member, "end_form": end_form},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_POST
+def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+    member = members.member_get_for_user(user=request.user, pk=pk)
+    form = MemberEndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_error_text(form))
+        return redirect("surveys:member_edit", pk=member.pk)
+    try:
+        members.member_end(member=member, left_on=form.cleaned_data["left_on"], by=request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+        return redirect("surveys:member_edit", pk=member.pk)
+    messages.success(request, _("%(name)s 已移出名册（记录保留）。") % {"name": member.name})
+    return redirect("surveys:roster", branch_pk=member.branch_id)
+
+
+@staff_required
+def roster_import(request: HttpRequest, branch_pk: int) -> HttpResponse:
+    """Upload a roster file: all rows or none, with a row-by-row report."""
+    branch = members.branch_get_for_user(user=request.user, pk=branch_pk)
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            form.add_error("file", _("文件太大：请不超过 10 MB。"))
+        else:
+            try:
+                report = members.roster_import(
+                    branch=branch,
+                    data=upload.read(),
+                    filename=clean_filename(upload.name),
+                    by=request.user,
+                )
+            except (RosterFileError, ValidationError) as exc:
+                form.add_error(
+                    "file",
+                    exc.messages if isinstance(exc, ValidationError) else str(exc),
+                )
+            else:
+                if report.added or (report.known and not report.errors):
+                    messages.success(
+                        request,
+                        _("导入完成：新增 %(n)s 人，%(k)s 人已在名册中。")
+                        % {"n": report.added, "k": len(report.known)},
+                    )
+                    return redirect("surveys:roster", branch_pk=branch.pk)
+    return render(
+        request,
+        "surveys/roster_import.html",
+        {
+            "branch": branch,
+            "form": form,
+            "report": report,
+            "errors": report.errors[:500] if report else [],
+            "headers": members.template_headers(),
+        },
+        status=400 if (form.errors or (report and report.errors)) else 200,
+    )
+
+
+@staff_required
+def slips(request: HttpRequest, pk: int) -> HttpResponse:
+    """领票登记: tick who received a code slip (never which slip)."""
+    campaign = _campaign_for(request, pk)
+    rows = list(members.electors(campaign=campaign))
+    error = ""
+    if request.method == "POST":
+        received = {int(v) for v in request.POST.getlist("member") if v.isdigit()}
+        try:
+            count = members.slips_register(campaign=campaign, received=received, by=request.user)
+        except ValidationError as exc:
+            error = service_error_text(exc)
+        else:
+            messages.success(request, _("领票登记已保存：%(n)s 人已领票。") % {"n": count})
+            return redirect("surveys:slips", pk=campaign.pk)
+    return render(
+        request,
+        "surveys/slips.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "received": sum(r.slip_received for r in rows),
+            "error": error,
+            "editable": campaign.status in (Campaign.Status.PLANNED, Campaign.Status.OPEN),
+        },
+        status=400 if error else 200,
+    )
 
 
 # --- Public pages ------------------------------------------------------------------------------

@@ -196,6 +196,7 @@ def _world(tree):
         "contacts:edit": contact.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
+        "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "contacts:detail": contact.pk,

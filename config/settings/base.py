@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.navigation.navigation",
+                "assessment.context_processors.notifications",
             ],
             # Not in an app's templatetags/: config is the project, not an installed app.
             "libraries": {"panels": "config.panels"},
@@ -303,3 +304,20 @@ LIANQING_MEDIA_ACCEL_PREFIX = env("LIANQING_MEDIA_ACCEL_PREFIX", default="")
 # Failed voting-code guesses allowed per address in the window (seconds) on /surveys/vote/.
 SURVEYS_VOTE_FAILURE_LIMIT = env.int("SURVEYS_VOTE_FAILURE_LIMIT", default=10)
 SURVEYS_VOTE_FAILURE_WINDOW = 15 * 60
+
+# --- reminders and mail (assessment/reminders.py) ---
+# EMAIL_URL picks the mail backend: empty prints mails on the console (nothing leaves the
+# machine); smtp://user:password@host:25, smtp+tls://…:587 or smtp+ssl://…:465 sends them.
+_email = {
+    k: v
+    for k, v in env.email_url("EMAIL_URL", default="consolemail://").items()
+    if v not in (None, "")
+}
+EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
+globals().update(_email)
+# A mail server that does not answer must not hold the weekly task until its time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="联青 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in mails need the site's address (a Celery task has no request to take it from).
+LIANQING_SITE_URL = env("LIANQING_SITE_URL", default="http://127.0.0.1:8000")

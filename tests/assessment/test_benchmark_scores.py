@@ -45,6 +45,24 @@ def test_chain_and_reference_agree_and_the_rounds_are_rolled_back(worked):
     assert CadreScore.objects.get(run=run, cadre=worked).reached == 5
 
 
+def test_reference_agrees_on_youth_confirmation(worked, tree):
+    from contacts.models import Confirmation, Contact
+
+    contact = Contact.objects.filter(cadre=worked, date=D(2026, 4, 10)).get()
+    youth = contact.youth_rows.first().youth
+    Confirmation.objects.create(
+        contact=contact,
+        cadre=worked,
+        youth=youth,
+        kind="share",
+        outcome="confirmed",
+        day=contact.date,
+    )
+    out = _run()
+    assert "两者数字一致" in out
+    assert CadreScore.objects.get(period="2026Q2", cadre=worked).confirmed_youths == 1
+
+
 def test_a_disagreement_fails_loudly(worked):
     wrong = metrics.channel_week_sql().replace("COUNT(*) AS contacts", "COUNT(*) + 1 AS contacts")
     with (

@@ -48,15 +48,19 @@ def test_formula_on_a_hand_checked_cadre(worked):
     assert (s.c_quota, s.c_reach, s.c_depth, s.c_diversity) == (0.8, 0.5, 0.375, 0.5)
     assert s.c_responsiveness == pytest.approx(1 / 3)
     assert s.c_ballot is None  # not a secretary
-    # (30·0.8 + 25·0.5 + 15·0.375 + 10·0.5 + 10·⅓) / 90 × 100 = 56.06…
-    assert s.score == Decimal("56.1")
+    assert (s.confirmed_youths, s.c_confirmed) == (0, 0.0)  # no youth-side evidence
+    # (25·0.8 + 20·0.5 + 15·0.375 + 10·0.5 + 10·⅓ + 10·0) / 90 × 100 = 48.84…
+    assert s.score == Decimal("48.8")
     assert s.policy.version == 1 and run.is_final  # 2026Q2 is over on 15 July
     assert run.sources == {"ballots": "ok"}  # the surveys app is installed: a real source
 
 
 def test_weights_come_from_the_policy_version(worked):
     services.scores_compute(period="2026Q2", today=TODAY)
-    values = {f"w_{c}": 0 for c in ("reach", "depth", "diversity", "responsiveness", "ballot")}
+    values = {
+        f"w_{c}": 0
+        for c in ("reach", "depth", "diversity", "responsiveness", "ballot", "confirmed")
+    }
     values.update(w_quota=100, flag_score_below=60, quota_grace_days=180, no_contact_days=30)
     values["overdue_needs_max"] = 0
     v2 = services.policy_create(values=values, note="只看人数", by=None)
@@ -75,7 +79,7 @@ def test_secretary_ballot_counts_through_the_adapter(worked):
         run = services.scores_compute(period="2026Q2", today=TODAY)
     s = _score(worked)
     assert s.ballot == "not_satisfied" and s.c_ballot == 0.0
-    assert s.score == Decimal("50.5")  # 50.458 / 100 × 100
+    assert s.score == Decimal("44.0")  # 43.958 / 100 × 100 (all seven weights apply)
     assert run.sources == {"ballots": "ok"}
 
 
@@ -230,6 +234,7 @@ def _values(**overrides):
         "w_diversity": 10,
         "w_responsiveness": 10,
         "w_ballot": 10,
+        "w_confirmed": 0,
         "flag_score_below": 60,
         "quota_grace_days": 180,
         "no_contact_days": 30,

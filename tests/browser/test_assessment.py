@@ -4,7 +4,9 @@ charts rendered with data at phone and desktop widths, the cadre's explained sco
 from __future__ import annotations
 
 import datetime
+import io
 import re
+import unicodedata
 
 import pytest
 from django.utils import timezone
@@ -14,17 +16,78 @@ from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_bulletin_prints_to_a4_pdf(with_contacts, new_page):
+# Text pulled out of Chromium's PDF maps some glyphs of Noto CJK back to radicals (⻘ for 青,
+# ⼯ for 工): NFKC folds the Kangxi radicals, this table the simplified ones seen here. Names are
+# compared after the same folding, and the supervisors' edition must find them (so a name that
+# folds badly fails there rather than passing unnoticed in the circulated edition).
+_RADICALS = str.maketrans(
+    "⻘⻓⻔⻥⻢⻋⻜⻛⻅⻉⻚⻙⻝⻨⻩⻮⻬⻰⻳⻆⻄⻈⻊",
+    "青长门鱼马车飞风见贝页韦食麦黄齿齐龙龟角西讠钅",
+)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_RADICALS))
+
+
+def _pdf_pages(pdf: bytes) -> list[str]:
+    from pypdf import PdfReader
+
+    return [_fold(page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _printed(page, url: str, name: str) -> list[str]:
+    page.goto(url)
+    page.emulate_media(media="print")
+    shot(page, f"{name}-print")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = page.pdf(path=str(SCREENSHOTS / f"{name}.pdf"), format="A4", prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
+    page.emulate_media(media="screen")
+    return _pdf_pages(pdf)
+
+
+def test_bulletin_prints_both_editions_to_a4_pdf(with_contacts, new_page):
+    """Issue 15 item 5: only the report is printed (no navigation, filters, buttons, language
+    switch or footer), every page carries the organisation and period and its number, no page
+    is blank, and the two editions differ exactly as assessment/editions.py says."""
+    from assessment.models import Flag
+
     page = new_page(DESKTOP)
     login(page, with_contacts.url, "county")
     page.goto(f"{with_contacts.url}/assessment/bulletin/")
     assert "工作通报" in page.locator("h1").inner_text()
     shot(page, "assessment-bulletin-desktop")
-    page.emulate_media(media="print")
-    shot(page, "assessment-bulletin-print")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pdf = page.pdf(path=str(SCREENSHOTS / "assessment-bulletin.pdf"), format="A4")
-    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    flagged = [
+        _fold(name)
+        for name in Flag.objects.filter(resolved_at__isnull=True).values_list(
+            "cadre__name", flat=True
+        )
+    ]
+    assert flagged  # the demo has flagged cadres: their names are what must not circulate
+    printed = {}
+
+    base = f"{with_contacts.url}/assessment/bulletin/?edition="
+    for edition in ("circulated", "supervisors"):
+        pages = _printed(page, base + edition, f"assessment-bulletin-{edition}")
+        total = len(pages)
+        assert total >= 2
+        for number, text in enumerate(pages, start=1):
+            assert "共青团阿鲁科尔沁旗委员会·2026年第" in text, (edition, number, text[:80])
+            assert f"{number}/{total}" in text, (edition, number)  # page number
+            for chrome in ("打印/存为PDF", "下载Excel", "查看", "退出", "语言", "联青·共青团"):
+                assert chrome not in text, (edition, number, chrome)
+            # Not blank: more on the page than its header and number.
+            assert len(text) > 60, (edition, number, text)
+        printed[edition] = "".join(pages)
+        if edition == "supervisors":
+            assert all("内部" in text for text in pages)
+    circulated, supervisors = printed["circulated"], printed["supervisors"]
+    assert "内部" not in circulated and "各组织排名" not in circulated
+    assert "预警团干部" in circulated and "各组织排名(仅供督导)" in supervisors
+    named = [name for name in flagged if name in supervisors]
+    assert len(named) >= min(3, len(flagged))
+    assert not [name for name in named if name in circulated]
 
 
 @pytest.mark.parametrize("viewport,label", [(PHONE, "phone"), (DESKTOP, "desktop")])

@@ -150,3 +150,135 @@ def test_committee_reads_results_on_a_phone(demo_site, new_page):
     shot(page, "surveys-result-small-branch-phone")
     page.goto(f"{demo_site.url}/surveys/receipts/{small.public_id}/")
     assert "共 3 张选票被计入" in page.locator("main").inner_text()
+
+
+def test_roster_to_reelection_on_a_phone(demo_site, new_page):
+    """Issue 12, items 5 and 6, at phone width: import a branch's 智慧团建 member list, run a
+    campaign whose electorate is that roster, tick who received a slip (领票登记), vote, settle,
+    and record the re-election that the not-satisfied outcome opened: the registry's secretary
+    changes and the next campaign can only rate the new one."""
+    from cadres.models import Cadre, Organisation
+    from surveys.models import Elector, Member, ReelectionProcedure
+    from tests.factories import CadreFactory, OrganisationFactory
+
+    year = timezone.localdate().year
+    # Every demo branch already has this year's ballot: a new branch, as the registry would add.
+    town = Campaign.objects.order_by("pk").first().branch.parent
+    branch = OrganisationFactory(name="名册测试团支部", kind=Organisation.Kind.BRANCH, parent=town)
+    CadreFactory(
+        name="原书记乙", organisation=branch, is_branch_secretary=True, position="团支部书记"
+    )
+    old = Cadre.objects.get(organisation=branch, is_branch_secretary=True)
+    page = new_page(PHONE)
+    page.on("dialog", lambda dialog: dialog.accept())
+    login(page, demo_site.url, "county")
+
+    # 1. The roster, from a 智慧团建-style export (extra columns ignored); one bad row first.
+    header = "序号,姓名,性别,民族,出生日期,身份证号码,入团时间,手机号码\n"
+    rows = [
+        f"{n},团员{n},{'男' if n % 2 else '女'},汉族,{year - 20}-0{n},150102000000000000,"
+        f"{year - 6}-05,1381234567{n}\n"
+        for n in range(1, 7)
+    ]
+    bad = header + "".join(rows) + f"7,团员7,?,汉族,,,{year - 6}-05,\n"
+    page.goto(f"{demo_site.url}/surveys/members/branch/{branch.pk}/import/")
+    page.get_by_label(re.compile("团员名单文件")).set_input_files(
+        files=[{"name": "团员名单.csv", "mimeType": "text/csv", "buffer": bad.encode("utf-8")}]
+    )
+    page.get_by_role("button", name="检查并导入").click()
+    page.locator("#import-errors").wait_for()
+    assert "一行也没有导入" in page.locator("#import-errors").inner_text()
+    assert not Member.objects.filter(branch=branch).exists()
+    shot(page, "surveys-roster-import-errors-phone")
+    page.get_by_label(re.compile("团员名单文件")).set_input_files(
+        files=[
+            {
+                "name": "团员名单.csv",
+                "mimeType": "text/csv",
+                "buffer": (header + "".join(rows)).encode("gb18030"),
+            }
+        ]
+    )
+    page.get_by_role("button", name="检查并导入").click()
+    page.locator("#roster-count").wait_for()
+    assert "在册 6 人" in page.locator("#roster-count").inner_text()
+    shot(page, "surveys-roster-phone")
+
+    # 2. A campaign on that branch: the electorate comes from the roster.
+    page.get_by_role("link", name="新建测评").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_label(re.compile("应参评人数")).input_value() == "6"
+    page.get_by_label("被测评的团支部书记").select_option(str(old.pk))
+    start = timezone.localtime() - datetime.timedelta(minutes=5)
+    page.get_by_label("开始时间").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("截止时间").fill(
+        (start + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    )
+    shot(page, "surveys-campaign-form-roster-phone")
+    page.get_by_role("button", name=re.compile("创建|保存")).click()
+    page.wait_for_load_state("networkidle")
+    campaign = Campaign.objects.get(branch=branch, year=year)
+    assert campaign.electorate == 6
+    page.get_by_role("button", name=re.compile("生成 6 个投票码")).click()
+    page.wait_for_load_state("networkidle")
+    codes = page.locator(".lq-slip code").all_inner_texts()
+    assert len(codes) == 6
+    page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
+    page.get_by_role("button", name="启用票箱，打印监票人份额").click()
+    page.wait_for_load_state("networkidle")
+    shares = page.locator(".lq-share-code").all_inner_texts()
+    assert Elector.objects.filter(campaign=campaign).count() == 6
+
+    # 3. 领票登记: five members present receive a slip, ticked in one save.
+    page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
+    page.locator("#slips-summary").get_by_role("link", name="领票登记").click()
+    page.wait_for_load_state("networkidle")
+    for n in range(1, 6):
+        page.get_by_label(f"团员{n}", exact=True).check()
+    assert page.locator("[data-lq-count]").inner_text() == "5"
+    shot(page, "surveys-slips-phone")
+    page.get_by_role("button", name="保存领票登记").click()
+    page.wait_for_load_state("networkidle")
+    assert "已领票 5 / 6" in page.locator("main").inner_text() or "5 人已领票" in page.content()
+    assert Elector.objects.filter(campaign=campaign, slip_received=True).count() == 5
+
+    # 4. Five members vote "not satisfied" on their phones.
+    voter = new_page(PHONE)
+    for code in codes[:5]:
+        voter.goto(f"{demo_site.url}/surveys/vote/?code={code}")
+        for fieldset in voter.locator("fieldset").all():
+            fieldset.get_by_text("不满意", exact=True).click()
+        voter.get_by_role("button", name=re.compile("提交")).click()
+        assert "投票成功" in voter.locator("h1").inner_text()
+
+    # 5. Voting ends early; two scrutineers paste their shares into the boxes.
+    page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
+    page.get_by_role("button", name="提前结束投票").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("link", name="监票人结算").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("监票人份额码 1").fill(shares[0].replace("-", " "))
+    page.get_by_label("监票人份额码 2").fill(shares[1].replace("-", "\n", 3))
+    assert "64 / 64" in page.locator("#id_share_1-count").inner_text()
+    shot(page, "surveys-settle-shares-pasted-phone")
+    page.get_by_role("button", name="还原密钥并计票").click()
+    page.wait_for_load_state("networkidle")
+    campaign.refresh_from_db()
+    assert campaign.outcome == "not_satisfied" and campaign.electorate == 6
+
+    # 6. The re-election's result changes the branch's secretary.
+    page.locator("#reelection-result").scroll_into_view_if_needed()
+    shot(page, "surveys-reelection-form-phone")
+    page.get_by_label("新任书记姓名").fill("新书记甲")
+    page.get_by_label("性别", exact=True).select_option("F")
+    page.get_by_role("button", name="登记改选结果").click()
+    page.wait_for_load_state("networkidle")
+    assert "新书记甲 任团支部书记" in page.locator("#reelection-result").inner_text()
+    shot(page, "surveys-reelection-done-phone")
+    old.refresh_from_db()
+    new = ReelectionProcedure.objects.get(campaign=campaign).new_secretary
+    assert not old.is_branch_secretary and old.active_until is not None
+    assert new.is_branch_secretary and new.organisation_id == branch.pk
+    page.goto(f"{demo_site.url}/surveys/campaigns/new/?branch={branch.pk}")
+    options = page.get_by_label("被测评的团支部书记").locator("option").all_inner_texts()
+    assert any("新书记甲" in o for o in options) and not any(old.name in o for o in options)

@@ -37,6 +37,13 @@ def test_seed_demo_builds_a_banner_and_the_demo_logins():
     assert not organisation_list(user=township).filter(pk=banner.pk).exists()
     cadre = Cadre.objects.get(user__username="cadre")
     assert cadre.youth_links.count() >= 90
+    # Youth confirmations: the demo cadre's contacts are partly confirmed, one youth denied one.
+    from contacts.models import Confirmation
+
+    assert Confirmation.objects.filter(cadre=cadre, outcome="confirmed").count() >= 10
+    assert Confirmation.objects.filter(outcome="denied").count() == 1
+    assert Confirmation.objects.filter(same_device=True).count() == 1
+    assert not Confirmation.objects.filter(contact__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)  # flush cannot run inside the test's transaction

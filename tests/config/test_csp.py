@@ -118,6 +118,11 @@ def world(tree):
     contact = log_contact(tree.cadre, [youth], by=tree.cadre_user, channel="talk", notes="a\nb")
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign, codes = open_campaign(tree, electorate=3)
+    from surveys.models import Member
+
+    member = Member.objects.create(
+        branch=tree.branch_a, name="团员", birth_year=2000, joined_on=timezone.localdate()
+    )
     run = assessment_services.scores_compute(period=period_containing(timezone.localdate()))
     assessment_services.contact_stats_compute(run=run)
     invalid = RosterImport.objects.create(
@@ -141,6 +146,7 @@ def world(tree):
         "contacts:edit": contact.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
+        "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
@@ -150,6 +156,11 @@ def world(tree):
         "contacts:ask_cadre": tree.cadre.pk,
         "surveys:campaign_detail": campaign.pk,
         "surveys:campaign_edit": campaign.pk,
+        "surveys:slips": campaign.pk,
+        "surveys:roster": tree.branch_a.pk,
+        "surveys:member_create": tree.branch_a.pk,
+        "surveys:roster_import": tree.branch_a.pk,
+        "surveys:member_edit": member.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
@@ -179,11 +190,16 @@ NOT_WALKED = {
     "registration/logged_out.html",  # unused: logout redirects to the login page
     "registration/password_change_done.html",
     "contacts/ask_done.html",  # after a public need is submitted
+    "contacts/meeting_confirm.html",  # a 见面码 of this minute
+    "contacts/meeting_done.html",  # after a youth confirmed a meeting
+    "contacts/share_confirm.html",  # a valid share link
+    "contacts/share_done.html",  # after a youth answered a share link
     "500.html",
     "503.html",  # the database unreachable: tests/reliability/test_broker_down.py
     "surveys/share_slips.html",  # POST ballot_box_open: the scrutineers' shares are shown once
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
+    "contacts/need_status.html",  # the asker's signed status link, given after asking
 }
 
 
@@ -245,6 +261,13 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
     settings.LIANQING_ASK_RATE = 10_000
     ask = {"question": "想了解创业贷款", "category": "other", "anonymous": "on"}
     pages.append(("ask done", client.post(reverse("contacts:ask"), ask, follow=True)))
+    from contacts.models import Need
+    from contacts.need_status import need_status_token
+
+    asked = Need.objects.latest("pk")
+    Need.objects.filter(pk=asked.pk).update(status="answered", answer="可以申请创业担保贷款。")
+    status_url = reverse("contacts:need_status", args=[need_status_token(asked)])
+    pages.append(("need status", client.get(status_url)))
     cache.clear()
     for _ in range(40):  # trip the sign-up rate limit
         last = client.post(
@@ -252,6 +275,20 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         )
     pages.append(("too many", last))
     cache.clear()
+    from contacts import confirmations as conf
+
+    youth = world["youth"]
+    youth.phone = "13900001111"
+    youth.save()
+    meet = f"/contacts/m/{conf.meeting_code(cadre_id=tree.cadre.pk)}/"
+    pages.append(("meeting confirm", client.get(meet)))
+    done = {"ticket": conf.meeting_ticket(cadre_id=tree.cadre.pk), "phone": youth.phone}
+    pages.append(("meeting done", client.post(reverse("contacts:meet_confirm"), done)))
+    share = reverse(
+        "contacts:share", args=[conf.share_token(contact_id=world["ids"]["contacts:detail"])]
+    )
+    pages.append(("share confirm", client.get(share)))
+    pages.append(("share done", client.post(share, {"last4": "1111", "answer": "yes"})))
     client.force_login(tree.owner)
     SectorFactory(code="e", name="企业青年")
     upload = SimpleUploadedFile(
@@ -278,10 +315,15 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
         "surveys/vote_ballot.html",
         "surveys/vote_done.html",
         "contacts/ask_done.html",
+        "contacts/need_status.html",
         "activities/too_many.html",
         "cadres/import_detail.html",
         "surveys/share_slips.html",
         "surveys/settle.html",
+        "contacts/meeting_confirm.html",
+        "contacts/meeting_done.html",
+        "contacts/share_confirm.html",
+        "contacts/share_done.html",
     } <= rendered
 
 

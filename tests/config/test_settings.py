@@ -57,3 +57,29 @@ def test_beat_schedule_names_registered_tasks():
     app.loader.import_default_modules()
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, f"{name}: {entry['task']} is not a registered task"
+
+
+def test_email_url_picks_the_mail_server():
+    """Console by default (nothing leaves the machine); EMAIL_URL names an SMTP server."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_HOST_USER)"
+    )
+
+    def backend(**env: str) -> str:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
+        environment.update(DJANGO_SETTINGS_MODULE="config.settings.local", **env)
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    assert backend().startswith("django.core.mail.backends.console.EmailBackend")
+    smtp = backend(EMAIL_URL="smtp+tls://lq:pw@mail.example.org:587")
+    assert smtp == "django.core.mail.backends.smtp.EmailBackend mail.example.org 587 True lq"

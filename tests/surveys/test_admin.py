@@ -27,11 +27,26 @@ def test_rules_are_read_only_once_the_box_is_open(client, tree):
     response = client.get(_change(campaign))
     assert response.status_code == 200
     form = response.context["adminform"].form
-    for name in ("min_ballots_shown", "allow_comment", "quorum_num", "aspects"):
+    for name in ("min_ballots_shown", "allow_comment", "quorum_num", "aspects", "electorate"):
         assert name not in form.fields, name
-    response = client.post(_change(campaign), {"min_ballots_shown": 1, "allow_comment": ""})
+    response = client.post(
+        _change(campaign), {"min_ballots_shown": 1, "allow_comment": "", "electorate": 1}
+    )
+    assert response.status_code in (200, 302)
     campaign.refresh_from_db()
     assert campaign.min_ballots_shown == 5 and campaign.allow_comment
+    assert campaign.electorate == 10
+
+
+def test_the_electorate_is_frozen_in_the_database_once_the_box_is_open(tree):
+    from django.db import DatabaseError, transaction
+
+    from surveys.models import Campaign
+
+    campaign, _ = open_campaign(tree)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(electorate=3)
+    assert Campaign.objects.get(pk=campaign.pk).electorate == 10
 
 
 def test_rules_are_editable_before_the_box_opens(client, tree):

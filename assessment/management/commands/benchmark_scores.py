@@ -125,20 +125,45 @@ needs AS (
                                  OR (answered_at AT TIME ZONE %(tz)s)::date > %(as_of)s)) AS backlog
     FROM contacts_need WHERE owner_cadre_id IS NOT NULL GROUP BY owner_cadre_id
 ),
+evidence AS (
+    -- Youth-side evidence, from the definition in contacts/selectors.py (not its SQL): counted
+    -- confirmations, attendance-derived contacts, needs a youth submitted, all in the period.
+    SELECT cadre_id, youth_id FROM contacts_confirmation
+    WHERE outcome = 'confirmed' AND NOT same_device AND contact_id IS NOT NULL
+      AND day BETWEEN %(start)s AND %(as_of)s
+    UNION
+    SELECT cy.cadre_id, cy.youth_id FROM contacts_contactyouth cy
+    JOIN contacts_contact c ON c.id = cy.contact_id
+    WHERE c.activity_id IS NOT NULL AND cy.date BETWEEN %(start)s AND %(as_of)s
+    UNION
+    SELECT owner_cadre_id, youth_id FROM contacts_need
+    WHERE source = 'public' AND youth_id IS NOT NULL AND owner_cadre_id IS NOT NULL
+      AND (created_at AT TIME ZONE %(tz)s)::date BETWEEN %(start)s AND %(as_of)s
+),
+confirmed AS (
+    SELECT p.cadre_id, COUNT(*) AS n FROM period_pairs p
+    WHERE EXISTS (SELECT 1 FROM cadres_cadreyouth l WHERE l.cadre_id = p.cadre_id
+                  AND l.youth_id = p.youth_id AND l.linked_on <= %(as_of)s)
+      AND EXISTS (SELECT 1 FROM evidence e WHERE e.cadre_id = p.cadre_id
+                  AND e.youth_id = p.youth_id)
+    GROUP BY p.cadre_id
+),
 numbers AS (
     SELECT a.cadre_id, a.quota, a.min_sectors, COALESCE(l.n, 0) AS linked,
            COALESCE(l.sectors, 0) AS sectors, COALESCE(r.n, 0) AS reached,
            COALESCE(m.n, 0) AS met_offline_year, COALESCE(ch.online, 0) AS online_youths,
            COALESCE(ch.converted, 0) AS converted_youths, ls.d AS last_contact,
            COALESCE(n.due, 0) AS needs_due, COALESCE(n.on_time, 0) AS needs_on_time,
-           COALESCE(n.overdue, 0) AS needs_overdue, COALESCE(n.backlog, 0) AS needs_backlog
+           COALESCE(n.overdue, 0) AS needs_overdue, COALESCE(n.backlog, 0) AS needs_backlog,
+           COALESCE(cf.n, 0) AS confirmed_youths
     FROM active a
     LEFT JOIN linked l USING (cadre_id) LEFT JOIN reached r USING (cadre_id)
     LEFT JOIN channels ch USING (cadre_id) LEFT JOIN met_offline m USING (cadre_id)
     LEFT JOIN last_seen ls USING (cadre_id) LEFT JOIN needs n USING (cadre_id)
+    LEFT JOIN confirmed cf USING (cadre_id)
 )
 SELECT cadre_id, linked, sectors, reached, met_offline_year, online_youths, converted_youths,
-       last_contact, needs_due, needs_on_time, needs_overdue, needs_backlog,
+       last_contact, needs_due, needs_on_time, needs_overdue, needs_backlog, confirmed_youths,
        CAST(COALESCE(100.0 * (
            %(w_quota)s * CASE WHEN quota > 0 THEN LEAST(1.0, linked * 1.0 / quota) ELSE 0 END
          + %(w_reach)s * CASE WHEN quota > 0 THEN LEAST(1.0, reached * 1.0 / quota) ELSE 0 END
@@ -148,6 +173,8 @@ SELECT cadre_id, linked, sectors, reached, met_offline_year, online_youths, conv
                                   THEN LEAST(1.0, sectors * 1.0 / min_sectors) ELSE 0 END
          + %(w_responsiveness)s * CASE WHEN needs_due > 0
                                        THEN LEAST(1.0, needs_on_time * 1.0 / needs_due) ELSE 1 END
+         + %(w_confirmed)s * CASE WHEN reached > 0
+                                  THEN LEAST(1.0, confirmed_youths * 1.0 / reached) ELSE 0 END
        ) / NULLIF(100 - %(w_ballot)s, 0), 0) AS double precision) AS score
 FROM numbers
 """
@@ -177,6 +204,7 @@ NUMBER_FIELDS = [
     "needs_on_time",
     "needs_overdue",
     "needs_backlog",
+    "confirmed_youths",
 ]
 
 

@@ -21,6 +21,7 @@ def _data(**overrides):
         "w_diversity": 10,
         "w_responsiveness": 10,
         "w_ballot": 10,
+        "w_confirmed": 0,
         "flag_score_below": 50,
         "quota_grace_days": 90,
         "no_contact_days": 45,

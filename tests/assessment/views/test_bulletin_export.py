@@ -36,7 +36,9 @@ def test_hostile_organisation_and_cadre_names_come_out_escaped(client, tree, sco
     Organisation.objects.filter(pk=tree.banner.pk).update(name=HOSTILE_BANNER)
     Cadre.objects.filter(pk=tree.cadre.pk).update(name=HOSTILE_CADRE)
     client.force_login(tree.county)
-    cells = _cells(client.get(reverse("assessment:bulletin"), {"format": "xlsx"}))
+    cells = _cells(
+        client.get(reverse("assessment:bulletin"), {"format": "xlsx", "edition": "supervisors"})
+    )
     assert "'" + HOSTILE_ORG in cells  # the ranking and the flag's organisation
     assert "'" + HOSTILE_CADRE in cells  # the flagged cadre
     assert any(isinstance(c, str) and c.startswith("'" + HOSTILE_BANNER) for c in cells)  # title

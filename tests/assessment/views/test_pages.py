@@ -111,7 +111,7 @@ def test_staff_opens_case_and_records_steps_in_order(client, tree, scored):
 
 def test_bulletin_page_and_excel_are_scoped(client, tree, scored):
     client.force_login(tree.owner)
-    html = client.get(reverse("assessment:bulletin")).content.decode()
+    html = client.get(reverse("assessment:bulletin"), {"edition": "supervisors"}).content.decode()
     assert "工作通报" in html and "甲镇干部" in html and "print.css" in html
     # Both sources are installed: the bulletin reports them, it does not say "not connected".
     assert "活动数据尚未接入" not in html and "满意度测评数据尚未接入" not in html
@@ -119,7 +119,8 @@ def test_bulletin_page_and_excel_are_scoped(client, tree, scored):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(tree.outsider)
     response = client.get(
-        reverse("assessment:bulletin"), {"organisation": tree.town_a.pk, "format": "xlsx"}
+        reverse("assessment:bulletin"),
+        {"organisation": tree.town_a.pk, "format": "xlsx", "edition": "supervisors"},
     )
     from io import BytesIO
 
@@ -164,6 +165,7 @@ def test_policy_page_committee_creates_version_and_bad_weights_refused(client, t
         "w_diversity": 10,
         "w_responsiveness": 10,
         "w_ballot": 20,
+        "w_confirmed": 0,
         "flag_score_below": 60,
         "quota_grace_days": 180,
         "no_contact_days": 30,
@@ -196,6 +198,8 @@ def test_home_panels(client, tree, scored):
         ("assessment:dashboard", {}),
         ("assessment:bulletin", {}),
         ("assessment:bulletin", {"format": "xlsx"}),
+        ("assessment:bulletin", {"edition": "supervisors"}),
+        ("assessment:bulletin", {"edition": "supervisors", "format": "xlsx"}),
         ("assessment:review", {}),
         ("assessment:scores", {}),
         ("assessment:scores", {"_export": "xlsx"}),

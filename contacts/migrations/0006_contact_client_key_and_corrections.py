@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('activities', '0003_volunteers_registration'),
         ('cadres', '0004_channel_end_and_identity'),
-        ('contacts', '0003_week_stats_index'),
+        ('contacts', '0005_merge_0004_confirmations_0004_need_youth_feedback'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
