@@ -67,8 +67,8 @@ def test_contacts_logged_without_signal_are_sent_once_when_it_returns(demo_site,
 
     # Signal again: both tabs try; the queue is sent once.
     context.set_offline(False)
-    page.get_by_test_id("outbox").wait_for(state="hidden", timeout=20000)
-    tab.get_by_test_id("outbox").wait_for(state="hidden", timeout=20000)
+    page.get_by_test_id("outbox").wait_for(state="hidden", timeout=60000)
+    tab.get_by_test_id("outbox").wait_for(state="hidden", timeout=60000)
     page.wait_for_timeout(1000)
     new = Contact.objects.filter(cadre=cadre).order_by("pk")[before:]
     assert Contact.objects.filter(cadre=cadre).count() == before + 2
@@ -101,7 +101,7 @@ def test_a_refused_entry_stays_with_its_reason_until_discarded(demo_site, new_pa
     # Meanwhile the youth leaves the cadre's list.
     CadreYouth.objects.filter(cadre=cadre, youth__name=name).delete()
     page.context.set_offline(False)
-    page.get_by_text("不在您的联系名单中").wait_for(timeout=20000)
+    page.get_by_text("不在您的联系名单中").wait_for(timeout=60000)
     shot(page, "phone-offline-refused")
     assert Contact.objects.filter(cadre=cadre).count() == before
     page.get_by_role("button", name="放弃这条").click()
