@@ -18,6 +18,7 @@ Definitions (one place each):
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -361,27 +362,44 @@ def need_counts(qs: QuerySet[Need], today: datetime.date | None = None) -> dict[
     )
 
 
+# Needs compared per page: the most recent of the window. Pairwise similarity is cheap for a
+# few thousand short texts (an inverted index compares only needs that share a bigram).
+NEED_GROUP_WINDOW = 2000
+
+
 def need_groups(
     *, user: User, start: datetime.date, end: datetime.date, min_size: int = 2
 ) -> list[dict]:
-    """Needs in scope raised in start..end and not yet turned into an activity, grouped by
-    category with their ids (newest first, at most 200): candidates for a lecture or training."""
-    qs = need_list(user=user).filter(
-        created_at__date__gte=start, created_at__date__lte=end, activity__isnull=True
+    """Needs in scope raised in start..end and not yet turned into an activity that ask the
+    same thing, whatever category each was filed under (contacts/need_grouping.py): candidates
+    for a lecture or training. Each group: ids (newest first), n, open, the most common
+    category, a label of its top terms and up to three questions. Two queries."""
+    from .need_grouping import similar_groups
+
+    rows = list(
+        need_list(user=user)
+        .filter(created_at__date__gte=start, created_at__date__lte=end, activity__isnull=True)
+        .order_by("-created_at", "-id")
+        .values_list("id", "question", "category", "status")[:NEED_GROUP_WINDOW]
     )
-    groups = list(
-        qs.values("category")
-        .annotate(n=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
-        .filter(n__gte=min_size)
-        .order_by("-n")
-    )
-    for group in groups:
-        group["ids"] = list(
-            qs.filter(category=group["category"])
-            .order_by("-created_at", "-id")
-            .values_list("id", flat=True)[:200]
+    by_id = {pk: (question, category, status) for pk, question, category, status in rows}
+    order = {pk: i for i, (pk, *_rest) in enumerate(rows)}
+    groups = []
+    for ids, terms in similar_groups([(pk, q) for pk, q, _c, _s in rows], min_size=min_size):
+        ids = sorted(ids, key=order.__getitem__)[:200]
+        categories = Counter(by_id[pk][1] for pk in ids)
+        category = categories.most_common(1)[0][0]
+        groups.append(
+            {
+                "ids": ids,
+                "n": len(ids),
+                "open": sum(1 for pk in ids if by_id[pk][2] in OPEN_STATUSES),
+                "category": category,
+                "categories": [Need.Category(c).label for c, _n in categories.most_common()],
+                "label": " · ".join(terms) or Need.Category(category).label,
+                "questions": [by_id[pk][0] for pk in ids[:3]],
+            }
         )
-        group["label"] = Need.Category(group["category"]).label
     return groups
 
 
