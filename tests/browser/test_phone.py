@@ -176,6 +176,7 @@ def test_every_tap_target_on_the_cadre_pages_is_at_least_44px(with_contacts, new
         ("score", "/assessment/"),  # the cadre's own score page
         ("channels", f"/cadres/{cadre.pk}/channels/"),
         ("youth-new", "/cadres/youths/new/"),
+        ("meeting-code", "/contacts/meet/"),  # 见面码
     ]:
         assert page.goto(with_contacts.url + path).status == 200, path
         page.wait_for_load_state("networkidle")
