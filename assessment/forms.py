@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.filters import SubtreeChoiceField, organisation_window
 from cadres.selectors import organisation_list
 
-from .models import CaseStep, NotificationPreference, ScoringPolicy
+from .models import CaseStep, IntegrityReview, NotificationPreference, ScoringPolicy
 from .periods import parse_period, recent_quarters
 from .services import POLICY_FIELDS, policy_validate
 
@@ -119,6 +119,22 @@ class ReviewForm(forms.Form):
     notes = forms.CharField(
         label=_("评估意见"), widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"})
     )
+
+
+class IntegrityReviewForm(forms.Form):
+    """A supervisor's verification of a cadre's padding findings."""
+
+    outcome = forms.ChoiceField(
+        label=_("核实结果"), choices=IntegrityReview.Outcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("核实说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        help_text=_("例如：电话回访了哪些青年、他们怎么说；“待核实”可以不写。"),
+    )
+    open_case = forms.BooleanField(label=_("属实：同时立案督导"), required=False)
 
 
 class NotificationPreferenceForm(forms.ModelForm):

@@ -19,6 +19,15 @@ from cadres.quota import DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
 COMPONENTS = ("quota", "reach", "depth", "diversity", "responsiveness", "ballot", "confirmed")
 
 
+def integrity_defaults() -> dict:
+    """The padding-detection thresholds of a new policy version (assessment/integrity.py reads
+    them; docs/assessment.md says what each one catches). Part of the versioned policy: a stored
+    finding always names the version whose thresholds produced it."""
+    from .integrity import DEFAULT_THRESHOLDS
+
+    return dict(DEFAULT_THRESHOLDS)
+
+
 class ScoringPolicy(models.Model):
     """One version of the scoring policy. Rows are never edited: a change is a new version."""
 
@@ -40,6 +49,8 @@ class ScoringPolicy(models.Model):
     overdue_needs_max = models.PositiveSmallIntegerField(
         _("逾期未答复需求超过几件即预警"), default=0
     )
+    # Padding-detection thresholds (assessment/integrity.py); missing keys take the defaults.
+    integrity = models.JSONField(_("真实性核查阈值"), default=integrity_defaults)
     note = models.CharField(_("修改说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -354,6 +365,81 @@ class RecomputeClaim(models.Model):
 
     def __str__(self) -> str:
         return self.period
+
+
+class IntegrityFinding(models.Model):
+    """A cadre whose logs show signs of padding in a run's period: the signals that fired, each
+    with its evidence (ids of the contacts or youths concerned, capped). Written only by
+    assessment.integrity.findings_store, with the scores; supervisors only."""
+
+    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="findings")
+    cadre = models.ForeignKey(
+        "cadres.Cadre", on_delete=models.CASCADE, related_name="integrity_findings"
+    )
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(_("时段"), max_length=7)
+    # Signal codes joined by ";" in a fixed order (detect_padding prints them as they are).
+    codes = models.CharField(_("信号"), max_length=200)
+    # [{"code": …, "value": …, "detail": {…}, "contacts": [ids], "youths": [ids]}, …]
+    signals = models.JSONField(_("信号与证据"), default=list)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("真实性核查线索")
+        verbose_name_plural = _("真实性核查线索")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "cadre"], name="finding_unique_run_cadre"),
+        ]
+        indexes = [
+            # The integrity page: the findings of a run, joined to the organisation subtree.
+            models.Index(fields=["run", "organisation"], name="finding_run_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.period}: {self.codes}"
+
+
+class IntegrityReview(models.Model):
+    """A supervisor's verification of a cadre's findings for a period. Rows are only added: the
+    newest is the current outcome, the older ones are its history."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("属实")
+        UNFOUNDED = "unfounded", _("不属实")
+        PENDING = "pending", _("待核实")
+
+    cadre = models.ForeignKey(
+        "cadres.Cadre", on_delete=models.CASCADE, related_name="integrity_reviews"
+    )
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    period = models.CharField(_("时段"), max_length=7)
+    outcome = models.CharField(_("核实结果"), max_length=10, choices=Outcome.choices)
+    note = models.TextField(_("核实说明"), blank=True)
+    case = models.ForeignKey(
+        SupervisionCase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("真实性核实")
+        verbose_name_plural = _("真实性核实")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            # The integrity page: the reviews of the listed cadres for the period, newest first.
+            models.Index(
+                fields=["cadre", "period", "-recorded_at"], name="review_cadre_period_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cadre_id} {self.period}: {self.outcome}"
 
 
 # --- Reminders (assessment/reminders.py decides who is reminded of what) ----------------------

@@ -12,7 +12,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,8 @@ from .models import (
     CadreScore,
     ChannelWeekStat,
     Flag,
+    IntegrityFinding,
+    IntegrityReview,
     Notification,
     NotificationPreference,
     OrganisationReview,
@@ -402,6 +404,41 @@ def eligibility_list(
                 reasons.append(ballot_text.get(s.ballot, _("尚无满意度测评结果")))
         out.append(Eligibility(score=s, reasons=reasons))
     return run, out
+
+
+# --- Integrity (padding detection): supervisors only ---------------------------------------------
+
+
+def integrity_findings(
+    *, user: User, run: ScoreRun | None, organisation: Organisation | None = None
+) -> QuerySet[IntegrityFinding]:
+    """A run's findings in the user's subtree (a cadre sees none: cadre_field=None), each with
+    `outcome` / `reviewed_at`, the newest verification of that cadre and period (subqueries,
+    so a page of findings is one query)."""
+    if run is None:
+        return IntegrityFinding.objects.none()
+    latest = IntegrityReview.objects.filter(
+        cadre_id=OuterRef("cadre_id"), period=OuterRef("period")
+    ).order_by("-recorded_at", "-id")
+    qs = (
+        IntegrityFinding.objects.filter(run=run)
+        .select_related("cadre", "organisation")
+        .annotate(
+            outcome=Subquery(latest.values("outcome")[:1]),
+            reviewed_at=Subquery(latest.values("recorded_at")[:1]),
+        )
+    )
+    qs = scope_queryset(qs, user=user, cadre_field=None)
+    if organisation is not None:
+        qs = in_subtree(qs, organisation=organisation)
+    return qs.order_by("organisation__path", "cadre__name", "id")
+
+
+def integrity_reviews(*, finding: IntegrityFinding) -> QuerySet[IntegrityReview]:
+    """The verification history of a finding's cadre and period, newest first."""
+    return IntegrityReview.objects.filter(
+        cadre_id=finding.cadre_id, period=finding.period
+    ).select_related("recorded_by", "case")
 
 
 # --- Reminders ------------------------------------------------------------------------------

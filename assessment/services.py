@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import integrity as integrity_signals
 from . import metrics, scoring, sources
 from .freshness import numbers_changed
 from .models import (
@@ -20,6 +21,8 @@ from .models import (
     CaseStep,
     ChannelWeekStat,
     Flag,
+    IntegrityFinding,
+    IntegrityReview,
     OrganisationReview,
     ScoreRun,
     ScoringPolicy,
@@ -78,10 +81,15 @@ def policy_create(*, values: dict, note: str = "", by: User | None = None) -> Sc
     policy_validate(values)
     last = ScoringPolicy.objects.select_for_update().order_by("-version").first()
     numbers_changed()  # the current periods get runs under the new version
+    # The padding thresholds carry over from the last version unless the change sets them.
+    thresholds = values.get("integrity") or (
+        last.integrity if last else integrity_signals.DEFAULT_THRESHOLDS
+    )
     return ScoringPolicy.objects.create(
         version=(last.version if last else 0) + 1,
         note=note[:200],
         created_by=by,
+        integrity=integrity_signals.thresholds_of_values(thresholds),
         **{name: values[name] for name in POLICY_FIELDS},
     )
 
@@ -96,6 +104,7 @@ def scores_compute(
     policy: ScoringPolicy | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     flags: bool | None = None,
+    integrity: bool = True,
     by=None,
 ) -> ScoreRun:
     """Compute and store every cadre's score for a period under a policy version.
@@ -108,6 +117,8 @@ def scores_compute(
     5. scores in memory, upserted (unique cadre × period × version), stale rows gone;
     6. flags (for the latest quarter; `flags=True` forces them, as benchmark_scores does for a
        past quarter), and cases of recovered cadres closed;
+    7. padding detection (assessment/integrity.py): the run's findings replaced, a handful of
+       set-based statements (`integrity=False` skips it: benchmark_integrity times both apart);
     all in one transaction: a worker killed half-way leaves nothing half-written.
     The dashboard's contact statistics are a second step, `contact_stats_compute`.
     """
@@ -118,7 +129,7 @@ def scores_compute(
         raise ValidationError(_("%(label)s 尚未开始，不能计算。") % {"label": period.label})
     policy = policy or policy_current()
     window = metrics.Window.for_period(period, today)
-    total_steps = 5
+    total_steps = 6
 
     def step(n: int, text: str) -> None:
         if progress:
@@ -163,6 +174,12 @@ def scores_compute(
             flags = period.kind == "quarter" and not _later_quarter_exists(period)
         if flags:
             flags_refresh(rows=rows, policy=policy, period=period, as_of=window.as_of, now=now)
+
+        if integrity:
+            step(6, _("真实性核查"))
+            integrity_signals.findings_store(
+                run=run, period=period, as_of=window.as_of, policy=policy, now=now
+            )
 
         run.as_of = window.as_of
         run.n_cadres = len(rows)
@@ -457,6 +474,44 @@ def review_save(
         organisation=organisation, period=period.code, defaults={"notes": notes, "updated_by": by}
     )
     return review
+
+
+# --- Integrity verification ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def integrity_review_record(
+    *, finding: IntegrityFinding, outcome: str, note: str = "", open_case: bool = False, by: User
+) -> IntegrityReview:
+    """Record a supervisor's verification of a cadre's padding findings (a new row: the older
+    ones are the history). 属实 with `open_case` opens a supervision case, or reuses the cadre's
+    open one."""
+    if outcome not in IntegrityReview.Outcome.values:
+        raise ValidationError({"outcome": _("请选择核实结果。")})
+    note = (note or "").strip()
+    if outcome != IntegrityReview.Outcome.PENDING and not note:
+        raise ValidationError({"note": _("请写明核实情况（例如回访了哪些青年、怎么说的）。")})
+    if open_case and outcome != IntegrityReview.Outcome.CONFIRMED:
+        raise ValidationError({"open_case": _("只有核实“属实”才能立案督导。")})
+    case = None
+    if open_case:
+        case = SupervisionCase.objects.filter(
+            cadre_id=finding.cadre_id, status=SupervisionCase.Status.OPEN
+        ).first()
+        if case is None:
+            case = SupervisionCase.objects.create(
+                cadre_id=finding.cadre_id, organisation_id=finding.organisation_id, opened_by=by
+            )
+            numbers_changed(organisation_id=finding.organisation_id)
+    return IntegrityReview.objects.create(
+        cadre_id=finding.cadre_id,
+        organisation_id=finding.organisation_id,
+        period=finding.period,
+        outcome=outcome,
+        note=note[:2000],
+        case=case,
+        recorded_by=by,
+    )
 
 
 # --- Reminders (what is reminded: assessment/reminders.py) ---------------------------------

@@ -20,18 +20,26 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from cadres.auth import staff_required
 from cadres.exports import EscapingTableExport, ScopedExportMixin, export_log_create
-from cadres.models import Cadre, Organisation
+from cadres.models import Cadre, Organisation, Youth
 from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
 from config import ratelimit
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
+from contacts.models import Contact
 
-from . import freshness, selectors, services
+from . import freshness, integrity, selectors, services
 from .editions import EDITIONS, SUPERVISORS, css_string, edition_from
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
-from .forms import CaseCloseForm, CaseStepForm, PolicyForm, ReviewForm, ScopeForm
-from .models import Flag, SupervisionCase
+from .forms import (
+    CaseCloseForm,
+    CaseStepForm,
+    IntegrityReviewForm,
+    PolicyForm,
+    ReviewForm,
+    ScopeForm,
+)
+from .models import Flag, IntegrityFinding, SupervisionCase
 from .periods import parse_period, period_containing, recent_quarters
 from .tables import EligibilityTable, ScoreTable
 
@@ -432,6 +440,108 @@ def freshness_status(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "；".join(exc.messages)}, status=400)
     fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
     return JsonResponse(fresh.as_json())
+
+
+# --- Integrity (padding detection): supervisors only, never on cadre pages or rankings ---------
+
+INTEGRITY_PER_PAGE = 20
+
+
+def _signal_rows(signals: list[dict]) -> list[dict]:
+    return [
+        {
+            **s,
+            "label": integrity.LABELS.get(s.get("code"), s.get("code")),
+            "text": integrity.describe(s),
+        }
+        for s in signals
+    ]
+
+
+@staff_required
+def integrity_list(request: HttpRequest) -> HttpResponse:
+    """/assessment/integrity/: cadres whose logs show signs of padding in a quarter, with their
+    signals and the newest verification. Reads stored findings (computed with the scores)."""
+    form, organisation, period = _scope(request, kinds=("quarter",))
+    run = selectors.run_for(period)
+    findings = selectors.integrity_findings(user=request.user, run=run, organisation=organisation)
+    paginator = BoundedPaginator(findings, INTEGRITY_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [{"f": f, "signals": _signal_rows(f.signals)} for f in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "assessment/integrity_list.html",
+        {
+            "form": form,
+            "period": period,
+            "organisation": organisation,
+            "run": run,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "outcomes": dict(IntegrityReviewForm.base_fields["outcome"].choices),
+        },
+    )
+
+
+@staff_required
+def integrity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One finding: the signals with their evidence (the contacts and youths concerned), the
+    verification history and the form to record an outcome (属实 can open a supervision case)."""
+    finding = get_in_scope_or_404(
+        IntegrityFinding.objects.select_related("cadre", "organisation", "run"),
+        user=request.user,
+        pk=pk,
+    )
+    form = IntegrityReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = services.integrity_review_record(
+                finding=finding,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                open_case=form.cleaned_data["open_case"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("核实结果已记录。"))
+            if review.case_id:
+                return redirect("assessment:case", pk=review.case_id)
+            return redirect("assessment:integrity_detail", pk=finding.pk)
+    contact_ids = {i for s in finding.signals for i in s.get("contacts", [])}
+    youth_ids = {i for s in finding.signals for i in s.get("youths", [])}
+    contacts = {
+        c.pk: c
+        for c in Contact.objects.filter(cadre_id=finding.cadre_id, pk__in=contact_ids).only(
+            "id", "date", "channel", "topic", "created_at", "is_deleted"
+        )
+    }
+    youths = {y.pk: y for y in Youth.objects.filter(pk__in=youth_ids).only("id", "name", "phone")}
+    for y in youths.values():
+        # Enough of the number to see a pattern (shared, sequential), not to call it from here.
+        y.masked_phone = f"{y.phone[:3]}****{y.phone[-4:]}" if len(y.phone) >= 8 else y.phone
+    signals = [
+        {
+            **s,
+            "evidence_contacts": [contacts[i] for i in s.get("contacts", []) if i in contacts],
+            "evidence_youths": [youths[i] for i in s.get("youths", []) if i in youths],
+        }
+        for s in _signal_rows(finding.signals)
+    ]
+    return render(
+        request,
+        "assessment/integrity_detail.html",
+        {
+            "finding": finding,
+            "signals": signals,
+            "reviews": list(selectors.integrity_reviews(finding=finding)),
+            "form": form,
+        },
+    )
 
 
 # --- Reminders (/notifications/) ------------------------------------------------------------

@@ -13,6 +13,8 @@ from . import services
 from .models import (
     Cadre,
     CadreYouth,
+    Consent,
+    ErasureLog,
     ExportLog,
     LiaisonChannel,
     Organisation,
@@ -215,6 +217,15 @@ class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["organisation", "sector"]
     show_full_result_count = False  # an exact COUNT over a million youths on every page is waste
 
+    def get_queryset(self, request):
+        # An erased youth is nobody's to edit: the anonymised row only keeps counts right.
+        return super().get_queryset(request).filter(erased_at__isnull=True)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting here left the name and phone in the history tables; a person leaves through
+        # the erase page (/cadres/youths/<id>/erase/, cadres.privacy.youth_erase) instead.
+        return False
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "sector" in form.changed_data:  # the holders' field count may change
@@ -280,6 +291,22 @@ class ExportLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "list_name", "export_format", "row_count", "querystring"]
     list_filter = ["list_name", "export_format"]
     list_select_related = ["user"]
+
+
+@admin.register(ErasureLog)
+class ErasureLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["erased_at", "tag", "kind", "organisation", "erased_by", "reason"]
+    list_filter = ["kind"]
+    search_fields = ["tag"]
+    list_select_related = ["organisation", "erased_by"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_org_field = "youth__organisation"
+    list_display = ["given_at", "youth", "purpose", "wording_version", "method", "withdrawn_at"]
+    list_filter = ["purpose", "method", "wording_version"]
+    list_select_related = ["youth"]
 
 
 @admin.register(RosterImport)

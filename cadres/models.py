@@ -208,6 +208,9 @@ class Youth(models.Model):
     wechat_id = models.CharField(_("微信号"), max_length=40, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Set by cadres.privacy.youth_erase: the row stays, anonymised, so that contact and score
+    # counts that refer to it keep their value; every youth selector leaves it out.
+    erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -218,6 +221,8 @@ class Youth(models.Model):
         permissions = [
             # PIPL: under-14s are sensitive personal data; exports leave them out without this.
             ("export_minors", _("可导出未满14周岁青年的信息")),
+            # PIPL art. 47: erasing a person is irreversible, so it is a permission of its own.
+            ("erase_youth", _("可删除青年的个人信息")),
         ]
         indexes = [
             # Duplicate matching on import: same phone is the same youth.
@@ -383,6 +388,9 @@ class RosterImport(models.Model):
     class Status(models.TextChoices):
         INVALID = "invalid", _("有错误，未导入")
         PREVIEW = "preview", _("待确认")
+        # Confirmed; the commit runs as a background job (cadres/jobs.py), then DONE, or back to
+        # PREVIEW with `failure` when the registry changed since the check.
+        COMMITTING = "commit", _("正在导入")
         DONE = "done", _("已导入")
 
     created_by = models.ForeignKey(
@@ -408,6 +416,7 @@ class RosterImport(models.Model):
     n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)
     n_linked = models.PositiveIntegerField(_("新增联系关系"), default=0)
     committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    failure = models.CharField(_("导入失败原因"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("花名册导入")
@@ -440,3 +449,93 @@ class TaskOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Consent(models.Model):
+    """A youth's consent to a purpose (PIPL arts. 14, 28, 31), kept with the youth: when, to which
+    wording (its version), given how and recorded by whom, and when it was withdrawn."""
+
+    class Purpose(models.TextChoices):
+        CONTACT = "contact", _("同意团干部与本人联系")
+
+    class Method(models.TextChoices):
+        SELF_JOIN = "self_join", _("青年扫码自行加入")
+        CADRE = "cadre", _("团干部当面记录")
+        IMPORT = "import", _("花名册导入（线下已签署）")
+
+    youth = models.ForeignKey(
+        Youth, verbose_name=_("青年"), on_delete=models.CASCADE, related_name="consents"
+    )
+    purpose = models.CharField(_("用途"), max_length=16, choices=Purpose.choices)
+    wording_version = models.CharField(_("告知文本版本"), max_length=20)
+    given_at = models.DateTimeField(_("同意时间"), default=timezone.now)
+    method = models.CharField(_("方式"), max_length=12, choices=Method.choices)
+    # The cadre whose card the youth scanned (self-join), or the login that recorded it.
+    cadre = models.ForeignKey(
+        Cadre,
+        verbose_name=_("团干部"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_by = models.ForeignKey(
+        User,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Under 14 (PIPL art. 31): the guardian's consent, ticked by whoever filled the form.
+    guardian_consent = models.BooleanField(_("监护人同意"), default=False)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("青年同意记录")
+        verbose_name_plural = _("青年同意记录")
+        ordering = ["youth", "-given_at", "-id"]
+        indexes = [
+            # A youth's consents (youth page; withdrawn on erasure).
+            models.Index(fields=["youth", "purpose"], name="consent_youth_purpose_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.youth_id} {self.purpose} {self.wording_version}"
+
+
+class ErasureLog(models.Model):
+    """That a youth's personal data was erased, by whom, when and why, and nothing about the
+    person: `tag` is a keyed hash (irreversible without the server's key) that lets the committee
+    answer "was this request carried out?" for a reference it gave the youth."""
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", _("依申请删除")
+        RETENTION = "retention", _("超过保存期限")
+
+    tag = models.CharField(_("删除编号"), max_length=20, unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    reason = models.CharField(_("原因"), max_length=200)
+    erased_by = models.ForeignKey(
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The organisation the youth belonged to: scoping of the log, not personal data.
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    erased_at = models.DateTimeField(_("删除时间"), default=timezone.now)
+    # Rows touched per table ({"contacts.Contact": 2, ...}): counts only, never values.
+    counts = models.JSONField(_("处理记录数"), default=dict)
+
+    class Meta:
+        verbose_name = _("个人信息删除记录")
+        verbose_name_plural = _("个人信息删除记录")
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.tag} {self.erased_at:%Y-%m-%d}"

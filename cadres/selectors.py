@@ -247,8 +247,11 @@ def youths_held_by(cadre: Cadre) -> Q:
 
 def youth_scope(*, user: User) -> QuerySet[Youth]:
     """Youths the user may see: staff their subtree's youths; a cadre the youths they hold.
-    Every list, form choice and detail lookup of youths, in every app, starts here."""
-    return scope_queryset(Youth.objects.all(), user=user, cadre_field=youths_held_by)
+    Every list, form choice and detail lookup of youths, in every app, starts here. An erased
+    youth (`cadres.privacy.youth_erase`) is in nobody's scope."""
+    return scope_queryset(
+        Youth.objects.filter(erased_at__isnull=True), user=user, cadre_field=youths_held_by
+    )
 
 
 def youth_list(*, user: User) -> QuerySet[Youth]:
@@ -267,7 +270,7 @@ def linkable_youths(*, cadre: Cadre) -> QuerySet[Youth]:
     own organisation subtree. `cadres.services.cadre_youths_link` enforces it through this
     selector (every path that links: the registry, the quick log, the roster import); the quick
     log's search offers only these youths."""
-    return in_subtree(Youth.objects.all(), organisation=cadre.organisation)
+    return in_subtree(Youth.objects.filter(erased_at__isnull=True), organisation=cadre.organisation)
 
 
 def link_ceiling(cadre: Cadre) -> int:

@@ -33,6 +33,7 @@ from .models import (
     Youth,
 )
 from .phones import normalise_phone
+from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401 (write API)
 from .scoping import organisation_subtree, scope_queryset
 from .selectors import link_ceiling, linkable_youths
 
@@ -361,9 +362,8 @@ PHONE_HELD_ELSEWHERE = _lazy("已在其他组织登记，请联系上级团委")
 def _import_scope(by: User | None) -> QuerySet[Youth]:
     """The youths an import may match: the importer's scope. Without a user (the command line,
     run by whoever operates the server) the whole registry."""
-    if by is None:
-        return Youth.objects.all()
-    return scope_queryset(Youth.objects.all(), user=by)
+    youths = Youth.objects.filter(erased_at__isnull=True)
+    return youths if by is None else scope_queryset(youths, user=by)
 
 
 def roster_import_prepare(
@@ -534,7 +534,7 @@ def roster_import_commit(
 
     record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
     _lock_roster_commits()
-    if record.status != RosterImport.Status.PREVIEW:
+    if record.status not in (RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING):
         raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
     cadre = None
     if record.cadre_id:

@@ -24,3 +24,20 @@ def flush_outbox() -> int:
     from .outbox import outbox_flush
 
     return outbox_flush()
+
+
+@shared_task(name="cadres.retention_sweep", **IDEMPOTENT, time_limit=1800, soft_time_limit=1700)
+def retention_sweep() -> int:
+    """Beat, weekly: anonymise the youths past the retention rule. A rerun finds none left."""
+    from .privacy import retention_apply
+
+    return retention_apply()
+
+
+# A 100,000-row commit takes well under a minute on PostgreSQL; the limit leaves room.
+@shared_task(name="cadres.roster_commit", **IDEMPOTENT, time_limit=900, soft_time_limit=840)
+def roster_commit(import_id: int, user_id: int | None = None) -> str:
+    """Commit a confirmed roster import (cadres/jobs.py); a rerun of a finished one does nothing."""
+    from .jobs import roster_commit_run
+
+    return roster_commit_run(import_id=import_id, user_id=user_id)

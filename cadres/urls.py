@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import registry_views, views
+from . import privacy_views, registry_views, views
 
 app_name = "cadres"
 
@@ -17,10 +17,12 @@ urlpatterns = [
     path("youths/", views.YouthListView.as_view(), name="youth_list"),
     path("youths/new/", views.youth_new, name="youth_new"),
     path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),
+    path("youths/<int:pk>/erase/", privacy_views.youth_erase, name="youth_erase"),
     path("import/", views.roster_import, name="import"),
     path("import/template.csv", views.roster_template, name="import_template"),
     path("import/<int:pk>/", views.roster_import_detail, name="import_detail"),
     path("import/<int:pk>/commit/", views.roster_import_commit, name="import_commit"),
+    path("import/<int:pk>/progress/", views.roster_import_progress, name="import_progress"),
     path("exports/", views.export_log_list, name="export_log"),
     path("organisations/", views.organisation_index, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
-from . import services
+from . import jobs, services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
@@ -34,6 +34,8 @@ from .models import (
     RosterImport,
     Youth,
 )
+from .privacy import join_token
+from .privacy_views import may_erase
 from .roster import template_headers
 from .selectors import (
     cadre_progress,
@@ -137,13 +139,27 @@ def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
 
     cadre = _get_cadre_for_user(request, pk)
     url = needs_form_url(cadre=cadre, request=request)
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
+    # The second code: a youth adds themself to this cadre's list, with consent (加入联系).
+    join_url = request.build_absolute_uri(reverse("join", args=[join_token(cadre)]))
+
+    def svg(data: str) -> str:
+        image = qrcode.make(
+            data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2
+        )
+        return image.to_string(encoding="unicode")
+
     size = "a4" if request.GET.get("size") == "a4" else "a6"
     return render(
         request,
         "cadres/cadre_card.html",
-        {"cadre": cadre, "ask_url": url, "qr_svg": svg, "size": size},
+        {
+            "cadre": cadre,
+            "ask_url": url,
+            "qr_svg": svg(url),
+            "join_url": join_url,
+            "join_qr_svg": svg(join_url),
+            "size": size,
+        },
     )
 
 
@@ -236,6 +252,8 @@ def youth_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "youth": youth,
             "links": youth_links(youth=youth, user=request.user),
             "history": history,
+            "consents": youth.consents.select_related("cadre")[:20],
+            "may_erase": may_erase(request.user),
         },
     )
 
@@ -291,10 +309,11 @@ def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
     try:
-        record = services.roster_import_commit(roster_import=record, by=request.user)
+        record = jobs.roster_commit_queue(roster_import=record, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
+        return redirect("cadres:import_detail", record.pk)
+    if record.status == RosterImport.Status.DONE:  # ran in-process (no broker)
         messages.success(
             request,
             _(
@@ -302,7 +321,16 @@ def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"new": record.n_new, "matched": record.n_matched, "linked": record.n_linked},
         )
+    elif record.failure:
+        messages.error(request, record.failure)
     return redirect("cadres:import_detail", record.pk)
+
+
+@staff_required
+def roster_import_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled by the import's page while its commit runs in the background."""
+    record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
+    return JsonResponse(jobs.roster_progress(roster_import=record))
 
 
 @staff_required

@@ -62,6 +62,12 @@ app.conf.beat_schedule = {
         "task": "cadres.refresh_quota_progress",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Sundays at 03:30: anonymise youths past the retention rule (cadres/privacy.py; run
+    # `manage.py retention_report` first to see the list without writing).
+    "cadres-retention-sweep": {
+        "task": "cadres.retention_sweep",
+        "schedule": crontab(hour=3, minute=30, day_of_week=0),
+    },
     # Every night at 02:30, after the recount: the current quarter, half year and year are
     # recomputed, and the quarter just closed gets its final run (then it is frozen).
     "assessment-compute-current": {

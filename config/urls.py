@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from cadres import privacy_views
 from cadres.forms import LoginForm
 
 from . import views
@@ -33,6 +34,9 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("activities/", include("activities.urls")),
     path("assessment/", include("assessment.urls")),
+    # A youth's own "加入联系" from a cadre's card (public, signed token; cadres/privacy.py).
+    path("join/<str:token>/", privacy_views.join, name="join"),
+    path("join/<str:token>/done/", privacy_views.join_done, name="join_done"),
     path("notifications/", include("assessment.notification_urls")),
 ]
 

@@ -26,7 +26,9 @@ def need_status(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     response = render(request, "contacts/need_status.html", {"need": need, "token": token})
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"  # the link is the key: never sent onwards
+    # The link is the key: never sent to another site. Not "no-referrer": Chromium then sends
+    # the feedback form's POST with "Origin: null", which Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -36,7 +36,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from cadres.models import Cadre, CadreYouth, User, Youth
-from cadres.selectors import get_youth_for_user, linkable_youths, scope_queryset
+from cadres.selectors import get_youth_for_user, linkable_youths, scope_queryset, user_cadre
 
 from .models import Confirmation, Contact, ContactYouth, Need
 
@@ -415,8 +415,9 @@ def youth_for_user(*, user: User, pk: int | str) -> Youth:
 def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
     """Contacts (including those derived from activities) and needs of a youth, newest first.
     Contacts as far as `user` may see them (staff: their subtree's cadres; a cadre: their own;
-    another cadre holding the same youth keeps their notes to themselves); every need of the
-    youth (the caller has checked the user may see the youth).
+    another cadre holding the same youth keeps their notes to themselves); the youth's needs in
+    full for staff and for the cadre who owns each, as "need_other" (date and owner only) for
+    any other cadre (the caller has checked the user may see the youth).
     Three queries whatever the history length; each entry is a dict with a `kind`."""
     entries: list[dict] = []
     rows = scope_queryset(
@@ -439,8 +440,21 @@ def youth_timeline(*, youth: Youth, user: User, limit: int = 100) -> list[dict]:
                 "activity": c.activity,
             }
         )
-    for need in Need.objects.filter(youth=youth).select_related("owner_cadre")[:limit]:
-        entries.append({"kind": "need", "date": timezone.localdate(need.created_at), "need": need})
+    # Minimal disclosure between cadres: a cadre reads the needs they own (and the committee's
+    # unassigned ones); of another cadre's need, only that it exists and who owns it (an entry
+    # without the Need: nothing to leak).
+    own = None if user.sees_subtree else user_cadre(user)
+    needs = Need.objects.filter(youth=youth).select_related("owner_cadre")[:limit]
+    for need in needs:
+        day = timezone.localdate(need.created_at)
+        owned_by_another = need.owner_cadre_id is not None and (
+            own is None or need.owner_cadre_id != own.pk
+        )
+        if user.sees_subtree or not owned_by_another:
+            entries.append({"kind": "need", "date": day, "need": need})
+        else:
+            owner = need.owner_cadre.name if need.owner_cadre else ""
+            entries.append({"kind": "need_other", "date": day, "owner": owner})
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cadres.privacy import join_token
 from tests.conftest import build_tree
 from tests.factories import (
     ActivityFactory,
@@ -198,6 +199,7 @@ def _world(tree):
         "cadres:history": tree.cadre.pk,
         "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
+        "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "contacts:detail": contact.pk,
         "contacts:delete": contact.pk,
@@ -219,6 +221,7 @@ def _world(tree):
         "registration": registration,
         "campaign": campaign,
         "youth": youth,
+        "join_token": join_token(tree.cadre),
     }
 
 
@@ -232,6 +235,9 @@ def _urls(name, converters, world):
         elif conv == "UUIDConverter":
             real[key] = world["campaign"].public_id
             huge[key] = uuid.UUID(int=0)
+        elif name in ("join", "join_done"):  # a cadre's signed "加入联系" token
+            real[key] = world["join_token"]
+            huge[key] = "%00<script>" + "x" * 300
         else:
             real[key] = (
                 world["activity"].checkin_code

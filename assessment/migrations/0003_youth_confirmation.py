@@ -36,6 +36,11 @@ def add_default_version(apps, schema_editor):
         overdue_needs_max=last.overdue_needs_max,
         **NEW_WEIGHTS,
     )
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        # The insert leaves its deferred foreign-key check pending, and PostgreSQL refuses the
+        # ALTER TABLE of the next operations in the same transaction ("pending trigger
+        # events"): run the checks now. (Only databases that already have versions get here.)
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):

@@ -278,6 +278,13 @@ LOGGING = {
 # One cadre holds at most this many times their type's quota of youths (cadre_youths_link refuses
 # more, on every path: registry, quick log, roster import). 3 × 100 is far above a real list.
 LIANQING_LINK_CEILING_FACTOR = env.int("LIANQING_LINK_CEILING_FACTOR", default=3)
+# Retention (PIPL art. 19, cadres/privacy.py): a youth with no link and no contact for this many
+# years, or past the league age limit, is anonymised by the weekly beat task (`retention_report`
+# shows the same list first, without writing).
+LIANQING_RETENTION_YEARS = env.int("LIANQING_RETENTION_YEARS", default=3)
+LIANQING_LEAGUE_AGE_LIMIT = env.int("LIANQING_LEAGUE_AGE_LIMIT", default=28)
+# The youth self-join page (/join/<token>/) accepts this many submissions a minute per address.
+LIANQING_JOIN_RATE = env.int("LIANQING_JOIN_RATE", default=5)
 
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".

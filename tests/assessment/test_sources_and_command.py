@@ -54,7 +54,7 @@ def test_command_shows_progress_and_refuses_bad_periods(tree, quota10):
     out = io.StringIO()
     call_command("compute_scores", period="2026Q3", stdout=out)
     text = out.getvalue()
-    assert "[#####] 5/5" in text and "2026Q3：1 名团干部" in text
+    assert "[######] 6/6" in text and "2026Q3：1 名团干部" in text
     assert CadreScore.objects.filter(period="2026Q3").count() == 1
     assert "按周、按方式汇总联系次数" in text
     with pytest.raises(CommandError, match="时段格式不正确"):
@@ -83,6 +83,17 @@ def test_demo_has_scores_flags_and_cases_at_each_step(transactional_db):
     steps = sorted(
         SupervisionCase.objects.filter(status="open").values_list("id", flat=True).distinct()
     )
-    kinds = {case: CaseStep.objects.filter(case_id=case).count() for case in steps}
+    # The demo's one integrity verification (属实) opened a case of its own, with no step yet.
+    from assessment.models import IntegrityFinding, IntegrityReview
+
+    verified = set(IntegrityReview.objects.exclude(case=None).values_list("case_id", flat=True))
+    assert len(verified) == 1 and verified <= set(steps)
+    kinds = {
+        case: CaseStep.objects.filter(case_id=case).count()
+        for case in steps
+        if case not in verified
+    }
     assert sorted(kinds.values()) == [0, 1, 2, 3]
+    codes = {c for f in IntegrityFinding.objects.all() for c in f.codes.split(";")}
+    assert {"burst", "same_text", "batch_log"} <= codes
     assert SupervisionCase.objects.filter(status="decided").exists()

@@ -138,6 +138,25 @@ def world(tree):
     case = SupervisionCase.objects.create(
         cadre=tree.cadre, organisation=tree.town_a, opened_by=tree.county
     )
+    from assessment.models import IntegrityFinding
+
+    finding = IntegrityFinding.objects.create(
+        run=run,
+        cadre=tree.cadre,
+        organisation=tree.town_a,
+        period=run.period,
+        codes="batch_log",
+        signals=[
+            {
+                "code": "batch_log",
+                "value": 1,
+                "detail": {"logs": 1, "largest": 1},
+                "contacts": [contact.pk],
+                "youths": [youth.pk],
+            }
+        ],
+        computed_at=timezone.now(),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -148,6 +167,7 @@ def world(tree):
         "cadres:history": tree.cadre.pk,
         "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
+        "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
@@ -165,9 +185,16 @@ def world(tree):
         "activities:youth_certificate": youth.pk,
         "assessment:cadre_score": tree.cadre.pk,
         "assessment:case": case.pk,
+        "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
     }
+    # The erasure confirmation page is for staff holding its permission.
+    from django.contrib.auth.models import Permission
+
+    from cadres.privacy import join_token
+
+    tree.county.user_permissions.add(Permission.objects.get(codename="erase_youth"))
     return {
         "ids": ids,
         "activity": activity,
@@ -175,6 +202,7 @@ def world(tree):
         "campaign": campaign,
         "codes": codes,
         "youth": youth,
+        "join_token": join_token(tree.cadre),
     }
 
 

@@ -34,7 +34,7 @@ def test_the_thanks_page_gives_the_asker_a_private_link_and_qr(client, tree, set
     page = client.get(link.group(1))
     assert page.status_code == 200
     assert "想了解创业担保贷款怎么申请" in page.content.decode()
-    assert "新提交" in page.content.decode() and page["Referrer-Policy"] == "no-referrer"
+    assert "新提交" in page.content.decode() and page["Referrer-Policy"] == "same-origin"
 
 
 def test_the_answer_shows_and_one_feedback_is_taken(client, tree, settings):

@@ -1,0 +1,130 @@
+"""python manage.py benchmark_integrity [--seed N] [--cadres N] [--period 2026Q3]
+
+Padding detection measured, not asserted (issue 13):
+1. build a banner-scale dataset in the CURRENT database (assessment/padding_bench.py): padding
+   planted in a random 10 % of cadres (several patterns, varied intensity) and honest cadres
+   with legitimately busy weeks; a previous benchmark dataset is replaced;
+2. time the score run of the period without detection, then detection alone, side by side
+   (same data, same connection, same process);
+3. compare the flagged cadres with the answer key; print per-pattern recall, the honest busy
+   weeks that were flagged, and last the line `recall R precision P false_flag_rate F`.
+
+The period must be closed (default: the last closed quarter), so that "the last days" exist.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assessment import integrity, padding_bench, services
+from assessment.periods import parse_period, period_containing
+
+
+class _Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = (
+        "真实性核查基准测试：植入虚报的数据集上的召回率、精确率、误报率，以及与活跃度计算的用时对比"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--cadres", type=int, default=200)
+        parser.add_argument("--period", default=None)
+
+    def handle(self, *args, seed: int, cadres: int, period: str | None, **options):
+        today = timezone.localdate()
+        try:
+            p = parse_period(period, today=today) if period else period_containing(today).previous()
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        if p.kind != "quarter" or not p.is_closed(today):
+            raise CommandError("请给出已经结束的季度，例如 2026Q3。")
+        if cadres < 10:
+            raise CommandError("至少 10 名团干部。")
+        t0 = time.perf_counter()
+        truth = padding_bench.build(seed=seed, n_cadres=cadres, period=p)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # As the nightly run finds them: analysed (autovacuum would, minutes later).
+                for table in (
+                    "contacts_contact",
+                    "contacts_contactyouth",
+                    "contacts_need",
+                    "contacts_confirmation",
+                    "cadres_youth",
+                    "cadres_cadreyouth",
+                    "activities_registration",
+                ):
+                    cursor.execute(f"ANALYZE {table}")
+        self.stdout.write(
+            f"数据：{cadres} 名团干部（{len(truth.padded)} 名植入虚报），{truth.n_youths} 名青年，"
+            f"{truth.n_contacts} 条联系记录；时段 {p.code}；生成 {time.perf_counter() - t0:.1f} 秒"
+        )
+
+        policy = services.policy_current()
+        thresholds = integrity.thresholds_of(policy)
+        try:  # timed inside a transaction rolled back: the stored runs stay as they were
+            with transaction.atomic():
+                t0 = time.perf_counter()
+                services.scores_compute(
+                    period=p, today=today, policy=policy, flags=True, integrity=False
+                )
+                scoring_s = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                timings: dict[str, float] = {}
+                found = integrity.detect(
+                    period=p, as_of=p.as_of(today), thresholds=thresholds, timings=timings
+                )
+                detect_s = time.perf_counter() - t0
+                raise _Rollback
+        except _Rollback:
+            pass
+        total = len(set(found))
+        self.stdout.write(
+            f"用时：活跃度计算 {scoring_s:.2f} 秒，真实性核查 {detect_s:.2f} 秒"
+            f"（比值 {detect_s / scoring_s:.2f}；全库 {total} 名团干部被标记）；各语句："
+            + "，".join(f"{k} {v:.2f}" for k, v in timings.items())
+        )
+
+        flagged = set(found) & set(truth.cadre_ids)
+        per_pattern: Counter[str] = Counter()
+        caught: Counter[str] = Counter()
+        for cid, patterns in truth.padded.items():
+            for pattern in patterns:
+                per_pattern[pattern] += 1
+                caught[pattern] += cid in flagged
+        self.stdout.write(
+            "各虚报方式的检出："
+            + "，".join(f"{k} {caught[k]}/{per_pattern[k]}" for k in sorted(per_pattern))
+        )
+        missed = [cid for cid in truth.padded if cid not in flagged]
+        if missed:
+            self.stdout.write(
+                "漏报：" + "；".join(f"{cid}({'+'.join(truth.padded[cid])})" for cid in missed)
+            )
+        false = [cid for cid in flagged if cid not in truth.padded]
+        if false:
+            self.stdout.write(
+                "误报："
+                + "；".join(
+                    f"{cid}({'+'.join(truth.busy.get(cid, ['ordinary']))} → "
+                    f"{';'.join(s.code for s in found[cid])})"
+                    for cid in false
+                )
+            )
+        signals = Counter(s.code for cid in flagged for s in found[cid])
+        self.stdout.write("信号：" + "，".join(f"{k} {v}" for k, v in signals.most_common()))
+        m = padding_bench.score(truth, flagged)
+        self.stdout.write(
+            f"recall {m['recall']:.2f} precision {m['precision']:.2f} "
+            f"false_flag_rate {m['false_flag_rate']:.3f}"
+        )

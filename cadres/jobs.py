@@ -1,0 +1,92 @@
+"""Long work off the request: a roster import's commit (issue 11 item 6, in part).
+
+A confirmed import moves PREVIEW → COMMITTING (one conditional UPDATE: a double click queues
+once) and the commit runs as the Celery task `cadres.roster_commit`, or in-process when no broker
+is configured (development, tests). The import's page shows a progress bar that polls
+`roster_progress` (a JSON view) and survives a reload: the state is the RosterImport row, the
+counts of youths written live in the cache (the commit's own transaction hides its writes until
+it ends, so the row cannot carry them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from config.forms import service_error_text
+from config.ratelimit import CACHE_ERRORS
+
+from .models import RosterImport, User
+
+PROGRESS_TTL = 6 * 3600
+
+
+def _key(pk: int) -> str:
+    return f"lianqing:roster-commit:{pk}"
+
+
+def _progress_writer(pk: int) -> Callable[[int, int], None]:
+    def write(done: int, total: int) -> None:
+        # The cache down costs the bar, never the import.
+        with contextlib.suppress(*CACHE_ERRORS):
+            cache.set(_key(pk), [done, total], PROGRESS_TTL)
+
+    return write
+
+
+def roster_progress(*, roster_import: RosterImport) -> dict:
+    """What the import's page polls: its state and, while it commits, youths written so far."""
+    done, total = 0, 0
+    if roster_import.status == RosterImport.Status.COMMITTING:
+        try:
+            done, total = cache.get(_key(roster_import.pk)) or (0, roster_import.n_new)
+        except CACHE_ERRORS:
+            total = roster_import.n_new
+    return {"status": roster_import.status, "done": done, "total": total}
+
+
+def roster_commit_queue(*, roster_import: RosterImport, by: User) -> RosterImport:
+    """Confirm a previewed import: queue its commit, and without a broker run it at once.
+
+    Returns the import as it is afterwards (DONE, or PREVIEW with `failure`, when it ran
+    in-process; COMMITTING while a worker has it)."""
+    from . import tasks
+
+    claimed = RosterImport.objects.filter(
+        pk=roster_import.pk, status=RosterImport.Status.PREVIEW
+    ).update(status=RosterImport.Status.COMMITTING, failure="")
+    if not claimed:
+        raise ValidationError(_("这个导入已完成、正在导入或有错误，不能再次导入。"))
+    _progress_writer(roster_import.pk)(0, roster_import.n_new)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        roster_commit_run(import_id=roster_import.pk, user_id=by.pk)
+    else:
+        from .outbox import enqueue
+
+        enqueue(tasks.roster_commit, roster_import.pk, by.pk)
+    return RosterImport.objects.get(pk=roster_import.pk)
+
+
+def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
+    """The job: commit an import that is COMMITTING, once. A rerun (a worker killed before it
+    acknowledged) finds it DONE and does nothing; a commit the registry now refuses goes back to
+    PREVIEW with the reason, for the page to show."""
+    from .services import roster_import_commit
+
+    record = RosterImport.objects.filter(pk=import_id).first()
+    if record is None or record.status != RosterImport.Status.COMMITTING:
+        return "skipped"
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        roster_import_commit(roster_import=record, by=user, progress=_progress_writer(import_id))
+    except ValidationError as exc:
+        RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.COMMITTING).update(
+            status=RosterImport.Status.PREVIEW, failure=service_error_text(exc)[:1000]
+        )
+        return "refused"
+    return "done"
