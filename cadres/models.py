@@ -267,6 +267,12 @@ class LiaisonChannel(models.Model):
     kind = models.CharField(_("渠道类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("联系的组织或阵地"), max_length=100)
     established_on = models.DateField(_("建立日期"), default=datetime.date.today)
+    # A channel the cadre no longer holds stays (with its history) but stops counting.
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    # For a youth home: whether the cadre's identity and contact are displayed there (亮明身份).
+    shows_identity = models.BooleanField(
+        _("在阵地亮明身份和联系方式"), default=False, db_default=False
+    )
     notes = models.CharField(_("备注"), max_length=200, blank=True)
 
     history = HistoricalRecords()
@@ -276,8 +282,11 @@ class LiaisonChannel(models.Model):
         verbose_name_plural = _("联系渠道")
         ordering = ["cadre", "kind", "id"]
         constraints = [
+            # Among the channels a cadre holds now; an ended one may be established again.
             models.UniqueConstraint(
-                fields=["cadre", "kind", "name"], name="channel_unique_per_cadre"
+                fields=["cadre", "kind", "name"],
+                condition=Q(ended_on__isnull=True),
+                name="channel_unique_per_cadre",
             ),
         ]
 

@@ -96,6 +96,22 @@ def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = 
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 
+def held_channels() -> QuerySet[LiaisonChannel]:
+    """Liaison channels cadres hold now: an ended channel stays on record but counts nowhere."""
+    return LiaisonChannel.objects.filter(ended_on__isnull=True)
+
+
+def channel_list(*, user: User, cadre: Cadre) -> QuerySet[LiaisonChannel]:
+    """A cadre's channels, held first then ended, as far as `user` may see them (a cadre their
+    own, staff their subtree's cadres)."""
+    return scope_queryset(
+        LiaisonChannel.objects.filter(cadre=cadre),
+        user=user,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
+    ).order_by(F("ended_on").desc(nulls_first=True), "kind", "id")
+
+
 def progress_counts() -> dict:
     """The exact counts behind quota progress, per cadre (OuterRef "cadre"), for the refresh."""
     links = CadreYouth.objects.filter(cadre=OuterRef("cadre"))
@@ -103,7 +119,7 @@ def progress_counts() -> dict:
         "youth_count": _count_subquery(links, "cadre", "youth"),
         "sector_count": _count_subquery(links, "cadre", "youth__sector", distinct=True),
         "channel_count": _count_subquery(
-            LiaisonChannel.objects.filter(cadre=OuterRef("cadre")), "cadre", "kind", distinct=True
+            held_channels().filter(cadre=OuterRef("cadre")), "cadre", "kind", distinct=True
         ),
     }
 
@@ -210,7 +226,7 @@ def cadre_progress(*, cadre_id: int) -> Progress:
         .order_by()
     )
     missing = [s for s in Sector.objects.filter(is_active=True) if s.pk not in covered]
-    channels = list(LiaisonChannel.objects.filter(cadre=cadre).order_by("kind", "id"))
+    channels = list(held_channels().filter(cadre=cadre).order_by("kind", "id"))
     held_kinds = {c.kind for c in channels}
     return Progress(
         cadre=cadre,

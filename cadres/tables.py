@@ -80,7 +80,9 @@ class CadreProgressTable(tables.Table):
 
 
 class YouthTable(tables.Table):
-    name = tables.LinkColumn("cadres:youth_detail", args=[tables.A("pk")], verbose_name=_("姓名"))
+    # A plain column: render_name writes the link (a LinkColumn would wrap it in a second <a>,
+    # which browsers split into an empty link that screen readers announce without a name).
+    name = tables.Column(verbose_name=_("姓名"))
     gender = tables.Column(verbose_name=_("性别"))
     birth_year = tables.Column(verbose_name=_("出生年份"))
     sector = tables.Column(verbose_name=_("领域"), order_by=("sector__sort_order",))

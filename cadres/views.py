@@ -10,26 +10,37 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import jobs, services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
-from .forms import RosterUploadForm
-from .models import Cadre, CadreYouth, ExportLog, LiaisonChannel, Organisation, RosterImport
+from .forms import ChannelForm, RosterUploadForm, YouthAddForm
+from .models import (
+    Cadre,
+    CadreYouth,
+    ExportLog,
+    LiaisonChannel,
+    Organisation,
+    RosterImport,
+    Youth,
+)
 from .privacy import join_token
 from .privacy_views import may_erase
 from .roster import template_headers
 from .selectors import (
     cadre_progress,
     cadre_progress_list,
+    channel_list,
     get_in_scope_or_404,
     get_youth_for_user,
     needs_form_url,
@@ -342,3 +353,177 @@ def export_log_list(request: HttpRequest) -> HttpResponse:
         ExportLog.objects.select_related("user"), user=request.user, org_field="user__organisation"
     )[:200]
     return render(request, "cadres/export_log.html", {"logs": logs})
+
+
+# --- A youth met in the field. ---
+
+
+def _youth_add_done(request: HttpRequest, added: services.YouthAdded) -> HttpResponse:
+    youth = added.youth
+    if added.created:
+        text = _("已登记 %(name)s 并加入联系名单。") % {"name": youth.name}
+    else:
+        text = _("已将 %(name)s 加入联系名单。") % {"name": youth.name}
+    if youth.is_minor:
+        text += _("（未满 14 周岁，已标注）")
+    messages.success(request, text)
+    if request.POST.get("next") == "quick_log" and user_cadre(request.user) is not None:
+        return redirect(f"{reverse('contacts:quick_log')}?youth={youth.pk}")
+    if user_cadre(request.user) is not None:
+        return redirect("cadres:my_youths")
+    return redirect("cadres:youth_detail", youth.pk)
+
+
+@login_required
+def youth_new(request: HttpRequest) -> HttpResponse:
+    """Add a youth met in the field and link them, in one step (from quick log, from "我的青年"):
+    a cadre to their own list; staff to a cadre of their subtree."""
+    own = user_cadre(request.user)
+    if own is None and not request.user.sees_subtree:
+        raise Http404
+    form = YouthAddForm(request.POST or None, user=request.user, own_cadre=own)
+    candidates: list = []
+    same_phone = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        cadre = own or data["cadre"]
+        existing = None
+        if data["link_existing"]:
+            # Any id: the linking rule refuses one outside the cadre's subtree (or of no youth)
+            # with one message that does not tell which.
+            existing = Youth.objects.filter(pk=data["link_existing"]).first() or Youth(
+                pk=data["link_existing"]
+            )
+        try:
+            added = services.youth_add_for_cadre(
+                cadre=cadre,
+                name=data["name"],
+                birth_year=data["birth_year"],
+                sector=data["sector"],
+                phone=data["phone"],
+                unit=data["unit"],
+                gender=data["gender"],
+                guardian_consent=data["guardian_consent"],
+                link_existing=existing,
+                confirm_new=data["confirm_new"],
+                by=request.user,
+            )
+        except services.PossibleDuplicate as exc:
+            candidates, same_phone = exc.candidates, exc.same_phone
+        except ValidationError as exc:
+            add_service_errors(form, exc, rename={"youths": "__all__"})
+        else:
+            return _youth_add_done(request, added)
+    year = timezone.localdate().year
+    return render(
+        request,
+        "cadres/youth_new.html",
+        {
+            "form": form,
+            "candidates": candidates,
+            "same_phone": same_phone,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "minor_floor": year - 14,
+        },
+    )
+
+
+# --- Liaison channels of a cadre: the cadre's own, or staff for their subtree. ---
+
+
+def _get_channel_for_user(request: HttpRequest, pk: int) -> LiaisonChannel:
+    # A cadre their own channels; staff those of their subtree's cadres; else 404.
+    return get_in_scope_or_404(
+        LiaisonChannel.objects.select_related("cadre"),
+        user=request.user,
+        pk=pk,
+        org_field="cadre__organisation",
+        cadre_field="cadre",
+    )
+
+
+def _channel_fields(form: ChannelForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "kind": data["kind"],
+        "name": data["name"],
+        "established_on": data["established_on"],
+        "shows_identity": data["shows_identity"],
+        "notes": data["notes"],
+    }
+
+
+@login_required
+def channels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cadre's liaison channels: those held, those still missing, a form to add one."""
+    cadre = _get_cadre_for_user(request, pk)
+    form = ChannelForm(request.POST or None, initial=_channel_initial(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = services.channel_create(cadre=cadre, by=request.user, **_channel_fields(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已建立联系渠道：%(c)s。") % {"c": channel})
+            return redirect("cadres:channels", cadre.pk)
+    progress = cadre_progress(cadre_id=cadre.pk)
+    every = list(channel_list(user=request.user, cadre=cadre))
+    return render(
+        request,
+        "cadres/channels.html",
+        {
+            "cadre": progress.cadre,
+            "progress": progress,
+            "held": [c for c in every if c.ended_on is None],
+            "ended": [c for c in every if c.ended_on is not None],
+            "form": form,
+            "is_own": cadre.user_id == request.user.pk,
+        },
+    )
+
+
+def _channel_initial(request: HttpRequest) -> dict:
+    # From a "missing channel" link: ?kind=grassroots_point preselects the kind.
+    kind = request.GET.get("kind", "")
+    return {"kind": kind} if kind in LiaisonChannel.Kind.values else {}
+
+
+@login_required
+def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _get_channel_for_user(request, pk)
+    cadre = channel.cadre
+    if channel.ended_on is not None:
+        raise Http404
+    initial = {
+        "kind": channel.kind,
+        "name": channel.name,
+        "established_on": channel.established_on,
+        "shows_identity": channel.shows_identity,
+        "notes": channel.notes,
+    }
+    form = ChannelForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.channel_update(channel=channel, by=request.user, **_channel_fields(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("联系渠道已修改。"))
+            return redirect("cadres:channels", cadre.pk)
+    return render(
+        request, "cadres/channel_edit.html", {"cadre": cadre, "channel": channel, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def channel_end(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _get_channel_for_user(request, pk)
+    cadre = channel.cadre
+    try:
+        services.channel_end(channel=channel, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel})
+    return redirect("cadres:channels", cadre.pk)

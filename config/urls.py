@@ -16,6 +16,9 @@ admin.site.index_title = "组织、用户与设置"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(
         "accounts/login/",

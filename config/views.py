@@ -125,3 +125,67 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     # Personal data: never in a shared cache.
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- The installable app (PWA): manifest and service worker. ---
+
+# The cadre's pages the service worker keeps for use without signal (issue 14 item 4).
+OFFLINE_PAGES = ("/", "/contacts/new/", "/contacts/batch/", "/cadres/me/youths/", "/contacts/mine/")
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: Lianqing installs on a phone's home screen and opens the home."""
+    from django.templatetags.static import static
+
+    data = {
+        "name": "联青 · 1+100 直接联系青年",
+        "short_name": "联青",
+        "lang": "zh-Hans",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f5f3",
+        "theme_color": "#b3261e",
+        "icons": [
+            {"src": static("lianqing/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("lianqing/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {
+                "src": static("lianqing/icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
+        ],
+    }
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response["Content-Type"] = "application/manifest+json"
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, from this origin's root so that its scope can be the whole site.
+
+    Served by Django rather than as a static file: a static URL lives under /static/, and a
+    worker's scope cannot reach above its own path without `Service-Worker-Allowed`. It is
+    revalidated on every load (no-cache) so that a deployment's new worker replaces the old one.
+    """
+    response = render(
+        request,
+        "pwa/sw.js",
+        {"offline_pages": OFFLINE_PAGES, "static_prefix": settings.STATIC_URL, "version": "1"},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says (no 404 in the console)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("lianqing/icons/favicon.ico"))

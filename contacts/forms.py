@@ -57,12 +57,18 @@ class _ContactFields(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     help_given = _text(_("帮助解决的实际困难"), TEXT_MAX)
+    # The submission's id, made when the form is drawn (or by the phone's offline queue): the
+    # same id twice is one contact (a double tap, a resubmit, a replayed sync).
+    client_key = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
+        import uuid
+
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["date"].initial = today
         self.fields["date"].widget.attrs["max"] = today.isoformat()
+        self.fields["client_key"].initial = str(uuid.uuid4())
 
 
 class QuickLogForm(_ContactFields):
@@ -172,6 +178,54 @@ class PublicNeedForm(VenueNeedForm):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+
+class ContactEditForm(_ContactFields):
+    """Correct a contact: the same fields as logging it, the youths among the cadre's list and
+    those already on it. The need raised is the needs desk's, not corrected here."""
+
+    youths = forms.TypedMultipleChoiceField(
+        label=_("青年"),
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("请至少选择一名青年。"),
+            "invalid_choice": _("所选青年不在您的联系名单中。"),
+        },
+    )
+
+    def __init__(self, *args, youths, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["need_raised"], self.fields["need_category"], self.fields["client_key"]
+        self.fields["youths"].choices = [(y.pk, y.name) for y in youths]
+
+
+class MyContactsFilter(forms.Form):
+    """Filters of /contacts/mine/: anything unparsable is ignored, never an error page."""
+
+    q = forms.CharField(
+        label=_("青年姓名"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"class": "form-control", "type": "search"}),
+    )
+    channel = forms.ChoiceField(
+        label=_("联系方式"),
+        required=False,
+        choices=[("", _("全部")), *Channel.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    start = forms.DateField(
+        label=_("从"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=_("到"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
 
 
 class MeetingPhoneForm(forms.Form):

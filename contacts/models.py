@@ -66,6 +66,15 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     # Soft deletion: the row stays (with its history); its ContactYouth rows are removed.
     is_deleted = models.BooleanField(_("已删除"), default=False)
+    # Client-generated id of the submission (the form's hidden field, or the phone's offline
+    # queue): the same key from the same user is the same contact, so a double tap, a resubmit
+    # or a replayed sync never writes twice (contacts.services.contact_log).
+    client_key = models.CharField(_("提交编号"), max_length=64, null=True, blank=True)
+    # Edited or deleted after the assessment period of its date had closed: integrity evidence
+    # (a closed period's numbers were published on the old value).
+    corrected_after_close = models.BooleanField(
+        _("周期结束后更正"), default=False, db_default=False
+    )
 
     history = HistoricalRecords(excluded_fields=["created_at", "is_offline"])
 
@@ -79,6 +88,12 @@ class Contact(models.Model):
                 fields=["cadre", "activity"],
                 condition=Q(activity__isnull=False),
                 name="contact_one_per_cadre_activity",
+            ),
+            # Idempotent submissions: one contact per user and client key.
+            models.UniqueConstraint(
+                fields=["created_by", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="contact_one_per_client_key",
             ),
         ]
         indexes = [

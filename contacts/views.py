@@ -31,13 +31,15 @@ from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree, user_cadre
 from config import ratelimit
 from config.forms import add_service_errors
-from config.pagination import BoundedLazyPaginator
+from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
 from . import selectors, services
 from .confirm_views import share_panel
 from .filters import ContactFilter, NeedFilter
 from .forms import (
     BatchLogForm,
+    ContactEditForm,
+    MyContactsFilter,
     NeedAnswerForm,
     NeedAssignForm,
     PublicNeedForm,
@@ -84,6 +86,7 @@ def _contact_log_from_form(
     remember the channel for the next log, say what was saved and go home."""
     data = form.cleaned_data
     try:
+        client_key = services.client_key_clean(data.get("client_key"))
         contact = services.contact_log(
             cadre=cadre,
             youths=youths,
@@ -95,14 +98,31 @@ def _contact_log_from_form(
             need_category=data["need_category"] or Need.Category.OTHER,
             help_given=data["help_given"],
             link_unlinked=link_unlinked,
+            client_key=client_key,
             by=request.user,
         )
     except ValidationError as exc:
-        add_service_errors(form, exc, rename=rename)
+        add_service_errors(form, exc, rename={"client_key": "__all__", **(rename or {})})
         return None
+    if _is_sync(request):
+        return JsonResponse(
+            {"ok": True, "id": contact.pk, "replayed": getattr(contact, "replayed", False)}
+        )
     request.session[LAST_CHANNEL_KEY] = contact.channel
     messages.success(request, success(contact))
     return redirect("home")
+
+
+def _is_sync(request: HttpRequest) -> bool:
+    """A contact sent by the phone's offline queue (static/lianqing/offline.js): answered in
+    JSON, so the queue knows what was kept and why something was refused."""
+    return request.headers.get("X-Lianqing-Sync") == "1"
+
+
+def _sync_refused(form: Form) -> JsonResponse:
+    errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+    text = "；".join(e for errs in errors.values() for e in errs)
+    return JsonResponse({"ok": False, "errors": errors, "message": text}, status=422)
 
 
 @login_required
@@ -125,6 +145,8 @@ def quick_log(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
+    if request.method == "POST" and _is_sync(request):
+        return _sync_refused(form)
     youths = list(selectors.cadre_youths(cadre=cadre))
     picked = None
     if form.is_bound:
@@ -133,6 +155,10 @@ def quick_log(request: HttpRequest) -> HttpResponse:
         picked = next((y for y in youths if str(y.pk) == raw), None)
         if picked is None and raw and raw.isdigit():
             picked = selectors.linkable_youth(cadre=cadre, pk=int(raw))
+    else:
+        # Back from "新增青年": the youth just added and linked is picked.
+        raw = request.GET.get("youth", "")
+        picked = next((y for y in youths if str(y.pk) == raw), None)
     return render(
         request,
         "contacts/quick_log.html",
@@ -160,6 +186,8 @@ def batch_log(request: HttpRequest) -> HttpResponse:
         )
         if done:
             return done
+    if request.method == "POST" and _is_sync(request):
+        return _sync_refused(form)
     selected = {str(v) for v in form["youths"].value() or []}
     return render(
         request,
@@ -207,6 +235,98 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "needs": contact.needs.all(),
             "history": history,
             "confirm": share_panel(request, contact),
+            "refusal": services.contact_editable(contact, by=request.user),
+            "edit_days": services.EDIT_WINDOW_DAYS,
+        },
+    )
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a contact: the cadre within EDIT_WINDOW_DAYS of recording it, staff of the
+    subtree later; every change is in the contact's history."""
+    contact = _contact_for_user(request, pk)
+    refusal = services.contact_editable(contact, by=request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("contacts:detail", pk=contact.pk)
+    current = list(contact.youth_rows.select_related("youth").order_by("pk"))
+    offered = {y.pk: y for y in selectors.cadre_youths(cadre=contact.cadre)}
+    for row in current:
+        offered.setdefault(row.youth_id, row.youth)
+    initial = {
+        "channel": contact.channel,
+        "date": contact.date,
+        "topic": contact.topic,
+        "notes": contact.notes,
+        "help_given": contact.help_given,
+        "youths": [r.youth_id for r in current],
+    }
+    form = ContactEditForm(request.POST or None, youths=list(offered.values()), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.contact_update(
+                contact=contact,
+                youths=data["youths"],
+                channel=data["channel"],
+                date=data["date"],
+                topic=data["topic"],
+                notes=data["notes"],
+                help_given=data["help_given"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("联系记录已修改（修改记录可查）。"))
+            return redirect("contacts:detail", pk=contact.pk)
+    selected = {str(v) for v in (form["youths"].value() or [])}
+    return render(
+        request,
+        "contacts/contact_edit.html",
+        {
+            "form": form,
+            "contact": contact,
+            "youths": list(offered.values()),
+            "selected": selected,
+            "offline_values": OFFLINE_VALUES,
+        },
+    )
+
+
+MINE_PER_PAGE = 20
+
+
+@login_required
+def my_contacts(request: HttpRequest) -> HttpResponse:
+    """A cadre's own contacts, newest first, filterable, a page at a time; each links to its
+    correction page."""
+    cadre = _cadre_or_404(request)
+    filters = MyContactsFilter(request.GET or None)
+    contacts = selectors.contact_list(user=request.user).filter(cadre=cadre)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["q"]:
+            contacts = contacts.filter(youth_rows__youth__name__contains=data["q"]).distinct()
+        if data["channel"]:
+            contacts = contacts.filter(channel=data["channel"])
+        if data["start"]:
+            contacts = contacts.filter(date__gte=data["start"])
+        if data["end"]:
+            contacts = contacts.filter(date__lte=data["end"])
+    page = BoundedPaginator(contacts, MINE_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "contacts/my_contacts.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "edit_since": timezone.now() - datetime.timedelta(days=services.EDIT_WINDOW_DAYS),
         },
     )
 
@@ -221,7 +341,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("contacts:detail", pk=pk)
     messages.success(request, _("联系记录已删除（可在历史中查到）。"))
-    return redirect("contacts:list" if request.user.sees_subtree else "home")
+    return redirect("contacts:list" if request.user.sees_subtree else "contacts:mine")
 
 
 # --- Lists --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.factories import (
     ActivityFactory,
     CadreYouthFactory,
     CampaignFactory,
+    LiaisonChannelFactory,
     NeedFactory,
     RegistrationFactory,
     log_contact,
@@ -187,8 +188,13 @@ def _world(tree):
     contact = log_contact(tree.cadre, [youth], by=tree.cadre_user)
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
+    channel = LiaisonChannelFactory(cadre=tree.cadre)
     ids = {
         "cadres:detail": tree.cadre.pk,
+        "cadres:channels": tree.cadre.pk,
+        "cadres:channel_edit": channel.pk,
+        "cadres:channel_end": channel.pk,
+        "contacts:edit": contact.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
         "cadres:handover": tree.cadre.pk,

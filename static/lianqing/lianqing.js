@@ -9,7 +9,9 @@
    data-lq-filter="#list"            a search box that hides the [data-name] items of #list whose
                                      name does not contain what is typed
    data-lq-count="selector"          an element that shows how many elements match `selector`
-                                     (e.g. the checked boxes of a list), kept current on change */
+                                     (e.g. the checked boxes of a list), kept current on change
+   data-lq-show-for-kind="value"     a form part shown only while the form's "kind" select has
+                                     this value (a channel's "identity shown" box: youth homes) */
 (function () {
   "use strict";
 
@@ -51,4 +53,15 @@
   if (document.querySelector("[data-lq-count]")) {
     document.addEventListener("change", updateCounts);
   }
+
+  document.querySelectorAll("[data-lq-show-for-kind]").forEach(function (part) {
+    var form = part.closest("form");
+    var select = form && form.querySelector("select[name=kind]");
+    if (!select) { return; }
+    var show = function () {
+      part.classList.toggle("d-none", select.value !== part.getAttribute("data-lq-show-for-kind"));
+    };
+    select.addEventListener("change", show);
+    show();
+  });
 })();

@@ -22,6 +22,7 @@ from django.urls import reverse
 from tests.factories import (
     ActivityFactory,
     CadreYouthFactory,
+    LiaisonChannelFactory,
     NeedFactory,
     RegistrationFactory,
     SectorFactory,
@@ -110,6 +111,7 @@ def world(tree):
 
     link = CadreYouthFactory(cadre=tree.cadre)
     youth = link.youth
+    channel = LiaisonChannelFactory(cadre=tree.cadre)
     activity = ActivityFactory(organisation=tree.town_a)
     activity.responsible_cadres.add(tree.cadre)
     registration = RegistrationFactory(activity=activity, youth=youth)
@@ -157,6 +159,10 @@ def world(tree):
     )
     ids = {
         "cadres:detail": tree.cadre.pk,
+        "cadres:channels": tree.cadre.pk,
+        "cadres:channel_edit": channel.pk,
+        "cadres:channel_end": channel.pk,
+        "contacts:edit": contact.pk,
         "cadres:card": tree.cadre.pk,
         "cadres:history": tree.cadre.pk,
         "cadres:handover": tree.cadre.pk,
