@@ -29,11 +29,11 @@ seed: migrate
 run: messages seed
 	$(BIN)/python manage.py runserver $(HOST)
 
-# Serial by default: the parallel run (TEST_WORKERS=auto) hit an unexplained memory blow-up on
-# PostgreSQL in CI this session. With xdist (TEST_WORKERS=auto) tests that must share a worker carry
-# @pytest.mark.xdist_group, honoured by --dist loadgroup. The 10 slowest tests are printed so
-# that a slow newcomer is noticed. `make test PYTEST_ARGS="-n 0 tests/cadres"` runs serially.
-TEST_WORKERS ?= 0
+# One pytest worker per core (pytest-xdist). Tests that must share a worker (a real Celery
+# worker on the one Redis queue) carry @pytest.mark.xdist_group, honoured by --dist loadgroup.
+# The 10 slowest tests are printed so that a slow newcomer is noticed.
+# `make test TEST_WORKERS=0 PYTEST_ARGS="tests/cadres"` runs serially.
+TEST_WORKERS ?= auto
 test: messages
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
