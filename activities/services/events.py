@@ -454,11 +454,16 @@ def activity_from_needs(
 ) -> Activity:
     """Plan a lecture or training from grouped needs (有问必答 有求必应 → 专题讲座).
 
-    1. create the activity;
+    1. create the activity (responsible: the cadres chosen, else the needs' owners);
     2. link the needs back to it (contacts.services.needs_attach_activity, one UPDATE);
     3. if asked, register the askers who have a youth record (source "needs"): invited.
     """
     needs = list(needs)
+    if not fields.get("responsible_cadres"):
+        # Nobody chosen: the cadres who own the needs run it (a lecture nobody is responsible
+        # for answers nobody).
+        owners = {n.owner_cadre_id for n in needs if n.owner_cadre_id}
+        fields["responsible_cadres"] = Cadre.objects.filter(pk__in=owners)
     activity = activity_create(by=by, **fields)
     needs_attach_activity(needs=needs, activity=activity, by=by)
     if invite:

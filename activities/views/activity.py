@@ -236,6 +236,8 @@ def activity_from_needs(request: HttpRequest) -> HttpResponse:
         "status": Activity.Status.OPEN,
         "description": "\n".join(f"· {n.question[:80]}" for n in needs),
         "invite": True,
+        # The cadres who own these needs answer them at the lecture (issue 15 item 6).
+        "responsible_cadres": sorted({n.owner_cadre_id for n in needs if n.owner_cadre_id}),
     }
     form = NeedsActivityForm(request.POST or None, user=request.user, initial=initial)
     activity = save_form(request, form, lambda: _save_activity(request, form, needs=needs))

@@ -285,3 +285,44 @@ def test_checking_in_200_one_after_another_stays_a_handful_of_queries(
         with django_assert_max_num_queries(15):
             services.checkin(registration=reg, by=tree.owner)
     assert ContactYouth.objects.filter(contact__activity=activity).count() == 200 + 10
+
+
+def test_a_lecture_from_needs_is_run_by_the_cadres_who_own_them(tree):
+    """Issue 15 item 6: the lecture made from a group of needs one cadre owned had no
+    responsible cadre; now the owners run it unless others were chosen."""
+    from tests.factories import CadreFactory, NeedFactory
+
+    other = CadreFactory(organisation=tree.town_a)
+    needs = [
+        NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, category="finance"),
+        NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, category="other"),
+        NeedFactory(organisation=tree.town_a, owner_cadre=other, category="finance"),
+        NeedFactory(organisation=tree.town_a, category="finance"),  # the desk's, no cadre
+    ]
+    start = timezone.now() + datetime.timedelta(days=7)
+    fields = dict(
+        title="创业贷款讲座",
+        category="training",
+        organisation=tree.town_a,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        status="open",
+    )
+    activity = services.activity_from_needs(needs=needs, invite=False, by=tree.owner, **fields)
+    assert set(activity.responsible_cadres.all()) == {tree.cadre, other}
+    chosen = services.activity_from_needs(
+        needs=needs[:1], invite=False, by=tree.owner, responsible_cadres=[other], **fields
+    )
+    assert list(chosen.responsible_cadres.all()) == [other]
+
+
+def test_the_from_needs_form_proposes_the_owners(client, tree):
+    from tests.factories import NeedFactory
+
+    needs = [NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre) for _ in range(2)]
+    client.force_login(tree.owner)
+    response = client.get(
+        "/activities/new/from-needs/", {"needs": ",".join(str(n.pk) for n in needs)}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].initial["responsible_cadres"] == [tree.cadre.pk]
