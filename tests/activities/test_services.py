@@ -300,14 +300,14 @@ def test_a_lecture_from_needs_is_run_by_the_cadres_who_own_them(tree):
         NeedFactory(organisation=tree.town_a, category="finance"),  # the desk's, no cadre
     ]
     start = timezone.now() + datetime.timedelta(days=7)
-    fields = dict(
-        title="创业贷款讲座",
-        category="training",
-        organisation=tree.town_a,
-        starts_at=start,
-        ends_at=start + datetime.timedelta(hours=2),
-        status="open",
-    )
+    fields = {
+        "title": "创业贷款讲座",
+        "category": "training",
+        "organisation": tree.town_a,
+        "starts_at": start,
+        "ends_at": start + datetime.timedelta(hours=2),
+        "status": "open",
+    }
     activity = services.activity_from_needs(needs=needs, invite=False, by=tree.owner, **fields)
     assert set(activity.responsible_cadres.all()) == {tree.cadre, other}
     chosen = services.activity_from_needs(
