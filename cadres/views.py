@@ -20,7 +20,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 
-from . import jobs, services
+from . import jobs, registry, services
 from .auth import staff_required
 from .exports import ScopedExportMixin, may_export_minors
 from .filters import CadreProgressFilter, YouthFilter
@@ -358,7 +358,7 @@ def export_log_list(request: HttpRequest) -> HttpResponse:
 # --- A youth met in the field. ---
 
 
-def _youth_add_done(request: HttpRequest, added: services.YouthAdded) -> HttpResponse:
+def _youth_add_done(request: HttpRequest, added: registry.YouthAdded) -> HttpResponse:
     youth = added.youth
     if added.created:
         text = _("已登记 %(name)s 并加入联系名单。") % {"name": youth.name}
@@ -395,7 +395,7 @@ def youth_new(request: HttpRequest) -> HttpResponse:
                 pk=data["link_existing"]
             )
         try:
-            added = services.youth_add_for_cadre(
+            added = registry.youth_add_for_cadre(
                 cadre=cadre,
                 name=data["name"],
                 birth_year=data["birth_year"],
@@ -408,7 +408,7 @@ def youth_new(request: HttpRequest) -> HttpResponse:
                 confirm_new=data["confirm_new"],
                 by=request.user,
             )
-        except services.PossibleDuplicate as exc:
+        except registry.PossibleDuplicate as exc:
             candidates, same_phone = exc.candidates, exc.same_phone
         except ValidationError as exc:
             add_service_errors(form, exc, rename={"youths": "__all__"})
@@ -460,7 +460,7 @@ def channels(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChannelForm(request.POST or None, initial=_channel_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
-            channel = services.channel_create(cadre=cadre, by=request.user, **_channel_fields(form))
+            channel = registry.channel_create(cadre=cadre, by=request.user, **_channel_fields(form))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -504,7 +504,7 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChannelForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.channel_update(channel=channel, by=request.user, **_channel_fields(form))
+            registry.channel_update(channel=channel, by=request.user, **_channel_fields(form))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -521,7 +521,7 @@ def channel_end(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _get_channel_for_user(request, pk)
     cadre = channel.cadre
     try:
-        services.channel_end(channel=channel, by=request.user)
+        registry.channel_end(channel=channel, by=request.user)
     except ValidationError as exc:
         messages.error(request, service_error_text(exc))
     else:

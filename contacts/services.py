@@ -582,10 +582,8 @@ def need_close(*, need: Need, by: User) -> Need:
 
 @transaction.atomic
 def needs_reassign(*, from_cadre: Cadre, to_cadre: Cadre, by: User | None) -> int:
-    """Give a leaving cadre's open needs to their successor (the handover,
-    cadres/handover.py): the youths who asked keep a cadre who answers. Answered and closed
-    needs stay with the cadre who handled them (their scores are history). Returns the count.
-    One history row per need (in bulk), so the owner change shows who made it and when."""
+    """The handover (cadres/handover.py): a leaving cadre's open needs go to the successor;
+    answered and closed ones stay (their scores are history). One history row each, in bulk."""
     from simple_history.utils import bulk_update_with_history
 
     from .selectors import OPEN_STATUSES

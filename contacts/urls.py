@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import confirm_views, need_status_views, views
+from . import confirm_views, need_status_views, need_views, views
 
 app_name = "contacts"
 
@@ -16,12 +16,12 @@ urlpatterns = [
     path("dormant/", views.dormant, name="dormant"),
     path("youths/<int:pk>/", views.youth_timeline, name="youth_timeline"),
     path("needs/", views.NeedListView.as_view(), name="need_list"),
-    path("needs/new/", views.need_new, name="need_new"),
-    path("needs/groups/", views.need_groups, name="need_groups"),
-    path("needs/<int:pk>/", views.need_detail, name="need_detail"),
-    path("needs/<int:pk>/answer/", views.need_answer, name="need_answer"),
-    path("needs/<int:pk>/assign/", views.need_assign, name="need_assign"),
-    path("needs/<int:pk>/close/", views.need_close, name="need_close"),
+    path("needs/new/", need_views.need_new, name="need_new"),
+    path("needs/groups/", need_views.need_groups, name="need_groups"),
+    path("needs/<int:pk>/", need_views.need_detail, name="need_detail"),
+    path("needs/<int:pk>/answer/", need_views.need_answer, name="need_answer"),
+    path("needs/<int:pk>/assign/", need_views.need_assign, name="need_assign"),
+    path("needs/<int:pk>/close/", need_views.need_close, name="need_close"),
     # Public (no login): the venue's QR code and the cadre's contact-card QR code.
     path("ask/", views.ask, name="ask"),
     path("ask/thanks/", views.ask_done, name="ask_done"),

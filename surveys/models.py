@@ -312,7 +312,7 @@ class ReelectionProcedure(models.Model):
     )
     notes = models.TextField(_("工作记录"), blank=True)
     # The result (surveys.settlement.reelection_result_record): who became the branch's
-    # secretary and when; the registry changed with it (cadres.services.branch_secretary_change).
+    # secretary and when; the registry changed with it (cadres.registry.branch_secretary_change).
     new_secretary = models.ForeignKey(
         "cadres.Cadre",
         verbose_name=_("改选产生的书记"),

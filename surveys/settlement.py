@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from assessment.freshness import numbers_changed
 from cadres.models import Cadre, User
-from cadres.services import branch_secretary_change
+from cadres.registry import branch_secretary_change
 
 from . import sealing
 from .models import (
@@ -254,7 +254,7 @@ def reelection_result_record(
        is an ordinary registry edit, not this campaign's result);
     2. the rated secretary's office ends on `elected_on` (kept, with history) and `successor`
        (a cadre of the branch, possibly the same person re-elected) or a new cadre record
-       becomes the secretary (cadres.services.branch_secretary_change);
+       becomes the secretary (cadres.registry.branch_secretary_change);
     3. the procedure is done; the next campaign of the branch rates the new secretary.
     """
     procedure = (

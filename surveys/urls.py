@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import member_views, views
 
 app_name = "surveys"
 
@@ -21,13 +21,15 @@ urlpatterns = [
         views.reelection_result,
         name="reelection_result",
     ),
-    path("campaigns/<int:pk>/slips/", views.slips, name="slips"),
-    path("members/", views.roster_index, name="roster_index"),
-    path("members/branch/<int:branch_pk>/", views.roster, name="roster"),
-    path("members/branch/<int:branch_pk>/new/", views.member_create, name="member_create"),
-    path("members/branch/<int:branch_pk>/import/", views.roster_import, name="roster_import"),
-    path("members/<int:pk>/", views.member_edit, name="member_edit"),
-    path("members/<int:pk>/end/", views.member_end, name="member_end"),
+    path("campaigns/<int:pk>/slips/", member_views.slips, name="slips"),
+    path("members/", member_views.roster_index, name="roster_index"),
+    path("members/branch/<int:branch_pk>/", member_views.roster, name="roster"),
+    path("members/branch/<int:branch_pk>/new/", member_views.member_create, name="member_create"),
+    path(
+        "members/branch/<int:branch_pk>/import/", member_views.roster_import, name="roster_import"
+    ),
+    path("members/<int:pk>/", member_views.member_edit, name="member_edit"),
+    path("members/<int:pk>/end/", member_views.member_end, name="member_end"),
     # Public, stable: every code slip's QR code links to /surveys/vote/?code=…
     path("vote/", views.vote, name="vote"),
     path("receipts/<uuid:public_id>/", views.receipts, name="receipts"),

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cadres import services
+from cadres import registry
 from cadres.models import CadreYouth, Youth
 from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory, YouthFactory
 from tests.reliability.test_races import _in_threads
@@ -183,7 +183,7 @@ def test_two_phones_adding_the_same_youth_at_once_make_one_record(tree, trial):
     def add(cadre):
         def work():
             try:
-                services.youth_add_for_cadre(
+                registry.youth_add_for_cadre(
                     cadre=cadre,
                     name="乌兰",
                     birth_year=1998,
@@ -193,7 +193,7 @@ def test_two_phones_adding_the_same_youth_at_once_make_one_record(tree, trial):
                     by=tree.cadre_user,
                 )
                 outcomes.append("created")
-            except services.PossibleDuplicate:
+            except registry.PossibleDuplicate:
                 outcomes.append("duplicate")
 
         return work
