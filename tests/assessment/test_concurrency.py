@@ -65,23 +65,21 @@ def test_compute_through_a_real_celery_worker_on_redis(busy):
     from celery.contrib.testing.worker import start_worker
 
     from assessment.tasks import compute_scores
-    from config.celery_app import app
+    from tests.celery_helpers import own_broker
 
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # this test needs the broker and a worker
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"):
-            result = compute_scores.delay("2026Q3")
-            assert type(result).__name__ == "AsyncResult"  # not an eager result
-            out = result.get(timeout=60)
-            # The worker also runs the dashboard statistics, queued after the scores commit.
-            from assessment.models import ChannelWeekStat
+    with (
+        own_broker(10) as app,
+        start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"),
+    ):
+        result = compute_scores.delay("2026Q3")
+        assert type(result).__name__ == "AsyncResult"  # not an eager result
+        out = result.get(timeout=60)
+        # The worker also runs the dashboard statistics, queued after the scores commit.
+        from assessment.models import ChannelWeekStat
 
-            deadline = time.monotonic() + 60
-            while not ChannelWeekStat.objects.filter(run_id=out["run"]).exists():
-                assert time.monotonic() < deadline, "contact statistics task never ran"
-                time.sleep(0.2)
-    finally:
-        app.conf.task_always_eager = eager
+        deadline = time.monotonic() + 60
+        while not ChannelWeekStat.objects.filter(run_id=out["run"]).exists():
+            assert time.monotonic() < deadline, "contact statistics task never ran"
+            time.sleep(0.2)
     assert out["period"] == "2026Q3" and out["cadres"] == 4
     assert CadreScore.objects.filter(period="2026Q3").count() == 4

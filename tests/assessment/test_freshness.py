@@ -212,45 +212,43 @@ def test_real_worker_moves_the_stored_score_within_a_minute_of_a_logged_contact(
     watch the cadre's stored score change, with the production debounce shortened to 3 s."""
     from celery.contrib.testing.worker import start_worker
 
-    from config.celery_app import app
+    from tests.celery_helpers import own_broker
 
     settings.LIANQING_FRESHNESS_DEBOUNCE_SECONDS = 3
     youths = link_youths(tree.cadre, 4, sectors=2, linked_on=timezone.localdate())
     code = _current()
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"):
-            freshness.schedule([code], countdown=0)
-            deadline = time.monotonic() + 60
-            while not CadreScore.objects.filter(cadre=tree.cadre, period=code).exists():
-                assert time.monotonic() < deadline, "first run never happened"
-                time.sleep(0.2)
-            before = CadreScore.objects.get(cadre=tree.cadre, period=code)
-            started = time.monotonic()
-            contact_log(
-                cadre=tree.cadre,
-                youths=youths,
-                channel="talk",
-                date=timezone.localdate(),
-                by=tree.cadre_user,
-            )
-            while True:
-                now = CadreScore.objects.get(cadre=tree.cadre, period=code)
-                if now.reached == 4:
-                    break
-                assert time.monotonic() - started < 60, "stored score did not follow in 60 s"
-                time.sleep(0.2)
-            # The scores commit before the run releases its claim, and a later change may mark
-            # the period pending again: wait for the release while the worker still runs.
-            released = time.monotonic()
-            while True:
-                claim = RecomputeClaim.objects.get(period=code)
-                if claim.pending_since is None and claim.running_since is None:
-                    break
-                assert time.monotonic() - released < 60, "the run did not release its claim"
-                time.sleep(0.2)
-    finally:
-        app.conf.task_always_eager = eager
+    with (
+        own_broker(9) as app,
+        start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"),
+    ):
+        freshness.schedule([code], countdown=0)
+        deadline = time.monotonic() + 60
+        while not CadreScore.objects.filter(cadre=tree.cadre, period=code).exists():
+            assert time.monotonic() < deadline, "first run never happened"
+            time.sleep(0.2)
+        before = CadreScore.objects.get(cadre=tree.cadre, period=code)
+        started = time.monotonic()
+        contact_log(
+            cadre=tree.cadre,
+            youths=youths,
+            channel="talk",
+            date=timezone.localdate(),
+            by=tree.cadre_user,
+        )
+        while True:
+            now = CadreScore.objects.get(cadre=tree.cadre, period=code)
+            if now.reached == 4:
+                break
+            assert time.monotonic() - started < 60, "stored score did not follow in 60 s"
+            time.sleep(0.2)
+        # The scores commit before the run releases its claim, and a later change may mark
+        # the period pending again: wait for the release while the worker still runs.
+        released = time.monotonic()
+        while True:
+            claim = RecomputeClaim.objects.get(period=code)
+            if claim.pending_since is None and claim.running_since is None:
+                break
+            assert time.monotonic() - released < 60, "the run did not release its claim"
+            time.sleep(0.2)
     assert now.score > before.score
     assert claim.n_runs >= 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cadres.models import Cadre, Organisation
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
@@ -24,12 +25,18 @@ def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_pag
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "cadres-cadre-home-phone")
 
-    page.get_by_role("link", name="联系渠道").click()
+    # The home's "联系渠道" button opens the cadre's channels page with what is missing.
+    page.get_by_role("link", name="联系渠道", exact=True).click()
+    expect(page.get_by_text("还没有建立的渠道")).to_be_visible()
+    shot(page, "cadres-channels-phone")
+    page.goto(page.url.split("/channels/")[0] + "/")  # the cadre's own page
     assert page.get_by_text("（尚未建立）").first.is_visible()
     shot(page, "cadres-cadre-detail-phone")
 
     page.get_by_role("link", name="打印联系卡").click()
-    assert page.locator(".qr svg").is_visible()
+    # Two codes: the needs desk (有问必答) and 加入联系 (the youth joins the cadre's list).
+    assert page.locator(".qr svg").count() == 2
+    assert page.locator(".qr svg").first.is_visible()
     shot(page, "cadres-card-phone")
 
     page.goto(f"{demo_site.url}/cadres/me/youths/")

@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from cadres.models import TaskOutbox
 from contacts.models import Need
+from tests.celery_helpers import spare_database
 
 DEAD = "redis://127.0.0.1:1/0"
 DEAD_CACHE = {
@@ -99,15 +100,6 @@ def test_healthz_says_degraded_without_the_broker(client, settings):
     assert response.json()["broker"] == "error"
 
 
-def _spare_database(url: str) -> str:
-    """The same Redis on another database number: no worker of this test run consumes there
-    (an in-thread worker of the test just before, still stopping, took the job from the shared
-    queue in a parallel run), so the queue's length is this test's alone."""
-    base, _, db = url.rstrip("/").rpartition("/")
-    number = int(db) if db.isdigit() else 0
-    return f"{base}/{(number + 8) % 16}"
-
-
 # One broker queue for every xdist worker: tests with a real Celery worker run in one group.
 @pytest.mark.xdist_group("celery-worker")
 @pytest.mark.redis
@@ -119,7 +111,7 @@ def test_kept_jobs_are_sent_when_the_broker_returns(settings):
     with broker_at(DEAD, settings):
         assert enqueue(refresh_quota_progress) is False
     assert TaskOutbox.objects.count() == 1
-    with broker_at(_spare_database(os.environ["REDIS_URL"]), settings) as app:
+    with broker_at(spare_database(os.environ["REDIS_URL"], 8), settings) as app:
         with app.connection_for_write() as conn:
             conn.default_channel.client.delete("celery")  # an empty queue to look into
         assert outbox_flush() == 1

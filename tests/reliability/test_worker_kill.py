@@ -55,7 +55,13 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 def _rows():
-    return list(CadreScore.objects.order_by("cadre").values_list("cadre", "score", "reached"))
+    # Each cadre has a row per period (quarter, half, year): order by both, or two equal result
+    # sets compare unequal (seen in CI).
+    return list(
+        CadreScore.objects.order_by("cadre", "period").values_list(
+            "cadre", "period", "score", "reached"
+        )
+    )
 
 
 # One broker queue for every xdist worker: tests with a real Celery worker run in one group.
