@@ -19,6 +19,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
+from config.qr import qr_svg
 
 from . import jobs, registry, services
 from .auth import staff_required
@@ -134,19 +135,11 @@ def cadre_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable contact card (亮明身份和联系方式) with a QR code to the needs desk."""
-    import qrcode
-    import qrcode.image.svg
 
     cadre = _get_cadre_for_user(request, pk)
     url = needs_form_url(cadre=cadre, request=request)
     # The second code: a youth adds themself to this cadre's list, with consent (加入联系).
     join_url = request.build_absolute_uri(reverse("join", args=[join_token(cadre)]))
-
-    def svg(data: str) -> str:
-        image = qrcode.make(
-            data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2
-        )
-        return image.to_string(encoding="unicode")
 
     size = "a4" if request.GET.get("size") == "a4" else "a6"
     return render(
@@ -155,9 +148,9 @@ def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "cadre": cadre,
             "ask_url": url,
-            "qr_svg": svg(url),
+            "qr_svg": qr_svg(url),
             "join_url": join_url,
-            "join_qr_svg": svg(join_url),
+            "join_qr_svg": qr_svg(join_url),
             "size": size,
         },
     )

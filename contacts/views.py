@@ -32,6 +32,7 @@ from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
 from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
+from config.qr import qr_svg
 
 from . import selectors, services
 from .confirm_views import share_panel
@@ -467,12 +468,8 @@ def ask_done(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("t", "")
     context: dict = {"days": days}
     if need_from_token(token) is not None:
-        import qrcode
-        import qrcode.image.svg
-
         url = request.build_absolute_uri(reverse("contacts:need_status", args=[token]))
-        image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-        context.update(status_url=url, qr_svg=image.to_string(encoding="unicode"))
+        context.update(status_url=url, qr_svg=qr_svg(url, box_size=8))
     return render(request, "contacts/ask_done.html", context)
 
 

@@ -15,7 +15,6 @@ rebuilt in memory by surveys.services.campaign_settle and never leaves that requ
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from urllib.parse import quote
@@ -38,6 +37,7 @@ from cadres.exports import ScopedExportMixin
 from config import ratelimit
 from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
+from config.qr import qr_data_uri
 
 from . import members, sealing, selectors, services
 from .filters import CampaignFilter
@@ -63,6 +63,13 @@ def _close_due() -> None:
     """Closing by time also happens on read, so a deployment without beat still closes."""
     if Campaign.objects.filter(closed_at__isnull=True, closes_at__lte=timezone.now()).exists():
         services.close_due_campaigns()
+
+
+def _qr_data_uri(data: str) -> str:
+    import qrcode.constants
+
+    # Medium error correction: slips are printed, folded and handled.
+    return qr_data_uri(data, error_correction=qrcode.constants.ERROR_CORRECT_M)
 
 
 def _campaign_for(request: HttpRequest, pk: int) -> Campaign:
@@ -235,7 +242,7 @@ def ballot_box_open(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _refused(request, exc, campaign)
     campaign.refresh_from_db()
-    slips = [{"n": n, "code": code, "qr": _qr_svg(code)} for n, code in enumerate(shares, 1)]
+    slips = [{"n": n, "code": code, "qr": _qr_data_uri(code)} for n, code in enumerate(shares, 1)]
     response = render(request, "surveys/share_slips.html", {"campaign": campaign, "slips": slips})
     response["Cache-Control"] = "no-store"
     return response
@@ -293,21 +300,6 @@ def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
-def _qr_svg(data: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(
-        data,
-        image_factory=qrcode.image.svg.SvgPathImage,
-        box_size=8,
-        border=2,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-    )
-    svg = image.to_string(encoding="unicode")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
 @staff_required
 @require_POST
 def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
@@ -320,7 +312,7 @@ def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, exc, campaign)
     vote_url = request.build_absolute_uri(reverse("surveys:vote"))
     slips = [
-        {"code": code, "qr": _qr_svg(f"{vote_url}?code={code}"), "n": n}
+        {"code": code, "qr": _qr_data_uri(f"{vote_url}?code={code}"), "n": n}
         for n, code in enumerate(codes, start=1)
     ]
     buffer = io.StringIO()
