@@ -29,6 +29,7 @@ class Gender(models.TextChoices):
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
+        PROVINCE = "province", _("团省委（自治区团委）")
         CITY = "city", _("团市委")
         BANNER = "banner", _("团旗委（团县委）")
         TOWNSHIP = "township", _("乡镇（苏木）团委")
