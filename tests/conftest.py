@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from cadres.models import Cadre, Organisation, User
 from tests.factories import CadreFactory, OrganisationFactory, UserFactory
@@ -73,6 +76,27 @@ class Tree:
 @pytest.fixture
 def tree(db) -> Tree:
     return build_tree()
+
+
+T = TypeVar("T")
+
+
+@contextmanager
+def rows_for_module(django_db_blocker, build: Callable[[], T]) -> Iterator[T]:
+    """What `build()` writes, made once for a module whose tests only read it (or write and are
+    rolled back), instead of once per test.
+
+    The rows live in a transaction opened here and rolled back when the module ends; each test
+    runs in its own savepoint inside it (pytest-django's `db`), so whatever a test writes is
+    undone before the next one, and no other test module ever sees these rows."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def build_tree() -> Tree:

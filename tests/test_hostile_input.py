@@ -14,12 +14,11 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cadres.privacy import join_token
-from tests.conftest import build_tree
+from tests.conftest import build_tree, rows_for_module
 from tests.factories import (
     ActivityFactory,
     CadreYouthFactory,
@@ -152,20 +151,15 @@ def _fresh_rate_limits():
 
 @pytest.fixture(scope="module")
 def hostile_world(django_db_setup, django_db_blocker):
-    """The tree and one of everything, built once for the module's 430 cases, not per case.
+    """The tree and one of everything, built once for the module's cases, not per case; what a
+    garbage POST writes is rolled back after its case (`rows_for_module`)."""
 
-    The rows live in a transaction opened here and rolled back when the module ends; each case
-    runs in its own savepoint inside it (pytest-django's `db`), so whatever a garbage POST writes
-    is undone before the next case, and no other test module ever sees these rows."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            tree = build_tree()
-            yield tree, _world(tree)
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    def build():
+        tree = build_tree()
+        return tree, _world(tree)
+
+    with rows_for_module(django_db_blocker, build) as rows:
+        yield rows
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests.conftest import build_tree, rows_for_module
+
 HUGE = "99999999999999999999"  # > 2**64
 NUMBERS = [HUGE, str(2**63), "-" + HUGE]
 QUERY_KEYS = [
@@ -51,6 +53,18 @@ LIST_ROUTES = [r for r in ROUTES if "<" not in r and not r.endswith((".csv", "lo
 def _fill(route: str, number: str) -> str:
     path = re.sub(r"<int:\w+>", number.lstrip("-"), route)
     return "/" + re.sub(r"<\w+:\w+>", "x", path)
+
+
+@pytest.fixture(scope="module")
+def _module_tree(django_db_setup, django_db_blocker):
+    with rows_for_module(django_db_blocker, build_tree) as tree:
+        yield tree
+
+
+@pytest.fixture
+def tree(_module_tree, db):
+    """The standing tree, built once for the module's cases (each only reads it)."""
+    return _module_tree
 
 
 @pytest.mark.parametrize("route", INT_ROUTES)
