@@ -187,7 +187,7 @@ def _ballot_tables_purge(campaign_id: int) -> None:
     )
     with connection.cursor() as cursor:
         # Django's foreign keys are deferred; TRUNCATE refuses while checks of rows written
-        # earlier in this transaction (the last reshuffle) are pending: run them now.
+        # earlier in this transaction (a box or codes written in it) are pending: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {BallotBox._meta.db_table}, {VotingCode._meta.db_table}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
