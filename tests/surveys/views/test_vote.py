@@ -9,7 +9,14 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from surveys.models import Campaign
-from tests.surveys.helpers import all_sealed_ballots, close_now, open_campaign, sealed_ballots
+from tests.surveys.helpers import (
+    all_sealed_ballots,
+    close_now,
+    open_campaign,
+    sealed_ballots,
+    used_codes,
+    vote,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/surveys/vote/"
@@ -27,6 +34,24 @@ def _ballot(for_campaign, code, **overrides):
     data["comment"] = "希望多组织活动"
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def test_a_vote_through_the_page_takes_the_same_few_queries_at_any_turnout(
+    client, tree, django_assert_max_num_queries
+):
+    """Issue 12: a vote stays ≤ 20 queries. The page adds the code check to the service's
+    statements; neither grows with the ballots already cast (one box row per campaign)."""
+    campaign, codes = open_campaign(tree, electorate=40)
+    with django_assert_max_num_queries(20) as first:
+        response = client.post(URL, _ballot(campaign, codes[0]))
+    assert "投票成功" in response.text
+    for code in codes[1:30]:
+        vote(code, campaign)
+    with django_assert_max_num_queries(20) as later:
+        response = client.post(URL, _ballot(campaign, codes[30]))
+    assert "投票成功" in response.text
+    assert len(later.captured_queries) == len(first.captured_queries)
+    assert len(sealed_ballots(campaign)) == used_codes(campaign) == 31
 
 
 def test_entry_page_is_public_with_labelled_input(client):
