@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from surveys import services
+from surveys import sealing, services
 from surveys.models import BallotBox, VotingCode
 from tests.surveys.helpers import open_campaign, sealed_ballots, used_codes, vote
 
@@ -52,6 +52,18 @@ def test_concurrent_submits_with_different_codes_all_count(tree):
     assert all(isinstance(r, str) for r in results), results
     assert len(sealed_ballots(campaign)) == 6
     assert used_codes(campaign) == 6
+
+
+def test_fifty_concurrent_votes_with_fifty_codes_all_land_in_the_box(tree):
+    """The box is read and rewritten whole by every vote: under the campaign lock no vote may
+    overwrite another's ciphertext or used digest (a lost update would show as fewer)."""
+    campaign, codes = open_campaign(tree, electorate=50)
+    results = _race([lambda c=c: vote(c, campaign) for c in codes])
+    receipts = [r for r in results if isinstance(r, str)]
+    assert len(set(receipts)) == 50, results
+    stored = sealed_ballots(campaign)
+    assert sorted(sealing.receipt_for(c) for c in stored) == sorted(receipts)
+    assert used_codes(campaign) == 50
 
 
 def _xmins(sql: str, campaign_id: int) -> set[str]:
