@@ -295,8 +295,12 @@ class BallotBox(models.Model):
         return [data[i : i + CIPHERTEXT_LENGTH] for i in range(0, len(data), CIPHERTEXT_LENGTH)]
 
     def used_digests(self) -> list[bytes]:
-        data = bytes(self.used)
-        step = self.DIGEST_LENGTH
+        return self.split_digests(bytes(self.used))
+
+    @classmethod
+    def split_digests(cls, data: bytes) -> list[bytes]:
+        """The layout of `used`: 32-byte digests side by side (kept sorted by the vote)."""
+        step = cls.DIGEST_LENGTH
         return [data[i : i + step] for i in range(0, len(data), step)]
 
 

@@ -347,8 +347,7 @@ def code_check(*, code: str, now: datetime.datetime | None = None) -> CodeCheck:
 
 def _is_used(used: bytes, digest: bytes) -> bool:
     """Whether `digest` is in the sorted concatenation of used-code digests (BallotBox.used)."""
-    step = BallotBox.DIGEST_LENGTH
-    digests = [used[i : i + step] for i in range(0, len(used), step)]
+    digests = BallotBox.split_digests(used)
     at = bisect.bisect_left(digests, digest)
     return at < len(digests) and digests[at] == digest
 
@@ -524,8 +523,7 @@ def _box_insert(
     (which no vacuum may prune while any old snapshot is open on the server) are never visited.
     Elsewhere (SQLite, whose || turns blobs into text): the same splice in Python.
     """
-    step = BallotBox.DIGEST_LENGTH
-    digests = [used[i : i + step] for i in range(0, len(used), step)]
+    digests = BallotBox.split_digests(used)
     bisect.insort(digests, digest)
     new_used = b"".join(digests)
     at = _rng.randrange(cast + 1) * sealing.CIPHERTEXT_LENGTH

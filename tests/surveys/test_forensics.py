@@ -18,6 +18,7 @@ A campaign with distinguishable marker comments is voted, closed and settled. As
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -95,6 +96,19 @@ def _wal(start: str, end: str) -> bytes:
     return data
 
 
+@contextlib.contextmanager
+def _wal_kept(name: str):
+    """Keep the WAL written from now on until the block ends. On a shared server other
+    sessions' writes and CHECKPOINTs recycle finished segments at any moment (measured: the
+    voting segment gone between reading it and asking pg_walinspect about it); a temporary
+    physical replication slot reserves them (superuser, as CI has it)."""
+    _one("SELECT pg_create_physical_replication_slot(%s, true, true)", [name])
+    try:
+        yield
+    finally:
+        _one("SELECT pg_drop_replication_slot(%s)", [name])
+
+
 def _all(sql, params=None):
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
@@ -109,22 +123,23 @@ def test_raw_pages_and_wal_never_link_a_vote(tree):
     box_relations = _relations(BallotBox)
     assert len(box_relations) == 2, "the box's values are stored in its TOAST table"
     _run("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
-    start = _one("SELECT pg_current_wal_lsn()::text")[0]
-    for n, code in enumerate(codes[:12]):
-        vote(code, campaign, overall=ANSWERS[n % 3], comment=markers[n])
-    end = _one("SELECT pg_current_wal_insert_lsn()::text")[0]
-    _one("SELECT pg_switch_wal()")  # the voting WAL is complete in its files
+    with _wal_kept(f"lq_forensics_{tag.lower()}"):
+        start = _one("SELECT pg_current_wal_lsn()::text")[0]
+        for n, code in enumerate(codes[:12]):
+            vote(code, campaign, overall=ANSWERS[n % 3], comment=markers[n])
+        end = _one("SELECT pg_current_wal_insert_lsn()::text")[0]
+        _one("SELECT pg_switch_wal()")  # the voting WAL is complete in its files
 
-    # 1. Before settlement: heap files and the voting WAL carry no plaintext. The WAL first: a
-    # CHECKPOINT (for the heap reads) may recycle the segments it no longer needs.
-    wal = _wal(start, end)
-    assert len(wal) > 8192
-    filenode = _one("SELECT pg_relation_filenode(%s)", [box_relations[1]])[0]
-    touched = _one(
-        "SELECT count(*) FROM pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn) "
-        "WHERE block_ref LIKE %s",
-        [start, end, f"%/{filenode} %"],
-    )[0]
+        # 1. Before settlement: heap files and the voting WAL carry no plaintext. The WAL first:
+        # a CHECKPOINT (for the heap reads) may recycle the segments it no longer needs.
+        wal = _wal(start, end)
+        assert len(wal) > 8192
+        filenode = _one("SELECT pg_relation_filenode(%s)", [box_relations[1]])[0]
+        touched = _one(
+            "SELECT count(*) FROM pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn) "
+            "WHERE block_ref LIKE %s",
+            [start, end, f"%/{filenode} %"],
+        )[0]
     heap = _heap(BallotBox) + _heap(VotingCode) + _heap(Campaign)
     assert touched >= 12, "the voting WAL should hold the box's writes"
     for marker in markers:
