@@ -7,8 +7,8 @@ hand-typed contacts, one over its contact-youth rows and confirmations. Each sig
 branch (SELECT) of one of them, written in SQL common to PostgreSQL and SQLite except a few
 expressions (assessment/integrity_sql.py). A branch returns only the rows that cross the
 policy's thresholds, with the ids of the contacts or youths concerned; Python caps the evidence
-and assembles one finding per cadre. `findings_store` runs
-them with the scores (services.scores_compute) and stores the findings, so pages read rows.
+and assembles one finding per cadre. `findings_store` runs them with the scores
+(services.scores_compute) and stores the findings, so pages read rows.
 
 The thresholds are part of the versioned policy (ScoringPolicy.integrity); what each signal
 catches and what it cannot is in docs/assessment.md ("真实性核查").
@@ -28,9 +28,14 @@ from cadres.quota import sql_params as quota_sql_params
 
 from . import integrity_sql as sql
 from .integrity_text import LABELS, describe  # noqa: F401 (the page reads them here)
+from .integrity_thresholds import (  # noqa: F401 (callers read them here)
+    DEFAULT_THRESHOLDS,
+    thresholds_of,
+    thresholds_of_values,
+)
 from .periods import Period
 
-if TYPE_CHECKING:  # only for annotations (models imports this module for its defaults)
+if TYPE_CHECKING:  # only for annotations
     from .models import ScoreRun, ScoringPolicy
 
 # Codes in display order; detect_padding prints them in this order, ";"-separated.
@@ -45,55 +50,6 @@ SIGNALS = (
     "denials",
     "same_device",
 )
-
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    # burst: min_entries consecutive entries (by created_at) within (min_entries - 1) ×
-    # gap_seconds. Logging a real contact on the phone takes a minute or more; a list typed
-    # from memory or copied goes faster.
-    "burst_gap_seconds": 60,
-    "burst_min_entries": 12,
-    # same_text: notes normalised (case, digits, spaces, punctuation removed); one text of at
-    # least min_chars characters over min_contacts contacts and min_share of the cadre's
-    # contacts with notes.
-    "text_min_chars": 8,
-    "text_min_contacts": 12,
-    "text_min_share": 0.4,
-    # end_dump: contacts entered in the period's last last_days days (or after it) that are
-    # dated at least lag_days before their entry.
-    "dump_last_days": 7,
-    "dump_lag_days": 7,
-    "dump_min_contacts": 15,
-    "dump_min_share": 0.4,
-    # backdated: contacts entered at least days after their date.
-    "backdate_days": 30,
-    "backdate_min_contacts": 15,
-    "backdate_min_share": 0.5,
-    # ghost_youths: youths reached in the period with no youth-side evidence ever (check-in,
-    # a need they raised, a confirmation) AND a phone that is missing, invalid, shared by at
-    # least shared_phone_youths youths, or within sequential_gap of another of the cadre's.
-    "ghost_shared_phone_youths": 4,
-    "ghost_sequential_gap": 3,
-    "ghost_min_youths": 10,
-    "ghost_min_share": 0.3,
-    # A missing phone alone is weak (many real youths give none): youths counted with one make
-    # the signal only when, with the others, they are this share of the youths reached.
-    "ghost_missing_min_share": 0.6,
-    # batch_log: one face-to-face contact typed by hand (not derived from an activity's
-    # check-ins) with more youths than this (a talk or visit / any other offline contact).
-    "batch_talk_max_youths": 20,
-    "batch_offline_max_youths": 50,
-    # quota_jump: distinct youths reached in the period land within slack above the quota,
-    # and at least min_share of the quota were first reached in the last last_days days.
-    "quota_jump_last_days": 10,
-    "quota_jump_slack": 2,
-    "quota_jump_min_share": 0.4,
-    # denials: youths who answered "没有这回事"; same_device: confirmations from the device
-    # the cadre is logged in on.
-    "denials_min": 2,
-    "same_device_min": 1,
-    # Evidence kept per signal (ids); the counts are always complete.
-    "evidence_cap": 20,
-}
 
 
 @dataclass
@@ -114,20 +70,6 @@ class Signal:
         }
 
 
-def thresholds_of(policy: ScoringPolicy | None) -> dict[str, float]:
-    """The policy's thresholds over the defaults (a key added later has its default)."""
-    return {**DEFAULT_THRESHOLDS, **(getattr(policy, "integrity", None) or {})}
-
-
-def thresholds_of_values(values: dict) -> dict[str, float]:
-    """Thresholds for a new policy version: known keys only, numbers not below 0."""
-    out = dict(DEFAULT_THRESHOLDS)
-    for key, value in (values or {}).items():
-        if key in out and isinstance(value, int | float) and value >= 0:
-            out[key] = value
-    return out
-
-
 def _ids(text: str | None, cap: int) -> list[int]:
     if not text:
         return []
@@ -144,68 +86,91 @@ def _ids(text: str | None, cap: int) -> list[int]:
 
 _LIVE = "ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_of)s"
 _TYPED = f"{_LIVE} AND ct.activity_id IS NULL"  # contacts derived from check-ins are excluded
+# A name of one character would cut that character out of every note.
+_WITHOUT_NAME = "CASE WHEN LENGTH(y.name) >= 2 THEN REPLACE(t.notes, y.name, '') ELSE t.notes END"
 
 
 def _entries_sql() -> str:
-    lag = "LAG({col}, %(burst_span)s) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)"
+    lag = "LAG({col}, %({span})s) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)"
+    slow = {"span": "burst_span"}
+    fast = {"span": "burst_fast_span"}
     late = sql.days("e.created_day", "e.date")
     ctes = [
         # burst, end_dump and backdated: one pass over the period's hand-typed contacts, sorted
         # once by cadre and entry time (the window), then aggregated per cadre.
         f"""e AS (
     SELECT ct.id, ct.cadre_id, ct.date, {sql.local_day("ct.created_at")} AS created_day,
-           {sql.seconds("ct.created_at", lag.format(col="ct.created_at"))} AS span,
-           {lag.format(col="ct.id")} AS first_id
+           {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **slow))} AS span,
+           {lag.format(col="ct.id", **slow)} AS first_id,
+           {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **fast))} AS fast_span,
+           {lag.format(col="ct.id", **fast)} AS fast_first_id
     FROM contacts_contact ct WHERE {_TYPED}
 )""",
         f"""c AS (
-    SELECT e.id, e.cadre_id, e.first_id,
-           CASE WHEN e.span <= %(burst_window)s THEN 1 ELSE 0 END AS burst_end,
+    SELECT e.id, e.cadre_id,
+           CASE WHEN e.span <= %(burst_window)s THEN 1 ELSE 0 END AS slow_end,
+           CASE WHEN e.fast_span <= %(burst_fast_window)s THEN 1 ELSE 0 END AS fast_end,
+           CASE WHEN e.span <= %(burst_window)s THEN e.first_id
+                WHEN e.fast_span <= %(burst_fast_window)s THEN e.fast_first_id END AS first_id,
            CASE WHEN e.created_day >= %(dump_from)s AND {late} >= %(dump_lag_days)s
                 THEN 1 ELSE 0 END AS dumped,
            CASE WHEN {late} >= %(backdate_days)s THEN 1 ELSE 0 END AS backdated
     FROM e
 )""",
-        # same_text: notes long enough to be more than a label, normalised once per contact.
+        # same_text: notes long enough to be more than a label, normalised once per contact and
+        # youth with that youth's name taken out: a note pasted over many contacts with each
+        # youth's name typed in ("与王芳进行了深入交流…") is still one note. A contact with
+        # several youths gives one text per youth; contacts are counted once.
         f"""t AS (
     SELECT ct.id, ct.cadre_id, ct.notes FROM contacts_contact ct
     WHERE {_TYPED} AND ct.notes <> ''
 )""",
         "tot AS (SELECT cadre_id, COUNT(*) AS n FROM t GROUP BY cadre_id)",
         f"""x AS MATERIALIZED (
-    SELECT id, cadre_id, {sql.normalised("notes")} AS txt FROM t
-    WHERE LENGTH(notes) >= %(text_min_chars)s
+    SELECT t.id, t.cadre_id, {sql.normalised(_WITHOUT_NAME)} AS txt
+    FROM t LEFT JOIN contacts_contactyouth cy ON cy.contact_id = t.id
+    LEFT JOIN cadres_youth y ON y.id = cy.youth_id
+    WHERE LENGTH(t.notes) >= %(text_min_chars)s
 )""",
     ]
     entries = """FROM c GROUP BY cadre_id
-HAVING SUM(burst_end) > 0
+HAVING SUM(slow_end) + SUM(fast_end) > 0
     OR (SUM(dumped) >= %(dump_min_contacts)s AND SUM(dumped) >= %(dump_min_share)s * COUNT(*))
+    OR SUM(dumped) >= %(dump_any_share_contacts)s
     OR (SUM(backdated) >= %(backdate_min_contacts)s
         AND SUM(backdated) >= %(backdate_min_share)s * COUNT(*))"""
     same = f"""FROM x JOIN tot ON tot.cadre_id = x.cadre_id
 WHERE LENGTH(x.txt) >= %(text_min_chars)s
 GROUP BY x.cadre_id, {sql.text_key("x.txt")}, tot.n
-HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * tot.n"""
+HAVING COUNT(DISTINCT x.id) >= %(text_min_contacts)s
+   AND COUNT(DISTINCT x.id) >= %(text_min_share)s * tot.n"""
     return sql.union(
         ctes,
         [
             (
                 "entries",
-                ["cadre_id", "COUNT(*)", "SUM(dumped)", "SUM(backdated)", "SUM(burst_end)"],
+                [
+                    "cadre_id",
+                    "COUNT(*)",
+                    "SUM(dumped)",
+                    "SUM(backdated)",
+                    "SUM(slow_end)",
+                    "SUM(fast_end)",
+                ],
                 [
                     sql.ids("CASE WHEN dumped = 1 THEN id END"),
                     sql.ids("CASE WHEN backdated = 1 THEN id END"),
-                    sql.ids("CASE WHEN burst_end = 1 THEN id END"),
-                    sql.ids("CASE WHEN burst_end = 1 THEN first_id END"),
+                    sql.ids("CASE WHEN first_id IS NOT NULL THEN id END"),
+                    sql.ids("first_id"),
                 ],
                 entries,
             ),
-            ("same_text", ["x.cadre_id", "COUNT(*)", "tot.n"], [sql.ids("x.id")], same),
+            ("same_text", ["x.cadre_id", "COUNT(DISTINCT x.id)", "tot.n"], [sql.ids("x.id")], same),
         ],
     )
 
 
-_ENTRIES = {"entries": (5, 4), "same_text": (3, 1)}
+_ENTRIES = {"entries": (6, 4), "same_text": (3, 1)}
 
 
 def _entries(p: dict) -> list[Signal]:
@@ -216,16 +181,20 @@ def _entries(p: dict) -> list[Signal]:
 
 
 def _burst_rows(rows: list[tuple], p: dict) -> list[Signal]:
-    """Bursts: min_entries consecutive entries (by created_at) typed within
-    (min_entries - 1) × gap_seconds, i.e. under a minute each on average. Each entry is compared
-    with the entry min_entries - 1 before it; a single slower entry does not hide a sitting the
-    way "every gap under a minute" would."""
+    """Bursts, judged by pace: min_entries consecutive entries (by created_at) typed within
+    (min_entries - 1) × gap_seconds (under a minute each on average), or a shorter sitting of
+    fast_min_entries at under fast_gap_seconds each. Each entry is compared with the entry
+    min_entries - 1 (fast_min_entries - 1) before it; a single slower entry does not hide a
+    sitting the way "every gap under a minute" would."""
     out = []
-    for cadre_id, _n, _dumped, _back, ends, _d, _b, end_ids, first_ids in rows:
-        if not ends:
+    for cadre_id, _n, _dumped, _back, slow, fast, _d, _b, end_ids, first_ids in rows:
+        if not (slow or fast):
             continue
         # Overlapping windows: `ends` windows of min_entries entries cover at least this many.
-        entries = int(ends) + p["burst_span"]
+        entries = max(
+            int(slow) + p["burst_span"] if slow else 0,
+            int(fast) + p["burst_fast_span"] if fast else 0,
+        )
         ids = _ids(f"{first_ids},{end_ids}", p["cap"])
         out.append(_tag(cadre_id, Signal("burst", entries, {"entries": entries}, contacts=ids)))
     return out
@@ -233,11 +202,13 @@ def _burst_rows(rows: list[tuple], p: dict) -> list[Signal]:
 
 def _late_rows(rows: list[tuple], p: dict) -> list[Signal]:
     """end_dump: many contacts entered in the period's last days (or after it) although dated
-    well before; backdated: many entered long after their date."""
+    well before — a large share of the cadre's, or many whatever the share (a dump diluted by
+    other logs is still a dump); backdated: many entered long after their date."""
     out = []
-    for cadre_id, n, dumped, backdated, _ends, dump_ids, back_ids, _e, _f in rows:
+    for cadre_id, n, dumped, backdated, _slow, _fast, dump_ids, back_ids, _e, _f in rows:
         n, dumped, backdated = int(n), int(dumped or 0), int(backdated or 0)
-        if dumped >= p["dump_min_contacts"] and dumped >= p["dump_min_share"] * n:
+        share = dumped >= p["dump_min_contacts"] and dumped >= p["dump_min_share"] * n
+        if share or dumped >= p["dump_any_share_contacts"]:
             detail = {"late": dumped, "total": n, "last_days": p["dump_last_days"]}
             sig = Signal(
                 "end_dump", round(dumped / n, 2), detail, contacts=_ids(dump_ids, p["cap"])
@@ -502,6 +473,9 @@ def params_for(*, period: Period, as_of: datetime.date, thresholds: dict) -> dic
         "cap": int(t["evidence_cap"]),
         "burst_span": int(t["burst_min_entries"]) - 1,
         "burst_window": (int(t["burst_min_entries"]) - 1) * float(t["burst_gap_seconds"]),
+        "burst_fast_span": int(t["burst_fast_min_entries"]) - 1,
+        "burst_fast_window": (int(t["burst_fast_min_entries"]) - 1)
+        * float(t["burst_fast_gap_seconds"]),
         "start": period.start,
         "as_of": as_of,
         "dump_from": period.end - datetime.timedelta(days=int(t["dump_last_days"]) - 1),

@@ -74,6 +74,20 @@ def test_compare_scoring_times_both_on_the_current_data_and_writes_nothing(tree)
     assert not CadreScore.objects.exists() and not IntegrityFinding.objects.exists()
 
 
+def test_compare_scoring_really_computes_a_final_quarter_and_leaves_it_final(tree):
+    from assessment import services
+
+    youths = link_youths(tree.cadre, 21, sectors=1)
+    log_contact(tree.cadre, youths, datetime.date(2026, 8, 3), "talk")
+    run = services.scores_compute(period="2026Q3", today=datetime.date(2026, 10, 15))
+    assert run.is_final and run.runs == 1
+    out = io.StringIO()
+    call_command("benchmark_integrity", compare_scoring=True, period="2026Q3", stdout=out)
+    assert "全库 1 名团干部被标记" in out.getvalue()
+    run.refresh_from_db()
+    assert run.is_final and run.runs == 1  # computed again, but rolled back
+
+
 @pytest.mark.parametrize("kwargs", [{"repeat": 0}, {"repeat": 21}, {"period": "2026"}])
 def test_compare_scoring_refuses_bad_arguments(db, kwargs):
     with pytest.raises(CommandError):
