@@ -23,7 +23,7 @@ def integrity_defaults() -> dict:
     """The padding-detection thresholds of a new policy version (assessment/integrity.py reads
     them; docs/assessment.md says what each one catches). Part of the versioned policy: a stored
     finding always names the version whose thresholds produced it."""
-    from .integrity import DEFAULT_THRESHOLDS
+    from .integrity_thresholds import DEFAULT_THRESHOLDS
 
     return dict(DEFAULT_THRESHOLDS)
 
