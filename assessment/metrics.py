@@ -171,6 +171,7 @@ tch AS (
     FROM pair p
     LEFT JOIN cadres_cadreyouth cy
            ON cy.cadre_id = p.cadre_id AND cy.youth_id = p.youth_id AND cy.linked_on <= %(as_of)s
+              {only("cy.cadre_id")}
     LEFT JOIN ev ON ev.cadre_id = p.cadre_id AND ev.youth_id = p.youth_id
     GROUP BY p.cadre_id
 ),
