@@ -129,6 +129,8 @@ class DemoContext:
     seed: int
     stdout: Any = None
     today: datetime.date = field(default_factory=timezone.localdate)
+    # Years of contact history (seed_demo --years): the cost-with-history benchmark (issue 16).
+    years: int = 1
     rng: random.Random = field(init=False)
     data: dict[str, Any] = field(default_factory=dict)
 

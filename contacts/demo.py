@@ -1,4 +1,5 @@
-"""Demo contact logs and needs: a year with a realistic rhythm.
+"""Demo contact logs and needs: a year (or `--years N`, at the same yearly rate) with a realistic
+rhythm.
 
 - more online than offline (about two contacts in three are WeChat, QQ, 微邦, 青年之声 or phone);
 - bursts in the last fortnight of each quarter (the quarterly bulletin is coming), quieter weekends;
@@ -80,10 +81,11 @@ ANSWERS = [
 HELP = ["帮助联系了就业岗位", "协调解决了培训名额", "对接了法律援助", "送去了慰问物资", ""]
 
 
-def _day_weights(today: datetime.date) -> tuple[list[datetime.date], list[float]]:
-    """The last 365 days with their relative likelihood of a contact (cumulative weights)."""
+def _day_weights(today: datetime.date, years: int = 1) -> tuple[list[datetime.date], list[float]]:
+    """The last 365 × years days with their relative likelihood of a contact (cumulative
+    weights)."""
     days, cumulative, total = [], [], 0.0
-    for back in range(365):
+    for back in range(365 * years):
         day = today - datetime.timedelta(days=back)
         weight = 0.55 if day.weekday() >= 5 else 1.0
         if day.month in (3, 6, 9, 12) and day.day >= 16:
@@ -101,7 +103,7 @@ def seed(ctx: DemoContext) -> None:
     cadre_orgs: list[int] = ctx.data["cadre_org_ids"]
     org_of = dict(zip(cadre_ids, cadre_orgs, strict=True))
     base_rate = PROVINCE_RATE if ctx.province else BANNER_RATE
-    days, cum_days = _day_weights(today)
+    days, cum_days = _day_weights(today, ctx.years)
     old_days = [d for d in days if (today - d).days >= 120]
     channels = [c for c, _w, _s in CHANNEL_MIX]
     channel_weights = [w for _c, w, _s in CHANNEL_MIX]
@@ -150,7 +152,7 @@ def seed(ctx: DemoContext) -> None:
             tier = rng.choices((0.12, 0.6, 1.0, 1.8), weights=(10, 20, 50, 20))[0]
             if cid == cadre_ids[0]:
                 tier = 1.0
-            n = max(1, int(base_rate * tier * rng.uniform(0.8, 1.2)))
+            n = max(1, int(base_rate * ctx.years * tier * rng.uniform(0.8, 1.2)))
             # Some youths go quiet: dormant ones were last met long ago (or never).
             shuffled = youths[:]
             rng.shuffle(shuffled)

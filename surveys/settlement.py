@@ -113,6 +113,7 @@ def campaign_settle(
         numbers_changed(
             on=min(datetime.date(campaign.year, 12, 31), timezone.localdate(now)),
             organisation_id=campaign.branch_id,
+            cadre_ids=[campaign.secretary_id],
         )
     return campaign
 
