@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadres.rollups import organisation_rollup_refresh
+
 from . import integrity as integrity_signals
 from . import metrics, scoring, sources
 from .freshness import numbers_changed
@@ -175,6 +177,8 @@ def scores_compute(
             flags = period.kind == "quarter" and not _later_quarter_exists(period)
         if flags:
             flags_refresh(rows=rows, policy=policy, period=period, as_of=window.as_of, now=now)
+            # Once per chain, with the latest quarter: the staff pages' per-organisation counts.
+            organisation_rollup_refresh(now=now)
 
         if integrity:
             step(6, _("真实性核查"))

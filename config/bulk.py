@@ -23,7 +23,9 @@ def copy_value(value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
-def copy_rows(cursor, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def copy_rows(
+    cursor: Any, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     """COPY `rows` (tuples of column values) into `table` on a Django cursor (PostgreSQL only).
 
     The table and column names are the caller's own identifiers, never user input."""
