@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadres.rollups import organisation_rollup_refresh
+
 from . import integrity as integrity_signals
 from . import metrics, scoring, sources
 from .freshness import numbers_changed
@@ -204,6 +206,8 @@ def scores_compute(
                 now=now,
                 cadre_ids=some,
             )
+            # Once per chain, with the latest quarter: the staff pages' per-organisation counts.
+            organisation_rollup_refresh(now=now)
 
         # Padding detection compares a cadre's logs across the whole period (and with the
         # youths' other cadres): left to the full runs (the first of each day, the nightly one).
