@@ -243,3 +243,37 @@ class MoveAwayForm(forms.Form):
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
+
+
+class YouthMergeForm(forms.Form):
+    """Which record is the same person: chosen from the likely duplicates shown by name, birth
+    year, unit and organisation (never typed as an id)."""
+
+    other = forms.ModelChoiceField(
+        label=_("与哪条记录是同一人"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择要合并的记录。"),
+            "invalid_choice": _("所选记录不在候选范围内，请重新查找。"),
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_("我已核实这两条记录是同一人；合并后另一条记录删除，无法撤销。"),
+        error_messages={"required": _("请勾选确认。")},
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["other"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        field.label_from_instance = youth_label  # type: ignore[attr-defined]
+
+
+def youth_label(youth) -> str:
+    """Name · birth year · unit · organisation: what tells two 乌兰 apart, on every list."""
+    return " · ".join(
+        str(part)
+        for part in (youth.name, youth.birth_year, youth.unit or "—", youth.organisation.name)
+    )
