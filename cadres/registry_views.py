@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from config.forms import add_service_errors, run_action
+from config.pickers import PickerField
 
 from . import merge, registry
 from .auth import staff_required
@@ -26,18 +27,10 @@ from .scoping import get_in_scope_or_404
 from .selectors import get_youth_for_user
 
 
-class SuccessorChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Cadre) -> str:  # type: ignore[override]
-        # Namesakes exist (two 托雅 in different organisations): the organisation tells them apart.
-        return f"{obj.name} · {obj.organisation.name}"
-
-
 class HandoverForm(forms.Form):
-    successor = SuccessorChoice(
-        label=gettext_lazy("接任者"),
-        queryset=Cadre.objects.none(),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    # Namesakes exist (two 托雅 in different organisations): the picker shows type and
+    # organisation, and accepts only the successors `handover_successors` allows.
+    successor = PickerField(kind="cadre", label=gettext_lazy("接任者"))
     on = forms.DateField(
         label=gettext_lazy("交接日期（接任者接手之日，离任者任职到前一天）"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),

@@ -330,7 +330,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
             "import",
             client.post(
                 reverse("cadres:import"),
-                {"file": upload, "organisation": tree.town_a.pk, "cadre": tree.cadre.pk},
+                {"file": upload, "organisation__pk": tree.town_a.pk, "cadre__pk": tree.cadre.pk},
                 follow=True,
             ),
         )
