@@ -170,7 +170,8 @@ def youth_merge(*, kept: Youth, duplicate: Youth, by: User) -> Merged:
        a "-" row with who and why stay);
     5. recount every cadre concerned; the stored scores follow from the earliest contact moved.
     """
-    from .services import _lock_roster_commits, cadre_progress_refresh
+    from .roster_import import _lock_roster_commits
+    from .services import cadre_progress_refresh
 
     if not by.sees_subtree:
         raise ValidationError(_("只有团委工作人员可以合并青年记录。"))

@@ -29,6 +29,7 @@ class Gender(models.TextChoices):
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
+        PROVINCE = "province", _("团省委（自治区团委）")
         CITY = "city", _("团市委")
         BANNER = "banner", _("团旗委（团县委）")
         TOWNSHIP = "township", _("乡镇（苏木）团委")
@@ -395,6 +396,9 @@ class RosterImport(models.Model):
     """
 
     class Status(models.TextChoices):
+        # Uploaded; the row-by-row check runs as a background job (cadres/jobs.py), then
+        # INVALID with its report, or PREVIEW.
+        CHECKING = "check", _("正在检查")
         INVALID = "invalid", _("有错误，未导入")
         PREVIEW = "preview", _("待确认")
         # Confirmed; the commit runs as a background job (cadres/jobs.py), then DONE, or back to
@@ -420,6 +424,9 @@ class RosterImport(models.Model):
     )
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
     rows = models.JSONField(_("数据行"), default=list)
+    # The uploaded file (≤ 10 MB) while its check waits for a worker; emptied by the check. In
+    # the database rather than on disk: a worker on another machine reads it without a share.
+    upload = models.BinaryField(_("上传文件"), default=b"", editable=False)
     errors = models.JSONField(_("错误"), default=list)
     n_new = models.PositiveIntegerField(_("新增青年"), default=0)
     n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)

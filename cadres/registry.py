@@ -28,9 +28,9 @@ from .models import (
     Youth,
 )
 from .phones import normalise_phone
+from .roster_import import _lock_roster_commits
 from .selectors import linkable_youths
 from .services import (
-    _lock_roster_commits,
     cadre_progress_refresh,
     cadre_youth_link,
     youth_create,

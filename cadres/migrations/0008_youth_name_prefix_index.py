@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cadres', '0006_youth_moved_away'),
+        ('cadres', '0007_merge_province_roster_check_moved_away'),
     ]
 
     operations = [
