@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from config.pickers import PickerField, youth_label
+
 
 class LoginForm(AuthenticationForm):
     """Django's login form with mobile-friendly widgets (no autocapitalised usernames)."""
@@ -48,26 +50,24 @@ class RosterUploadForm(forms.Form):
         label=_("花名册文件（.xlsx 或 .csv）"),
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}),
     )
-    organisation = forms.ModelChoiceField(
+    organisation = PickerField(
+        kind="organisation",
         label=_("青年所属组织"),
-        queryset=None,
-        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"required": _("请选择青年所属组织。")},
     )
-    cadre = forms.ModelChoiceField(
+    cadre = PickerField(
+        kind="cadre",
         label=_("联系的团干部（可不选）"),
-        queryset=None,
         required=False,
         help_text=_("选了团干部，文件里的青年都会加入他（她）的联系名单。"),
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, user, **kwargs):
         from .selectors import cadre_list, organisation_list
 
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisation_list(user=user)
-        self.fields["cadre"].queryset = cadre_list(user=user).order_by("organisation__path", "name")
-        self.fields["cadre"].label_from_instance = lambda c: f"{c.name}（{c.organisation.name}）"
+        self.fields["organisation"].queryset = organisation_list(user=user)  # type: ignore[attr-defined]
+        self.fields["cadre"].queryset = cadre_list(user=user)  # type: ignore[attr-defined]
 
     def clean_file(self):
         from .roster import MAX_BYTES
@@ -125,12 +125,7 @@ class YouthAddForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    cadre = forms.ModelChoiceField(
-        label=_("联系的团干部"),
-        queryset=None,
-        required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    cadre = PickerField(kind="cadre", label=_("联系的团干部"), required=False)
     # Set by the "link instead" / "somebody else" buttons of the duplicate prompt.
     link_existing = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -150,12 +145,7 @@ class YouthAddForm(forms.Form):
         else:
             self.fields["cadre"].required = True
             self.fields["cadre"].error_messages["required"] = _("请选择团干部。")
-            self.fields["cadre"].queryset = cadre_list(user=user).order_by(
-                "organisation__path", "name"
-            )
-            self.fields["cadre"].label_from_instance = lambda c: (
-                f"{c.name}（{c.organisation.name}）"
-            )
+            self.fields["cadre"].queryset = cadre_list(user=user)
 
     def clean_birth_year(self):
         import datetime
@@ -243,3 +233,29 @@ class MoveAwayForm(forms.Form):
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
     )
+
+
+class YouthMergeForm(forms.Form):
+    """Which record is the same person: chosen from the likely duplicates shown by name, birth
+    year, unit and organisation (never typed as an id)."""
+
+    other = forms.ModelChoiceField(
+        label=_("与哪条记录是同一人"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择要合并的记录。"),
+            "invalid_choice": _("所选记录不在候选范围内，请重新查找。"),
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_("我已核实这两条记录是同一人；合并后另一条记录删除，无法撤销。"),
+        error_messages={"required": _("请勾选确认。")},
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["other"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        field.label_from_instance = youth_label  # type: ignore[attr-defined]

@@ -236,6 +236,11 @@ class Youth(models.Model):
             models.Index(fields=["name", "birth_year", "unit"], name="youth_identity_match_idx"),
             # Youth lists of an organisation subtree.
             models.Index(fields=["organisation", "sector"], name="youth_org_sector_idx"),
+            # The picker's search (config/pickers.py): WHERE name LIKE '乌兰%'. Pattern ops so
+            # that PostgreSQL uses it for LIKE under any collation.
+            models.Index(
+                fields=["name"], name="youth_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,28 +15,22 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from config.forms import add_service_errors, run_action
+from config.pickers import PickerField
 
-from . import registry
+from . import merge, registry
 from .auth import staff_required
-from .forms import MoveAwayForm, YouthEditForm
+from .forms import MoveAwayForm, YouthEditForm, YouthMergeForm
 from .handover import cadre_handover, handover_successors
+from .merge import merge_candidates
 from .models import Cadre, CadreYouth, Youth
 from .scoping import get_in_scope_or_404
 from .selectors import get_youth_for_user
 
 
-class SuccessorChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Cadre) -> str:  # type: ignore[override]
-        # Namesakes exist (two 托雅 in different organisations): the organisation tells them apart.
-        return f"{obj.name} · {obj.organisation.name}"
-
-
 class HandoverForm(forms.Form):
-    successor = SuccessorChoice(
-        label=gettext_lazy("接任者"),
-        queryset=Cadre.objects.none(),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    # Namesakes exist (two 托雅 in different organisations): the picker shows type and
+    # organisation, and accepts only the successors `handover_successors` allows.
+    successor = PickerField(kind="cadre", label=gettext_lazy("接任者"))
     on = forms.DateField(
         label=gettext_lazy("交接日期（接任者接手之日，离任者任职到前一天）"),
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
@@ -156,3 +150,34 @@ def youth_move_away(request: HttpRequest, pk: int) -> HttpResponse:
     if done:
         messages.info(request, _("已解除 %(n)s 名团干部的联系。") % {"n": done[0]})
     return redirect("cadres:youth_detail", pk=youth.pk)
+
+
+@staff_required
+def youth_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """/cadres/youths/<id>/merge/: this record is kept; the chosen duplicate's links, contacts,
+    attendances, needs and confirmations move to it (cadres/merge.py), in one step."""
+    youth = _youth_for_staff(request, pk)
+    q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:50]
+    also = request.POST.get("also") or request.GET.get("other")
+    candidates = merge_candidates(user=request.user, youth=youth, q=q, also=also)
+    initial = {"other": also} if also else {}
+    form = YouthMergeForm(request.POST or None, candidates=candidates, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        other = form.cleaned_data["other"]
+        try:
+            done = merge.youth_merge(kept=youth, duplicate=other, by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已合并：%(name)s 的另一条登记记录已并入本记录（联系关系 %(n)s 条）。")
+                % {"name": youth.name, "n": done.moved.get("cadres.CadreYouth.youth", 0)},
+            )
+            return redirect("cadres:youth_detail", pk=youth.pk)
+    return render(
+        request,
+        "cadres/youth_merge.html",
+        {"youth": youth, "form": form, "q": q, "also": also or ""},
+        status=400 if request.method == "POST" else 200,
+    )

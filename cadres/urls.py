@@ -18,6 +18,7 @@ urlpatterns = [
     path("youths/new/", views.youth_new, name="youth_new"),
     path("youths/<int:pk>/", views.youth_detail, name="youth_detail"),
     path("youths/<int:pk>/edit/", registry_views.youth_edit, name="youth_edit"),
+    path("youths/<int:pk>/merge/", registry_views.youth_merge, name="youth_merge"),
     path("youths/<int:pk>/move-away/", registry_views.youth_move_away, name="youth_move_away"),
     path("youths/<int:pk>/erase/", privacy_views.youth_erase, name="youth_erase"),
     path("import/", views.roster_import, name="import"),

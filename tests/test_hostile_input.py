@@ -201,6 +201,7 @@ def _world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "contacts:detail": contact.pk,
@@ -237,6 +238,9 @@ def _urls(name, converters, world):
         elif conv == "UUIDConverter":
             real[key] = world["campaign"].public_id
             huge[key] = uuid.UUID(int=0)
+        elif name == "picker":  # /pickers/<kind>/: a real kind, and a hostile one
+            real[key] = "youth"
+            huge[key] = "%00<script>" + "x" * 300
         elif name in ("join", "join_done"):  # a cadre's signed "加入联系" token
             real[key] = world["join_token"]
             huge[key] = "%00<script>" + "x" * 300

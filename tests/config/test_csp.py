@@ -169,6 +169,7 @@ def world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:import_detail": invalid.pk,
@@ -329,7 +330,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
             "import",
             client.post(
                 reverse("cadres:import"),
-                {"file": upload, "organisation": tree.town_a.pk, "cadre": tree.cadre.pk},
+                {"file": upload, "organisation__pk": tree.town_a.pk, "cadre__pk": tree.cadre.pk},
                 follow=True,
             ),
         )
