@@ -107,6 +107,16 @@ class Activity(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The work-plan item this activity carries out (activities/plans.py: same organisation, same
+    # year). Its FK index serves the plan's completion count ("activities of these items").
+    plan_item = models.ForeignKey(
+        "activities.PlanItem",
+        verbose_name=_("所属计划事项"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
 
     class Meta:
         verbose_name = _("活动")
@@ -476,3 +486,23 @@ class ProjectSupport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
+
+
+# The work plans live in their own module; imported here so that Django registers them.
+from .plan_models import PlanCategory, PlanDeadline, PlanItem, WorkPlan  # noqa: E402
+
+__all__ = [
+    "Activity",
+    "ActivityPhoto",
+    "Commendation",
+    "EntrepreneurshipProject",
+    "Partner",
+    "PlanCategory",
+    "PlanDeadline",
+    "PlanItem",
+    "ProjectSupport",
+    "Registration",
+    "VolunteerHours",
+    "VolunteerOrganisation",
+    "WorkPlan",
+]

@@ -4,6 +4,7 @@
 - activities/services/events.py: activities, sign-ups, check-in and hours, photos, and the
   derived-contact rule (every change of attendance re-derives the activity's contacts);
 - activities/services/attendance.py: attendance recorded after the event (day, hours, window);
+- activities/services/plans.py: annual work plans, their items, the committee's date;
 - activities/services/volunteers.py: volunteer organisations and hours, commendations,
   entrepreneurship projects.
 """
@@ -29,6 +30,14 @@ from .events import (
     registration_public,
     registration_remove,
     registrations_add,
+)
+from .plans import (
+    plan_create,
+    plan_deadline_set,
+    plan_item_delete,
+    plan_item_save,
+    plan_submit,
+    plan_update,
 )
 from .volunteers import (
     commendation_create,
@@ -57,6 +66,12 @@ __all__ = [
     "parse_hours",
     "partner_get_or_create",
     "photo_add",
+    "plan_create",
+    "plan_deadline_set",
+    "plan_item_delete",
+    "plan_item_save",
+    "plan_submit",
+    "plan_update",
     "project_save",
     "registration_confirm",
     "registration_public",

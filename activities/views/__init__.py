@@ -4,6 +4,7 @@ one module per domain (activities/urls.py names every view from here):
 - activity.py: the list and calendar, one activity, create / edit / plan from needs, photos;
 - registration.py: signing youths up, the check-in list and its row actions;
 - attendance.py: attendance recorded after the event;
+- plans.py: annual work plans (the subtree's year, one plan, items, history);
 - public.py: the sign-up link and the venue check-in code (no login, rate-limited);
 - volunteers.py: volunteer organisations and hours, a youth's record, commendations;
 - projects.py: entrepreneurship projects.
@@ -20,6 +21,17 @@ from .activity import (
     photo_upload,
 )
 from .attendance import late_attendance
+from .plans import (
+    plan_create,
+    plan_deadline,
+    plan_detail,
+    plan_history,
+    plan_index,
+    plan_item_delete,
+    plan_item_edit,
+    plan_submit,
+    plan_summary,
+)
 from .projects import ProjectListView, project_detail, project_edit
 from .public import PUBLIC_LIMITS, checkin_enter, public_checkin, public_register
 from .registration import (
@@ -53,6 +65,15 @@ __all__ = [
     "commendation_index",
     "late_attendance",
     "photo_upload",
+    "plan_create",
+    "plan_deadline",
+    "plan_detail",
+    "plan_history",
+    "plan_index",
+    "plan_item_delete",
+    "plan_item_edit",
+    "plan_submit",
+    "plan_summary",
     "project_detail",
     "project_edit",
     "public_checkin",

@@ -157,6 +157,12 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
+    from activities.models import PlanItem, WorkPlan
+
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -188,6 +194,9 @@ def world(tree):
         "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
     }
     # The erasure confirmation page is for staff holding its permission.
     from django.contrib.auth.models import Permission
