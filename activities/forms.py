@@ -323,15 +323,22 @@ class LateAttendanceForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("整队出勤"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, activity: Activity, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].input_formats = ["%Y-%m-%d"]
+        self.fields["teams"].queryset = activity.teams.all()
         self.fields["registrations"].queryset = activity.registrations.filter(
             checked_in_at__isnull=True
         )
         self.fields["youths"].queryset = youth_scope(user)
-        for name in ("registrations", "youths"):
+        for name in ("registrations", "youths", "teams"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "所选人员不在名单中或不在您的权限范围内，请刷新页面后重试。"
             )
@@ -341,7 +348,8 @@ class LateAttendanceForm(BootstrapMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("registrations") and not data.get("youths") and not self.errors:
+        chosen = ("registrations", "youths", "teams")
+        if not any(data.get(name) for name in chosen) and not self.errors:
             raise ValidationError(_("请至少选择一名出勤的青年。"))
         return data
 
@@ -431,3 +439,36 @@ class PlanItemForm(BootstrapMixin, forms.ModelForm):
 
     def clean_achieved(self):
         return self.cleaned_data.get("achieved") or 0
+
+
+# --- teams at an activity -----------------------------------------------------------------------
+
+
+class TeamForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("队伍名称"), max_length=100)
+
+
+class TeamMembersForm(forms.Form):
+    registrations = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("选择队员"), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["registrations"].queryset = activity.registrations.all()
+        self.fields["registrations"].error_messages["invalid_choice"] = _(
+            "所选人员不在本活动的报名名单中，请刷新页面后重试。"
+        )
+
+
+class TeamCommendForm(BootstrapMixin, forms.Form):
+    title = forms.CharField(label=_("荣誉名称"), max_length=50)
+    date = forms.DateField(label=_("表彰日期"), widget=DATE_WIDGET)
+    citation = forms.CharField(
+        label=_("事迹"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].input_formats = ["%Y-%m-%d"]
+        self.initial.setdefault("date", timezone.localdate())

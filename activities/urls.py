@@ -13,6 +13,15 @@ urlpatterns = [
     path("<int:pk>/register/", views.register, name="register"),
     path("<int:pk>/checkin/", views.checkin_list, name="checkin_list"),
     path("<int:pk>/attendance/", views.late_attendance, name="late_attendance"),
+    path("<int:pk>/teams/", views.team_list, name="teams"),
+    path("<int:pk>/teams/<int:tid>/", views.team_detail, name="team_detail"),
+    path("<int:pk>/teams/<int:tid>/checkin/", views.team_checkin, name="team_checkin"),
+    path("<int:pk>/teams/<int:tid>/commend/", views.team_commend, name="team_commend"),
+    path(
+        "<int:pk>/teams/<int:tid>/members/<int:rid>/remove/",
+        views.team_member_remove,
+        name="team_member_remove",
+    ),
     path("<int:pk>/photos/", views.photo_upload, name="photo_upload"),
     # One POST view per check-in list action, on the registration's row.
     path(

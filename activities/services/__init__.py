@@ -5,6 +5,7 @@
   derived-contact rule (every change of attendance re-derives the activity's contacts);
 - activities/services/attendance.py: attendance recorded after the event (day, hours, window);
 - activities/services/plans.py: annual work plans, their items, the committee's date;
+- activities/services/teams.py: teams at an activity, check-in and commendation by team;
 - activities/services/volunteers.py: volunteer organisations and hours, commendations,
   entrepreneurship projects.
 """
@@ -39,6 +40,7 @@ from .plans import (
     plan_submit,
     plan_update,
 )
+from .teams import team_checkin, team_commend, team_create, team_member_remove, team_members_add
 from .volunteers import (
     commendation_create,
     project_save,
@@ -78,6 +80,11 @@ __all__ = [
     "registration_remove",
     "registrations_add",
     "support_add",
+    "team_checkin",
+    "team_commend",
+    "team_create",
+    "team_member_remove",
+    "team_members_add",
     "volunteer_hours_decide",
     "volunteer_hours_enter",
     "volunteer_members_add",

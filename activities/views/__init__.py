@@ -5,6 +5,7 @@ one module per domain (activities/urls.py names every view from here):
 - registration.py: signing youths up, the check-in list and its row actions;
 - attendance.py: attendance recorded after the event;
 - plans.py: annual work plans (the subtree's year, one plan, items, history);
+- teams.py: teams at an activity (members, check-in and commendation by team);
 - public.py: the sign-up link and the venue check-in code (no login, rate-limited);
 - volunteers.py: volunteer organisations and hours, a youth's record, commendations;
 - projects.py: entrepreneurship projects.
@@ -43,6 +44,7 @@ from .registration import (
     registration_remove,
     registration_undo,
 )
+from .teams import team_checkin, team_commend, team_detail, team_list, team_member_remove
 from .volunteers import (
     commendation_index,
     volunteer_hours,
@@ -84,6 +86,11 @@ __all__ = [
     "registration_hours",
     "registration_remove",
     "registration_undo",
+    "team_checkin",
+    "team_commend",
+    "team_detail",
+    "team_list",
+    "team_member_remove",
     "volunteer_hours",
     "volunteer_hours_decide",
     "volunteer_index",

@@ -239,6 +239,8 @@ NOT_WALKED = {
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
     "contacts/need_status.html",  # the asker's signed status link, given after asking
+    # Two ids in one URL (activity and team): tests/activities/test_teams.py checks its policy.
+    "activities/teams/detail.html",
 }
 
 
