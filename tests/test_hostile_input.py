@@ -18,6 +18,7 @@ from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from activities.models import PlanItem, WorkPlan
 from cadres.privacy import join_token
 from tests.conftest import build_tree
 from tests.factories import (
@@ -189,6 +190,10 @@ def _world(tree):
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
     channel = LiaisonChannelFactory(cadre=tree.cadre)
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -217,6 +222,13 @@ def _world(tree):
         "surveys:reelection_update": campaign.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_submit": plan.pk,
+        "activities:plan_summary": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
+        "activities:plan_item_delete": plan_item.pk,
+        "activities:plan_deadline": tree.town_a.pk,
     }
     return {
         "ids": ids,

@@ -157,6 +157,12 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
+    from activities.models import PlanItem, WorkPlan
+
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -191,6 +197,9 @@ def world(tree):
         "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
     }
     # The erasure confirmation page is for staff holding its permission.
     from django.contrib.auth.models import Permission
@@ -231,6 +240,8 @@ NOT_WALKED = {
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
     "contacts/need_status.html",  # the asker's signed status link, given after asking
+    # Two ids in one URL (activity and team): tests/activities/test_teams.py checks its policy.
+    "activities/teams/detail.html",
 }
 
 
