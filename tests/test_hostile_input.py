@@ -10,6 +10,7 @@ objects of the township the cadre works in, so detail pages render rather than 4
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ import pytest
 from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cadres.privacy import join_token
 from tests.conftest import build_tree
@@ -189,6 +191,19 @@ def _world(tree):
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
     channel = LiaisonChannelFactory(cadre=tree.cadre)
+    from cadres.models import ExportJob
+
+    # The county's large export, still running: its page, progress and (404) download.
+    export_job = ExportJob.objects.create(
+        user=tree.county,
+        path="/cadres/youths/",
+        list_name="cadres:youth_list",
+        export_format="csv",
+        status=ExportJob.Status.RUNNING,
+        total=10,
+        download_name="youths.csv",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -201,6 +216,9 @@ def _world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
+        "cadres:export_job": export_job.pk,
+        "cadres:export_job_progress": export_job.pk,
+        "cadres:export_job_download": export_job.pk,
         "contacts:detail": contact.pk,
         "contacts:delete": contact.pk,
         "contacts:youth_timeline": youth.pk,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -157,6 +158,19 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
+    from cadres.models import ExportJob
+
+    # The county's large export, still running: its page, progress and (404) download.
+    export_job = ExportJob.objects.create(
+        user=tree.county,
+        path="/cadres/youths/",
+        list_name="cadres:youth_list",
+        export_format="csv",
+        status=ExportJob.Status.RUNNING,
+        total=10,
+        download_name="youths.csv",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -169,6 +183,9 @@ def world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
+        "cadres:export_job": export_job.pk,
+        "cadres:export_job_progress": export_job.pk,
+        "cadres:export_job_download": export_job.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
         "contacts:youth_timeline": youth.pk,
