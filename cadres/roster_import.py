@@ -224,13 +224,11 @@ def roster_import_commit(
        preview goes on;
     2. match again in the committing user's scope (the registry may have changed since the
        preview): any row problem now refuses the whole commit, with the rows named;
-    3. bulk-create the new youths with their history rows, in batches;
+    3. insert the new youths with their history rows, in batches (COPY on PostgreSQL);
     4. link every youth of the file to the cadre (if any) through `cadre_youths_link`, which
        enforces the linking rule and the ceiling once more;
     5. mark the import done with its counts.
     """
-    from simple_history.utils import bulk_create_with_history
-
     record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
     _lock_roster_commits()
     if record.status not in (RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING):
@@ -249,31 +247,14 @@ def roster_import_commit(
     if plan.errors:
         raise _plan_problems(plan.errors)
     new, matched = plan.new, plan.matched
-    batch = 2000
-    created_by_row: dict[int, int] = {}
-    for start in range(0, len(new), batch):
-        chunk = new[start : start + batch]
-        youths = [
-            Youth(
-                name=r["name"],
-                gender=r["gender"],
-                birth_year=r["birth_year"],
-                sector_id=r["sector_id"],
-                unit=r["unit"],
-                organisation_id=record.organisation_id,
-                phone=r["phone"],
-                wechat_id=r["wechat_id"],
-                notes=r["notes"],
-            )
-            for r in chunk
-        ]
-        youths = bulk_create_with_history(youths, Youth, batch_size=batch, default_user=by)
-        if any(y.pk is None for y in youths):  # databases that do not return ids
-            raise RuntimeError("bulk_create did not return primary keys")
-        for r, youth in zip(chunk, youths, strict=True):
-            created_by_row[r["row"]] = youth.pk
-        if progress is not None:
-            progress(min(start + batch, len(new)), len(new))
+    if connection.vendor == "postgresql":
+        created_by_row = _copy_new_youths(
+            new, organisation_id=record.organisation_id, by=by, progress=progress
+        )
+    else:
+        created_by_row = _create_new_youths(
+            new, organisation_id=record.organisation_id, by=by, progress=progress
+        )
 
     n_linked = 0
     if cadre is not None:
@@ -298,3 +279,130 @@ def roster_import_commit(
     record.committed_at = timezone.now()
     record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
     return record
+
+
+_BATCH = 5000
+
+
+def _new_youth_values(row: dict, organisation_id: int) -> dict[str, object]:
+    """The columns of a youth created from a checked roster row (the one place they are named)."""
+    return {
+        "name": row["name"],
+        "gender": row["gender"],
+        "birth_year": row["birth_year"],
+        "sector_id": row["sector_id"],
+        "unit": row["unit"],
+        "organisation_id": organisation_id,
+        "phone": row["phone"],
+        "wechat_id": row["wechat_id"],
+        "notes": row["notes"],
+    }
+
+
+def _create_new_youths(
+    new: list[dict],
+    *,
+    organisation_id: int,
+    by: User | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, int]:
+    """Other databases (SQLite in development): bulk_create with history, in batches."""
+    from simple_history.utils import bulk_create_with_history
+
+    created_by_row: dict[int, int] = {}
+    for start in range(0, len(new), _BATCH):
+        chunk = new[start : start + _BATCH]
+        youths = [Youth(**_new_youth_values(r, organisation_id)) for r in chunk]
+        youths = bulk_create_with_history(youths, Youth, batch_size=_BATCH, default_user=by)
+        if any(y.pk is None for y in youths):  # databases that do not return ids
+            raise RuntimeError("bulk_create did not return primary keys")
+        for r, youth in zip(chunk, youths, strict=True):
+            created_by_row[r["row"]] = youth.pk
+        if progress is not None:
+            progress(min(start + _BATCH, len(new)), len(new))
+    return created_by_row
+
+
+def _copy_text(value: object) -> str:
+    """One value in COPY's text format, exactly (a roster's notes may hold tabs and newlines)."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _copy_new_youths(
+    new: list[dict],
+    *,
+    organisation_id: int,
+    by: User | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, int]:
+    """PostgreSQL: the new youths and their "+" history rows through COPY, in batches.
+
+    bulk_create_with_history built two model instances per row and took 58 s (and 270 MB) for
+    100,000 rows on the loaded 2-core machine; COPY of plain tuples takes a few seconds. The ids
+    are reserved from the table's sequence first (one query), so the history rows and the links
+    can name them without reading anything back."""
+    if not new:
+        return {}
+    import io
+
+    history = Youth.history.model
+    youth_table, history_table = Youth._meta.db_table, history._meta.db_table
+    now = timezone.now()
+    values = list(_new_youth_values(new[0], organisation_id))
+    youth_columns = ["id", *values, "created_at", "erased_at"]
+    history_columns = [
+        "id",
+        *values,
+        "erased_at",
+        "history_date",
+        "history_change_reason",
+        "history_type",
+        "history_user_id",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [youth_table, len(new)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        created_by_row = {r["row"]: pk for r, pk in zip(new, ids, strict=True)}
+        for start in range(0, len(new), _BATCH):
+            youths, histories = io.StringIO(), io.StringIO()
+            for r, pk in zip(new[start : start + _BATCH], ids[start : start + _BATCH], strict=True):
+                cells = [_copy_text(v) for v in _new_youth_values(r, organisation_id).values()]
+                youths.write("\t".join([str(pk), *cells, now.isoformat(), r"\N"]) + "\n")
+                histories.write(
+                    "\t".join(
+                        [
+                            str(pk),
+                            *cells,
+                            r"\N",
+                            now.isoformat(),
+                            r"\N",
+                            "+",
+                            str(by.pk) if by is not None else r"\N",
+                        ]
+                    )
+                    + "\n"
+                )
+            for table, columns, buffer in (
+                (youth_table, youth_columns, youths),
+                (history_table, history_columns, histories),
+            ):
+                buffer.seek(0)
+                cursor.cursor.copy_expert(
+                    f'COPY "{table}" ({", ".join(columns)}) FROM STDIN', buffer
+                )
+            if progress is not None:
+                progress(min(start + _BATCH, len(new)), len(new))
+    return created_by_row

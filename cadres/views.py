@@ -6,7 +6,7 @@ from itertools import chain
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -197,6 +197,15 @@ class YouthListView(ScopedExportMixin, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return youth_list(user=self.request.user)
+
+    def export_rows(self, table):
+        # The province's list is a million rows: plain values, not the table's per-cell calls.
+        data = table.data.data
+        rows = table.export_values(data) if isinstance(data, QuerySet) else None
+        if rows is None:
+            return super().export_rows(table)
+        headers = [c.header for c in table.columns.iterall() if not c.column.exclude_from_export]
+        return [str(h) for h in headers], rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

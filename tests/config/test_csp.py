@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -163,6 +164,19 @@ def world(tree):
     plan_item = PlanItem.objects.create(
         plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
     )
+    from cadres.models import ExportJob
+
+    # The county's large export, still running: its page, progress and (404) download.
+    export_job = ExportJob.objects.create(
+        user=tree.county,
+        path="/cadres/youths/",
+        list_name="cadres:youth_list",
+        export_format="csv",
+        status=ExportJob.Status.RUNNING,
+        total=10,
+        download_name="youths.csv",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -178,6 +192,9 @@ def world(tree):
         "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
+        "cadres:export_job": export_job.pk,
+        "cadres:export_job_progress": export_job.pk,
+        "cadres:export_job_download": export_job.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
         "contacts:youth_timeline": youth.pk,
