@@ -7,11 +7,14 @@ import datetime
 import io
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 from django.utils import timezone
 
 from tests.conftest import CHROMIUM
@@ -37,6 +40,41 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+class _OneRequestAtATime(ThreadedWSGIServer):
+    """The live server, answering one request at a time on SQLite.
+
+    With an in-memory SQLite database every server thread uses the test's one connection. Two
+    requests at once (a page and its service worker, say) deadlocked there: one thread inside
+    sqlite3_step waiting for the GIL to run a Python SQL function (Django's MD5, date helpers),
+    the other holding the GIL waiting for that connection's mutex; the whole browser run then
+    hung with no CPU used. The response is read to the end inside the lock, as a streamed one
+    may still be reading rows."""
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                response = application(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        super().set_app(one_at_a_time)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", _OneRequestAtATime)
+        yield
 
 
 @pytest.fixture(scope="session")
