@@ -73,6 +73,12 @@ def text_key(expr: str) -> str:
     return f"md5({expr})" if pg() else expr
 
 
+def contains(haystack: str, needle: str) -> str:
+    if pg():
+        return f"strpos({haystack}, {needle}) > 0"
+    return f"instr({haystack}, {needle}) > 0"
+
+
 def valid_phone(column: str) -> str:
     if pg():
         return f"({column} ~ '^1[3-9][0-9]{{9}}$')"
