@@ -314,7 +314,7 @@ class RosterImportAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "filename", "organisation", "cadre", "status", "n_new"]
     list_filter = ["status"]
     list_select_related = ["organisation", "cadre"]
-    exclude = ["rows"]
+    exclude = ["rows", "upload"]
 
 
 # --- django-axes: the login log shows usernames and addresses of every organisation; it is not

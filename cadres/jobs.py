@@ -1,5 +1,8 @@
-"""Long work off the request: a roster import's commit (issue 11 item 6, in part).
+"""Long work off the request: a roster import's check and commit (issue 11 item 6).
 
+An upload is kept as a RosterImport in CHECKING (the file in its `upload` column) and checked
+row by row by the Celery task `cadres.roster_check` (in-process without a broker); the page
+shows the same progress bar as the commit and, once checked, the report or the preview.
 A confirmed import moves PREVIEW → COMMITTING (one conditional UPDATE: a double click queues
 once) and the commit runs as the Celery task `cadres.roster_commit`, or in-process when no broker
 is configured (development, tests). The import's page shows a progress bar that polls
@@ -11,43 +14,111 @@ it ends, so the row cannot carry them).
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from config.forms import service_error_text
 from config.ratelimit import CACHE_ERRORS
 
-from .models import RosterImport, User
+from .models import Cadre, Organisation, RosterImport, User
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_TTL = 6 * 3600
+CHECK_FAILED = _lazy("文件无法检查，没有导入任何数据：请另存为 .xlsx 或 UTF-8 CSV 后重新上传。")
 
 
-def _key(pk: int) -> str:
-    return f"lianqing:roster-commit:{pk}"
+def _key(pk: int, stage: str = "commit") -> str:
+    return f"lianqing:roster-{stage}:{pk}"
 
 
-def _progress_writer(pk: int) -> Callable[[int, int], None]:
+def _progress_writer(pk: int, stage: str = "commit") -> Callable[[int, int], None]:
     def write(done: int, total: int) -> None:
         # The cache down costs the bar, never the import.
         with contextlib.suppress(*CACHE_ERRORS):
-            cache.set(_key(pk), [done, total], PROGRESS_TTL)
+            cache.set(_key(pk, stage), [done, total], PROGRESS_TTL)
 
     return write
 
 
 def roster_progress(*, roster_import: RosterImport) -> dict:
-    """What the import's page polls: its state and, while it commits, youths written so far."""
+    """What the import's page polls: its state and, while it is checked, rows checked so far
+    (total: the file's rows), while it commits, youths written so far (total: the new ones)."""
     done, total = 0, 0
-    if roster_import.status == RosterImport.Status.COMMITTING:
+    if roster_import.status == RosterImport.Status.CHECKING:
+        with contextlib.suppress(*CACHE_ERRORS):
+            done, total = cache.get(_key(roster_import.pk, "check")) or (0, 0)
+    elif roster_import.status == RosterImport.Status.COMMITTING:
         try:
             done, total = cache.get(_key(roster_import.pk)) or (0, roster_import.n_new)
         except CACHE_ERRORS:
             total = roster_import.n_new
     return {"status": roster_import.status, "done": done, "total": total}
+
+
+def roster_check_queue(
+    *, data: bytes, filename: str, organisation: Organisation, cadre: Cadre | None, by: User
+) -> RosterImport:
+    """Keep an upload and queue its check; without a broker check it at once.
+
+    Returns the import as it is afterwards (INVALID or PREVIEW when it ran in-process,
+    CHECKING while a worker has it). Raises ValidationError when the cadre may not hold youths
+    of `organisation` (nothing is kept)."""
+    from . import tasks
+    from .services import roster_import_new
+
+    record = roster_import_new(
+        filename=filename, organisation=organisation, cadre=cadre, by=by, upload=data
+    )
+    _progress_writer(record.pk, "check")(0, 0)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        roster_check_run(import_id=record.pk, user_id=by.pk)
+    else:
+        from .outbox import enqueue
+
+        enqueue(tasks.roster_check, record.pk, by.pk)
+    return RosterImport.objects.defer("rows", "upload").get(pk=record.pk)
+
+
+def roster_check_run(*, import_id: int, user_id: int | None) -> str:
+    """The job: check an upload that is CHECKING, once. A rerun (a worker killed before it
+    acknowledged) finds it checked and does nothing; a rerun of a check killed midway checks
+    again from the kept file (the check writes nothing until its one final save)."""
+    from .services import roster_import_check
+
+    record = (
+        RosterImport.objects.select_related("cadre", "organisation")
+        .defer("upload")
+        .filter(pk=import_id, status=RosterImport.Status.CHECKING)
+        .first()
+    )
+    if record is None:
+        return "skipped"
+    data = RosterImport.objects.values_list("upload", flat=True).get(pk=import_id)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        roster_import_check(
+            roster_import=record,
+            data=bytes(data),
+            by=user,
+            progress=_progress_writer(import_id, "check"),
+        )
+    except Exception:
+        # A file the checker cannot cope with must not leave the page waiting for ever.
+        logger.exception("roster check %s failed", import_id)
+        RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.CHECKING).update(
+            status=RosterImport.Status.INVALID,
+            upload=b"",
+            errors=[{"row": None, "column": "", "problem": str(CHECK_FAILED)}],
+        )
+        return "failed"
+    return record.status
 
 
 def roster_commit_queue(*, roster_import: RosterImport, by: User) -> RosterImport:

@@ -212,6 +212,10 @@ class Youth(models.Model):
     # Set by cadres.privacy.youth_erase: the row stays, anonymised, so that contact and score
     # counts that refer to it keep their value; every youth selector leaves it out.
     erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True, editable=False)
+    # Set by cadres.registry.youth_move_away: the youth left the area. The row and its history
+    # stay (past contacts and attendances keep counting for their periods); the links to cadres
+    # end, so the quota counts drop the youth (cadres/quota.py), and nobody may link them again.
+    moved_away_on = models.DateField(_("迁出日期"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 
@@ -411,6 +415,9 @@ class RosterImport(models.Model):
     """
 
     class Status(models.TextChoices):
+        # Uploaded; the row-by-row check runs as a background job (cadres/jobs.py), then
+        # INVALID with its report, or PREVIEW.
+        CHECKING = "check", _("正在检查")
         INVALID = "invalid", _("有错误，未导入")
         PREVIEW = "preview", _("待确认")
         # Confirmed; the commit runs as a background job (cadres/jobs.py), then DONE, or back to
@@ -436,6 +443,9 @@ class RosterImport(models.Model):
     )
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
     rows = models.JSONField(_("数据行"), default=list)
+    # The uploaded file (≤ 10 MB) while its check waits for a worker; emptied by the check. In
+    # the database rather than on disk: a worker on another machine reads it without a share.
+    upload = models.BinaryField(_("上传文件"), default=b"", editable=False)
     errors = models.JSONField(_("错误"), default=list)
     n_new = models.PositiveIntegerField(_("新增青年"), default=0)
     n_matched = models.PositiveIntegerField(_("匹配已有青年"), default=0)

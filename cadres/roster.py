@@ -68,8 +68,13 @@ class ParsedRoster:
 
 
 def clean_filename(filename: str) -> str:
-    """The upload's name as stored: a client may put NUL or other control characters in it."""
-    return _CONTROL.sub("", filename)[:200]
+    """The upload's name as stored: a client may put NUL or other control characters in it.
+    A long name keeps its extension: the background check reads the format from it."""
+    cleaned = _CONTROL.sub("", filename)
+    stem, dot, ext = cleaned.rpartition(".")
+    if len(cleaned) > 200 and dot and len(ext) <= 10:
+        return stem[: 199 - len(ext)] + "." + ext
+    return cleaned[:200]
 
 
 def template_headers() -> list[str]:

@@ -271,7 +271,9 @@ def linkable_youths(*, cadre: Cadre) -> QuerySet[Youth]:
     own organisation subtree. `cadres.services.cadre_youths_link` enforces it through this
     selector (every path that links: the registry, the quick log, the roster import); the quick
     log's search offers only these youths."""
-    return in_subtree(Youth.objects.filter(erased_at__isnull=True), organisation=cadre.organisation)
+    # A youth who moved away (`cadres.registry.youth_move_away`) is nobody's to link any more.
+    youths = Youth.objects.filter(erased_at__isnull=True, moved_away_on__isnull=True)
+    return in_subtree(youths, organisation=cadre.organisation)
 
 
 def link_ceiling(cadre: Cadre) -> int:

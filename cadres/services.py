@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import cast
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db import transaction
+from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
-from . import roster
 from .models import (
     PATH_SEGMENT_WIDTH,
     PATH_SEPARATOR,
@@ -25,14 +22,13 @@ from .models import (
     CadreYouth,
     LiaisonChannel,
     Organisation,
-    RosterImport,
     Sector,
     User,
     Youth,
 )
 from .phones import normalise_phone
 from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401 (write API)
-from .scoping import organisation_subtree, scope_queryset
+from .scoping import organisation_subtree
 from .selectors import link_ceiling, linkable_youths
 
 
@@ -350,250 +346,23 @@ def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
     )
 
 
-# --- Roster import: prepare (check + preview), then commit all or nothing. ---
-
-# Reported on a row whose phone belongs to a youth the importer may not see. It says neither where
-# nor whom: the upload must not tell a township who is registered in another one.
-PHONE_HELD_ELSEWHERE = _lazy("已在其他组织登记，请联系上级团委")
-
-
-def _import_scope(by: User | None) -> QuerySet[Youth]:
-    """The youths an import may match: the importer's scope. Without a user (the command line,
-    run by whoever operates the server) the whole registry."""
-    youths = Youth.objects.filter(erased_at__isnull=True)
-    return youths if by is None else scope_queryset(youths, user=by)
-
-
-def roster_import_prepare(
-    *,
-    data: bytes,
-    filename: str,
-    organisation: Organisation,
-    cadre: Cadre | None = None,
-    by: User | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> RosterImport:
-    """Check an uploaded roster and keep it for preview.
-
-    1. the new youths belong to `organisation`: with a cadre, it must lie in the cadre's own
-       subtree (the linking rule), or nothing is read;
-    2. read the file (xlsx / CSV in UTF-8, UTF-8-BOM or GBK) and check every row;
-    3. a file-level problem (empty, unreadable, missing columns) becomes a one-line report;
-    4. match the rows against the youths the importer may see (`_plan_roster`): a phone held
-       outside that scope, a youth the cadre may not link, or links past the cadre's ceiling are
-       row problems; the preview counts only in-scope matches.
-    Nothing but the RosterImport row is written; a file with errors can never be committed.
-    """
-    if cadre is not None and not cadre_may_link_organisation(
-        cadre=cadre, organisation=organisation
-    ):
-        raise ValidationError(
-            {"cadre": _("团干部只能联系本组织及下级组织的青年：请选择团干部所在组织或其下级组织。")}
-        )
-    record = RosterImport(
-        created_by=by,
-        filename=roster.clean_filename(filename),
-        organisation=organisation,
-        cadre=cadre,
-    )
-    try:
-        parsed = roster.parse_roster(data, filename, progress=progress)
-    except roster.RosterFileError as exc:
-        record.status = RosterImport.Status.INVALID
-        record.errors = [{"row": None, "column": "", "problem": str(exc)}]
-        record.save()
-        return record
-    if parsed.errors:
-        record.status = RosterImport.Status.INVALID
-        record.errors = [e.as_dict() for e in parsed.errors]
-        record.save()
-        return record
-    plan = _plan_roster(parsed.rows, youths=_import_scope(by), cadre=cadre)
-    if plan.errors:
-        record.status = RosterImport.Status.INVALID
-        record.errors = [e.as_dict() for e in plan.errors]
-        record.save()
-        return record
-    record.status = RosterImport.Status.PREVIEW
-    record.rows = parsed.rows
-    record.n_new, record.n_matched = len(plan.new), len(parsed.rows) - len(plan.new)
-    record.save()
-    return record
+# The roster import lives in cadres/roster_import.py (it uses the linking rule above); its
+# entry points stay reachable here, the app's write API. Resolved on first use (PEP 562):
+# roster_import imports this module, so an import at load time would be circular.
+_ROSTER_IMPORT_API = frozenset(
+    {
+        "PHONE_HELD_ELSEWHERE",
+        "roster_import_check",
+        "roster_import_commit",
+        "roster_import_new",
+        "roster_import_prepare",
+    }
+)
 
 
-@dataclass
-class _RosterPlan:
-    new: list[dict] = field(default_factory=list)  # rows that create a youth
-    # row number -> the existing youth's pk, or ("row", n): the same youth as earlier row n
-    matched: dict[int, int | tuple[str, int]] = field(default_factory=dict)
-    errors: list[roster.RowError] = field(default_factory=list)
+def __getattr__(name: str) -> Any:
+    if name in _ROSTER_IMPORT_API:
+        from . import roster_import
 
-
-def _plan_roster(rows: list[dict], *, youths: QuerySet[Youth], cadre: Cadre | None) -> _RosterPlan:
-    """Decide, row by row, what a roster does; nothing is written.
-
-    1. match rows against `youths` (the importer's scope) only; a phone registered to a youth
-       outside it is a row problem (PHONE_HELD_ELSEWHERE), never a match;
-    2. a row repeating an earlier row of the file is that row's youth;
-    3. with a cadre, every distinct youth of the file goes through `cadre_link_refusals` in
-       file order (the linking rule and the ceiling): a refusal is a problem on its row.
-    """
-    plan = _RosterPlan()
-    existing = roster.match_existing(rows, youths=youths)
-    elsewhere = roster.phones_held_outside(rows, youths=youths)
-    phone_column = roster.COLUMNS["phone"][0]
-    seen: dict[tuple, int] = {}
-    for row in rows:
-        number = row["row"]
-        if row["phone"] in elsewhere and number not in existing:
-            plan.errors.append(roster.RowError(number, phone_column, str(PHONE_HELD_ELSEWHERE)))
-            continue
-        if number in existing:
-            plan.matched[number] = existing[number]
-            continue
-        earlier = next((seen[k] for k in roster.identity_keys(row) if k in seen), None)
-        if earlier is not None:
-            plan.matched[number] = ("row", earlier)
-            continue
-        for key in roster.identity_keys(row):
-            seen[key] = number
-        plan.new.append(row)
-    if cadre is not None and not plan.errors:
-        # One entry per distinct youth, at its first row: a youth repeated in the file, or
-        # matched twice, is linked (and counted) once.
-        first_row: dict[object, int] = {}
-        for row in rows:
-            target = plan.matched.get(row["row"], ("row", row["row"]))
-            youth_key: object = ("row", target[1]) if isinstance(target, tuple) else target
-            first_row.setdefault(youth_key, row["row"])
-        keys = list(first_row)
-        refusals = cadre_link_refusals(
-            cadre=cadre,
-            youth_ids=[None if isinstance(k, tuple) else cast(int, k) for k in keys],
-        )
-        for position, problem in sorted(refusals.items()):
-            plan.errors.append(roster.RowError(first_row[keys[position]], "", problem))
-        plan.errors.sort(key=lambda e: e.row)
-    return plan
-
-
-def _plan_problems(errors: list[roster.RowError], limit: int = 10) -> ValidationError:
-    lines = [
-        _("第 %(row)s 行：%(problem)s") % {"row": e.row, "problem": e.problem}
-        for e in errors[:limit]
-    ]
-    if len(errors) > limit:
-        lines.append(_("……另有 %(n)s 处问题。") % {"n": len(errors) - limit})
-    lines.append(_("登记情况在预览后有变化，未导入任何数据；请重新上传。"))
-    return ValidationError(lines)
-
-
-# pg_advisory_xact_lock(class, key) of roster commits: "LQ" and "roster".
-_ROSTER_LOCK = (0x4C51, 0x524F5354)
-
-
-def _lock_roster_commits() -> None:
-    """Serialise roster commits: one at a time per deployment, until the transaction ends.
-
-    Why a lock and not a uniqueness rule: two concurrent commits of the same or overlapping
-    rosters each matched the registry before the other had written, so both created the same
-    youths (2 of 4 trials). The match is by phone OR by name + birth year + unit, and phones are
-    optional and sometimes shared (a parent's phone); no unique constraint can express that, and
-    one on the phone alone would refuse legacy data and youths who share a phone. With the lock,
-    the second commit waits, then matches again (step 2) and finds the first one's youths.
-    One lock for the whole registry rather than per organisation: matching spans organisations,
-    so overlapping rosters of two townships race just the same. Commits are rare and take
-    seconds; a queue of them is harmless. SQLite (development) serialises writers by itself.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_ROSTER_LOCK))
-
-
-@transaction.atomic
-def roster_import_commit(
-    *,
-    roster_import: RosterImport,
-    by: User | None,
-    progress: Callable[[int, int], None] | None = None,
-) -> RosterImport:
-    """Write a previewed roster: all rows or none.
-
-    1. lock the import row (and the cadre's, for the ceiling); only a clean, not yet committed
-       preview goes on;
-    2. match again in the committing user's scope (the registry may have changed since the
-       preview): any row problem now refuses the whole commit, with the rows named;
-    3. bulk-create the new youths with their history rows, in batches;
-    4. link every youth of the file to the cadre (if any) through `cadre_youths_link`, which
-       enforces the linking rule and the ceiling once more;
-    5. mark the import done with its counts.
-    """
-    from simple_history.utils import bulk_create_with_history
-
-    record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-    _lock_roster_commits()
-    if record.status not in (RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING):
-        raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
-    cadre = None
-    if record.cadre_id:
-        cadre = (
-            Cadre.objects.select_for_update().select_related("organisation").get(pk=record.cadre_id)
-        )
-        if not cadre_may_link_organisation(cadre=cadre, organisation=record.organisation):
-            raise ValidationError(_("团干部已不在青年所属组织的上级，不能导入；请重新上传。"))
-    rows = record.rows
-    # The cadre's rules are checked once, by cadre_youths_link below (the preview reported them
-    # row by row; a refusal now means the registry changed since, and rolls everything back).
-    plan = _plan_roster(rows, youths=_import_scope(by), cadre=None)
-    if plan.errors:
-        raise _plan_problems(plan.errors)
-    new, matched = plan.new, plan.matched
-    batch = 2000
-    created_by_row: dict[int, int] = {}
-    for start in range(0, len(new), batch):
-        chunk = new[start : start + batch]
-        youths = [
-            Youth(
-                name=r["name"],
-                gender=r["gender"],
-                birth_year=r["birth_year"],
-                sector_id=r["sector_id"],
-                unit=r["unit"],
-                organisation_id=record.organisation_id,
-                phone=r["phone"],
-                wechat_id=r["wechat_id"],
-                notes=r["notes"],
-            )
-            for r in chunk
-        ]
-        youths = bulk_create_with_history(youths, Youth, batch_size=batch, default_user=by)
-        if any(y.pk is None for y in youths):  # databases that do not return ids
-            raise RuntimeError("bulk_create did not return primary keys")
-        for r, youth in zip(chunk, youths, strict=True):
-            created_by_row[r["row"]] = youth.pk
-        if progress is not None:
-            progress(min(start + batch, len(new)), len(new))
-
-    n_linked = 0
-    if cadre is not None:
-        linked_on: dict[int, datetime.date | None] = {}
-        for r in rows:
-            target = matched.get(r["row"])
-            if target is None:
-                pk = created_by_row[r["row"]]
-            elif isinstance(target, tuple):
-                pk = created_by_row[target[1]]  # an earlier row of the file, created above
-            else:
-                pk = target
-            day = datetime.date.fromisoformat(r["linked_on"]) if r["linked_on"] else None
-            linked_on.setdefault(pk, day)
-        try:
-            n_linked = cadre_youths_link(cadre=cadre, youths=linked_on, by=by)
-        except ValidationError as exc:
-            raise ValidationError([*exc.messages, _("未导入任何数据；请重新上传。")]) from None
-
-    record.status = RosterImport.Status.DONE
-    record.n_new, record.n_matched, record.n_linked = len(new), len(rows) - len(new), n_linked
-    record.committed_at = timezone.now()
-    record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
-    return record
+        return getattr(roster_import, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,3 +41,13 @@ def roster_commit(import_id: int, user_id: int | None = None) -> str:
     from .jobs import roster_commit_run
 
     return roster_commit_run(import_id=import_id, user_id=user_id)
+
+
+# Checking 100,000 rows takes well under a minute; the limit stays below the broker's
+# visibility timeout (300 s), so a running check is never handed to a second worker.
+@shared_task(name="cadres.roster_check", **IDEMPOTENT, time_limit=290, soft_time_limit=270)
+def roster_check(import_id: int, user_id: int | None = None) -> str:
+    """Check an uploaded roster (cadres/jobs.py); a rerun of a checked one does nothing."""
+    from .jobs import roster_check_run
+
+    return roster_check_run(import_id=import_id, user_id=user_id)

@@ -260,7 +260,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            record = services.roster_import_prepare(
+            record = jobs.roster_check_queue(
                 data=upload.read(),
                 filename=upload.name,
                 organisation=form.cleaned_data["organisation"],
@@ -277,7 +277,9 @@ def roster_import(request: HttpRequest) -> HttpResponse:
 
 def _imports_for_user(request: HttpRequest):
     return scope_queryset(
-        RosterImport.objects.select_related("organisation", "cadre", "created_by").defer("rows"),
+        RosterImport.objects.select_related("organisation", "cadre", "created_by").defer(
+            "rows", "upload"
+        ),
         user=request.user,
     )
 

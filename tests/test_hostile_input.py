@@ -200,6 +200,8 @@ def _world(tree):
         "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
+        "cadres:youth_edit": youth.pk,
+        "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "contacts:detail": contact.pk,
         "contacts:delete": contact.pk,

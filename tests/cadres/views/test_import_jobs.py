@@ -86,3 +86,98 @@ def test_outsider_gets_404_on_the_progress(client, tree, preview):
     assert client.get(f"/cadres/import/{preview.pk}/progress/").status_code == 404
     client.force_login(tree.cadre_user)
     assert client.get(f"/cadres/import/{preview.pk}/progress/").status_code == 404
+
+
+# --- The check (upload → row-by-row report) as a job. ---
+
+BAD_ROSTER = "姓名,性别,出生年份,领域,单位,手机号\n王芳,女,1998,企业青年,厂,13812345678\n,男,1799,企业青年,厂,12\n"
+
+
+def _upload(client, tree, text, name="名单.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/cadres/import/",
+        {
+            "organisation": tree.town_a.pk,
+            "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv"),
+        },
+    )
+
+
+def test_with_a_broker_the_check_is_queued_and_the_page_shows_progress_until_checked(
+    client, tree, queued, django_assert_max_num_queries
+):
+    SectorFactory(code="e", name="企业青年")
+    client.force_login(tree.owner)
+    response = _upload(client, tree, ROSTER)
+    record = RosterImport.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{record.pk}/")
+    assert record.status == RosterImport.Status.CHECKING and bytes(record.upload) == ROSTER.encode()
+    assert [args for _task, args in queued] == [(record.pk, tree.owner.pk)]
+    page = client.get(f"/cadres/import/{record.pk}/").content.decode()  # a reload
+    assert 'data-lq-job-status="check"' in page and "cadres/jobs.js" in page
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/cadres/import/{record.pk}/progress/").json()["status"] == "check"
+
+    assert tasks.roster_check(record.pk, tree.owner.pk) == "preview"
+    record.refresh_from_db()
+    assert (record.status, record.n_new, bytes(record.upload)) == ("preview", 2, b"")
+    assert "检查通过：共 2 行" in client.get(f"/cadres/import/{record.pk}/").content.decode()
+    assert Youth.objects.count() == 0  # the check writes no youth
+    assert tasks.roster_check(record.pk, tree.owner.pk) == "skipped"  # redelivered: no rerun
+
+
+def test_a_checked_file_with_errors_is_invalid_with_its_report_and_never_committable(
+    client, tree, queued
+):
+    SectorFactory(code="e", name="企业青年")
+    client.force_login(tree.owner)
+    _upload(client, tree, BAD_ROSTER)
+    record = RosterImport.objects.get()
+    assert tasks.roster_check(record.pk, tree.owner.pk) == "invalid"
+    record.refresh_from_db()
+    assert record.status == RosterImport.Status.INVALID and {e["row"] for e in record.errors} == {3}
+    client.post(f"/cadres/import/{record.pk}/commit/")
+    assert RosterImport.objects.get(pk=record.pk).status == RosterImport.Status.INVALID
+    assert Youth.objects.count() == 0
+
+
+def test_a_check_that_crashes_ends_invalid_not_waiting_for_ever(client, tree, queued, monkeypatch):
+    client.force_login(tree.owner)
+    _upload(client, tree, ROSTER)
+    record = RosterImport.objects.get()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setattr("cadres.roster.parse_roster", boom)
+    assert tasks.roster_check(record.pk, tree.owner.pk) == "failed"
+    record.refresh_from_db()
+    assert (
+        record.status == RosterImport.Status.INVALID and "无法检查" in record.errors[0]["problem"]
+    )
+
+
+def test_without_a_broker_the_upload_is_checked_in_the_request(client, tree):
+    SectorFactory(code="e", name="企业青年")
+    client.force_login(tree.owner)
+    response = _upload(client, tree, ROSTER)
+    record = RosterImport.objects.get()
+    assert response.status_code == 302 and record.status == RosterImport.Status.PREVIEW
+
+
+def test_outsider_gets_404_on_a_check_in_progress(client, tree, queued):
+    client.force_login(tree.owner)
+    _upload(client, tree, ROSTER)
+    record = RosterImport.objects.get()
+    client.force_login(tree.outsider)
+    assert client.get(f"/cadres/import/{record.pk}/progress/").status_code == 404
+    assert client.get(f"/cadres/import/{record.pk}/").status_code == 404
+
+
+def test_a_long_file_name_keeps_its_extension():
+    from cadres.roster import clean_filename
+
+    assert clean_filename("名" * 300 + ".xlsx").endswith(".xlsx")
+    assert len(clean_filename("名" * 300 + ".xlsx")) == 200
