@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('activities', '0003_volunteers_registration'),
-        ('cadres', '0007_organisation_rollup'),
+        ('cadres', '0008_organisation_rollup'),
         ('contacts', '0006_contact_client_key_and_corrections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cadres', '0006_organisation_kind_province'),
+        ('cadres', '0007_merge_province_roster_check_moved_away'),
     ]
 
     operations = [
