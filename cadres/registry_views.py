@@ -19,7 +19,7 @@ from config.pickers import PickerField
 
 from . import merge, registry
 from .auth import staff_required
-from .forms import MoveAwayForm, YouthEditForm, YouthMergeForm
+from .forms import CadreForm, MoveAwayForm, YouthEditForm, YouthMergeForm
 from .handover import cadre_handover, handover_successors
 from .merge import merge_candidates
 from .models import Cadre, CadreYouth, Youth
@@ -179,5 +179,64 @@ def youth_merge(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "cadres/youth_merge.html",
         {"youth": youth, "form": form, "q": q, "also": also or ""},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Cadres: created and changed by staff. ---
+
+
+def _cadre_data(form: CadreForm) -> dict:
+    fields = (*registry.CADRE_FIELDS, "organisation")
+    return {f: form.cleaned_data[f] for f in fields}
+
+
+@staff_required
+def cadre_new(request: HttpRequest) -> HttpResponse:
+    """/cadres/new/: a cadre record in an organisation of the user's subtree."""
+    form = CadreForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cadre = registry.cadre_create(
+                **_cadre_data(form), active_from=form.cleaned_data["active_from"], by=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已新增团干部 %(name)s。") % {"name": cadre.name})
+            return redirect("cadres:detail", pk=cadre.pk)
+    return render(
+        request,
+        "cadres/cadre_edit.html",
+        {"form": form, "cadre": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+def cadre_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """/cadres/<id>/edit/: change type, organisation, position, contact card (history kept)."""
+    cadre = get_in_scope_or_404(
+        Cadre.objects.select_related("organisation"), user=request.user, pk=pk, cadre_field="pk"
+    )
+    initial = {f: getattr(cadre, f) for f in registry.CADRE_FIELDS}
+    form = CadreForm(
+        request.POST or None,
+        user=request.user,
+        editing=True,
+        initial={**initial, "organisation": cadre.organisation_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.cadre_update(cadre=cadre, **_cadre_data(form), by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息。") % {"name": cadre.name})
+            return redirect("cadres:detail", pk=cadre.pk)
+    return render(
+        request,
+        "cadres/cadre_edit.html",
+        {"form": form, "cadre": cadre},
         status=400 if request.method == "POST" else 200,
     )
