@@ -314,3 +314,43 @@ class CadreForm(forms.Form):
             del self.fields["active_from"]  # an office's start is history, ended by a handover
         else:
             self.fields["active_from"].initial = datetime.date.today()
+
+
+class QuotaRuleForm(forms.Form):
+    cadre_type = forms.ChoiceField(choices=(), widget=forms.HiddenInput)
+    quota = forms.IntegerField(
+        label=_("联系青年数"), min_value=1, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_sectors = forms.IntegerField(
+        label=_("最少领域数"), min_value=0, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_channels = forms.IntegerField(
+        label=_("最少联系渠道数"),
+        min_value=0,
+        widget=_widget(forms.NumberInput, inputmode="numeric"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import CadreType
+
+        super().__init__(*args, **kwargs)
+        self.fields["cadre_type"].choices = CadreType.choices
+
+
+class SectorForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=50, widget=_widget())
+    code = forms.SlugField(
+        label=_("代码（英文字母）"),
+        max_length=30,
+        widget=_widget(),
+        error_messages={"invalid": _("代码只能包含英文字母、数字、连字符和下划线。")},
+    )
+    sort_order = forms.IntegerField(
+        label=_("排序"), min_value=0, initial=0, widget=_widget(forms.NumberInput)
+    )
+    is_active = forms.BooleanField(
+        label=_("启用"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )

@@ -7,6 +7,7 @@ app_name = "cadres"
 urlpatterns = [
     path("", views.CadreListView.as_view(), name="list"),
     path("new/", registry_views.cadre_new, name="cadre_new"),
+    path("rules/", registry_views.programme_rules, name="rules"),
     path("<int:pk>/", views.cadre_detail, name="detail"),
     path("<int:pk>/edit/", registry_views.cadre_edit, name="cadre_edit"),
     path("<int:pk>/card/", views.cadre_card, name="card"),
