@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Sector, User
 from cadres.selectors import in_subtree, organisation_list, scope_queryset
+from config.pickers import MultiPickerField, PickerField
 
 from .models import (
     Activity,
@@ -80,11 +81,15 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisation_list(user=user)
-        self.fields["responsible_cadres"].queryset = scope_queryset(
-            Cadre.objects.select_related("organisation"), user=user, cadre_field="pk"
+        # Picked by name, namesakes told apart (config/pickers.py), not a Ctrl-click list.
+        self.fields["responsible_cadres"] = MultiPickerField(
+            kind="cadre",
+            label=_("负责团干部"),
+            required=False,
+            queryset=scope_queryset(
+                Cadre.objects.select_related("organisation"), user=user, cadre_field="pk"
+            ),
         )
-        self.fields["responsible_cadres"].required = False
-        self.fields["responsible_cadres"].widget.attrs["size"] = 6
         # Items of the plans the user sees; the service refuses another organisation's item.
         plan_item = self.fields["plan_item"]
         plan_item.queryset = plan_item_scope(user).order_by(
@@ -221,15 +226,12 @@ class VolunteerHoursForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
         self.fields["organisation"].queryset = organisation_list(user=user)
         self.fields["volunteer_organisation"].queryset = scope_queryset(
             VolunteerOrganisation.objects.all(), user=user
         )
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("青年编号")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth", label=_("青年"), required=True, queryset=youth_scope(user)
         )
 
     def clean_hours(self):
@@ -260,11 +262,11 @@ class CommendationForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("青年编号（表彰个人时填写）")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth",
+            label=_("受表彰的青年（表彰个人时填写）"),
+            required=False,
+            queryset=youth_scope(user),
         )
         self.fields["activity"].queryset = activity_list(user=user)
         self.fields["organisation"].queryset = organisation_list(user=user)
@@ -273,7 +275,7 @@ class CommendationForm(BootstrapMixin, forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("youth") and not (data.get("team_name") or "").strip():
-            raise ValidationError(_("请填写受表彰的青年编号，或受表彰的集体名称。"))
+            raise ValidationError(_("请选择受表彰的青年，或填写受表彰的集体名称。"))
         return data
 
 
@@ -285,11 +287,8 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("创业青年编号")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth", label=_("创业青年"), required=True, queryset=youth_scope(user)
         )
         self.fields["organisation"].queryset = organisation_list(user=user)
 
@@ -302,7 +301,9 @@ class SupportForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.all()
+        self.fields["partner"] = PickerField(
+            kind="partner", label=_("合作单位"), required=False, queryset=Partner.objects.all()
+        )
 
 
 class LateAttendanceForm(BootstrapMixin, forms.Form):

@@ -259,3 +259,98 @@ class YouthMergeForm(forms.Form):
         field = self.fields["other"]
         field.queryset = candidates  # type: ignore[attr-defined]
         field.label_from_instance = youth_label  # type: ignore[attr-defined]
+
+
+class CadreForm(forms.Form):
+    """A cadre's record (`cadres.registry.cadre_create` / `cadre_update`); the organisation is
+    picked by name among the user's subtree."""
+
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=50,
+        error_messages={"required": _("请填写姓名。")},
+        widget=_widget(autocomplete="off"),
+    )
+    gender = forms.ChoiceField(
+        label=_("性别"),
+        choices=[("M", _("男")), ("F", _("女"))],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    organisation = PickerField(
+        kind="organisation",
+        label=_("所在组织"),
+        error_messages={"required": _("请选择所在组织。")},
+    )
+    cadre_type = forms.ChoiceField(
+        label=_("类型"), choices=(), widget=forms.Select(attrs={"class": "form-select"})
+    )
+    position = forms.CharField(label=_("职务"), max_length=50, required=False, widget=_widget())
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=30,
+        required=False,
+        widget=_widget(inputmode="tel", autocomplete="off"),
+    )
+    wechat_id = forms.CharField(label=_("微信号"), max_length=40, required=False, widget=_widget())
+    card_note = forms.CharField(
+        label=_("名片说明"), max_length=200, required=False, widget=_widget()
+    )
+    active_from = forms.DateField(
+        label=_("任职开始"),
+        error_messages={"invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        import datetime
+
+        from .models import CadreType
+        from .selectors import organisation_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["cadre_type"].choices = CadreType.choices
+        self.fields["organisation"].queryset = organisation_list(user=user)  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["active_from"]  # an office's start is history, ended by a handover
+        else:
+            self.fields["active_from"].initial = datetime.date.today()
+
+
+class QuotaRuleForm(forms.Form):
+    cadre_type = forms.ChoiceField(choices=(), widget=forms.HiddenInput)
+    quota = forms.IntegerField(
+        label=_("联系青年数"), min_value=1, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_sectors = forms.IntegerField(
+        label=_("最少领域数"), min_value=0, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_channels = forms.IntegerField(
+        label=_("最少联系渠道数"),
+        min_value=0,
+        widget=_widget(forms.NumberInput, inputmode="numeric"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import CadreType
+
+        super().__init__(*args, **kwargs)
+        self.fields["cadre_type"].choices = CadreType.choices
+
+
+class SectorForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=50, widget=_widget())
+    code = forms.SlugField(
+        label=_("代码（英文字母）"),
+        max_length=30,
+        widget=_widget(),
+        error_messages={"invalid": _("代码只能包含英文字母、数字、连字符和下划线。")},
+    )
+    sort_order = forms.IntegerField(
+        label=_("排序"), min_value=0, initial=0, widget=_widget(forms.NumberInput)
+    )
+    is_active = forms.BooleanField(
+        label=_("启用"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )

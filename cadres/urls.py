@@ -6,7 +6,10 @@ app_name = "cadres"
 
 urlpatterns = [
     path("", views.CadreListView.as_view(), name="list"),
+    path("new/", registry_views.cadre_new, name="cadre_new"),
+    path("rules/", registry_views.programme_rules, name="rules"),
     path("<int:pk>/", views.cadre_detail, name="detail"),
+    path("<int:pk>/edit/", registry_views.cadre_edit, name="cadre_edit"),
     path("<int:pk>/card/", views.cadre_card, name="card"),
     path("<int:pk>/channels/", views.channels, name="channels"),
     path("channels/<int:pk>/", views.channel_edit, name="channel_edit"),

@@ -221,6 +221,7 @@ def _world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:cadre_edit": tree.cadre.pk,
         "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
