@@ -122,7 +122,7 @@ class Command(BaseCommand):
         results: list[tuple[str, Step, str]] = []
         try:
             results += self._import(data, rows, town, user)
-            results += self._export(rows, town, user, formats.split(","))
+            results += self._export(rows, town, user, [f for f in formats.split(",") if f])
         finally:
             self._report(results, rows, len(data))
             if not keep:
