@@ -282,3 +282,44 @@ class SupportForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = Partner.objects.all()
+
+
+class LateAttendanceForm(BootstrapMixin, forms.Form):
+    """Attendance after the event: who came (registered, or found in the registry), which day,
+    how long. The rule (window, future day, hours) is the service's: late_attendance_check."""
+
+    date = forms.DateField(label=_("出勤日期"), widget=DATE_WIDGET)
+    hours = forms.DecimalField(label=_("时长（小时）"), max_digits=4, decimal_places=1, min_value=0)
+    registrations = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("已报名未签到"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    youths = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("未报名的青年"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, activity: Activity, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].input_formats = ["%Y-%m-%d"]
+        self.fields["registrations"].queryset = activity.registrations.filter(
+            checked_in_at__isnull=True
+        )
+        self.fields["youths"].queryset = youth_scope(user)
+        for name in ("registrations", "youths"):
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "所选人员不在名单中或不在您的权限范围内，请刷新页面后重试。"
+            )
+        start = timezone.localtime(activity.starts_at)
+        self.initial.setdefault("date", start.date())
+        self.initial.setdefault("hours", round(activity.duration_hours, 1))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("registrations") and not data.get("youths") and not self.errors:
+            raise ValidationError(_("请至少选择一名出勤的青年。"))
+        return data

@@ -146,6 +146,7 @@ class Registration(models.Model):
         PUBLIC = "public", _("青年自助报名")
         NEEDS = "needs", _("需求邀请")
         WALK_IN = "walk_in", _("现场签到")
+        LATE = "late", _("活动后补录")
 
     activity = models.ForeignKey(
         Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="registrations"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.activity_edit, name="edit"),
     path("<int:pk>/register/", views.register, name="register"),
     path("<int:pk>/checkin/", views.checkin_list, name="checkin_list"),
+    path("<int:pk>/attendance/", views.late_attendance, name="late_attendance"),
     path("<int:pk>/photos/", views.photo_upload, name="photo_upload"),
     # One POST view per check-in list action, on the registration's row.
     path(

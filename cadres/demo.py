@@ -100,6 +100,21 @@ UNITS_BY_SECTOR = {
 POSITIONS = ["书记", "副书记", "组织委员", "宣传委员", "团支部书记", "专职副书记", "挂职副书记"]
 
 
+PROVINCE_NAME = "共青团内蒙古自治区委员会"
+OTHER_CITIES = [
+    "呼和浩特市",
+    "包头市",
+    "乌海市",
+    "通辽市",
+    "鄂尔多斯市",
+    "呼伦贝尔市",
+    "巴彦淖尔市",
+    "乌兰察布市",
+    "兴安盟",
+    "锡林郭勒盟",
+    "阿拉善盟",
+]
+
 # Cadres and youths per scale. "small" is the banner with a quarter of its cadres, each still
 # holding about a quota's worth of youths: every app's demo runs, in a fraction of the time (the
 # seed's determinism test seeds three times).
@@ -211,11 +226,18 @@ def seed(ctx: DemoContext) -> None:
     sectors = list(Sector.objects.order_by("sort_order"))
     ctx.data["sectors"] = sectors
 
-    city = services.organisation_create(name="共青团赤峰市委员会", kind=Organisation.Kind.CITY)
     if ctx.province:
-        banners, leaf_orgs = _province_tree(ctx, city)
+        # A province committee above twelve leagues/cities: the `province` login sees it all,
+        # `city` one city of about eight banners (the banner demo keeps its city root).
+        root = services.organisation_create(name=PROVINCE_NAME, kind=Organisation.Kind.PROVINCE)
+        ctx.data["province"] = root
+        city = services.organisation_create(
+            name="共青团赤峰市委员会", kind=Organisation.Kind.CITY, parent=root
+        )
+        banners, leaf_orgs = _province_tree(ctx, root, city)
         banner = banners[0]
     else:
+        city = services.organisation_create(name="共青团赤峰市委员会", kind=Organisation.Kind.CITY)
         banner = services.organisation_create(
             name="共青团阿鲁科尔沁旗委员会", kind=Organisation.Kind.BANNER, parent=city
         )
@@ -396,15 +418,21 @@ def _banner_tree(ctx: DemoContext, banner: Organisation) -> list[Organisation]:
 
 
 def _province_tree(
-    ctx: DemoContext, city: Organisation
+    ctx: DemoContext, root: Organisation, city: Organisation
 ) -> tuple[list[Organisation], list[Organisation]]:
-    """~100 banners/counties, each with ~12 committees and some branches: ~2,500 organisations."""
+    """12 leagues/cities (`city` first), 100 banners/counties over them, each banner with 12
+    committees and 12 branches: 2,513 organisations."""
     kind = Organisation.Kind
+    cities = [city] + [
+        services.organisation_create(name=f"共青团{name}委员会", kind=kind.CITY, parent=root)
+        for name in OTHER_CITIES
+    ]
     banners: list[Organisation] = []
     leaves: list[Organisation] = []
     for b in range(100):
         name = "共青团阿鲁科尔沁旗委员会" if b == 0 else f"共青团第{b + 1}旗县委员会"
-        banner = services.organisation_create(name=name, kind=kind.BANNER, parent=city)
+        parent = cities[b * len(cities) // 100]
+        banner = services.organisation_create(name=name, kind=kind.BANNER, parent=parent)
         banners.append(banner)
         for t in range(12):
             town_name = f"{TOWNSHIPS[t]}团委" if b == 0 else f"第{b + 1}旗县{TOWNSHIPS[t]}团委"
@@ -467,11 +495,16 @@ def _seed_users(
 ) -> None:
     role = User.Role
     cadre = Cadre.objects.get(pk=cadre_id)
-    # The city committee is the banner's parent: with the province seed it holds all ~100
-    # banners, so `city` is the province-wide user the benchmarks log in as.
+    # The city committee is the banner's parent (about eight banners at province scale); the
+    # province seed adds `province` at its root, the province-wide user the benchmarks log in as.
     city = banner.parent
     logins = [  # username, organisation, role, display name, superuser (README lists them)
         ("admin", banner, role.ADMIN, "管理员", True),
+        *(
+            [("province", ctx.data["province"], role.STAFF, "团省委·刘部长", False)]
+            if "province" in ctx.data
+            else []
+        ),
         ("city", city, role.STAFF, "团市委·赵部长", False),
         ("county", banner, role.STAFF, "旗团委·王书记", False),
         ("township", township, role.STAFF, "天山镇团委·李干事", False),

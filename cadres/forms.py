@@ -204,3 +204,42 @@ class ChannelForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("请选择")), *LiaisonChannel.Kind.choices]
         self.fields["established_on"].initial = datetime.date.today()
+
+
+class YouthEditForm(forms.Form):
+    """A youth's registry entry corrected by staff (`cadres.registry.youth_update`): the same
+    facts as a field add, plus WeChat and notes. The phone rule is the service's."""
+
+    name = YouthAddForm.base_fields["name"]
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=30,
+        required=False,
+        widget=_widget(inputmode="tel", autocomplete="off"),
+    )
+    sector = YouthAddForm.base_fields["sector"]
+    unit = YouthAddForm.base_fields["unit"]
+    birth_year = YouthAddForm.base_fields["birth_year"]
+    gender = YouthAddForm.base_fields["gender"]
+    wechat_id = forms.CharField(label=_("微信号"), max_length=40, required=False, widget=_widget())
+    notes = forms.CharField(label=_("备注"), required=False, widget=_widget(forms.Textarea, rows=3))
+
+    def __init__(self, *args, **kwargs):
+        import datetime
+
+        from .models import Sector
+
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].queryset = Sector.objects.filter(is_active=True)
+        year = datetime.date.today().year
+        self.fields["birth_year"].widget.attrs.update({"min": year - 60, "max": year})
+
+    clean_birth_year = YouthAddForm.clean_birth_year
+
+
+class MoveAwayForm(forms.Form):
+    on = forms.DateField(
+        label=_("迁出日期"),
+        error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,7 +92,7 @@ def cadre_handover(
     )
     # The successor's link starts today: the contact history before it was the old cadre's.
     moved = cadre_youths_link(cadre=successor, youths=dict.fromkeys(ids, on), by=by)
-    _end_links(cadre, by)
+    end_links(CadreYouth.objects.filter(cadre=cadre), by)
     needs = needs_reassign(from_cadre=cadre, to_cadre=successor, by=by)
     # The handover day is the successor's first: the leaving cadre's office ended the day before
     # (so the cadre lists show 已离任 at once, and a second handover is refused).
@@ -107,14 +108,14 @@ def cadre_handover(
     )
 
 
-def _end_links(cadre: Cadre, by: User) -> None:
-    """Delete the leaving cadre's links with one history row each ("-", who, when), in two
-    statements whatever the number of youths (a .delete() per link would be 2 queries each)."""
+def end_links(links: QuerySet[CadreYouth], by: User) -> int:
+    """Delete these links with one history row each ("-", who, when), in two statements
+    whatever their number (a .delete() per link would be 2 queries each). Also a youth's links
+    when they move away (`cadres.registry.youth_move_away`). Returns how many ended."""
     history = CadreYouth.history.model  # type: ignore[attr-defined]
     now = timezone.now()
     fields = [f.attname for f in CadreYouth._meta.concrete_fields]
-    links = CadreYouth.objects.filter(cadre=cadre)
-    history.objects.bulk_create(
+    rows = history.objects.bulk_create(
         [
             history(**row, history_date=now, history_type="-", history_user=by)
             for row in links.values(*fields)
@@ -125,3 +126,4 @@ def _end_links(cadre: Cadre, by: User) -> None:
     # simple_history would write a second, user-less history row per link: the history rows
     # above are the record, so the links go in one DELETE without signals.
     links._raw_delete(links.db)
+    return len(rows)

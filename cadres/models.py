@@ -29,6 +29,7 @@ class Gender(models.TextChoices):
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
+        PROVINCE = "province", _("团省委（自治区团委）")
         CITY = "city", _("团市委")
         BANNER = "banner", _("团旗委（团县委）")
         TOWNSHIP = "township", _("乡镇（苏木）团委")
@@ -211,6 +212,10 @@ class Youth(models.Model):
     # Set by cadres.privacy.youth_erase: the row stays, anonymised, so that contact and score
     # counts that refer to it keep their value; every youth selector leaves it out.
     erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True, editable=False)
+    # Set by cadres.registry.youth_move_away: the youth left the area. The row and its history
+    # stay (past contacts and attendances keep counting for their periods); the links to cadres
+    # end, so the quota counts drop the youth (cadres/quota.py), and nobody may link them again.
+    moved_away_on = models.DateField(_("迁出日期"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["created_at"])
 

@@ -10,6 +10,12 @@ Every page, export and task asks this module, in one of three forms of the same 
 - `sql_params()` for the raw metrics SQL (assessment/metrics.py), which takes the defaults as
   parameters instead of literals.
 
+Who counts: the youths linked to the cadre (CadreYouth), nothing else. A youth who moved away
+(`cadres.registry.youth_move_away`) or was merged into their duplicate (`cadres.merge`) stops
+counting because their links end (or move to the surviving record), not through a condition
+here: every form of the rule, the stored progress and the metrics SQL follow without a special
+case. Their past contacts stay in the periods they happened in.
+
 No import of models here: cadres/models.py takes its field defaults from this module.
 """
 

@@ -285,3 +285,107 @@ def branch_secretary_change(
         successor.position = _("团支部书记")
         successor.save(update_fields=["is_branch_secretary", "position"])
     return successor
+
+
+# --- A youth's registry entry corrected by staff, and a youth who moved away (issue 15 item 2). ---
+
+
+class PhoneHeldBy(ValidationError):
+    """The new phone is another youth's the editor can see: one phone is one person, so the two
+    records are probably duplicates (`other`) — the page offers the merge."""
+
+    def __init__(self, other: Youth) -> None:
+        self.other = other
+        super().__init__(
+            {
+                "phone": _("该手机号已登记为 %(name)s（%(year)s，%(unit)s）；如是同一人，请合并。")
+                % {
+                    "name": other.name,
+                    "year": other.birth_year,
+                    "unit": other.unit or _("单位未填"),
+                }
+            }
+        )
+
+
+@transaction.atomic
+def youth_update(
+    *,
+    youth: Youth,
+    name: str,
+    birth_year: int,
+    sector: Sector,
+    gender: str = "",
+    unit: str = "",
+    phone: str = "",
+    wechat_id: str = "",
+    notes: str = "",
+    by: User,
+) -> Youth:
+    """Correct a youth's registry entry (a wrong phone, a new unit, the field).
+
+    1. serialise with every other registry write (`_lock_roster_commits`), so two edits or an
+       edit and a field add cannot give one phone to two youths;
+    2. the duplicate-phone rule of youth creation: a phone another youth holds is refused —
+       with that youth named when the editor may see them (PhoneHeldBy: merge instead), and
+       without saying whose otherwise (PHONE_HELD_OUTSIDE);
+    3. save with the history row (`by`); a changed field recounts the progress of every cadre
+       holding the youth, and the stored scores follow (`cadre_progress_refresh` →
+       `assessment.freshness.numbers_changed`).
+    The caller resolved `youth` in `by`'s scope (a scoped 404)."""
+    from .selectors import youth_scope
+
+    _lock_roster_commits()
+    youth = Youth.objects.select_for_update().get(pk=youth.pk)
+    if youth.erased_at is not None:
+        raise ValidationError(_("该青年的个人信息已删除，不能修改。"))
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    if phone and phone != youth.phone:
+        holder = Youth.objects.filter(phone=phone).exclude(pk=youth.pk).order_by("pk").first()
+        if holder is not None:
+            if youth_scope(user=by).filter(pk=holder.pk).exists():
+                raise PhoneHeldBy(holder)
+            raise ValidationError({"phone": str(PHONE_HELD_OUTSIDE)})
+    sector_changed = youth.sector_id != sector.pk
+    youth.name, youth.birth_year, youth.sector = name.strip(), birth_year, sector
+    youth.gender, youth.unit, youth.phone = gender, unit.strip(), phone
+    youth.wechat_id, youth.notes = wechat_id.strip(), notes
+    youth.full_clean()
+    youth._history_user = by  # type: ignore[attr-defined]  # simple_history's hook
+    youth.save()
+    if sector_changed:
+        from .services import cadre_ids_holding
+
+        cadre_progress_refresh(cadre_ids=cadre_ids_holding(youth_ids=[youth.pk]))
+    return youth
+
+
+@transaction.atomic
+def youth_move_away(
+    *, youth: Youth, on: datetime.date | None = None, by: User
+) -> tuple[Youth, int]:
+    """A youth left (moved to another city, went to study elsewhere): record the day, end every
+    link to a cadre with a history row each, recount those cadres. The youth's row, history,
+    contacts, attendances and needs stay; nobody may link them again (`linkable_youths`), so the
+    quota counts drop them (see cadres/quota.py). Returns the youth and the number of links
+    ended. Moving away twice keeps the first day."""
+    from .handover import end_links
+
+    youth = Youth.objects.select_for_update().get(pk=youth.pk)
+    if youth.erased_at is not None:
+        raise ValidationError(_("该青年的个人信息已删除。"))
+    if youth.moved_away_on is not None:
+        return youth, 0
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"on": _("迁出日期不能晚于今天。")})
+    holders = list(CadreYouth.objects.filter(youth=youth).values_list("cadre_id", flat=True))
+    ended = end_links(CadreYouth.objects.filter(youth=youth), by)
+    youth.moved_away_on = on
+    youth._history_user = by  # type: ignore[attr-defined]
+    youth.save(update_fields=["moved_away_on"])
+    cadre_progress_refresh(cadre_ids=holders)
+    return youth, ended

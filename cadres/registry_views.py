@@ -1,5 +1,6 @@
 """Staff pages for the registry that used to need Django admin (issue 15 item 2): the cadre
-handover. Thin: resolve in scope → form → service → redirect."""
+handover, a youth's entry corrected, a youth who moved away. Thin: resolve in scope → form →
+service → redirect."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from config.forms import add_service_errors
+from config.forms import add_service_errors, run_action
 
+from . import registry
 from .auth import staff_required
+from .forms import MoveAwayForm, YouthEditForm
 from .handover import cadre_handover, handover_successors
-from .models import Cadre, CadreYouth
+from .models import Cadre, CadreYouth, Youth
 from .scoping import get_in_scope_or_404
+from .selectors import get_youth_for_user
 
 
 class SuccessorChoice(forms.ModelChoiceField):
@@ -88,3 +93,66 @@ def cadre_handover_view(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# --- A youth's entry corrected, and a youth who moved away. ---
+
+
+def _youth_for_staff(request: HttpRequest, pk: int) -> Youth:
+    # Staff of the youth's subtree (a cadre got 404 from staff_required); else 404.
+    return get_youth_for_user(user=request.user, pk=pk)
+
+
+@staff_required
+def youth_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """/cadres/youths/<id>/edit/: fix a phone number, a unit, the field (history kept)."""
+    youth = _youth_for_staff(request, pk)
+    initial = {
+        f: getattr(youth, f)
+        for f in ("name", "phone", "unit", "birth_year", "gender", "wechat_id", "notes")
+    }
+    form = YouthEditForm(request.POST or None, initial={**initial, "sector": youth.sector_id})
+    held_by = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            registry.youth_update(youth=youth, by=request.user, **data)
+        except registry.PhoneHeldBy as exc:
+            add_service_errors(form, exc)
+            held_by = exc.other
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息。") % {"name": data["name"]})
+            return redirect("cadres:youth_detail", pk=youth.pk)
+    return render(
+        request,
+        "cadres/youth_edit.html",
+        {
+            "youth": youth,
+            "form": form,
+            "held_by": held_by,
+            "move_form": MoveAwayForm(initial={"on": timezone.localdate()}),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def youth_move_away(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: the youth left; their links end, the record and its history stay."""
+    youth = _youth_for_staff(request, pk)
+    form = MoveAwayForm(request.POST)
+
+    def act() -> None:
+        _youth, ended = registry.youth_move_away(
+            youth=youth, on=form.cleaned_data["on"], by=request.user
+        )
+        done.append(ended)
+
+    done: list[int] = []
+    run_action(request, act, _("已标记为迁出。"), form=form)
+    if done:
+        messages.info(request, _("已解除 %(n)s 名团干部的联系。") % {"n": done[0]})
+    return redirect("cadres:youth_detail", pk=youth.pk)

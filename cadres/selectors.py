@@ -54,7 +54,7 @@ from .scoping import (  # noqa: F401
 
 def is_programme_committee(user: User) -> bool:
     """Who may change programme-wide settings (quota rules, the fields list, the scoring
-    policy): a superuser, or staff/admins of a city or banner committee. A township admin
+    policy): a superuser, or staff/admins of a province, city or banner committee. A township admin
     manages their own subtree but must not change the rules every other cadre is held to."""
     if not user.is_authenticated or not user.is_active:
         return False
@@ -64,7 +64,8 @@ def is_programme_committee(user: User) -> bool:
     return (
         user.sees_subtree
         and org is not None
-        and org.kind in (Organisation.Kind.CITY, Organisation.Kind.BANNER)
+        and org.kind
+        in (Organisation.Kind.PROVINCE, Organisation.Kind.CITY, Organisation.Kind.BANNER)
     )
 
 
@@ -270,7 +271,9 @@ def linkable_youths(*, cadre: Cadre) -> QuerySet[Youth]:
     own organisation subtree. `cadres.services.cadre_youths_link` enforces it through this
     selector (every path that links: the registry, the quick log, the roster import); the quick
     log's search offers only these youths."""
-    return in_subtree(Youth.objects.filter(erased_at__isnull=True), organisation=cadre.organisation)
+    # A youth who moved away (`cadres.registry.youth_move_away`) is nobody's to link any more.
+    youths = Youth.objects.filter(erased_at__isnull=True, moved_away_on__isnull=True)
+    return in_subtree(youths, organisation=cadre.organisation)
 
 
 def link_ceiling(cadre: Cadre) -> int:

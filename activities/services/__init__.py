@@ -3,12 +3,14 @@
 
 - activities/services/events.py: activities, sign-ups, check-in and hours, photos, and the
   derived-contact rule (every change of attendance re-derives the activity's contacts);
+- activities/services/attendance.py: attendance recorded after the event (day, hours, window);
 - activities/services/volunteers.py: volunteer organisations and hours, commendations,
   entrepreneurship projects.
 """
 
 from __future__ import annotations
 
+from .attendance import attendance_record_late, late_attendance_check
 from .events import (
     CHECKIN_CODE_CLOSES_AFTER,
     CHECKIN_OPENS_BEFORE,
@@ -45,11 +47,13 @@ __all__ = [
     "activity_create",
     "activity_from_needs",
     "activity_update",
+    "attendance_record_late",
     "checkin",
     "checkin_by_code",
     "checkin_undo",
     "checkout",
     "commendation_create",
+    "late_attendance_check",
     "parse_hours",
     "partner_get_or_create",
     "photo_add",

@@ -3,6 +3,7 @@ one module per domain (activities/urls.py names every view from here):
 
 - activity.py: the list and calendar, one activity, create / edit / plan from needs, photos;
 - registration.py: signing youths up, the check-in list and its row actions;
+- attendance.py: attendance recorded after the event;
 - public.py: the sign-up link and the venue check-in code (no login, rate-limited);
 - volunteers.py: volunteer organisations and hours, a youth's record, commendations;
 - projects.py: entrepreneurship projects.
@@ -18,6 +19,7 @@ from .activity import (
     activity_from_needs,
     photo_upload,
 )
+from .attendance import late_attendance
 from .projects import ProjectListView, project_detail, project_edit
 from .public import PUBLIC_LIMITS, checkin_enter, public_checkin, public_register
 from .registration import (
@@ -49,6 +51,7 @@ __all__ = [
     "checkin_enter",
     "checkin_list",
     "commendation_index",
+    "late_attendance",
     "photo_upload",
     "project_detail",
     "project_edit",

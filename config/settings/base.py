@@ -293,6 +293,10 @@ LIANQING_EXPORT_DIR = env.path("LIANQING_EXPORT_DIR", default=BASE_DIR / "privat
 # The youth self-join page (/join/<token>/) accepts this many submissions a minute per address.
 LIANQING_JOIN_RATE = env.int("LIANQING_JOIN_RATE", default=5)
 
+# --- activities ---
+# Staff and responsible cadres may record attendance this many days after an activity ended.
+LIANQING_LATE_ATTENDANCE_DAYS = env.int("LIANQING_LATE_ATTENDANCE_DAYS", default=30)
+
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)

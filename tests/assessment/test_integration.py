@@ -66,7 +66,10 @@ def test_activity_totals_come_from_the_activities_app(tree):
     from activities.models import Activity
     from tests.factories import CadreYouthFactory
 
-    start = timezone.now() - datetime.timedelta(hours=1)
+    # An hour ago, but never before local midnight: the totals are asked for "today", and in the
+    # hour after midnight (Asia/Shanghai) an hour ago is yesterday.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(timezone.now() - datetime.timedelta(hours=1), midnight)
     activity = Activity.objects.create(
         title="志愿服务",
         category=Activity.Category.VOLUNTEER,

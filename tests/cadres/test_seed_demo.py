@@ -68,3 +68,29 @@ def test_seed_demo_refuses_a_populated_database_but_if_empty_skips():
     out = io.StringIO()
     call_command("seed_demo", if_empty=True, stdout=out)
     assert "跳过" in out.getvalue()
+
+
+def test_province_seed_has_a_province_root_cities_and_their_logins(monkeypatch):
+    # The province tree and logins with a handful of cadres: the full size is for benchmarks.
+    from cadres import demo
+    from cadres.selectors import is_programme_committee
+    from contacts import demo as contacts_demo
+
+    monkeypatch.setitem(demo.SCALES, "province", (30, 3_000))
+    monkeypatch.setattr(contacts_demo, "PROVINCE_RATE", 20)
+    out = io.StringIO()
+    call_command("seed_demo", scale="province", seed=3, stdout=out)
+    kind = Organisation.Kind
+    root = Organisation.objects.get(parent__isnull=True)
+    assert root.kind == kind.PROVINCE
+    assert Organisation.objects.filter(kind=kind.CITY, parent=root).count() == 12
+    assert Organisation.objects.filter(kind=kind.BANNER).count() == 100
+    province, city = User.objects.get(username="province"), User.objects.get(username="city")
+    assert province.organisation == root and "province" in out.getvalue()
+    assert organisation_list(user=province).filter(kind=kind.BANNER).count() == 100
+    # `city` is one city: its own banners (the demo banner among them), not the others.
+    city_banners = organisation_list(user=city).filter(kind=kind.BANNER)
+    assert 5 <= city_banners.count() <= 12
+    assert city_banners.filter(name="共青团阿鲁科尔沁旗委员会").exists()
+    assert not organisation_list(user=city).filter(pk=root.pk).exists()
+    assert is_programme_committee(province)

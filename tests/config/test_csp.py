@@ -182,6 +182,8 @@ def world(tree):
         "cadres:handover": tree.cadre.pk,
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
+        "cadres:youth_edit": youth.pk,
+        "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:export_job": export_job.pk,
         "cadres:export_job_progress": export_job.pk,

@@ -126,7 +126,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not os.environ.get("DATABASE_URL"):
             raise CommandError("请用 DATABASE_URL 指定要测试的数据库（与生产相同的 PostgreSQL）。")
-        users = opts["users"] or ["city", "cadre"]
+        users = opts["users"] or ["province", "cadre"]
         found = {u.username: u for u in User.objects.filter(username__in=users)}
         missing = [u for u in users if u not in found]
         if missing:

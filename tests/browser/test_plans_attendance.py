@@ -1,0 +1,82 @@
+"""Issue 15 at phone width (390×844) in Chromium: attendance after the event."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.browser.conftest import PHONE, login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _past_activity():
+    from activities.models import Activity, Registration
+    from activities.selectors import youth_scope
+    from cadres.models import Organisation, User
+
+    county = User.objects.get(username="county")
+    org = Organisation.objects.get(pk=county.organisation_id)
+    day = timezone.localdate() - datetime.timedelta(days=5)
+    start = datetime.datetime.combine(
+        day, datetime.time(19), tzinfo=timezone.get_current_timezone()
+    )
+    activity = Activity.objects.create(
+        title="补录测试文艺汇演",
+        category=Activity.Category.CULTURE,
+        organisation=org,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        status=Activity.Status.DONE,
+    )
+    youths = list(youth_scope(county).order_by("id")[:3])
+    Registration.objects.bulk_create(
+        [Registration(activity=activity, youth=y, source="staff") for y in youths[:2]]
+    )
+    return activity, youths
+
+
+def test_attendance_after_the_event_on_a_phone(demo_site, new_page):
+    from activities.models import Registration
+    from contacts.models import ContactYouth
+
+    activity, youths = _past_activity()
+    page = new_page(PHONE)
+    login(page, demo_site.url, "county")
+    page.goto(f"{demo_site.url}/activities/{activity.pk}/checkin/")
+    page.get_by_role("link", name="活动后补录").click()
+    page.wait_for_load_state("networkidle")
+    assert "活动后补录出勤" in page.content()
+
+    # Too many hours: refused in Chinese, what was typed and ticked stays.
+    reg0 = Registration.objects.get(activity=activity, youth=youths[0])
+    page.locator(f"label[for='lr{reg0.pk}']").click()
+    page.get_by_label("时长（小时）").fill("5")
+    page.get_by_role("button", name="补录所选人员出勤").click()
+    page.get_by_text("时长不能超过活动时长（2 小时）。").wait_for()
+    assert page.get_by_label("时长（小时）").input_value() == "5"
+    shot(page, "late-attendance-refused-phone")
+
+    # A youth who came without signing up, found by name, ticked with the registered one.
+    page.get_by_label("时长（小时）").fill("1.5")
+    page.get_by_placeholder("查找未报名的青年：姓名、手机号或单位").fill(youths[2].name)
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_load_state("networkidle")
+    page.locator(f"label[for='lr{reg0.pk}']").click()
+    page.locator(f"label[for='ly{youths[2].pk}']").click()
+    page.get_by_label("时长（小时）").fill("1.5")
+    page.get_by_role("button", name="补录所选人员出勤").click()
+    page.get_by_text("已补录 2 人出勤（其中未报名 1 人）").wait_for()
+    shot(page, "late-attendance-done-phone")
+    # The page fits the phone: no horizontal scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    attended = Registration.objects.filter(activity=activity, checked_in_at__isnull=False)
+    assert {r.youth_id for r in attended} == {youths[0].pk, youths[2].pk}
+    day = timezone.localdate(activity.starts_at)
+    dates = set(
+        ContactYouth.objects.filter(contact__activity=activity).values_list("date", flat=True)
+    )
+    assert dates == {day}
