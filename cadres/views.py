@@ -38,6 +38,7 @@ from .models import (
 from .privacy import join_token
 from .privacy_views import may_erase
 from .roster import template_headers
+from .roster_import import roster_preview
 from .selectors import (
     cadre_progress,
     cadre_progress_list,
@@ -296,15 +297,16 @@ def _imports_for_user(request: HttpRequest):
 @staff_required
 def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
-    preview = []
+    preview, n_rows = [], 0
     if record.status == RosterImport.Status.PREVIEW:
-        preview = RosterImport.objects.values_list("rows", flat=True).get(pk=record.pk)
+        # 20 rows and the count, not the 100,000 rows a large import keeps.
+        preview, n_rows = roster_preview(record.pk)
     sectors = dict(services.Sector.objects.values_list("pk", "name"))
-    preview_rows = [{**r, "sector": sectors.get(r["sector_id"], "")} for r in preview[:20]]
+    preview_rows = [{**r, "sector": sectors.get(r["sector_id"], "")} for r in preview]
     return render(
         request,
         "cadres/import_detail.html",
-        {"record": record, "preview": preview_rows, "n_rows": len(preview)},
+        {"record": record, "preview": preview_rows, "n_rows": n_rows},
     )
 
 

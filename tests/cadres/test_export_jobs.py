@@ -265,3 +265,30 @@ def test_real_worker_writes_the_export_and_the_page_follows(client, tree, big):
     rows = _csv_rows(client.get(f"/cadres/exports/jobs/{job.pk}/download/"))
     assert len(rows) == 8 and Youth.objects.count() == 7
     assert ExportLog.objects.get().row_count == 7
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cadres/",
+        "/cadres/youths/",
+        "/contacts/",
+        "/contacts/needs/",
+        "/activities/",
+        "/activities/projects/",
+        "/surveys/",
+        "/assessment/scores/",
+    ],
+)
+def test_every_exported_list_replays_in_its_job(client, tree, settings, tmp_path, path):
+    """With every export sent to a job, each list's view replays without a request of its own
+    (no session, no middleware) and finishes: a view the replay cannot run would fail here."""
+    settings.LIANQING_EXPORT_INLINE_MAX = -1
+    settings.LIANQING_EXPORT_DIR = tmp_path / "exports"
+    client.force_login(tree.county)
+    response = client.get(path, {"_export": "csv"})
+    assert response.status_code == 302, response.status_code
+    job = ExportJob.objects.get()
+    assert (job.status, job.failure) == ("done", "")
+    assert client.get(f"/cadres/exports/jobs/{job.pk}/download/").status_code == 200
+    assert ExportLog.objects.get().row_count == job.done

@@ -122,7 +122,7 @@ class Command(BaseCommand):
         results: list[tuple[str, Step, str]] = []
         try:
             results += self._import(data, rows, town, user)
-            results += self._export(rows, town, user, formats.split(","))
+            results += self._export(rows, town, user, [f for f in formats.split(",") if f])
         finally:
             self._report(results, rows, len(data))
             if not keep:
@@ -242,7 +242,13 @@ class Command(BaseCommand):
         return result
 
     def _child(self, step: str, pk: int, user_id: int) -> None:
+        from django.conf import settings
+
         from cadres import jobs
+
+        # As a production worker runs: with DEBUG on (manage.py's local settings) Django keeps
+        # the text of every statement, the matching's IN lists included, in memory.
+        settings.DEBUG = False
         from cadres.export_jobs import export_job_run
 
         run = {

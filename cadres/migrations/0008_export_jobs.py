@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cadres', '0006_roster_check_job'),
+        ('cadres', '0007_merge_province_roster_check_moved_away'),
     ]
 
     operations = [
