@@ -6,8 +6,8 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cadres', '0007_export_jobs'),
-        ('cadres', '0007_organisation_rollup'),
+        ('cadres', '0008_export_jobs'),
+        ('cadres', '0008_organisation_rollup'),
         ('cadres', '0008_youth_name_prefix_index'),
     ]
 
