@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.phones import normalise_phone
+from config.pickers import PickerField
 
 from .models import Channel, Need
 from .services import NOTES_MAX, TEXT_MAX
@@ -113,12 +114,10 @@ class NeedAnswerForm(forms.Form):
 
 
 class NeedAssignForm(forms.Form):
-    owner_cadre = forms.ModelChoiceField(
-        label=_("负责团干部"),
-        queryset=None,
+    owner_cadre = PickerField(
+        kind="cadre",
+        label=_("负责团干部（不填：由本组织工作人员负责）"),
         required=False,
-        empty_label=_("（由本组织工作人员负责）"),
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     due_date = forms.DateField(
         label=_("办理期限"),
@@ -129,7 +128,7 @@ class NeedAssignForm(forms.Form):
 
     def __init__(self, *args, cadres, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_cadre"].queryset = cadres
+        self.fields["owner_cadre"].queryset = cadres  # type: ignore[attr-defined]
 
 
 class VenueNeedForm(forms.Form):
