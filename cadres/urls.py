@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import privacy_views, registry_views, views
+from . import export_views, privacy_views, registry_views, views
 
 app_name = "cadres"
 
@@ -30,6 +30,17 @@ urlpatterns = [
     path("import/<int:pk>/commit/", views.roster_import_commit, name="import_commit"),
     path("import/<int:pk>/progress/", views.roster_import_progress, name="import_progress"),
     path("exports/", views.export_log_list, name="export_log"),
+    path("exports/jobs/<int:pk>/", export_views.export_job, name="export_job"),
+    path(
+        "exports/jobs/<int:pk>/progress/",
+        export_views.export_job_progress_view,
+        name="export_job_progress",
+    ),
+    path(
+        "exports/jobs/<int:pk>/download/",
+        export_views.export_job_download,
+        name="export_job_download",
+    ),
     path("organisations/", views.organisation_index, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
 ]

@@ -6,7 +6,7 @@ from itertools import chain
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +38,7 @@ from .models import (
 from .privacy import join_token
 from .privacy_views import may_erase
 from .roster import template_headers
+from .roster_import import roster_preview
 from .selectors import (
     cadre_progress,
     cadre_progress_list,
@@ -205,6 +206,15 @@ class YouthListView(ScopedExportMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return youth_list(user=self.request.user)
 
+    def export_rows(self, table):
+        # The province's list is a million rows: plain values, not the table's per-cell calls.
+        data = table.data.data
+        rows = table.export_values(data) if isinstance(data, QuerySet) else None
+        if rows is None:
+            return super().export_rows(table)
+        headers = [c.header for c in table.columns.iterall() if not c.column.exclude_from_export]
+        return [str(h) for h in headers], rows
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["may_export_minors"] = may_export_minors(self.request.user)
@@ -294,15 +304,16 @@ def _imports_for_user(request: HttpRequest):
 @staff_required
 def roster_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = get_in_scope_or_404(_imports_for_user(request), user=request.user, pk=pk)
-    preview = []
+    preview, n_rows = [], 0
     if record.status == RosterImport.Status.PREVIEW:
-        preview = RosterImport.objects.values_list("rows", flat=True).get(pk=record.pk)
+        # 20 rows and the count, not the 100,000 rows a large import keeps.
+        preview, n_rows = roster_preview(record.pk)
     sectors = dict(services.Sector.objects.values_list("pk", "name"))
-    preview_rows = [{**r, "sector": sectors.get(r["sector_id"], "")} for r in preview[:20]]
+    preview_rows = [{**r, "sector": sectors.get(r["sector_id"], "")} for r in preview]
     return render(
         request,
         "cadres/import_detail.html",
-        {"record": record, "preview": preview_rows, "n_rows": len(preview)},
+        {"record": record, "preview": preview_rows, "n_rows": n_rows},
     )
 
 

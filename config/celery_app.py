@@ -62,6 +62,12 @@ app.conf.beat_schedule = {
         "task": "cadres.refresh_quota_progress",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every hour at :17: delete export files past LIANQING_EXPORT_KEEP_HOURS (and their jobs);
+    # a missed run only keeps a file an hour longer.
+    "cadres-purge-exports": {
+        "task": "cadres.purge_exports",
+        "schedule": crontab(minute=17),
+    },
     # Sundays at 03:30: anonymise youths past the retention rule (cadres/privacy.py; run
     # `manage.py retention_report` first to see the list without writing).
     "cadres-retention-sweep": {

@@ -85,11 +85,10 @@ class QuickLogForm(_ContactFields):
     field_order = ["youth", "link", "channel", "date", "topic", "notes"]
 
 
-class BatchLogForm(_ContactFields):
-    """One visit, meeting or group conversation with several youths."""
-
-    youths = forms.TypedMultipleChoiceField(
-        label=_("参加的青年"),
+def _youths_field(label: str) -> forms.TypedMultipleChoiceField:
+    """The youths a contact is with: choices are the cadre's list, set by the form's caller."""
+    return forms.TypedMultipleChoiceField(
+        label=label,
         coerce=int,
         choices=(),
         widget=forms.CheckboxSelectMultiple,
@@ -98,6 +97,12 @@ class BatchLogForm(_ContactFields):
             "invalid_choice": _("所选青年不在您的联系名单中。"),
         },
     )
+
+
+class BatchLogForm(_ContactFields):
+    """One visit, meeting or group conversation with several youths."""
+
+    youths = _youths_field(_("参加的青年"))
 
     def __init__(self, *args, youths, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,16 +188,7 @@ class ContactEditForm(_ContactFields):
     """Correct a contact: the same fields as logging it, the youths among the cadre's list and
     those already on it. The need raised is the needs desk's, not corrected here."""
 
-    youths = forms.TypedMultipleChoiceField(
-        label=_("青年"),
-        coerce=int,
-        choices=(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": _("请至少选择一名青年。"),
-            "invalid_choice": _("所选青年不在您的联系名单中。"),
-        },
-    )
+    youths = _youths_field(_("青年"))
 
     def __init__(self, *args, youths, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ objects of the township the cadre works in, so detail pages render rather than 4
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from urllib.parse import urlencode
 
@@ -17,7 +18,9 @@ import pytest
 from django.db import transaction
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from activities.models import PlanItem, WorkPlan
 from cadres.privacy import join_token
 from tests.conftest import build_tree
 from tests.factories import (
@@ -189,6 +192,23 @@ def _world(tree):
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
     channel = LiaisonChannelFactory(cadre=tree.cadre)
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
+    from cadres.models import ExportJob
+
+    # The county's large export, still running: its page, progress and (404) download.
+    export_job = ExportJob.objects.create(
+        user=tree.county,
+        path="/cadres/youths/",
+        list_name="cadres:youth_list",
+        export_format="csv",
+        status=ExportJob.Status.RUNNING,
+        total=10,
+        download_name="youths.csv",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -205,6 +225,9 @@ def _world(tree):
         "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
+        "cadres:export_job": export_job.pk,
+        "cadres:export_job_progress": export_job.pk,
+        "cadres:export_job_download": export_job.pk,
         "contacts:detail": contact.pk,
         "contacts:delete": contact.pk,
         "contacts:youth_timeline": youth.pk,
@@ -218,6 +241,13 @@ def _world(tree):
         "surveys:reelection_update": campaign.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_submit": plan.pk,
+        "activities:plan_summary": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
+        "activities:plan_item_delete": plan_item.pk,
+        "activities:plan_deadline": tree.town_a.pk,
     }
     return {
         "ids": ids,

@@ -283,6 +283,13 @@ LIANQING_LINK_CEILING_FACTOR = env.int("LIANQING_LINK_CEILING_FACTOR", default=3
 # shows the same list first, without writing).
 LIANQING_RETENTION_YEARS = env.int("LIANQING_RETENTION_YEARS", default=3)
 LIANQING_LEAGUE_AGE_LIMIT = env.int("LIANQING_LEAGUE_AGE_LIMIT", default=28)
+# Exports (cadres/exports.py): a list of more rows than this is exported by a background job
+# (cadres/export_jobs.py) into a file under LIANQING_EXPORT_DIR (outside MEDIA_ROOT: personal
+# data, served only to the user who asked), kept LIANQING_EXPORT_KEEP_HOURS, then purged hourly.
+# With workers on other machines the directory must be shared with the web processes.
+LIANQING_EXPORT_INLINE_MAX = env.int("LIANQING_EXPORT_INLINE_MAX", default=2000)
+LIANQING_EXPORT_KEEP_HOURS = env.int("LIANQING_EXPORT_KEEP_HOURS", default=24)
+LIANQING_EXPORT_DIR = env.path("LIANQING_EXPORT_DIR", default=BASE_DIR / "private" / "exports")
 # The youth self-join page (/join/<token>/) accepts this many submissions a minute per address.
 LIANQING_JOIN_RATE = env.int("LIANQING_JOIN_RATE", default=5)
 
@@ -293,6 +300,10 @@ LIANQING_LATE_ATTENDANCE_DAYS = env.int("LIANQING_LATE_ATTENDANCE_DAYS", default
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
+# Seconds between a change and the coalesced recomputation that includes it (and every later
+# change until it starts): assessment/freshness.py. 20 s keeps change → stored number under
+# 60 s with one worker at province scale (docs/quota-and-freshness.md, benchmark_freshness).
+LIANQING_FRESHNESS_DEBOUNCE_SECONDS = env.int("LIANQING_FRESHNESS_DEBOUNCE_SECONDS", default=20)
 # Default time to answer a need (有问必答 有求必应).
 LIANQING_NEED_DUE_DAYS = env.int("LIANQING_NEED_DUE_DAYS", default=7)
 # The public needs form accepts this many submissions a minute from one client address.

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -157,6 +158,25 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
+    from activities.models import PlanItem, WorkPlan
+
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
+    from cadres.models import ExportJob
+
+    # The county's large export, still running: its page, progress and (404) download.
+    export_job = ExportJob.objects.create(
+        user=tree.county,
+        path="/cadres/youths/",
+        list_name="cadres:youth_list",
+        export_format="csv",
+        status=ExportJob.Status.RUNNING,
+        total=10,
+        download_name="youths.csv",
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
     ids = {
         "cadres:detail": tree.cadre.pk,
         "cadres:channels": tree.cadre.pk,
@@ -173,6 +193,9 @@ def world(tree):
         "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
+        "cadres:export_job": export_job.pk,
+        "cadres:export_job_progress": export_job.pk,
+        "cadres:export_job_download": export_job.pk,
         "cadres:import_detail": invalid.pk,
         "contacts:detail": contact.pk,
         "contacts:youth_timeline": youth.pk,
@@ -192,6 +215,9 @@ def world(tree):
         "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
     }
     # The erasure confirmation page is for staff holding its permission.
     from django.contrib.auth.models import Permission
@@ -232,6 +258,8 @@ NOT_WALKED = {
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
     "contacts/need_status.html",  # the asker's signed status link, given after asking
+    # Two ids in one URL (activity and team): tests/activities/test_teams.py checks its policy.
+    "activities/teams/detail.html",
 }
 
 
