@@ -104,6 +104,13 @@ class CadreListView(ScopedExportMixin, SingleTableMixin, FilterView):
     def get_queryset(self):
         return cadre_progress_list(user=self.request.user)
 
+    def get_context_data(self, **kwargs):
+        from .selectors import is_programme_committee
+
+        context = super().get_context_data(**kwargs)
+        context["may_change_rules"] = is_programme_committee(self.request.user)
+        return context
+
 
 def _get_cadre_for_user(request: HttpRequest, pk: int) -> Cadre:
     # A cadre user sees their own record; staff their subtree; everything else is 404.

@@ -76,6 +76,8 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:youth_merge": youth.pk,
+        "cadres:cadre_edit": cadre.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": org.pk,
         "contacts:edit": contact.pk,

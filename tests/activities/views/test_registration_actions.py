@@ -120,3 +120,20 @@ def test_actions_are_post_only(client, tree, activity, action):
     reg = RegistrationFactory(activity=activity)
     client.force_login(tree.owner)
     assert client.get(_url(action, reg)).status_code == 405
+
+
+def test_the_sign_up_list_tells_namesakes_apart(client, tree, activity):
+    """Issue 15 item 4: three "乌兰 · 返乡青年" used to look the same; the birth year and unit
+    tell them apart."""
+    from tests.factories import YouthFactory
+
+    sector = SectorFactory(name="返乡青年", code="returnee")
+    for year, unit in ((1996, "嘎查甲"), (1999, "嘎查乙"), (2001, "")):
+        youth = YouthFactory(
+            name="乌兰", sector=sector, birth_year=year, unit=unit, organisation=tree.branch_a
+        )
+        RegistrationFactory(activity=activity, youth=youth)
+    client.force_login(tree.owner)
+    page = client.get(reverse("activities:checkin_list", args=[activity.pk])).text
+    for line in ("1996 · 返乡青年 · 嘎查甲", "1999 · 返乡青年 · 嘎查乙", "2001 · 返乡青年 · —"):
+        assert line in page

@@ -83,3 +83,10 @@ def test_page_queries_are_bounded(client, tree, django_assert_max_num_queries):
     client.force_login(tree.county)
     with django_assert_max_num_queries(8):
         assert client.get(URL).status_code == 200
+
+
+def test_the_cadre_list_links_the_page_for_the_committee_only(client, tree):
+    client.force_login(tree.county)
+    assert 'href="/cadres/rules/"' in client.get("/cadres/").text
+    client.force_login(tree.owner)
+    assert 'href="/cadres/rules/"' not in client.get("/cadres/").text
