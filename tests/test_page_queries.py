@@ -79,6 +79,7 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
         "cadres:youth_merge": youth.pk,
         "cadres:cadre_edit": cadre.pk,
         "cadres:youth_move_away": youth.pk,
+        "cadres:youth_merge": youth.pk,
         "cadres:organisation_detail": org.pk,
         "contacts:edit": contact.pk,
         "contacts:detail": contact.pk,
@@ -95,6 +96,7 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
         "_activity": activities[0].pk,
+        "_youth": youth.pk,
         "_campaign_uuid": campaign.public_id,
         "_register_code": activities[0].register_code,
         "_checkin_code": activities[0].checkin_code,
@@ -145,7 +147,9 @@ def _url(name: str, converters, ids: dict) -> str:
     kwargs = {}
     for key, conv in converters:
         if conv == INT_CONVERTER:
-            kwargs[key] = ids.get(name, ids["_activity"])
+            # A youth page added later (…/youths/<pk>/…) gets the youth, as in the walker's ids.
+            default = ids["_youth"] if name.startswith("cadres:youth_") else ids["_activity"]
+            kwargs[key] = ids.get(name, default)
         elif conv == "UUIDConverter":
             kwargs[key] = ids["_campaign_uuid"]
         else:
