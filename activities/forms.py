@@ -8,17 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Sector, User
-from cadres.selectors import organisation_list, scope_queryset
+from cadres.selectors import in_subtree, organisation_list, scope_queryset
+from config.pickers import MultiPickerField, PickerField
 
 from .models import (
     Activity,
     Commendation,
     EntrepreneurshipProject,
     Partner,
+    PlanItem,
     ProjectSupport,
     VolunteerHours,
     VolunteerOrganisation,
+    WorkPlan,
 )
+from .plans import plan_item_link_check, plan_item_scope
 from .selectors import activity_list, youth_scope
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -63,6 +67,7 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
             "capacity",
             "status",
             "responsible_cadres",
+            "plan_item",
             "description",
             "outcome",
         ]
@@ -76,11 +81,24 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisation_list(user=user)
-        self.fields["responsible_cadres"].queryset = scope_queryset(
-            Cadre.objects.select_related("organisation"), user=user, cadre_field="pk"
+        # Picked by name, namesakes told apart (config/pickers.py), not a Ctrl-click list.
+        self.fields["responsible_cadres"] = MultiPickerField(
+            kind="cadre",
+            label=_("负责团干部"),
+            required=False,
+            queryset=scope_queryset(
+                Cadre.objects.select_related("organisation"), user=user, cadre_field="pk"
+            ),
         )
-        self.fields["responsible_cadres"].required = False
-        self.fields["responsible_cadres"].widget.attrs["size"] = 6
+        # Items of the plans the user sees; the service refuses another organisation's item.
+        plan_item = self.fields["plan_item"]
+        plan_item.queryset = plan_item_scope(user).order_by(
+            "-plan__year", "plan__organisation__path", "quarter", "id"
+        )
+        plan_item.label_from_instance = lambda i: (
+            f"{i.plan.year} {i.plan.organisation.name} · Q{i.quarter} · {i.goal}"
+        )
+        plan_item.error_messages["invalid_choice"] = _("所选计划事项不在您的权限范围内。")
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         if self.instance.pk:
@@ -93,6 +111,14 @@ class ActivityForm(BootstrapMixin, forms.ModelForm):
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end < start:
             self.add_error("ends_at", _("结束时间不能早于开始时间。"))
+        item, org = data.get("plan_item"), data.get("organisation")
+        if item is not None and org is not None and start is not None:
+            try:
+                plan_item_link_check(item=item, organisation_id=org.pk, starts_at=start)
+            except ValidationError as exc:
+                self.add_error(None, exc) if not hasattr(exc, "error_dict") else self.add_error(
+                    "plan_item", exc.message_dict["plan_item"]
+                )
         return data
 
     def partner_list(self) -> list[str]:
@@ -200,15 +226,12 @@ class VolunteerHoursForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
         self.fields["organisation"].queryset = organisation_list(user=user)
         self.fields["volunteer_organisation"].queryset = scope_queryset(
             VolunteerOrganisation.objects.all(), user=user
         )
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("青年编号")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth", label=_("青年"), required=True, queryset=youth_scope(user)
         )
 
     def clean_hours(self):
@@ -239,11 +262,11 @@ class CommendationForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("青年编号（表彰个人时填写）")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth",
+            label=_("受表彰的青年（表彰个人时填写）"),
+            required=False,
+            queryset=youth_scope(user),
         )
         self.fields["activity"].queryset = activity_list(user=user)
         self.fields["organisation"].queryset = organisation_list(user=user)
@@ -252,7 +275,7 @@ class CommendationForm(BootstrapMixin, forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("youth") and not (data.get("team_name") or "").strip():
-            raise ValidationError(_("请填写受表彰的青年编号，或受表彰的集体名称。"))
+            raise ValidationError(_("请选择受表彰的青年，或填写受表彰的集体名称。"))
         return data
 
 
@@ -264,11 +287,8 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["youth"].queryset = youth_scope(user)
-        self.fields["youth"].widget = forms.NumberInput(attrs={"class": "form-control"})
-        self.fields["youth"].label = _("创业青年编号")
-        self.fields["youth"].error_messages["invalid_choice"] = _(
-            "找不到该青年，或不在您的权限范围内。"
+        self.fields["youth"] = PickerField(
+            kind="youth", label=_("创业青年"), required=True, queryset=youth_scope(user)
         )
         self.fields["organisation"].queryset = organisation_list(user=user)
 
@@ -281,7 +301,9 @@ class SupportForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.all()
+        self.fields["partner"] = PickerField(
+            kind="partner", label=_("合作单位"), required=False, queryset=Partner.objects.all()
+        )
 
 
 class LateAttendanceForm(BootstrapMixin, forms.Form):
@@ -302,15 +324,22 @@ class LateAttendanceForm(BootstrapMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("整队出勤"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, activity: Activity, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].input_formats = ["%Y-%m-%d"]
+        self.fields["teams"].queryset = activity.teams.all()
         self.fields["registrations"].queryset = activity.registrations.filter(
             checked_in_at__isnull=True
         )
         self.fields["youths"].queryset = youth_scope(user)
-        for name in ("registrations", "youths"):
+        for name in ("registrations", "youths", "teams"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "所选人员不在名单中或不在您的权限范围内，请刷新页面后重试。"
             )
@@ -320,6 +349,127 @@ class LateAttendanceForm(BootstrapMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("registrations") and not data.get("youths") and not self.errors:
+        chosen = ("registrations", "youths", "teams")
+        if not any(data.get(name) for name in chosen) and not self.errors:
             raise ValidationError(_("请至少选择一名出勤的青年。"))
         return data
+
+
+# --- annual work plans --------------------------------------------------------------------------
+
+
+def _year_choices() -> list[tuple[int, int]]:
+    this = timezone.localdate().year
+    return [(y, y) for y in range(this + 1, this - 4, -1)]
+
+
+class PlanScopeForm(BootstrapMixin, forms.Form):
+    """The plans page's choice of organisation (the user's subtree) and year (GET)."""
+
+    organisation = forms.ModelChoiceField(queryset=None, label=_("组织"), required=False)
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int, required=False, choices=())
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisation_list(user=user)
+        self.fields["organisation"].empty_label = None
+        self.fields["year"].choices = _year_choices()
+
+
+class PlanCreateForm(BootstrapMixin, forms.Form):
+    organisation = forms.ModelChoiceField(queryset=None, label=_("组织"))
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int, choices=())
+    summary = forms.CharField(
+        label=_("总体目标"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisation_list(user=user)
+        self.fields["organisation"].error_messages["invalid_choice"] = _(
+            "所选组织不在您的权限范围内。"
+        )
+        self.fields["year"].choices = _year_choices()
+
+
+class PlanSummaryForm(BootstrapMixin, forms.Form):
+    summary = forms.CharField(
+        label=_("总体目标"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class PlanDeadlineForm(BootstrapMixin, forms.Form):
+    due_on = forms.DateField(label=_("计划提交截止日期"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["due_on"].input_formats = ["%Y-%m-%d"]
+
+
+class PlanItemForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = PlanItem
+        fields = [
+            "goal",
+            "category",
+            "quarter",
+            "measure",
+            "target",
+            "unit",
+            "achieved",
+            "responsible_cadres",
+        ]
+        help_texts = {
+            "unit": _("例如：次线下活动、名青年、%"),
+            "achieved": _("仅“手工填报”时填写；其他方式由系统统计。"),
+        }
+
+    def __init__(self, *args, plan: WorkPlan, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Cadres the user sees, of the plan's organisation and below (the service checks too).
+        cadres = scope_queryset(
+            Cadre.objects.select_related("organisation"), user=user, cadre_field="pk"
+        )
+        field = self.fields["responsible_cadres"]
+        field.queryset = in_subtree(cadres, organisation=plan.organisation).order_by("name", "id")
+        field.required = False
+        field.widget.attrs["size"] = 6
+        field.label_from_instance = lambda c: f"{c.name} · {c.organisation.name}"
+        field.error_messages["invalid_choice"] = _("所选团干部不在本组织或您的权限范围内。")
+        self.fields["achieved"].required = False
+
+    def clean_achieved(self):
+        return self.cleaned_data.get("achieved") or 0
+
+
+# --- teams at an activity -----------------------------------------------------------------------
+
+
+class TeamForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("队伍名称"), max_length=100)
+
+
+class TeamMembersForm(forms.Form):
+    registrations = forms.ModelMultipleChoiceField(
+        queryset=None, label=_("选择队员"), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["registrations"].queryset = activity.registrations.all()
+        self.fields["registrations"].error_messages["invalid_choice"] = _(
+            "所选人员不在本活动的报名名单中，请刷新页面后重试。"
+        )
+
+
+class TeamCommendForm(BootstrapMixin, forms.Form):
+    title = forms.CharField(label=_("荣誉名称"), max_length=50)
+    date = forms.DateField(label=_("表彰日期"), widget=DATE_WIDGET)
+    citation = forms.CharField(
+        label=_("事迹"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].input_formats = ["%Y-%m-%d"]
+        self.initial.setdefault("date", timezone.localdate())

@@ -107,6 +107,16 @@ class Activity(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The work-plan item this activity carries out (activities/plans.py: same organisation, same
+    # year). Its FK index serves the plan's completion count ("activities of these items").
+    plan_item = models.ForeignKey(
+        "activities.PlanItem",
+        verbose_name=_("所属计划事项"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
 
     class Meta:
         verbose_name = _("活动")
@@ -176,6 +186,16 @@ class Registration(models.Model):
     hours = models.DecimalField(
         _("时长（小时）"), max_digits=4, decimal_places=1, null=True, blank=True
     )
+    # The team the person came with (a performance's 22 troupes): at most one per activity,
+    # because membership is this column. Its FK index serves "members of a team".
+    team = models.ForeignKey(
+        "activities.ActivityTeam",
+        verbose_name=_("队伍"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
 
     class Meta:
         verbose_name = _("报名与签到")
@@ -214,6 +234,33 @@ class Registration(models.Model):
     @property
     def attended(self) -> bool:
         return self.checked_in_at is not None
+
+
+class ActivityTeam(models.Model):
+    """A team at an activity (e.g. one of the 22 troupes of the 文艺汇演): members are the
+    registrations that carry it; checked in together, commended together."""
+
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="teams"
+    )
+    name = models.CharField(_("队伍名称"), max_length=100)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("活动队伍")
+        verbose_name_plural = _("活动队伍")
+        ordering = ["name", "id"]
+        constraints = [
+            # Also the index of "teams of an activity".
+            models.UniqueConstraint(
+                fields=["activity", "name"],
+                name="activityteam_unique_name",
+                violation_error_message=_("本活动已有同名队伍。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def _photo_path(instance: ActivityPhoto, filename: str) -> str:
@@ -359,6 +406,15 @@ class Commendation(models.Model):
     )
     date = models.DateField(_("表彰日期"))
     citation = models.TextField(_("事迹"), blank=True)
+    # A team commended at its activity (team_name keeps the name if the team is removed).
+    team = models.ForeignKey(
+        "activities.ActivityTeam",
+        verbose_name=_("受表彰队伍"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="commendations",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -476,3 +532,24 @@ class ProjectSupport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
+
+
+# The work plans live in their own module; imported here so that Django registers them.
+from .plan_models import PlanCategory, PlanDeadline, PlanItem, WorkPlan  # noqa: E402
+
+__all__ = [
+    "Activity",
+    "ActivityPhoto",
+    "ActivityTeam",
+    "Commendation",
+    "EntrepreneurshipProject",
+    "Partner",
+    "PlanCategory",
+    "PlanDeadline",
+    "PlanItem",
+    "ProjectSupport",
+    "Registration",
+    "VolunteerHours",
+    "VolunteerOrganisation",
+    "WorkPlan",
+]

@@ -95,7 +95,8 @@ def bulletin_xlsx(
     2. 联系方式: contacts per channel;
     3. 组织排名 (supervisors' edition): the organisations under this one, ranked;
     4. 预警与督导 (supervisors' edition): open flags with the state of their supervision case;
-       in the circulated edition 预警概况: how many cadres were flagged for what, no names.
+       in the circulated edition 预警概况: how many cadres were flagged for what, no names;
+    5. 年度工作计划: work-plan completion (per organisation in the supervisors' edition only).
     """
     from openpyxl import Workbook  # loaded on the first download, as the roster import does
 
@@ -124,6 +125,7 @@ def bulletin_xlsx(
 
     if not edition.ranking:
         _summary_sheet(wb, summary)
+        _plans_sheet(wb, ov, edition)
         return _download(wb, ov, edition)
 
     ws = wb.create_sheet(_("组织排名"))
@@ -157,8 +159,30 @@ def bulletin_xlsx(
                 case.get_status_display() if case else _("未立案"),
             ],
         )
-
+    _plans_sheet(wb, ov, edition)
     return _download(wb, ov, edition)
+
+
+def _plans_sheet(wb: Any, ov: Overview, edition: Edition) -> None:
+    """年度工作计划: the subtree's plan completion (activities/plans.py:plan_completion, through
+    assessment/sources.py); per organisation only in the supervisors' edition, as on the page."""
+    if ov.plans is None or not ov.plans.available:
+        return
+    p = ov.plans.data
+    ws = wb.create_sheet(_("年度工作计划"))
+    _append(ws, [_("应制订计划的组织"), len(p.rows)])
+    _append(ws, [_("按时提交"), p.with_plan])
+    _append(ws, [_("到期计划事项"), p.items_due])
+    _append(ws, [_("已完成"), p.due_done])
+    _append(ws, [_("完成率 %"), p.rate])
+    _append(ws, [_("未按时提交计划的组织"), "、".join(r.organisation.name for r in p.missing)])
+    if edition.ranking:
+        _append(ws, [])
+        _append(ws, [_("组织"), _("计划事项"), _("到期事项"), _("已完成"), _("完成率 %")])
+        for r in p.rows:
+            if r.figures:
+                f = r.figures
+                _append(ws, [r.organisation.name, len(f.items), f.items_due, f.due_done, f.rate])
 
 
 def _summary_sheet(wb: Any, summary: FlagSummary | None) -> None:

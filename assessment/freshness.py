@@ -4,14 +4,17 @@ The stored numbers (CadreScore, flags, the dashboard's weekly statistics) are co
 period by `services.scores_compute`, one set-based statement for all cadres. Recomputing it on
 every contact would mean 50 full runs a second at province scale; instead changes coalesce:
 
-1. `numbers_changed(on=…)` registers, after the caller's transaction commits, the affected
-   periods (the quarter, half year and year containing `on`, plus the current ones);
+1. `numbers_changed(on=…, cadre_ids=…)` registers, after the caller's transaction commits, the
+   affected periods (the quarter, half year and year containing `on`, plus the current ones)
+   and marks the cadres touched in each (TouchedCadre, one row per period and cadre, upsert;
+   no cadres named: the whole period);
 2. per period, one conditional UPDATE on its RecomputeClaim row flips `pending_since` from
    NULL to now; only the change that wins the flip enqueues a run, `apply_async(countdown=
    DEBOUNCE_SECONDS)`; every later change until that run starts enqueues nothing;
 3. the run (`run_pending`, the task `assessment.refresh_period`) claims `running_since`
    with another conditional UPDATE (so at most one run per period at any time), clears
-   `pending_since` (changes from now on schedule the next run), computes, and releases;
+   `pending_since` (changes from now on schedule the next run), drains the period's touched
+   cadres, recomputes only them (and their organisations' weekly statistics), and releases;
 4. a run that finds the period held by another run re-enqueues itself after the debounce, so a
    change made during a run is never lost and never starts a second concurrent run.
 
@@ -19,10 +22,16 @@ Without a broker (SQLite, `make run`, CELERY_TASK_ALWAYS_EAGER) the task runs in
 after the commit. The nightly run (tasks.compute_current) stays as the safety net. A claim left
 by a killed worker is taken over after STALE_AFTER.
 
-The whole period is recomputed rather than only the touched cadres: the metrics statement costs
-about the same for one cadre as for all (it scans the period's contact fact table either way),
-and the flags and dashboard aggregates need every cadre; see docs/quota-and-freshness.md and
-`manage.py benchmark_freshness` for the measured figures.
+Incremental, set-based: a cadre's numbers, score and flag depend on their own rows only, so
+the run gives the rows a full run would (tests/assessment/test_incremental.py checks exactly
+that); the statement is filtered by cadre in every part and reads their rows through the cadre
+indexes. The whole period is recomputed instead on the first run of a day (the as-of day moved),
+for a closed period, for a "whole period" marker, past services.INCREMENTAL_MAX_SHARE, after a
+killed run (its drained markers are gone) and at night. Why the markers are written after the
+commit, not in the caller's transaction: written inside, a change whose upsert found an
+existing marker that a run then drained before the change committed would be missed by that
+run and have no marker for the next one. Figures: `manage.py benchmark_freshness`,
+docs/quota-and-freshness.md.
 """
 
 from __future__ import annotations
@@ -33,22 +42,24 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import RecomputeClaim, ScoreRun
+from .models import RecomputeClaim, ScoreRun, TouchedCadre
 from .periods import Period, parse_period, period_containing
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("quarter", "half", "year")
+# TouchedCadre.cadre_id meaning "recompute the whole period".
+WHOLE_PERIOD = 0
 # A claim older than this is a worker that died mid-run (or a lost task): taken over.
 STALE_AFTER = datetime.timedelta(minutes=20)
 
@@ -57,7 +68,13 @@ _paused = threading.local()
 
 def debounce_seconds() -> int:
     """Seconds between the first change and the run that includes it (and later changes)."""
-    return int(getattr(settings, "LIANQING_FRESHNESS_DEBOUNCE_SECONDS", 45))
+    return int(getattr(settings, "LIANQING_FRESHNESS_DEBOUNCE_SECONDS", 20))
+
+
+# A run that finds its period held by another retries this soon (not after a whole debounce):
+# the changes it carries must not wait a debounce more behind a long run (a full one of a
+# province period). A retry costs one UPDATE and one SELECT.
+BUSY_RETRY_SECONDS = 3
 
 
 @contextlib.contextmanager
@@ -100,18 +117,60 @@ def _candidates(on: datetime.date, today: datetime.date) -> tuple[tuple[str, ...
     )
 
 
-def numbers_changed(*, on: datetime.date | None = None, organisation_id: int | None = None) -> None:
-    """Say that a stored number may have moved (a contact dated `on`, a link made today…).
+def numbers_changed(
+    *,
+    on: datetime.date | None = None,
+    organisation_id: int | None = None,
+    cadre_ids: Iterable[int | None] | None = None,
+) -> None:
+    """Say that a stored number may have moved (a contact dated `on`, a link made today…) for
+    these cadres (None: anyone's, e.g. a new policy version; the run does the whole period).
 
-    Call it inside the service's transaction: the scheduling happens after the commit, so a
-    rolled-back write schedules nothing. `organisation_id` names where the change happened; the
-    run recomputes the whole period (see the module docstring), so it is only logged."""
+    Call it inside the service's transaction: the marking and scheduling happen after the
+    commit, so a rolled-back write schedules nothing. `organisation_id` is only logged (the
+    cadres' organisations are the run's to find)."""
     if getattr(_paused, "on", False):
+        return
+    ids = None if cadre_ids is None else sorted({c for c in cadre_ids if c is not None})
+    if ids == []:
         return
     today = timezone.localdate()
     codes = affected_periods(on or today, today)
     logger.debug("numbers changed on %s (organisation %s): %s", on, organisation_id, codes)
-    transaction.on_commit(lambda: schedule(codes))
+
+    def after_commit() -> None:
+        touch(codes, ids)
+        schedule(codes)
+
+    transaction.on_commit(after_commit)
+
+
+def touch(codes: list[str], cadre_ids: list[int] | None) -> None:
+    """Mark cadres touched in these periods (None: the whole period). One INSERT … ON CONFLICT
+    DO NOTHING: a marker already waiting costs no write."""
+    rows = [
+        TouchedCadre(period=code, cadre_id=cadre_id)
+        for code in codes
+        for cadre_id in (cadre_ids if cadre_ids is not None else [WHOLE_PERIOD])
+    ]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A marker lost in a server crash costs its cadres' freshness until the next full
+            # run, not a number: no need to wait for the WAL flush on every logged contact.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        TouchedCadre.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+
+
+def drain(code: str) -> set[int] | None:
+    """Take the period's touched cadres (deleted in one short statement of its own, so a change
+    marking one of them meanwhile waits for a moment, not for the whole run); None if one
+    marker asks for the whole period."""
+    table = TouchedCadre._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE period = %s RETURNING cadre_id", [code])
+        ids = {row[0] for row in cursor.fetchall()}
+    return None if WHOLE_PERIOD in ids else ids
 
 
 def schedule(codes: list[str], *, countdown: int | None = None) -> list[str]:
@@ -178,9 +237,12 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
     1. nothing pending (a duplicate delivery, or a run already took the changes): done;
     2. claim the period (running_since NULL or stale → now) and clear pending_since in the same
        UPDATE; if another run holds it, re-enqueue after the debounce and stop;
-    3. compute (services.scores_compute, one transaction: nothing half-written) and queue the
-       dashboard statistics;
-    4. release the claim, recording duration or error.
+    3. drain the touched cadres (`drain`); a run taking over a killed one's claim does the whole
+       period, since the killed run's drained markers are gone;
+    4. compute (services.scores_compute, one transaction: nothing half-written) only those
+       cadres when possible, then the weekly statistics of their organisations here (an
+       incremental run's are small), or of the whole period in their own task;
+    5. release the claim, recording duration or error; a failed run puts its markers back.
     """
     from . import services
     from .tasks import enqueue_contact_stats
@@ -189,6 +251,9 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
     parse_period(period, today=today)  # malformed or future: ValidationError, nothing claimed
     now = timezone.now()
     free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_AFTER)
+    taken_over = RecomputeClaim.objects.filter(
+        period=period, running_since__lt=now - STALE_AFTER
+    ).exists()
     claimed = (
         RecomputeClaim.objects.filter(period=period, pending_since__isnull=False)
         .filter(free)
@@ -199,13 +264,22 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
             period=period, pending_since__isnull=False, running_since__isnull=False
         ).exists()
         if busy:  # another run holds it: the pending changes go in the next run
-            _enqueue(period, debounce_seconds())
+            _enqueue(period, min(BUSY_RETRY_SECONDS, debounce_seconds()))
             return {"period": period, "status": "busy"}
         return {"period": period, "status": "nothing pending"}
     t0 = time.monotonic()
+    started = time.time()
+    cadre_ids = drain(period)
+    if taken_over:
+        cadre_ids = None
     try:
-        run = services.scores_compute(period=period, today=today)
+        run = services.scores_compute(period=period, today=today, cadre_ids=cadre_ids)
+        if run.refreshed_organisations is not None:
+            services.contact_stats_compute(
+                run=run, today=today, organisation_ids=run.refreshed_organisations
+            )
     except BaseException as exc:
+        touch([period], None if cadre_ids is None else sorted(cadre_ids) or None)
         RecomputeClaim.objects.filter(period=period, running_since=now).update(
             running_since=None, last_error=str(exc)[:500]
         )
@@ -218,8 +292,19 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
         last_error="",
         n_runs=F("n_runs") + 1,
     )
-    enqueue_contact_stats(run.pk, today)
-    return {"period": period, "status": "done", "run": run.pk, "seconds": round(duration, 3)}
+    if run.refreshed_organisations is None:
+        enqueue_contact_stats(run.pk, today)
+    return {
+        "period": period,
+        "status": "done",
+        "run": run.pk,
+        "cadres": None if cadre_ids is None else len(cadre_ids),
+        "incremental": run.refreshed_organisations is not None,
+        "seconds": round(duration, 3),
+        # Wall-clock ends of the run, for benchmark_freshness --celery (change → stored).
+        "started": round(started, 3),
+        "finished": round(time.time(), 3),
+    }
 
 
 def request_recompute(*, period: str, today: datetime.date | None = None) -> str:
@@ -237,6 +322,7 @@ def request_recompute(*, period: str, today: datetime.date | None = None) -> str
             _("%(p)s 正在计算中（%(t)s 开始），请稍候，完成后本页会显示新的统计时间。")
             % {"p": p.label, "t": timezone.localtime(claim.running_since).strftime("%H:%M")}
         )
+    touch([p.code], None)  # the button recomputes the whole period
     if schedule([p.code], countdown=0):
         return _("已安排重新计算 %(p)s，通常一分钟内完成。") % {"p": p.label}
     if _kept_in_outbox(p.code):

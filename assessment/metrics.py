@@ -8,7 +8,9 @@ needs. Written in SQL common to PostgreSQL and SQLite except two date expression
 from __future__ import annotations
 
 import datetime
+import json
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -103,9 +105,30 @@ def _answered_day() -> str:
     return f"date(n.answered_at, '{hours:+d} hours')"
 
 
-def metrics_sql(window: Window) -> str:
+def id_filter(column: str, param: str) -> str:
+    """`column` is one of the ids passed as %(param)s (see `id_param`): an array on PostgreSQL
+    (`= ANY`, an index condition), a JSON list on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%({param})s)"
+    return f"{column} IN (SELECT value FROM json_each(%({param})s))"
+
+
+def id_param(ids: Collection[int]) -> list[int] | str:
+    ordered = sorted(ids)
+    return ordered if connection.vendor == "postgresql" else json.dumps(ordered)
+
+
+def metrics_sql(window: Window, *, some_cadres: bool = False) -> str:
+    """The statement; with `some_cadres`, only the cadres in %(cadre_ids)s (the incremental run
+    of assessment/freshness.py): every part is filtered by cadre, so each reads those cadres'
+    rows through its cadre index instead of the period's whole fact table. A cadre's numbers
+    depend on their own rows only, so the rows are those of the full statement."""
     answered_day = _answered_day()
     evidence = evidence_sql(window)[0]
+
+    def only(column: str) -> str:
+        return f"AND {id_filter(column, 'cadre_ids')}" if some_cadres else ""
+
     return f"""
 WITH cad AS (
     SELECT c.id AS cadre_id, c.organisation_id, c.is_branch_secretary AS is_secretary,
@@ -114,11 +137,12 @@ WITH cad AS (
     FROM cadres_cadre c
     LEFT JOIN cadres_quotarule q ON q.cadre_type = c.cadre_type
     WHERE c.active_from <= %(as_of)s AND (c.active_until IS NULL OR c.active_until >= %(start)s)
+          {only("c.id")}
 ),
 lnk AS (
     SELECT cy.cadre_id, COUNT(*) AS linked, COUNT(DISTINCT y.sector_id) AS sectors
     FROM cadres_cadreyouth cy JOIN cadres_youth y ON y.id = cy.youth_id
-    WHERE cy.linked_on <= %(as_of)s
+    WHERE cy.linked_on <= %(as_of)s {only("cy.cadre_id")}
     GROUP BY cy.cadre_id
 ),
 pair AS (
@@ -129,11 +153,11 @@ pair AS (
            MAX(CASE WHEN date >= %(start)s AND is_offline THEN 1 ELSE 0 END) AS offline_period,
            MAX(date) AS last_date
     FROM contacts_contactyouth
-    WHERE date >= %(scan_start)s AND date <= %(as_of)s
+    WHERE date >= %(scan_start)s AND date <= %(as_of)s {only("cadre_id")}
     GROUP BY cadre_id, youth_id
 ),
 ev AS (
-    {evidence}
+    SELECT e.cadre_id, e.youth_id FROM ({evidence}) e WHERE 1 = 1 {only("e.cadre_id")}
 ),
 tch AS (
     SELECT p.cadre_id,
@@ -147,6 +171,7 @@ tch AS (
     FROM pair p
     LEFT JOIN cadres_cadreyouth cy
            ON cy.cadre_id = p.cadre_id AND cy.youth_id = p.youth_id AND cy.linked_on <= %(as_of)s
+              {only("cy.cadre_id")}
     LEFT JOIN ev ON ev.cadre_id = p.cadre_id AND ev.youth_id = p.youth_id
     GROUP BY p.cadre_id
 ),
@@ -163,7 +188,7 @@ nd AS (
                      AND (n.answered_at IS NULL OR {answered_day} > %(as_of)s)
                     THEN 1 ELSE 0 END) AS needs_backlog
     FROM contacts_need n
-    WHERE n.owner_cadre_id IS NOT NULL AND n.due_date <= %(as_of)s
+    WHERE n.owner_cadre_id IS NOT NULL AND n.due_date <= %(as_of)s {only("n.owner_cadre_id")}
     GROUP BY n.owner_cadre_id
 )
 SELECT cad.cadre_id, cad.organisation_id, cad.is_secretary, cad.active_from, cad.quota,
@@ -186,10 +211,13 @@ def _as_date(value) -> datetime.date | None:
     return datetime.date.fromisoformat(str(value)[:10])
 
 
-def cadre_metrics(window: Window) -> list[dict]:
-    """One dict per cadre active in the window (METRIC_COLUMNS)."""
+def cadre_metrics(window: Window, *, cadre_ids: Collection[int] | None = None) -> list[dict]:
+    """One dict per cadre active in the window (METRIC_COLUMNS); only `cadre_ids` if given."""
+    params = window.params()
+    if cadre_ids is not None:
+        params["cadre_ids"] = id_param(cadre_ids)
     with connection.cursor() as cursor:
-        cursor.execute(metrics_sql(window), window.params())
+        cursor.execute(metrics_sql(window, some_cadres=cadre_ids is not None), params)
         rows = cursor.fetchall()
     out = []
     for row in rows:
@@ -204,8 +232,10 @@ def cadre_metrics(window: Window) -> list[dict]:
     return out
 
 
-def channel_week_sql() -> str:
-    """Contacts per organisation, week (Monday) and channel of a window: one SELECT."""
+def channel_week_sql(*, some_organisations: bool = False) -> str:
+    """Contacts per organisation, week (Monday) and channel of a window: one SELECT (only the
+    organisations in %(org_ids)s with `some_organisations`)."""
+    only = f"AND {id_filter('cd.organisation_id', 'org_ids')}" if some_organisations else ""
     if connection.vendor == "postgresql":
         week = "date_trunc('week', ct.date)::date"
     else:
@@ -213,12 +243,14 @@ def channel_week_sql() -> str:
     return f"""
 SELECT cd.organisation_id, {week} AS week, ct.channel, COUNT(*) AS contacts
 FROM contacts_contact ct JOIN cadres_cadre cd ON cd.id = ct.cadre_id
-WHERE ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_of)s
+WHERE ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_of)s {only}
 GROUP BY cd.organisation_id, {week}, ct.channel
 """
 
 
-def store_channel_weeks(*, run_id: int, window: Window) -> int:
+def store_channel_weeks(
+    *, run_id: int, window: Window, organisation_ids: Collection[int] | None = None
+) -> int:
     """Bring a run's statistics up to its window's contacts, writing only the rows that changed.
 
     The nightly rerun of a quarter changes a few weeks' counts (mostly the current week's):
@@ -227,18 +259,26 @@ def store_channel_weeks(*, run_id: int, window: Window) -> int:
     1. the fresh counts into a temporary table (one aggregate over the window's contacts);
     2. delete the run's rows whose count changed or that no longer exist;
     3. insert the fresh rows the run does not have (new, or changed in step 2).
+    With `organisation_ids` (the incremental run) only those organisations' rows are looked at.
     Returns the number of rows written (deleted + inserted)."""
     table = "assessment_channelweekstat"
-    params = {"false": False, "start": window.start, "as_of": window.as_of}
+    some = organisation_ids is not None
+    params = {"false": False, "start": window.start, "as_of": window.as_of, "run_id": run_id}
+    if organisation_ids is not None:
+        params["org_ids"] = id_param(organisation_ids)
+    only = f"AND {id_filter(f'{table}.organisation_id', 'org_ids')}" if some else ""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS channel_week_fresh")
-        cursor.execute("CREATE TEMP TABLE channel_week_fresh AS " + channel_week_sql(), params)
         cursor.execute(
-            f"DELETE FROM {table} WHERE run_id = %s AND NOT EXISTS ("
+            "CREATE TEMP TABLE channel_week_fresh AS " + channel_week_sql(some_organisations=some),
+            params,
+        )
+        cursor.execute(
+            f"DELETE FROM {table} WHERE run_id = %(run_id)s {only} AND NOT EXISTS ("
             "SELECT 1 FROM channel_week_fresh f WHERE f.organisation_id = "
             f"{table}.organisation_id AND f.week = {table}.week AND f.channel = {table}.channel "
             f"AND f.contacts = {table}.contacts)",
-            [run_id],
+            params,
         )
         deleted = cursor.rowcount
         cursor.execute(

@@ -23,7 +23,7 @@ def integrity_defaults() -> dict:
     """The padding-detection thresholds of a new policy version (assessment/integrity.py reads
     them; docs/assessment.md says what each one catches). Part of the versioned policy: a stored
     finding always names the version whose thresholds produced it."""
-    from .integrity import DEFAULT_THRESHOLDS
+    from .integrity_thresholds import DEFAULT_THRESHOLDS
 
     return dict(DEFAULT_THRESHOLDS)
 
@@ -118,6 +118,9 @@ class ScoreRun(models.Model):
     started_at = models.DateTimeField(_("开始"), null=True)
     finished_at = models.DateTimeField(_("完成"), null=True)
     runs = models.PositiveIntegerField(_("计算次数"), default=0)
+    # Not stored: set by an incremental scores_compute to the organisations whose statistics
+    # must follow (None after a full run: all of them).
+    refreshed_organisations: set[int] | None = None
 
     class Meta:
         verbose_name = _("计算批次")
@@ -365,6 +368,29 @@ class RecomputeClaim(models.Model):
 
     def __str__(self) -> str:
         return self.period
+
+
+class TouchedCadre(models.Model):
+    """A cadre whose stored numbers of a period may have moved since the last run: one row per
+    period and cadre (upserted by assessment.freshness.numbers_changed after the change commits),
+    drained by the next run, which recomputes only these cadres (and their organisations'
+    statistics). `cadre_id` 0 (freshness.WHOLE_PERIOD) asks for the whole period (a new policy
+    version, a quota rule). No foreign key: a marker must never block, nor be blocked by, the
+    cadre's own writes, and a deleted cadre's marker only makes the run drop its rows."""
+
+    period = models.CharField(_("时段"), max_length=7)
+    cadre_id = models.PositiveIntegerField(_("团干部"))
+
+    class Meta:
+        verbose_name = _("待重算的团干部")
+        verbose_name_plural = _("待重算的团干部")
+        constraints = [
+            # The upsert's conflict target, and the run's drain (DELETE … WHERE period = %s).
+            models.UniqueConstraint(fields=["period", "cadre_id"], name="touchedcadre_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.cadre_id}"
 
 
 class IntegrityFinding(models.Model):

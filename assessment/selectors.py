@@ -167,6 +167,8 @@ class Overview:
     channel_names: list = field(default_factory=list)
     channel_totals: list = field(default_factory=list)
     activities: sources.SourceResult | None = None
+    # Work-plan completion of the subtree for the period's year, as of its last counted day.
+    plans: sources.SourceResult | None = None
 
     @property
     def weeks_chart(self) -> dict:
@@ -198,6 +200,13 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     whatever the activities adapter needs."""
     run = run_for(period)
     ov = Overview(period=period, organisation=organisation, run=run)
+    # Plans do not depend on a score run: shown even before the period is computed.
+    ov.plans = sources.plan_completion(
+        user=user,
+        organisation=organisation,
+        year=period.year,
+        as_of=run.as_of if run else period.as_of(timezone.localdate()),
+    )
     if run is None:
         return ov
     scores = in_subtree(score_list(user=user, run=run), organisation=organisation)

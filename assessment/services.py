@@ -4,7 +4,7 @@ and the committee's review notes. Keyword-only, `by=` the acting user."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from cadres.rollups import organisation_rollup_refresh
 
 from . import integrity as integrity_signals
 from . import metrics, scoring, sources
@@ -42,6 +44,9 @@ POLICY_FIELDS = [f"w_{code}" for code in COMPONENTS] + [
 ]
 # Scores are written in batches: bounded memory and statement size whatever the province.
 UPSERT_BATCH = 5000
+# An incremental run (only the touched cadres) is given up for the whole period above this share
+# of the run's cadres: the cadre-filtered statement then reads as much as the full one.
+INCREMENTAL_MAX_SHARE = 0.5
 
 
 # --- Policy -------------------------------------------------------------------------------------
@@ -106,9 +111,16 @@ def scores_compute(
     progress: Callable[[int, int, str], None] | None = None,
     flags: bool | None = None,
     integrity: bool = True,
+    cadre_ids: Collection[int] | None = None,
     by: User | None = None,
 ) -> ScoreRun:
     """Compute and store every cadre's score for a period under a policy version.
+
+    With `cadre_ids` (assessment/freshness.py: the cadres touched since the last run) only those
+    cadres' scores and flags are recomputed, when that gives the rows a full run would: the run
+    exists, was completed today (same as-of day: nothing moved by the calendar) and the period
+    is still open; otherwise, or past INCREMENTAL_MAX_SHARE, the whole period. The run's
+    `refreshed_organisations` then says whose statistics to bring up to date (None: all).
 
     Idempotent: twice, concurrently or after a crash it leaves the same rows.
     1. claim the run row (period × version) and lock it: a concurrent run waits here;
@@ -145,11 +157,20 @@ def scores_compute(
         if run.is_final:
             step(total_steps, _("该时段已定稿，未重新计算"))
             return run
+        some = _incremental_ids(run, cadre_ids, period=period, window=window, today=today)
         now = timezone.now()
         run.started_at = now
 
         step(2, _("统计全部团干部的联系、领域与需求"))
-        rows = metrics.cadre_metrics(window)
+        rows = metrics.cadre_metrics(window, cadre_ids=some)
+        if some is not None:
+            # Statistics of the organisations these cadres are in now and were in at the last
+            # run (a cadre who moved leaves their old organisation's figures).
+            run.refreshed_organisations = {m["organisation_id"] for m in rows} | set(
+                CadreScore.objects.filter(run=run, cadre_id__in=some).values_list(
+                    "organisation_id", flat=True
+                )
+            )
 
         step(3, _("读取满意度测评结果"))
         secretaries = [m["cadre_id"] for m in rows if m["is_secretary"]]
@@ -168,22 +189,36 @@ def scores_compute(
                 _upsert(scored)
                 scored = []
         _upsert(scored)
-        CadreScore.objects.filter(run=run, computed_at__lt=now).delete()
+        stale = CadreScore.objects.filter(run=run, computed_at__lt=now)
+        if some is not None:
+            stale = stale.filter(cadre_id__in=some)  # the others' rows are current
+        stale.delete()
 
         step(5, _("更新预警"))
         if flags is None:
             flags = period.kind == "quarter" and not _later_quarter_exists(period)
         if flags:
-            flags_refresh(rows=rows, policy=policy, period=period, as_of=window.as_of, now=now)
+            flags_refresh(
+                rows=rows,
+                policy=policy,
+                period=period,
+                as_of=window.as_of,
+                now=now,
+                cadre_ids=some,
+            )
+            # Once per chain, with the latest quarter: the staff pages' per-organisation counts.
+            organisation_rollup_refresh(now=now)
 
-        if integrity:
+        # Padding detection compares a cadre's logs across the whole period (and with the
+        # youths' other cadres): left to the full runs (the first of each day, the nightly one).
+        if integrity and some is None:
             step(6, _("真实性核查"))
             integrity_signals.findings_store(
                 run=run, period=period, as_of=window.as_of, policy=policy, now=now
             )
 
         run.as_of = window.as_of
-        run.n_cadres = len(rows)
+        run.n_cadres = len(rows) if some is None else CadreScore.objects.filter(run=run).count()
         run.sources = {"ballots": ballots.status}
         run.finished_at = timezone.now()
         run.runs += 1
@@ -192,9 +227,35 @@ def scores_compute(
     return run
 
 
-def contact_stats_compute(*, run: ScoreRun, today: datetime.date | None = None) -> int:
+def _incremental_ids(
+    run: ScoreRun,
+    cadre_ids: Collection[int] | None,
+    *,
+    period: Period,
+    window: metrics.Window,
+    today: datetime.date,
+) -> set[int] | None:
+    """The cadres an incremental run recomputes, or None for the whole period (see
+    scores_compute)."""
+    if cadre_ids is None or run.finished_at is None:
+        return None
+    if run.as_of != window.as_of or period.is_closed(today):
+        return None  # a new day moves every cadre's "days since", due and overdue needs
+    ids = set(cadre_ids)
+    if len(ids) > INCREMENTAL_MAX_SHARE * max(run.n_cadres, 1):
+        return None
+    return ids
+
+
+def contact_stats_compute(
+    *,
+    run: ScoreRun,
+    today: datetime.date | None = None,
+    organisation_ids: Collection[int] | None = None,
+) -> int:
     """Contacts per organisation × week × channel of a run's period, for dashboards and bulletins
-    (one aggregate over the contacts; only changed rows are written, metrics.store_channel_weeks).
+    (one aggregate over the contacts; only changed rows are written, metrics.store_channel_weeks;
+    with `organisation_ids`, only theirs: the incremental run).
     Idempotent: updated under the run row lock; a final run's statistics are frozen with it once
     they exist. Returns the number of rows."""
     today = today or timezone.localdate()
@@ -205,7 +266,9 @@ def contact_stats_compute(*, run: ScoreRun, today: datetime.date | None = None) 
         existing = ChannelWeekStat.objects.filter(run=run)
         if run.is_final and existing.exists():
             return existing.count()
-        written = metrics.store_channel_weeks(run_id=run.pk, window=window)
+        written = metrics.store_channel_weeks(
+            run_id=run.pk, window=window, organisation_ids=organisation_ids
+        )
         total = existing.count()
     if connection.vendor == "postgresql" and written * 10 > total:
         # A new run's rows are unknown to the planner until the table is analysed: it then
@@ -310,18 +373,23 @@ def flags_refresh(
     period: Period,
     as_of: datetime.date,
     now: datetime.datetime,
+    cadre_ids: Collection[int] | None = None,
 ) -> dict[str, int]:
     """Open, update or resolve flags from one computation. Set-based: a handful of statements.
 
     A cadre still below the thresholds keeps their one open flag (reasons and last period
     updated); a cadre back above them has the flag resolved and an open case closed as recovered.
+    With `cadre_ids` (an incremental run, `rows` only theirs) no other cadre's flag is touched.
     """
     flagged: dict[int, tuple[int, list[dict]]] = {}
     for m in rows:
         reasons = scoring.flag_reasons(m, m["score"], policy, as_of)
         if reasons:
             flagged[m["cadre_id"]] = (m["organisation_id"], reasons)
-    open_flags = {f.cadre_id: f for f in Flag.objects.filter(resolved_at__isnull=True)}
+    open_qs = Flag.objects.filter(resolved_at__isnull=True)
+    if cadre_ids is not None:
+        open_qs = open_qs.filter(cadre_id__in=list(cadre_ids))
+    open_flags = {f.cadre_id: f for f in open_qs}
     new, changed = [], []
     for cadre_id, (org_id, reasons) in flagged.items():
         flag = open_flags.get(cadre_id)
@@ -399,7 +467,7 @@ def case_open(*, flag: Flag, by: User) -> SupervisionCase:
     ).first()
     if existing:
         return existing
-    numbers_changed(organisation_id=flag.organisation_id)
+    numbers_changed(organisation_id=flag.organisation_id, cadre_ids=[flag.cadre_id])
     return SupervisionCase.objects.create(
         cadre_id=flag.cadre_id, organisation_id=flag.organisation_id, flag=flag, opened_by=by
     )
@@ -441,7 +509,7 @@ def case_step_add(
         raise ValidationError({"follow_up_on": _("回访日期不能早于本次日期。")})
     if date > timezone.localdate():
         raise ValidationError({"date": _("日期不能晚于今天。")})
-    numbers_changed(organisation_id=case.organisation_id)
+    numbers_changed(organisation_id=case.organisation_id, cadre_ids=[case.cadre_id])
     return CaseStep.objects.create(
         case=case,
         kind=kind,
@@ -467,7 +535,7 @@ def case_close(
     case.closed_at = timezone.now()
     case.closing_note = note
     case.save(update_fields=["status", "closed_at", "closing_note"])
-    numbers_changed(organisation_id=case.organisation_id)
+    numbers_changed(organisation_id=case.organisation_id, cadre_ids=[case.cadre_id])
     return case
 
 
@@ -509,7 +577,7 @@ def integrity_review_record(
             case = SupervisionCase.objects.create(
                 cadre_id=finding.cadre_id, organisation_id=finding.organisation_id, opened_by=by
             )
-            numbers_changed(organisation_id=finding.organisation_id)
+            numbers_changed(organisation_id=finding.organisation_id, cadre_ids=[finding.cadre_id])
     return IntegrityReview.objects.create(
         cadre_id=finding.cadre_id,
         organisation_id=finding.organisation_id,

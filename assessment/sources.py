@@ -6,6 +6,8 @@ source is reported as not available and the UI says so; no number is ever invent
   "not_satisfied" | "invalid"}
 - activities.selectors.activity_totals(*, user, organisation, start, end) -> {"activities",
   "participants", "attendances", "volunteer_hours"}, scoped to what `user` may see
+- activities.plans.plan_overview(*, user, organisation, year, as_of) -> PlanOverview (the one
+  work-plan completion function, activities/plans.py:plan_completion, inside)
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ def activity_totals(
         return SourceResult(False)
     raw = func(user=user, organisation=organisation, start=start, end=end) or {}
     return SourceResult(True, {key: raw.get(key, 0) or 0 for key in ACTIVITY_KEYS})
+
+
+def plan_completion(*, user, organisation, year: int, as_of: datetime.date) -> SourceResult:
+    """The subtree's work plans for `year` (which organisations have one by the committee's
+    date, items due and done) for the reviews and the bulletin."""
+    func = _function("activities.plans", "plan_overview")
+    if func is None:
+        return SourceResult(False)
+    return SourceResult(True, func(user=user, organisation=organisation, year=year, as_of=as_of))
 
 
 def responsible_activities(

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
-from config.bulk import copy_rows
+from config.bulk import copy_rows, indexes_deferred
 
 from . import services
 from .models import (
@@ -129,6 +129,8 @@ class DemoContext:
     seed: int
     stdout: Any = None
     today: datetime.date = field(default_factory=timezone.localdate)
+    # Years of contact history (seed_demo --years): the cost-with-history benchmark (issue 16).
+    years: int = 1
     rng: random.Random = field(init=False)
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -334,50 +336,57 @@ def seed(ctx: DemoContext) -> None:
                 timezone.now(),
             )
 
-    ctx.insert(
-        Youth,
-        [
-            "id",
-            "name",
-            "gender",
-            "birth_year",
-            "sector_id",
-            "unit",
-            "organisation_id",
-            "phone",
-            "wechat_id",
-            "notes",
-            "created_at",
-        ],
-        youth_rows(),
-    )
-    ctx.reset_sequence(Youth)
-    ctx.data["youth_range"] = (youth_id, youth_id + n_youths)
-    ctx.log(f"青年 {n_youths} 名")
+    # Secondary indexes built once after the load (config/bulk.py: indexes_deferred).
+    with indexes_deferred(Youth._meta.db_table, CadreYouth._meta.db_table):
+        ctx.insert(
+            Youth,
+            [
+                "id",
+                "name",
+                "gender",
+                "birth_year",
+                "sector_id",
+                "unit",
+                "organisation_id",
+                "phone",
+                "wechat_id",
+                "notes",
+                "created_at",
+            ],
+            youth_rows(),
+        )
+        ctx.reset_sequence(Youth)
+        ctx.data["youth_range"] = (youth_id, youth_id + n_youths)
+        ctx.log(f"青年 {n_youths} 名")
 
-    # Links: most cadres hold (nearly) their 100; a few are far below quota; some youths are
-    # shared between two cadres (the committee sees those duplicates).
-    shortfall = {cid for cid in cadre_ids if rng.random() < 0.15}
-    shortfall.discard(cadre_ids[0])  # the demo cadre login shows a populated quota
-    channels = _seed_channels(ctx, cadre_ids)
+        # Links: most cadres hold (nearly) their 100; a few are far below quota; some youths are
+        # shared between two cadres (the committee sees those duplicates).
+        shortfall = {cid for cid in cadre_ids if rng.random() < 0.15}
+        shortfall.discard(cadre_ids[0])  # the demo cadre login shows a populated quota
+        channels = _seed_channels(ctx, cadre_ids)
 
-    def link_rows() -> Iterator[tuple]:
-        for index, owner in enumerate(youth_cadre):
-            cid = cadre_ids[owner]
-            if cid in shortfall and rng.random() < 0.6:
-                continue
-            if owner == 0 and index >= per_cadre - 7:
-                continue  # the demo cadre is a few youths short of 100: "93/100", work to do
-            linked = ctx.date_within_year()
-            yield (cid, youth_id + index, linked, _channel_for(channels, cid, index))
-            if rng.random() < 0.03:
-                other = cadre_ids[rng.randrange(n_cadres)]
-                if other != cid:
-                    yield (other, youth_id + index, linked, _channel_for(channels, other, index))
+        def link_rows() -> Iterator[tuple]:
+            for index, owner in enumerate(youth_cadre):
+                cid = cadre_ids[owner]
+                if cid in shortfall and rng.random() < 0.6:
+                    continue
+                if owner == 0 and index >= per_cadre - 7:
+                    continue  # the demo cadre is a few youths short of 100: "93/100", work to do
+                linked = ctx.date_within_year()
+                yield (cid, youth_id + index, linked, _channel_for(channels, cid, index))
+                if rng.random() < 0.03:
+                    other = cadre_ids[rng.randrange(n_cadres)]
+                    if other != cid:
+                        yield (
+                            other,
+                            youth_id + index,
+                            linked,
+                            _channel_for(channels, other, index),
+                        )
 
-    n_links = ctx.insert(
-        CadreYouth, ["cadre_id", "youth_id", "linked_on", "channel_id"], link_rows()
-    )
+        n_links = ctx.insert(
+            CadreYouth, ["cadre_id", "youth_id", "linked_on", "channel_id"], link_rows()
+        )
     ctx.log(f"联系关系 {n_links} 条")
     # Bulk loads bypass the services: recount the stored quota progress once, set-based.
     services.cadre_progress_refresh()

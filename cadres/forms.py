@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from config.pickers import PickerField, youth_label
+
 
 class LoginForm(AuthenticationForm):
     """Django's login form with mobile-friendly widgets (no autocapitalised usernames)."""
@@ -48,26 +50,24 @@ class RosterUploadForm(forms.Form):
         label=_("花名册文件（.xlsx 或 .csv）"),
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}),
     )
-    organisation = forms.ModelChoiceField(
+    organisation = PickerField(
+        kind="organisation",
         label=_("青年所属组织"),
-        queryset=None,
-        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"required": _("请选择青年所属组织。")},
     )
-    cadre = forms.ModelChoiceField(
+    cadre = PickerField(
+        kind="cadre",
         label=_("联系的团干部（可不选）"),
-        queryset=None,
         required=False,
         help_text=_("选了团干部，文件里的青年都会加入他（她）的联系名单。"),
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, user, **kwargs):
         from .selectors import cadre_list, organisation_list
 
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisation_list(user=user)
-        self.fields["cadre"].queryset = cadre_list(user=user).order_by("organisation__path", "name")
-        self.fields["cadre"].label_from_instance = lambda c: f"{c.name}（{c.organisation.name}）"
+        self.fields["organisation"].queryset = organisation_list(user=user)  # type: ignore[attr-defined]
+        self.fields["cadre"].queryset = cadre_list(user=user)  # type: ignore[attr-defined]
 
     def clean_file(self):
         from .roster import MAX_BYTES
@@ -125,12 +125,7 @@ class YouthAddForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    cadre = forms.ModelChoiceField(
-        label=_("联系的团干部"),
-        queryset=None,
-        required=False,
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    cadre = PickerField(kind="cadre", label=_("联系的团干部"), required=False)
     # Set by the "link instead" / "somebody else" buttons of the duplicate prompt.
     link_existing = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -150,12 +145,7 @@ class YouthAddForm(forms.Form):
         else:
             self.fields["cadre"].required = True
             self.fields["cadre"].error_messages["required"] = _("请选择团干部。")
-            self.fields["cadre"].queryset = cadre_list(user=user).order_by(
-                "organisation__path", "name"
-            )
-            self.fields["cadre"].label_from_instance = lambda c: (
-                f"{c.name}（{c.organisation.name}）"
-            )
+            self.fields["cadre"].queryset = cadre_list(user=user)
 
     def clean_birth_year(self):
         import datetime
@@ -242,4 +232,125 @@ class MoveAwayForm(forms.Form):
         label=_("迁出日期"),
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+
+class YouthMergeForm(forms.Form):
+    """Which record is the same person: chosen from the likely duplicates shown by name, birth
+    year, unit and organisation (never typed as an id)."""
+
+    other = forms.ModelChoiceField(
+        label=_("与哪条记录是同一人"),
+        queryset=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择要合并的记录。"),
+            "invalid_choice": _("所选记录不在候选范围内，请重新查找。"),
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_("我已核实这两条记录是同一人；合并后另一条记录删除，无法撤销。"),
+        error_messages={"required": _("请勾选确认。")},
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["other"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        field.label_from_instance = youth_label  # type: ignore[attr-defined]
+
+
+class CadreForm(forms.Form):
+    """A cadre's record (`cadres.registry.cadre_create` / `cadre_update`); the organisation is
+    picked by name among the user's subtree."""
+
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=50,
+        error_messages={"required": _("请填写姓名。")},
+        widget=_widget(autocomplete="off"),
+    )
+    gender = forms.ChoiceField(
+        label=_("性别"),
+        choices=[("M", _("男")), ("F", _("女"))],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    organisation = PickerField(
+        kind="organisation",
+        label=_("所在组织"),
+        error_messages={"required": _("请选择所在组织。")},
+    )
+    cadre_type = forms.ChoiceField(
+        label=_("类型"), choices=(), widget=forms.Select(attrs={"class": "form-select"})
+    )
+    position = forms.CharField(label=_("职务"), max_length=50, required=False, widget=_widget())
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=30,
+        required=False,
+        widget=_widget(inputmode="tel", autocomplete="off"),
+    )
+    wechat_id = forms.CharField(label=_("微信号"), max_length=40, required=False, widget=_widget())
+    card_note = forms.CharField(
+        label=_("名片说明"), max_length=200, required=False, widget=_widget()
+    )
+    active_from = forms.DateField(
+        label=_("任职开始"),
+        error_messages={"invalid": _("日期格式不正确。")},
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        import datetime
+
+        from .models import CadreType
+        from .selectors import organisation_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["cadre_type"].choices = CadreType.choices
+        self.fields["organisation"].queryset = organisation_list(user=user)  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["active_from"]  # an office's start is history, ended by a handover
+        else:
+            self.fields["active_from"].initial = datetime.date.today()
+
+
+class QuotaRuleForm(forms.Form):
+    cadre_type = forms.ChoiceField(choices=(), widget=forms.HiddenInput)
+    quota = forms.IntegerField(
+        label=_("联系青年数"), min_value=1, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_sectors = forms.IntegerField(
+        label=_("最少领域数"), min_value=0, widget=_widget(forms.NumberInput, inputmode="numeric")
+    )
+    min_channels = forms.IntegerField(
+        label=_("最少联系渠道数"),
+        min_value=0,
+        widget=_widget(forms.NumberInput, inputmode="numeric"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import CadreType
+
+        super().__init__(*args, **kwargs)
+        self.fields["cadre_type"].choices = CadreType.choices
+
+
+class SectorForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=50, widget=_widget())
+    code = forms.SlugField(
+        label=_("代码（英文字母）"),
+        max_length=30,
+        widget=_widget(),
+        error_messages={"invalid": _("代码只能包含英文字母、数字、连字符和下划线。")},
+    )
+    sort_order = forms.IntegerField(
+        label=_("排序"), min_value=0, initial=0, widget=_widget(forms.NumberInput)
+    )
+    is_active = forms.BooleanField(
+        label=_("启用"),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )

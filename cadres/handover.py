@@ -31,7 +31,7 @@ class Handover:
     ended_on: datetime.date
 
 
-def handover_successors(*, user: User, cadre: Cadre):
+def handover_successors(*, user: User, cadre: Cadre) -> QuerySet[Cadre]:
     """Who may take over `cadre`'s work, as `user` sees it: active cadres in the user's scope,
     not the leaving one, in the leaving cadre's organisation first (the usual successor)."""
     today = timezone.localdate()
@@ -112,7 +112,7 @@ def end_links(links: QuerySet[CadreYouth], by: User) -> int:
     """Delete these links with one history row each ("-", who, when), in two statements
     whatever their number (a .delete() per link would be 2 queries each). Also a youth's links
     when they move away (`cadres.registry.youth_move_away`). Returns how many ended."""
-    history = CadreYouth.history.model  # type: ignore[attr-defined]
+    history = CadreYouth.history.model
     now = timezone.now()
     fields = [f.attname for f in CadreYouth._meta.concrete_fields]
     rows = history.objects.bulk_create(

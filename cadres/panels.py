@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from .models import Organisation, Youth
+from .rollups import subtree_rollup
 from .selectors import (
     cadre_progress,
     cadre_progress_list,
@@ -26,11 +27,21 @@ def staff_panels(request: HttpRequest) -> list[str]:
         .order_by()
         .aggregate(cadres=Count("id"), below_quota=Count("id", filter=Q(quota_met=False)))
     )
-    counts["youths"] = scope_queryset(Youth.objects.all(), user=user).count()
+    # Youths from the stored rollups (cadres/rollups.py): a sum over one row per organisation,
+    # not a count of every youth in scope. Before the first scoring run there are none yet.
+    rollup = subtree_rollup(user=user)
+    if rollup.computed_at is not None:
+        counts["youths"] = rollup.youths
+    else:
+        counts["youths"] = scope_queryset(Youth.objects.all(), user=user).count()
     return [
         render_to_string(
             "cadres/partials/staff_overview.html",
-            {"counts": counts, "organisation": user.organisation},
+            {
+                "counts": counts,
+                "organisation": user.organisation,
+                "youths_computed_at": rollup.computed_at,
+            },
             request=request,
         )
     ]

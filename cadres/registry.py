@@ -389,3 +389,108 @@ def youth_move_away(
     youth.save(update_fields=["moved_away_on"])
     cadre_progress_refresh(cadre_ids=holders)
     return youth, ended
+
+
+# --- Cadres: created and changed by staff of their subtree (issue 15 item 2). ---
+
+CADRE_FIELDS = ("name", "gender", "cadre_type", "position", "phone", "wechat_id", "card_note")
+
+
+def _cadre_check(*, organisation: Organisation, by: User) -> None:
+    from .selectors import organisation_list
+
+    if not organisation_list(user=by).filter(pk=organisation.pk).exists():
+        raise ValidationError({"organisation": _("所选组织不在你的管辖范围内。")})
+
+
+@transaction.atomic
+def cadre_create(
+    *,
+    name: str,
+    gender: str,
+    organisation: Organisation,
+    cadre_type: str,
+    position: str = "",
+    phone: str = "",
+    wechat_id: str = "",
+    card_note: str = "",
+    active_from: datetime.date | None = None,
+    by: User,
+) -> Cadre:
+    """A new cadre record in an organisation of `by`'s subtree, with its history row; the
+    stored progress row and the scores follow (`cadre_progress_refresh`)."""
+    _cadre_check(organisation=organisation, by=by)
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    cadre = Cadre(
+        name=name.strip(),
+        gender=gender,
+        organisation=organisation,
+        cadre_type=cadre_type,
+        position=position.strip(),
+        phone=phone,
+        wechat_id=wechat_id.strip(),
+        card_note=card_note.strip(),
+        active_from=active_from or timezone.localdate(),
+    )
+    if cadre.active_from > timezone.localdate():
+        raise ValidationError({"active_from": _("任职开始日期不能晚于今天。")})
+    cadre.full_clean(exclude=["user"])
+    cadre._history_user = by  # type: ignore[attr-defined]
+    cadre.save()
+    cadre_progress_refresh(cadre_ids=[cadre.pk])
+    return cadre
+
+
+@transaction.atomic
+def cadre_update(
+    *,
+    cadre: Cadre,
+    name: str,
+    gender: str,
+    organisation: Organisation,
+    cadre_type: str,
+    position: str = "",
+    phone: str = "",
+    wechat_id: str = "",
+    card_note: str = "",
+    by: User,
+) -> Cadre:
+    """Change a cadre's record: the type (another quota rule) or the organisation (a move).
+
+    1. lock the cadre row (a link or a handover running at once waits);
+    2. the new organisation must be in `by`'s subtree, and every youth the cadre holds must
+       stay inside the new organisation's subtree (the linking rule): otherwise nothing
+       changes and the page says how many youths and what to do (a handover first);
+    3. save with the history row; progress and scores follow (a type brings another quota)."""
+    cadre = Cadre.objects.select_for_update().select_related("organisation").get(pk=cadre.pk)
+    _cadre_check(organisation=organisation, by=by)
+    if organisation.pk != cadre.organisation_id:
+        from .scoping import in_subtree
+
+        held = Youth.objects.filter(cadre_links__cadre=cadre)
+        outside = held.count() - in_subtree(held, organisation=organisation).count()
+        if outside:
+            raise ValidationError(
+                {
+                    "organisation": _(
+                        "%(name)s联系的青年中有 %(n)s 名不在%(org)s及其下级组织，不能调整组织；"
+                        "请先办理离任交接，或选择包含这些青年的组织。"
+                    )
+                    % {"name": cadre.name, "n": outside, "org": organisation.name}
+                }
+            )
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    cadre.name, cadre.gender, cadre.organisation = name.strip(), gender, organisation
+    cadre.cadre_type, cadre.position, cadre.phone = cadre_type, position.strip(), phone
+    cadre.wechat_id, cadre.card_note = wechat_id.strip(), card_note.strip()
+    cadre.full_clean(exclude=["user"])
+    cadre._history_user = by  # type: ignore[attr-defined]
+    cadre.save()
+    cadre_progress_refresh(cadre_ids=[cadre.pk])
+    return cadre

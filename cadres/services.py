@@ -333,7 +333,7 @@ def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
         # full recount (None) is the nightly safety net, followed by the nightly scores run.
         from assessment.freshness import numbers_changed
 
-        numbers_changed()
+        numbers_changed(cadre_ids=ids)
     return rows.update(**progress_counts())
 
 

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from cadres import privacy_views
 from cadres.forms import LoginForm
 
-from . import views
+from . import pickers, views
 
 admin.site.site_header = "联青 Lianqing"
 admin.site.site_title = "联青管理后台"
@@ -38,6 +38,8 @@ urlpatterns = [
     path("join/<str:token>/", privacy_views.join, name="join"),
     path("join/<str:token>/done/", privacy_views.join_done, name="join_done"),
     path("notifications/", include("assessment.notification_urls")),
+    # The one searchable picker's suggestions (config/pickers.py), scoped to the user.
+    path("pickers/<str:kind>/", pickers.picker_search, name="picker"),
 ]
 
 handler404 = "config.views.page_not_found"

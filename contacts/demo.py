@@ -1,4 +1,5 @@
-"""Demo contact logs and needs: a year with a realistic rhythm.
+"""Demo contact logs and needs: a year (or `--years N`, at the same yearly rate) with a realistic
+rhythm.
 
 - more online than offline (about two contacts in three are WeChat, QQ, 微邦, 青年之声 or phone);
 - bursts in the last fortnight of each quarter (the quarterly bulletin is coming), quieter weekends;
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from cadres.demo import DemoContext
 from cadres.models import CadreYouth
+from config.bulk import indexes_deferred
 
 from .models import Channel, Contact, ContactYouth, Need
 
@@ -80,10 +82,11 @@ ANSWERS = [
 HELP = ["帮助联系了就业岗位", "协调解决了培训名额", "对接了法律援助", "送去了慰问物资", ""]
 
 
-def _day_weights(today: datetime.date) -> tuple[list[datetime.date], list[float]]:
-    """The last 365 days with their relative likelihood of a contact (cumulative weights)."""
+def _day_weights(today: datetime.date, years: int = 1) -> tuple[list[datetime.date], list[float]]:
+    """The last 365 × years days with their relative likelihood of a contact (cumulative
+    weights)."""
     days, cumulative, total = [], [], 0.0
-    for back in range(365):
+    for back in range(365 * years):
         day = today - datetime.timedelta(days=back)
         weight = 0.55 if day.weekday() >= 5 else 1.0
         if day.month in (3, 6, 9, 12) and day.day >= 16:
@@ -101,7 +104,7 @@ def seed(ctx: DemoContext) -> None:
     cadre_orgs: list[int] = ctx.data["cadre_org_ids"]
     org_of = dict(zip(cadre_ids, cadre_orgs, strict=True))
     base_rate = PROVINCE_RATE if ctx.province else BANNER_RATE
-    days, cum_days = _day_weights(today)
+    days, cum_days = _day_weights(today, ctx.years)
     old_days = [d for d in days if (today - d).days >= 120]
     channels = [c for c, _w, _s in CHANNEL_MIX]
     channel_weights = [w for _c, w, _s in CHANNEL_MIX]
@@ -130,112 +133,116 @@ def seed(ctx: DemoContext) -> None:
     ]
     cy_cols = ["id", "contact_id", "youth_id", "cadre_id", "date", "is_offline"]
 
-    for start in range(0, len(cadre_ids), CADRE_BLOCK):
-        block = cadre_ids[start : start + CADRE_BLOCK]
-        links: dict[int, list[int]] = {cid: [] for cid in block}
-        for cid, yid in (
-            CadreYouth.objects.filter(cadre_id__gte=block[0], cadre_id__lte=block[-1])
-            .order_by("cadre_id", "youth_id")
-            .values_list("cadre_id", "youth_id")
-        ):
-            if cid in links:
-                links[cid].append(yid)
-        contacts: list[tuple] = []
-        youth_rows: list[tuple] = []
-        for cid in block:
-            youths = links[cid]
-            if not youths:
-                continue
-            # Diligence differs a lot between cadres; the demo cadre is a steady one.
-            tier = rng.choices((0.12, 0.6, 1.0, 1.8), weights=(10, 20, 50, 20))[0]
-            if cid == cadre_ids[0]:
-                tier = 1.0
-            n = max(1, int(base_rate * tier * rng.uniform(0.8, 1.2)))
-            # Some youths go quiet: dormant ones were last met long ago (or never).
-            shuffled = youths[:]
-            rng.shuffle(shuffled)
-            n_dormant = max(2, len(shuffled) * rng.choice((5, 10, 15, 25)) // 100)
-            dormant, active = shuffled[:n_dormant], shuffled[n_dormant:] or shuffled
-            favour = [1.0 / (1 + i % 15) for i in range(len(active))]
-            dates = rng.choices(days, cum_weights=cum_days, k=n)
-            chans = rng.choices(channels, weights=channel_weights, k=n)
-            picks = rng.choices(active, weights=favour, k=n)
-            for i in range(n):
-                channel, day, first = chans[i], dates[i], picks[i]
-                if rng.random() < 0.03 and old_days:
-                    first = rng.choice(dormant[: max(1, n_dormant // 2)])  # half never
-                    day = rng.choice(old_days)
-                low, high = group_size[channel]
-                group = {first}
-                if high > 1:
-                    size = min(rng.randint(low, high), len(active))
-                    group.update(rng.sample(active, size - 1) if size > 1 else ())
-                offline = channel in OFFLINE
-                kind = "offline" if offline else "online"
-                need = ""
-                if rng.random() < 0.02:
-                    category, need = rng.choice(NEEDS)
-                    due = day + datetime.timedelta(days=7)
-                    age = (today - day).days
-                    if age > 14 and rng.random() < 0.88:
-                        status = rng.choice((Need.Status.ANSWERED, Need.Status.CLOSED))
-                        answered = timezone.make_aware(
-                            datetime.datetime.combine(
-                                day + datetime.timedelta(days=rng.randint(1, 9)),
-                                datetime.time(16, 30),
+    # The contact tables' secondary indexes are built once after the load, not row by row.
+    with indexes_deferred(Contact._meta.db_table, ContactYouth._meta.db_table):
+        for start in range(0, len(cadre_ids), CADRE_BLOCK):
+            block = cadre_ids[start : start + CADRE_BLOCK]
+            links: dict[int, list[int]] = {cid: [] for cid in block}
+            for cid, yid in (
+                CadreYouth.objects.filter(cadre_id__gte=block[0], cadre_id__lte=block[-1])
+                .order_by("cadre_id", "youth_id")
+                .values_list("cadre_id", "youth_id")
+            ):
+                if cid in links:
+                    links[cid].append(yid)
+            contacts: list[tuple] = []
+            youth_rows: list[tuple] = []
+            for cid in block:
+                youths = links[cid]
+                if not youths:
+                    continue
+                # Diligence differs a lot between cadres; the demo cadre is a steady one.
+                tier = rng.choices((0.12, 0.6, 1.0, 1.8), weights=(10, 20, 50, 20))[0]
+                if cid == cadre_ids[0]:
+                    tier = 1.0
+                n = max(1, int(base_rate * ctx.years * tier * rng.uniform(0.8, 1.2)))
+                # Some youths go quiet: dormant ones were last met long ago (or never).
+                shuffled = youths[:]
+                rng.shuffle(shuffled)
+                n_dormant = max(2, len(shuffled) * rng.choice((5, 10, 15, 25)) // 100)
+                dormant, active = shuffled[:n_dormant], shuffled[n_dormant:] or shuffled
+                favour = [1.0 / (1 + i % 15) for i in range(len(active))]
+                dates = rng.choices(days, cum_weights=cum_days, k=n)
+                chans = rng.choices(channels, weights=channel_weights, k=n)
+                picks = rng.choices(active, weights=favour, k=n)
+                for i in range(n):
+                    channel, day, first = chans[i], dates[i], picks[i]
+                    if rng.random() < 0.03 and old_days:
+                        first = rng.choice(dormant[: max(1, n_dormant // 2)])  # half never
+                        day = rng.choice(old_days)
+                    low, high = group_size[channel]
+                    group = {first}
+                    if high > 1:
+                        size = min(rng.randint(low, high), len(active))
+                        group.update(rng.sample(active, size - 1) if size > 1 else ())
+                    offline = channel in OFFLINE
+                    kind = "offline" if offline else "online"
+                    need = ""
+                    if rng.random() < 0.02:
+                        category, need = rng.choice(NEEDS)
+                        due = day + datetime.timedelta(days=7)
+                        age = (today - day).days
+                        if age > 14 and rng.random() < 0.88:
+                            status = rng.choice((Need.Status.ANSWERED, Need.Status.CLOSED))
+                            answered = timezone.make_aware(
+                                datetime.datetime.combine(
+                                    day + datetime.timedelta(days=rng.randint(1, 9)),
+                                    datetime.time(16, 30),
+                                )
+                            )
+                            answer = rng.choice(ANSWERS)
+                        else:
+                            status = rng.choice((Need.Status.NEW, Need.Status.IN_PROGRESS))
+                            answered, answer = None, ""
+                        need_rows.append(
+                            (
+                                need_id,
+                                org_of[cid],
+                                Need.Source.LOG,
+                                category,
+                                need,
+                                first,
+                                "",
+                                "",
+                                cid,
+                                None,
+                                contact_id,
+                                status,
+                                due,
+                                answer,
+                                answered,
+                                None,
+                                timezone.make_aware(
+                                    datetime.datetime.combine(day, datetime.time(20))
+                                ),
                             )
                         )
-                        answer = rng.choice(ANSWERS)
-                    else:
-                        status = rng.choice((Need.Status.NEW, Need.Status.IN_PROGRESS))
-                        answered, answer = None, ""
-                    need_rows.append(
+                        need_id += 1
+                    contacts.append(
                         (
-                            need_id,
-                            org_of[cid],
-                            Need.Source.LOG,
-                            category,
-                            need,
-                            first,
-                            "",
-                            "",
-                            cid,
-                            None,
                             contact_id,
-                            status,
-                            due,
-                            answer,
-                            answered,
+                            cid,
+                            day,
+                            channel.value,
+                            rng.choice(TOPICS[kind]),
+                            rng.choice(NOTES),
+                            need,
+                            rng.choice(HELP) if rng.random() < 0.05 else "",
                             None,
-                            timezone.make_aware(datetime.datetime.combine(day, datetime.time(20))),
+                            None,
+                            created,
+                            False,
                         )
                     )
-                    need_id += 1
-                contacts.append(
-                    (
-                        contact_id,
-                        cid,
-                        day,
-                        channel.value,
-                        rng.choice(TOPICS[kind]),
-                        rng.choice(NOTES),
-                        need,
-                        rng.choice(HELP) if rng.random() < 0.05 else "",
-                        None,
-                        None,
-                        created,
-                        False,
-                    )
-                )
-                for yid in sorted(group):
-                    youth_rows.append((cy_id, contact_id, yid, cid, day, offline))
-                    cy_id += 1
-                contact_id += 1
-        # Contacts before their youth rows (FK), needs after both.
-        n_contacts += ctx.insert(Contact, contact_cols, contacts)
-        n_rows += ctx.insert(ContactYouth, cy_cols, youth_rows)
-        if ctx.province and start % (CADRE_BLOCK * 20) == 0:
-            ctx.log(f"  联系记录 {n_contacts:,} 条（{start + len(block):,} 名团干部）")
+                    for yid in sorted(group):
+                        youth_rows.append((cy_id, contact_id, yid, cid, day, offline))
+                        cy_id += 1
+                    contact_id += 1
+            # Contacts before their youth rows (FK), needs after both.
+            n_contacts += ctx.insert(Contact, contact_cols, contacts)
+            n_rows += ctx.insert(ContactYouth, cy_cols, youth_rows)
+            if ctx.province and start % (CADRE_BLOCK * 20) == 0:
+                ctx.log(f"  联系记录 {n_contacts:,} 条（{start + len(block):,} 名团干部）")
 
     need_rows.extend(_desk_needs(ctx, need_id))
     need_cols = [

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.phones import normalise_phone
+from config.pickers import PickerField
 
 from .models import Channel, Need
 from .services import NOTES_MAX, TEXT_MAX
@@ -84,11 +85,10 @@ class QuickLogForm(_ContactFields):
     field_order = ["youth", "link", "channel", "date", "topic", "notes"]
 
 
-class BatchLogForm(_ContactFields):
-    """One visit, meeting or group conversation with several youths."""
-
-    youths = forms.TypedMultipleChoiceField(
-        label=_("参加的青年"),
+def _youths_field(label: str) -> forms.TypedMultipleChoiceField:
+    """The youths a contact is with: choices are the cadre's list, set by the form's caller."""
+    return forms.TypedMultipleChoiceField(
+        label=label,
         coerce=int,
         choices=(),
         widget=forms.CheckboxSelectMultiple,
@@ -97,6 +97,12 @@ class BatchLogForm(_ContactFields):
             "invalid_choice": _("所选青年不在您的联系名单中。"),
         },
     )
+
+
+class BatchLogForm(_ContactFields):
+    """One visit, meeting or group conversation with several youths."""
+
+    youths = _youths_field(_("参加的青年"))
 
     def __init__(self, *args, youths, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,12 +114,10 @@ class NeedAnswerForm(forms.Form):
 
 
 class NeedAssignForm(forms.Form):
-    owner_cadre = forms.ModelChoiceField(
-        label=_("负责团干部"),
-        queryset=None,
+    owner_cadre = PickerField(
+        kind="cadre",
+        label=_("负责团干部（不填：由本组织工作人员负责）"),
         required=False,
-        empty_label=_("（由本组织工作人员负责）"),
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     due_date = forms.DateField(
         label=_("办理期限"),
@@ -124,7 +128,7 @@ class NeedAssignForm(forms.Form):
 
     def __init__(self, *args, cadres, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner_cadre"].queryset = cadres
+        self.fields["owner_cadre"].queryset = cadres  # type: ignore[attr-defined]
 
 
 class VenueNeedForm(forms.Form):
@@ -184,16 +188,7 @@ class ContactEditForm(_ContactFields):
     """Correct a contact: the same fields as logging it, the youths among the cadre's list and
     those already on it. The need raised is the needs desk's, not corrected here."""
 
-    youths = forms.TypedMultipleChoiceField(
-        label=_("青年"),
-        coerce=int,
-        choices=(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": _("请至少选择一名青年。"),
-            "invalid_choice": _("所选青年不在您的联系名单中。"),
-        },
-    )
+    youths = _youths_field(_("青年"))
 
     def __init__(self, *args, youths, **kwargs):
         super().__init__(*args, **kwargs)

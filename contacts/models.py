@@ -252,6 +252,16 @@ class Need(models.Model):
             models.Index(fields=["owner_cadre", "status"], name="need_owner_status_idx"),
             # Grouping needs of one category in a period into a lecture or training.
             models.Index(fields=["category", "created_at"], name="need_category_created_idx"),
+            # The open and overdue counts of the staff home and the needs desk
+            # (selectors.need_counts): only the open needs, about one in seven.
+            models.Index(
+                fields=["organisation", "due_date"],
+                include=["id"],  # COUNT(id) from the index alone (an index-only scan)
+                condition=Q(status__in=["new", "in_progress"]),
+                name="need_open_org_due_idx",
+            ),
+            # The needs desk, newest first: the first page without sorting every need in scope.
+            models.Index(fields=["-created_at", "-id"], name="need_newest_idx"),
         ]
 
     def __str__(self) -> str:

@@ -355,8 +355,9 @@ def need_overdue_q(today: datetime.date | None = None) -> Q:
 
 
 def need_counts(qs: QuerySet[Need], today: datetime.date | None = None) -> dict[str, int]:
-    """Open and overdue needs in a queryset: one aggregate query."""
-    return qs.aggregate(
+    """Open and overdue needs in a queryset: one aggregate query over the open needs only
+    (both counts are of open needs), which the partial index need_open_org_due_idx serves."""
+    return qs.filter(status__in=OPEN_STATUSES).aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         overdue=Count("id", filter=need_overdue_q(today)),
     )

@@ -93,7 +93,10 @@ def activity_contacts_sync(
     )
     ContactYouth.objects.filter(contact_id__in=contact_ids).exclude(date=day).update(date=day)
     Contact.objects.filter(activity=activity).exclude(cadre_id__in=list(wanted)).delete()
-    numbers_changed(on=day, organisation_id=activity.organisation_id)
+    # Every cadre whose derived contact was made, changed or removed (`existing` holds both).
+    numbers_changed(
+        on=day, organisation_id=activity.organisation_id, cadre_ids=set(wanted) | set(existing)
+    )
     return len(wanted_pairs)
 
 
@@ -283,7 +286,7 @@ def contact_log(
             contact=contact,
             by=by,
         )
-    numbers_changed(on=date, organisation_id=cadre.organisation_id)
+    numbers_changed(on=date, organisation_id=cadre.organisation_id, cadre_ids=[cadre.pk])
     return contact
 
 
@@ -392,9 +395,9 @@ def contact_update(
     )
     contact.refresh_from_db(fields=["is_offline"])
     organisation_id = contact.cadre.organisation_id
-    numbers_changed(on=old_date, organisation_id=organisation_id)
+    numbers_changed(on=old_date, organisation_id=organisation_id, cadre_ids=[contact.cadre_id])
     if date != old_date:
-        numbers_changed(on=date, organisation_id=organisation_id)
+        numbers_changed(on=date, organisation_id=organisation_id, cadre_ids=[contact.cadre_id])
     return contact
 
 
@@ -418,7 +421,9 @@ def contact_delete(*, contact: Contact, by: User | None) -> Contact:
         )
         contact._history_user = by  # type: ignore[attr-defined]
         contact.save(update_fields=["is_deleted", "corrected_after_close"])
-    numbers_changed(on=contact.date, organisation_id=contact.cadre.organisation_id)
+    numbers_changed(
+        on=contact.date, organisation_id=contact.cadre.organisation_id, cadre_ids=[contact.cadre_id]
+    )
     return contact
 
 
@@ -471,6 +476,10 @@ def need_create(
     )
     need._history_user = by  # type: ignore[attr-defined]
     need.save()
+    if owner_cadre is not None:  # the owner's due needs, and a youth's own need is evidence
+        numbers_changed(
+            on=need.due_date, organisation_id=organisation_id, cadre_ids=[owner_cadre.pk]
+        )
     return need
 
 
@@ -531,11 +540,14 @@ def needs_attach_activity(*, needs: Iterable[Need], activity: Activity, by: User
     return Need.objects.filter(pk__in=ids).update(activity=activity)
 
 
-def _need_save(need: Need, by: User | None, fields: list[str]) -> Need:
+def _need_save(
+    need: Need, by: User | None, fields: list[str], *, previous_owner_id: int | None = None
+) -> Need:
     need._history_user = by  # type: ignore[attr-defined]
     need.save(update_fields=fields)
-    if need.owner_cadre_id is not None:  # scores count needs a cadre owns (due, answered)
-        numbers_changed(on=need.due_date, organisation_id=need.organisation_id)
+    owners = [need.owner_cadre_id, previous_owner_id]
+    if any(owners):  # scores count needs a cadre owns (due, answered)
+        numbers_changed(on=need.due_date, organisation_id=need.organisation_id, cadre_ids=owners)
     return need
 
 
@@ -553,12 +565,18 @@ def need_assign(
         raise ValidationError({"owner_cadre": _("请选择负责的团干部或工作人员。")})
     if due_date is not None and due_date < timezone.localdate():
         raise ValidationError({"due_date": _("办理期限不能早于今天。")})
+    previous_owner_id = need.owner_cadre_id
     need.owner_cadre, need.owner_user = owner_cadre, owner_user
     if due_date is not None:
         need.due_date = due_date
     if need.status == Need.Status.NEW:
         need.status = Need.Status.IN_PROGRESS
-    return _need_save(need, by, ["owner_cadre", "owner_user", "due_date", "status"])
+    return _need_save(
+        need,
+        by,
+        ["owner_cadre", "owner_user", "due_date", "status"],
+        previous_owner_id=previous_owner_id,
+    )
 
 
 @transaction.atomic
@@ -595,5 +613,7 @@ def needs_reassign(*, from_cadre: Cadre, to_cadre: Cadre, by: User | None) -> in
         need.owner_cadre = to_cadre
     if needs:
         bulk_update_with_history(needs, Need, ["owner_cadre"], batch_size=500, default_user=by)
-        numbers_changed(organisation_id=to_cadre.organisation_id)
+        numbers_changed(
+            organisation_id=to_cadre.organisation_id, cadre_ids=[from_cadre.pk, to_cadre.pk]
+        )
     return len(needs)

@@ -290,6 +290,16 @@ class ReelectionForm(forms.Form):
     )
 
 
+def _gender_field() -> forms.ChoiceField:
+    """Gender, optional, as the roster and the re-election record it."""
+    return forms.ChoiceField(
+        label=_("性别"),
+        required=False,
+        choices=[("", "—"), *Gender.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
 class ReelectionResultForm(forms.Form):
     """The re-election's result: an existing cadre of the branch, or a new one by name."""
 
@@ -311,12 +321,7 @@ class ReelectionResultForm(forms.Form):
         max_length=50,
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    gender = forms.ChoiceField(
-        label=_("性别"),
-        required=False,
-        choices=[("", "—"), *Gender.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    gender = _gender_field()
     phone = forms.CharField(
         label=_("手机号码（选填）"),
         required=False,
@@ -349,12 +354,7 @@ class MemberForm(forms.Form):
         max_length=50,
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
-    gender = forms.ChoiceField(
-        label=_("性别"),
-        required=False,
-        choices=[("", "—"), *Gender.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    gender = _gender_field()
     birth_year = forms.IntegerField(
         label=_("出生年份"),
         min_value=1900,

@@ -1,17 +1,19 @@
 """Anonymous branch-secretary satisfaction ballots (背靠背 无记名投票).
 
 Unlinkability is a property of this schema, not of good intentions (docs/ballot-anonymity.md):
-- `Ballot` holds only a ciphertext sealed to the campaign's public key (surveys.sealing): no
-  reference to a code, member, user, session or address, no date or time, a random UUID key, no
-  history; it is never listed in the admin. The private key exists only in the scrutineers'
-  shares (never stored) and, during settlement, in memory;
-- `VotingCode` keeps only a SHA-256 hash of the code and whether it was used, never when;
+- `BallotBox` (票箱) is ONE row per campaign holding every ciphertext sealed to the campaign's
+  public key (surveys.sealing), side by side at a fixed stride in a random order, and the sorted
+  digests of the used codes: no reference to a code, member, user, session or address, no date
+  or time, no history; it is never listed in the admin. The private key exists only in the
+  scrutineers' shares (never stored) and, during settlement, in memory;
+- `VotingCode` keeps only a SHA-256 hash of the code, written when the codes are generated and
+  never touched by a vote: whether it was used is in the box, never when;
 - the receipt is the hash of the ciphertext (surveys.sealing.receipt_for): nothing to store;
-- the vote service rewrites a campaign's ballots and codes in a fresh random order in the same
-  transaction as every vote (`surveys.services._reshuffle`), so neither the physical order of
-  rows nor PostgreSQL's per-row transaction ids reveal the order of casting;
+- a vote rewrites the box row only (`surveys.services.ballot_cast`): its ciphertext goes into a
+  uniformly random slot, its code digest into sorted position, so neither the physical order
+  nor PostgreSQL's per-row transaction ids (one row, one writer) reveal the order of casting;
 - settlement decrypts, writes only totals, shuffled comments and the sorted receipt list, deletes
-  the ciphertexts and rewrites the tables' files (VACUUM FULL).
+  the box and the codes (TRUNCATE: new files) and rewrites the tables' files (VACUUM FULL).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cadres.models import Gender
+
+from .sealing import CIPHERTEXT_LENGTH
 
 
 class Answer(models.TextChoices):
@@ -234,44 +238,70 @@ class Campaign(models.Model):
 
 class VotingCode(models.Model):
     """A one-time code, stored only as its SHA-256 hash. Which member holds it is never stored;
-    when it was used is never stored. Rows are rewritten in random order on every vote."""
+    whether it was used is in the campaign's BallotBox, when is never stored. Rows are written
+    once, in random order, by surveys.services.codes_generate; a vote never writes them (their
+    writer is the generation, for every code)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="codes", verbose_name=_("测评")
     )
     code_hash = models.CharField(_("投票码摘要"), max_length=64, unique=True)
-    used = models.BooleanField(_("已使用"), default=False)
 
     class Meta:
         verbose_name = _("投票码")
         verbose_name_plural = _("投票码")
-        indexes = [
-            # Turnout while open: COUNT(*) WHERE campaign = … AND used.
-            models.Index(fields=["campaign", "used"], name="survey_code_turnout_idx"),
-        ]
 
     def __str__(self) -> str:
         return str(_("投票码（摘要）"))
 
 
-class Ballot(models.Model):
-    """One cast ballot, sealed: only the campaign and a fixed-length ciphertext (see module doc).
-    Deleted at settlement, after its contents went into the campaign's totals."""
+class BallotBox(models.Model):
+    """票箱: all sealed ballots of one campaign in one row (docs/ballot-anonymity.md).
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("测评")
+    - `sealed`: the ciphertexts, each exactly sealing.CIPHERTEXT_LENGTH bytes, concatenated in a
+      random order (each vote puts its ciphertext into a uniformly random slot, which makes the
+      whole order a uniformly random permutation);
+    - `used`: the SHA-256 digests (32 bytes each) of the used codes, concatenated in sorted
+      order — an order that tells nothing.
+    One row per campaign means one row version per vote: the vote's cost is the size of the
+    box, not the number of dead versions earlier votes left (the old per-row design rewrote
+    every ballot and code row per vote). On PostgreSQL both columns are stored out of line,
+    uncompressed (STORAGE EXTERNAL, migration 0005): random bytes do not compress. Created
+    empty when the box is opened; deleted at settlement.
+    """
+
+    DIGEST_LENGTH = 32
+
+    campaign = models.OneToOneField(
+        Campaign,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="box",
+        verbose_name=_("测评"),
     )
-    ciphertext = models.BinaryField(_("密文"), default=bytes)
+    sealed = models.BinaryField(_("密文"), default=bytes)
+    used = models.BinaryField(_("已使用投票码摘要"), default=bytes)
 
     class Meta:
-        verbose_name = _("选票")
-        verbose_name_plural = _("选票")
-        # Aggregates only, never an ordered listing: no default ordering on purpose.
+        verbose_name = _("票箱")
+        verbose_name_plural = _("票箱")
 
     def __str__(self) -> str:
-        return str(_("选票"))
+        return str(_("票箱"))
+
+    def ciphertexts(self) -> list[bytes]:
+        data = bytes(self.sealed)
+        return [data[i : i + CIPHERTEXT_LENGTH] for i in range(0, len(data), CIPHERTEXT_LENGTH)]
+
+    def used_digests(self) -> list[bytes]:
+        return self.split_digests(bytes(self.used))
+
+    @classmethod
+    def split_digests(cls, data: bytes) -> list[bytes]:
+        """The layout of `used`: 32-byte digests side by side (kept sorted by the vote)."""
+        step = cls.DIGEST_LENGTH
+        return [data[i : i + step] for i in range(0, len(data), step)]
 
 
 class AwardEligibility(models.Model):

@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Iterable
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 from django.http import Http404
 
 from cadres.models import Organisation, User
 from cadres.selectors import organisation_list, scope_queryset
 
-from .models import Ballot, Campaign, Elector, Outcome, VotingCode
+from .models import BallotBox, Campaign, Elector, Outcome, VotingCode
+from .sealing import CIPHERTEXT_LENGTH
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
@@ -48,13 +49,13 @@ def branch_choices(*, user: User) -> QuerySet[Organisation]:
 
 
 def _used_codes_subquery() -> Coalesce:
+    """Used codes of the campaign: the length of its box's used-digest set (octet_length reads
+    the stored size, not the value), 0 without a box."""
     return Coalesce(
         Subquery(
-            VotingCode.objects.filter(campaign=OuterRef("pk"), used=True)
-            .order_by()
-            .values("campaign")
-            .annotate(n=Count("id"))
-            .values("n"),
+            BallotBox.objects.filter(campaign=OuterRef("pk")).values(
+                n=Length("used") / BallotBox.DIGEST_LENGTH
+            ),
             output_field=IntegerField(),
         ),
         Value(0),
@@ -97,6 +98,20 @@ def overview_summary(campaigns: Iterable[Campaign]) -> dict:
     return summary
 
 
+def box_counts(*, campaign_id: int) -> tuple[int, int]:
+    """(sealed ballots, used codes) of a campaign's box, from the stored lengths only (on
+    PostgreSQL octet_length reads the TOAST pointer, not the 600 KB value); (0, 0) when the box
+    is not open or was settled."""
+    row = (
+        BallotBox.objects.filter(campaign_id=campaign_id)
+        .values_list(Length("sealed"), Length("used"))
+        .first()
+    )
+    if row is None:
+        return 0, 0
+    return row[0] // CIPHERTEXT_LENGTH, row[1] // BallotBox.DIGEST_LENGTH
+
+
 def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
     """Sealed ballots and used codes (equal until settlement), all codes, and the 领票登记
     (electors frozen at opening, how many received a slip). After settlement the ballot rows
@@ -107,9 +122,10 @@ def campaign_integrity(*, campaign: Campaign) -> dict[str, int]:
     if campaign.closed_at is not None:
         counted = len(campaign.counted_receipts)
         return {"ballots": counted, "used": campaign.turnout or 0, "codes": 0, **register}
+    ballots, used = box_counts(campaign_id=campaign.pk)
     return {
-        "ballots": Ballot.objects.filter(campaign=campaign).count(),
-        "used": VotingCode.objects.filter(campaign=campaign, used=True).count(),
+        "ballots": ballots,
+        "used": used,
         "codes": VotingCode.objects.filter(campaign=campaign).count(),
         **register,
     }

@@ -1,8 +1,8 @@
 """结算 (settlement) and what the outcome sets in motion.
 
 - `campaign_settle` rebuilds the key from the scrutineers' shares in memory, decrypts, writes
-  totals, shuffled comments and the sorted receipts in one transaction, deletes the ciphertexts
-  and then rewrites the tables' files (`ballot_tables_rewrite`);
+  totals, shuffled comments and the sorted receipts in one transaction, deletes the box and
+  the codes (TRUNCATE) and then rewrites the tables' files (`ballot_tables_rewrite`);
 - a satisfied outcome makes the secretary eligible for the year's awards; a not-satisfied one
   opens the re-election (`ReelectionProcedure`), whose recorded result changes the branch's
   secretary in the registry (`reelection_result_record` → cadres.services.
@@ -29,13 +29,13 @@ from . import sealing
 from .models import (
     Answer,
     AwardEligibility,
-    Ballot,
+    BallotBox,
     Campaign,
     Outcome,
     ReelectionProcedure,
     VotingCode,
 )
-from .services import _require_staff_above, _reshuffle, _rng
+from .services import _require_staff_above, _rng
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -55,8 +55,8 @@ def campaign_settle(
     3. decrypt every ballot; any ballot that does not decrypt aborts everything;
     4. totals, validity, outcome; comments in a fresh random order (discarded below the
        small-group threshold); the sorted list of receipts counted;
-    5. delete the ciphertexts and the codes, in the same transaction, leaving no dead tuple
-       in the live files (_ballot_tables_purge);
+    5. delete the box and the codes, in the same transaction, leaving no dead tuple in the
+       live files (_ballot_tables_purge);
     6. satisfied → award eligibility; not satisfied → re-election procedure;
     7. after commit, VACUUM FULL the tables (ballot_tables_rewrite), for the campaign row's
        earlier versions (which hold no ballot data).
@@ -83,10 +83,8 @@ def campaign_settle(
             raise ValidationError(exc.message) from None
         if campaign.voting_closed_at is None:
             campaign.voting_closed_at = campaign.closes_at
-            _reshuffle(campaign.pk)
-        ciphertexts = list(
-            Ballot.objects.filter(campaign=campaign).values_list("ciphertext", flat=True)
-        )
+        box = BallotBox.objects.filter(campaign=campaign).first()
+        ciphertexts = box.ciphertexts() if box is not None else []
         ballots = []
         for ciphertext in ciphertexts:
             try:
@@ -115,6 +113,7 @@ def campaign_settle(
         numbers_changed(
             on=min(datetime.date(campaign.year, 12, 31), timezone.localdate(now)),
             organisation_id=campaign.branch_id,
+            cadre_ids=[campaign.secretary_id],
         )
     return campaign
 
@@ -161,44 +160,44 @@ def _record_results(campaign: Campaign, ballots: list[tuple[str, list[str], str]
 
 
 def _ballot_tables_purge(campaign_id: int) -> None:
-    """Delete a campaign's ciphertexts and codes so that no dead tuple stays in the live files.
+    """Delete a campaign's box and codes so that no dead tuple stays in the live files.
 
     On PostgreSQL a DELETE leaves the row versions in the pages until a vacuum reclaims them,
     and even VACUUM FULL copies versions that are "recently dead" — still visible to some
     snapshot, which on a busy server (any long query) is the normal case: measured, the forensic
-    test found every ciphertext in the rewritten file. TRUNCATE instead gives both tables new,
-    empty files at commit whatever the snapshots; the other campaigns' rows (still sealed) are
-    put back in a fresh random order, all with this transaction as writer. It is not MVCC-safe
+    test found every ciphertext in the rewritten file. TRUNCATE instead gives both tables (and
+    the box's TOAST table, where the ciphertexts lie) new, empty files at commit whatever the
+    snapshots; the other campaigns' rows (still sealed) are put back, codes in a fresh random
+    order, all with this transaction as writer. It is not MVCC-safe
     for a concurrent REPEATABLE READ reader of these two tables, which nothing in the project is.
     Elsewhere (SQLite): a plain delete.
     """
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        Ballot.objects.filter(campaign_id=campaign_id).delete()
+        BallotBox.objects.filter(campaign_id=campaign_id).delete()
         VotingCode.objects.filter(campaign_id=campaign_id).delete()
         return
-    ballots = list(
-        Ballot.objects.exclude(campaign_id=campaign_id).values_list("campaign_id", "ciphertext")
+    boxes = list(
+        BallotBox.objects.exclude(campaign_id=campaign_id).values_list(
+            "campaign_id", "sealed", "used"
+        )
     )
     codes = list(
-        VotingCode.objects.exclude(campaign_id=campaign_id).values_list(
-            "campaign_id", "code_hash", "used"
-        )
+        VotingCode.objects.exclude(campaign_id=campaign_id).values_list("campaign_id", "code_hash")
     )
     with connection.cursor() as cursor:
         # Django's foreign keys are deferred; TRUNCATE refuses while checks of rows written
-        # earlier in this transaction (the last reshuffle) are pending: run them now.
+        # earlier in this transaction (a box or codes written in it) are pending: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"TRUNCATE {Ballot._meta.db_table}, {VotingCode._meta.db_table}")
+        cursor.execute(f"TRUNCATE {BallotBox._meta.db_table}, {VotingCode._meta.db_table}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    _rng.shuffle(ballots)
     _rng.shuffle(codes)
-    Ballot.objects.bulk_create(
-        Ballot(id=uuid.uuid4(), campaign_id=c, ciphertext=x) for c, x in ballots
+    BallotBox.objects.bulk_create(
+        BallotBox(campaign_id=c, sealed=bytes(x), used=bytes(u)) for c, x, u in boxes
     )
     VotingCode.objects.bulk_create(
-        VotingCode(id=uuid.uuid4(), campaign_id=c, code_hash=h, used=u) for c, h, u in codes
+        VotingCode(id=uuid.uuid4(), campaign_id=c, code_hash=h) for c, h in codes
     )
 
 
@@ -215,7 +214,7 @@ def ballot_tables_rewrite() -> bool:
 
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
-    tables = ", ".join(m._meta.db_table for m in (Ballot, VotingCode, Campaign))
+    tables = ", ".join(m._meta.db_table for m in (BallotBox, VotingCode, Campaign))
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (FULL) {tables}")
     return True

@@ -20,6 +20,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from activities.models import PlanItem, WorkPlan
 from cadres.privacy import join_token
 from tests.conftest import build_tree
 from tests.factories import (
@@ -191,6 +192,10 @@ def _world(tree):
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
     channel = LiaisonChannelFactory(cadre=tree.cadre)
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
     from cadres.models import ExportJob
 
     # The county's large export, still running: its page, progress and (404) download.
@@ -216,6 +221,8 @@ def _world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:cadre_edit": tree.cadre.pk,
+        "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:export_job": export_job.pk,
@@ -234,6 +241,13 @@ def _world(tree):
         "surveys:reelection_update": campaign.pk,
         "activities:youth_record": youth.pk,
         "activities:youth_certificate": youth.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_submit": plan.pk,
+        "activities:plan_summary": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
+        "activities:plan_item_delete": plan_item.pk,
+        "activities:plan_deadline": tree.town_a.pk,
     }
     return {
         "ids": ids,
@@ -255,6 +269,9 @@ def _urls(name, converters, world):
         elif conv == "UUIDConverter":
             real[key] = world["campaign"].public_id
             huge[key] = uuid.UUID(int=0)
+        elif name == "picker":  # /pickers/<kind>/: a real kind, and a hostile one
+            real[key] = "youth"
+            huge[key] = "%00<script>" + "x" * 300
         elif name in ("join", "join_done"):  # a cadre's signed "加入联系" token
             real[key] = world["join_token"]
             huge[key] = "%00<script>" + "x" * 300

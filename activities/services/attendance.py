@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from cadres.models import User, Youth
 
-from ..models import Activity, Registration
+from ..models import Activity, ActivityTeam, Registration
 from .events import _lock, _sync_contacts, parse_hours
 
 
@@ -100,10 +100,11 @@ def attendance_record_late(
     hours: Decimal | float | str,
     registrations: Iterable[Registration] = (),
     youths: Iterable[Youth] = (),
+    teams: Iterable[ActivityTeam] = (),
     now: datetime.datetime | None = None,
 ) -> dict[str, int]:
-    """Record attendance after the event for registered people and for youths who came without
-    signing up. All or nothing. Returns counts: "recorded" (new attendances), "added" (of which
+    """Record attendance after the event for registered people, whole teams (their members) and
+    youths who came without signing up. All or nothing. Returns counts: "recorded" (new attendances), "added" (of which
     without a registration before), "unchanged" (already attended: left as they were).
 
     1. lock the activity, check the rule (late_attendance_check);
@@ -116,6 +117,14 @@ def attendance_record_late(
     activity = _lock(activity)
     late_attendance_check(activity=activity, date=date, hours=hours, now=now)
     reg_ids = {r.pk for r in registrations}
+    team_ids = {t.pk for t in teams}
+    if team_ids:
+        if ActivityTeam.objects.filter(pk__in=team_ids).exclude(activity=activity).exists():
+            raise ValidationError(_("所选队伍不属于这个活动。"))
+        # A whole team in one step: every member registration of the chosen teams.
+        reg_ids |= set(
+            Registration.objects.filter(team_id__in=team_ids).values_list("pk", flat=True)
+        )
     if reg_ids and Registration.objects.filter(pk__in=reg_ids).exclude(activity=activity).exists():
         raise ValidationError(_("所选报名不属于这个活动。"))
     youth_ids = {y.pk for y in youths}

@@ -24,6 +24,7 @@ from cadres.services import normalise_phone, youth_create, youth_match
 from contacts.services import activity_contacts_sync, needs_attach_activity
 
 from ..models import Activity, ActivityPhoto, Partner, Registration
+from ..plans import plan_item_link_check
 from ..selectors import attendance_pairs
 
 if TYPE_CHECKING:
@@ -48,6 +49,14 @@ def _sync_contacts(activity: Activity, by: User | None) -> int:
 def _check_activity(activity: Activity) -> None:
     if activity.ends_at < activity.starts_at:
         raise ValidationError({"ends_at": _("结束时间不能早于开始时间。")})
+    item = activity.plan_item if activity.plan_item_id is not None else None
+    if item is not None:
+        # Also on every edit: a new organisation or year must still fit the linked plan item.
+        plan_item_link_check(
+            item=item,
+            organisation_id=activity.organisation_id,
+            starts_at=activity.starts_at,
+        )
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from .. import selectors, services
 from ..filters import ActivityFilter
 from ..forms import ActivityForm, NeedsActivityForm, PhotoForm
 from ..models import Activity
+from ..plans import plan_item_scope
 from ..tables import ActivityTable
 
 if TYPE_CHECKING:
@@ -183,9 +184,21 @@ def _save_activity(
     return services.activity_create(by=request.user, **data)
 
 
+def _from_plan_item(request: HttpRequest) -> dict[str, object]:
+    """ "新建活动" from a plan item (?plan_item=<id>): the item, its organisation and category."""
+    raw = request.GET.get("plan_item", "")
+    item = plan_item_scope(request.user).filter(pk=raw).first() if raw.isdigit() else None
+    if item is None or len(raw) > 12:
+        return {}
+    initial: dict[str, object] = {"plan_item": item.pk, "organisation": item.plan.organisation_id}
+    if item.category in Activity.Category.values:
+        initial["category"] = item.category
+    return initial
+
+
 @staff_required
 def activity_create(request: HttpRequest) -> HttpResponse:
-    form = ActivityForm(request.POST or None, user=request.user)
+    form = ActivityForm(request.POST or None, user=request.user, initial=_from_plan_item(request))
     if (activity := save_form(request, form, lambda: _save_activity(request, form))) is not None:
         messages.success(request, _("活动已创建。"))
         return redirect(activity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -67,6 +67,8 @@ def late_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             "n_attended": activity.registrations.filter(checked_in_at__isnull=False).count(),
             "ticked_registrations": {str(v) for v in form["registrations"].value() or []},
             "ticked_youths": {str(v) for v in ticked},
+            "ticked_teams": {str(v) for v in form["teams"].value() or []},
+            "teams": list(activity.teams.annotate(n_members=Count("members"))),
             "first_day": first,
             "last_day": last,
             "window_days": late_attendance_days(),

@@ -113,6 +113,7 @@ def build(*, seed: int, n_cadres: int, period: Period, share_padded: float = 0.1
         youths_of: dict[int, list[int]] = defaultdict(list)
         for y, cid in zip(youth_rows, owner, strict=True):
             youths_of[cid].append(y.pk)
+            g.names[y.pk] = y.name
         CadreYouth.objects.bulk_create(
             [
                 CadreYouth(cadre_id=cid, youth_id=yid, linked_on=period.start)

@@ -52,6 +52,7 @@ class _Gen:
         self.contact_youths: list[list[int]] = []
         self.phone_pool: set[str] = set()
         self.quota_of: dict[int, int] = {}
+        self.names: dict[int, str] = {}  # youth id → name, for notes that name the youth
 
     # --- primitives
 

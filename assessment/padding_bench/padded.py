@@ -39,12 +39,14 @@ def _pad(
                 )
         elif pattern == "copy_paste":
             text = r.choice(PADDED_NOTES)
-            with_name = r.random() < 0.5
+            # Half the padders type each youth's name into the pasted note, each in one habit
+            # of their own: in front, in place of "青年", or after it.
+            naming = r.choice(["none", "none", "none", "front", "inside", "after"])
             for i in range(r.randint(15, 60)):
                 day = g.day()
                 yid = r.choice(youths)
                 variant = f"（{i + 1}）" if r.random() < 0.5 else r.choice(["", "。", " ", "！"])
-                notes = (f"{g.name()}：" if with_name else "") + text + variant
+                notes = _named(text, g.names.get(yid) or g.name(), naming) + variant
                 g.add(
                     cadre_id,
                     day,
@@ -139,3 +141,13 @@ def _pad(
                 topic, notes = g.honest_text(None)
                 g.add(cadre_id, day, r.choice(ONLINE), topic, notes, g.evening(day), [yid])
     return patterns
+
+
+def _named(text: str, name: str, naming: str) -> str:
+    if naming == "front":
+        return f"{name}：{text}"
+    if naming == "inside" and "青年" in text:
+        return text.replace("青年", name, 1)
+    if naming in ("inside", "after"):
+        return f"{text}（{name}）"
+    return text

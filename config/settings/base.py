@@ -300,6 +300,10 @@ LIANQING_LATE_ATTENDANCE_DAYS = env.int("LIANQING_LATE_ATTENDANCE_DAYS", default
 # --- contacts ---
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
+# Seconds between a change and the coalesced recomputation that includes it (and every later
+# change until it starts): assessment/freshness.py. 20 s keeps change → stored number under
+# 60 s with one worker at province scale (docs/quota-and-freshness.md, benchmark_freshness).
+LIANQING_FRESHNESS_DEBOUNCE_SECONDS = env.int("LIANQING_FRESHNESS_DEBOUNCE_SECONDS", default=20)
 # Default time to answer a need (有问必答 有求必应).
 LIANQING_NEED_DUE_DAYS = env.int("LIANQING_NEED_DUE_DAYS", default=7)
 # The public needs form accepts this many submissions a minute from one client address.

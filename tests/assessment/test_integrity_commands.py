@@ -57,6 +57,43 @@ def test_benchmark_plants_padding_and_reports_the_figures(db):
     assert Cadre.objects.count() == n_before
 
 
+def test_compare_scoring_times_both_on_the_current_data_and_writes_nothing(tree):
+    from assessment.models import CadreScore, IntegrityFinding
+
+    youths = link_youths(tree.cadre, 21, sectors=1)
+    log_contact(tree.cadre, youths, datetime.date(2026, 8, 3), "talk")
+    n_cadres = Cadre.objects.count()
+    out = io.StringIO()
+    call_command("benchmark_integrity", compare_scoring=True, period="2026Q3", repeat=2, stdout=out)
+    text = out.getvalue()
+    assert text.count("活跃度计算") == 2
+    assert "全库 1 名团干部被标记" in text
+    assert re.search(r"^scoring_s \d+\.\d{3} detection_s \d+\.\d{3} ratio \d+\.\d\d ", text, re.M)
+    # Nothing built, nothing stored: the timings ran in a transaction rolled back.
+    assert Cadre.objects.count() == n_cadres
+    assert not CadreScore.objects.exists() and not IntegrityFinding.objects.exists()
+
+
+def test_compare_scoring_really_computes_a_final_quarter_and_leaves_it_final(tree):
+    from assessment import services
+
+    youths = link_youths(tree.cadre, 21, sectors=1)
+    log_contact(tree.cadre, youths, datetime.date(2026, 8, 3), "talk")
+    run = services.scores_compute(period="2026Q3", today=datetime.date(2026, 10, 15))
+    assert run.is_final and run.runs == 1
+    out = io.StringIO()
+    call_command("benchmark_integrity", compare_scoring=True, period="2026Q3", stdout=out)
+    assert "全库 1 名团干部被标记" in out.getvalue()
+    run.refresh_from_db()
+    assert run.is_final and run.runs == 1  # computed again, but rolled back
+
+
+@pytest.mark.parametrize("kwargs", [{"repeat": 0}, {"repeat": 21}, {"period": "2026"}])
+def test_compare_scoring_refuses_bad_arguments(db, kwargs):
+    with pytest.raises(CommandError):
+        call_command("benchmark_integrity", compare_scoring=True, stdout=io.StringIO(), **kwargs)
+
+
 def test_score_counts_recall_precision_and_false_flags():
     truth = padding_bench.Truth(root=None, cadre_ids=list(range(10)), padded={1: ["x"], 2: ["y"]})  # type: ignore[arg-type]
     m = padding_bench.score(truth, {1, 5, 99})

@@ -7,11 +7,14 @@ import datetime
 import io
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.test.testcases import LiveServerThread
 from django.utils import timezone
 
 from tests.conftest import CHROMIUM
@@ -39,15 +42,46 @@ def browser():
         browser.close()
 
 
+class _OneRequestAtATime(ThreadedWSGIServer):
+    """The live server, answering one request at a time on SQLite.
+
+    With an in-memory SQLite database every server thread uses the test's one connection. Two
+    requests at once (a page and its service worker, say) deadlocked there: one thread inside
+    sqlite3_step waiting for the GIL to run a Python SQL function (Django's MD5, date helpers),
+    the other holding the GIL waiting for that connection's mutex; the whole browser run then
+    hung with no CPU used. The response is read to the end inside the lock, as a streamed one
+    may still be reading rows."""
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                response = application(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        super().set_app(one_at_a_time)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_live_server_on_sqlite():
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", _OneRequestAtATime)
+        yield
+
+
 @pytest.fixture(scope="session")
 def _demo_snapshot(django_db_setup, django_db_blocker):
-    """On SQLite, the seeded demo database as an in-memory copy, made once per session (per
-    xdist worker): seed_demo costs several seconds and two dozen browser tests need it fresh.
-    None on other databases, where each test seeds (PostgreSQL has no cheap whole-database copy
-    while the live server holds a connection)."""
-    if connection.vendor != "sqlite":
-        yield None
-        return
+    """The seeded demo database, copied once per session (per xdist worker): seed_demo costs
+    several seconds of CPU and four dozen browser tests need it fresh. Each test restores the
+    copy (`_restore`) instead of seeding again."""
     with django_db_blocker.unblock():
         snapshot = _snapshot_after(_seed)
     yield snapshot
@@ -58,30 +92,80 @@ def _seed() -> None:
     call_command("seed_demo", seed=2017, stdout=io.StringIO())
 
 
-def _snapshot_after(build) -> sqlite3.Connection:
-    """An in-memory copy of the SQLite test database as `build()` leaves it; the database is
-    then emptied again for the tests that do not ask for the copy."""
+class _Snapshot:
+    """The database's rows as `build()` left them. On SQLite an in-memory copy of the whole
+    test database (the backup API); on PostgreSQL every Django table in COPY binary form, held in
+    memory. The live server holds a connection, so PostgreSQL's CREATE DATABASE … TEMPLATE, which
+    needs none, cannot be used between tests."""
+
+    def __init__(self) -> None:
+        self.sqlite: sqlite3.Connection | None = None
+        self.tables: dict[str, bytes] = {}
+
+    def close(self) -> None:
+        if self.sqlite is not None:
+            self.sqlite.close()
+
+
+def _tables() -> list[str]:
+    # The same tables `flush` empties at each test's teardown (transactional_db).
+    return sorted(connection.introspection.django_table_names(only_existing=True))
+
+
+def _snapshot_after(build) -> _Snapshot:
+    """A copy of the test database as `build()` leaves it; the database is then emptied again
+    for the tests that do not ask for the copy."""
     build()
     connection.ensure_connection()
-    snapshot = sqlite3.connect(":memory:")
-    connection.connection.backup(snapshot)
+    snapshot = _Snapshot()
+    if connection.vendor == "sqlite":
+        snapshot.sqlite = sqlite3.connect(":memory:")
+        connection.connection.backup(snapshot.sqlite)
+    else:
+        with connection.cursor() as cursor:
+            for table in _tables():
+                buffer = io.BytesIO()
+                table_sql = connection.ops.quote_name(table)
+                cursor.cursor.copy_expert(f"COPY {table_sql} TO STDOUT (FORMAT binary)", buffer)
+                snapshot.tables[table] = buffer.getvalue()
     call_command("flush", interactive=False, verbosity=0)
     return snapshot
 
 
-def _restore(snapshot: sqlite3.Connection) -> None:
+def _restore(snapshot: _Snapshot) -> None:
+    """Put the copied rows back into the (flushed) test database."""
     connection.ensure_connection()
-    snapshot.backup(connection.connection)
+    if snapshot.sqlite is not None:
+        snapshot.sqlite.backup(connection.connection)
+        return
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        # The flush after the previous test wrote content types and permissions again
+        # (post_migrate): the copied ones, which the copied rows point to, replace them.
+        cursor.execute(f"TRUNCATE {', '.join(map(connection.ops.quote_name, snapshot.tables))}")
+        # Rows go back table by table in name order: foreign keys and the surveys app's triggers
+        # (sealed ballots, frozen electorates) are not checked while restoring rows that
+        # already passed them once.
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            for table, rows in snapshot.tables.items():
+                table_sql = connection.ops.quote_name(table)
+                copy_sql = f"COPY {table_sql} FROM STDIN (FORMAT binary)"
+                cursor.cursor.copy_expert(copy_sql, io.BytesIO(rows))
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        # The sequences continue after the restored ids, as they did after the seed.
+        for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(statement)
 
 
 @pytest.fixture
 def demo_site(_demo_snapshot, transactional_db, live_server):
     """The live server with the banner demo data (seed_demo, fixed seed), fresh for each test:
     the test's writes are flushed at teardown (transactional_db)."""
-    if _demo_snapshot is None:
-        _seed()
-    else:
-        _restore(_demo_snapshot)
+    _restore(_demo_snapshot)
     return live_server
 
 
@@ -106,12 +190,9 @@ def _add_contacts() -> None:
 
 @pytest.fixture(scope="session")
 def _contacts_snapshot(_demo_snapshot, django_db_blocker):
-    """On SQLite, the demo with the contacts of `_add_contacts` and the recomputed quarter, copied
-    once per session like `_demo_snapshot`: 600 logged contacts and a score run cost seconds, and
-    a dozen browser tests start from them. None on other databases."""
-    if _demo_snapshot is None:
-        yield None
-        return
+    """The demo with the contacts of `_add_contacts` and the recomputed quarter, copied once per
+    session like `_demo_snapshot`: 600 logged contacts and a score run cost seconds, and a dozen
+    browser tests start from them."""
     with django_db_blocker.unblock():
         _restore(_demo_snapshot)
         snapshot = _snapshot_after(_add_contacts)
@@ -123,11 +204,7 @@ def _contacts_snapshot(_demo_snapshot, django_db_blocker):
 def with_contacts(_contacts_snapshot, transactional_db, live_server):
     """`demo_site` with contacts for the demo cadres and the current quarter's scores and weekly
     statistics (`_add_contacts`), fresh for each test."""
-    if _contacts_snapshot is None:
-        _seed()
-        _add_contacts()
-    else:
-        _restore(_contacts_snapshot)
+    _restore(_contacts_snapshot)
     return live_server
 
 

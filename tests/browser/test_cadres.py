@@ -74,7 +74,7 @@ def test_staff_import_shows_bad_row_then_commits(demo_site, new_page, tmp_path):
     login(page, demo_site.url, "township")
     page.goto(f"{demo_site.url}/cadres/import/")
     page.get_by_label("花名册文件（.xlsx 或 .csv）").set_input_files(str(bad))
-    page.get_by_label("青年所属组织").select_option(label="天山镇团委")
+    page.get_by_label("青年所属组织").fill("天山镇团委")  # typed: the picker resolves the name
     page.get_by_role("button", name="检查文件").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("发现 2 处问题").is_visible()
@@ -88,7 +88,7 @@ def test_staff_import_shows_bad_row_then_commits(demo_site, new_page, tmp_path):
     )
     page.get_by_role("link", name="重新上传").click()
     page.get_by_label("花名册文件（.xlsx 或 .csv）").set_input_files(str(good))
-    page.get_by_label("青年所属组织").select_option(label="天山镇团委")
+    page.get_by_label("青年所属组织").fill("天山镇团委")  # typed: the picker resolves the name
     page.get_by_role("button", name="检查文件").click()
     assert page.get_by_text("检查通过：共 2 行").is_visible()
     shot(page, "cadres-import-preview-phone")

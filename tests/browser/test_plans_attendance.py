@@ -80,3 +80,53 @@ def test_attendance_after_the_event_on_a_phone(demo_site, new_page):
         ContactYouth.objects.filter(contact__activity=activity).values_list("date", flat=True)
     )
     assert dates == {day}
+
+
+def test_work_plan_year_on_a_phone(demo_site, new_page):
+    from activities.models import WorkPlan
+    from cadres.models import User
+
+    county = User.objects.get(username="county")
+    year = timezone.localdate().year
+    WorkPlan.objects.filter(organisation=county.organisation, year=year).delete()
+    page = new_page(PHONE)
+    login(page, demo_site.url, "county")
+    page.goto(f"{demo_site.url}/activities/plans/")
+    page.get_by_role("button", name="设定截止日期").wait_for()
+    page.get_by_label("计划提交截止日期").fill(f"{year}-01-31")
+    page.get_by_role("button", name="设定截止日期").click()
+    page.get_by_text("已设定计划提交截止日期。").wait_for()
+    assert page.get_by_test_id("plan-missing").is_visible()
+    shot(page, "plans-overview-phone")
+
+    # The committee writes its own plan: one item measured by linked activities.
+    page.get_by_role("button", name="创建计划").click()
+    page.get_by_text("年度工作计划已创建，请添加工作事项。").wait_for()
+    page.get_by_label("工作目标").fill("开展4次线下活动")
+    page.get_by_label("类别").select_option("culture")
+    page.get_by_label("计划季度").select_option("2")
+    page.get_by_label("目标值").fill("4")
+    page.get_by_label("单位").fill("次线下活动")
+    page.get_by_role("button", name="添加事项").click()
+    page.get_by_text("已添加计划事项。").wait_for()
+    # A quota item above 100 % is refused in Chinese and the goal typed stays.
+    page.get_by_label("工作目标").fill("联系青年全部达标")
+    page.get_by_label("类别").select_option("one_plus_100")
+    page.get_by_label("计划季度").select_option("4")
+    page.get_by_label("衡量方式").select_option("quota")
+    page.get_by_label("目标值").fill("150")
+    page.get_by_role("button", name="添加事项").click()
+    page.get_by_text("达标率目标不能超过 100%。").wait_for()
+    assert page.get_by_label("工作目标").input_value() == "联系青年全部达标"
+    page.get_by_label("目标值").fill("100")
+    page.get_by_role("button", name="添加事项").click()
+    page.get_by_text("已添加计划事项。").wait_for()
+    page.get_by_role("button", name="提交计划").click()
+    page.get_by_text("计划已提交。").wait_for()
+    assert "完成 0 / 目标 4 次线下活动" in page.get_by_test_id("plan-items").inner_text()
+    assert page.get_by_test_id("quarters").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "plan-detail-phone")
+
+    plan = WorkPlan.objects.get(organisation=county.organisation, year=year)
+    assert plan.submitted_at is not None and plan.items.count() == 2

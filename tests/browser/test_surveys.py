@@ -10,8 +10,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from surveys.models import Ballot, Campaign, VotingCode
+from surveys.models import Campaign
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.surveys.helpers import sealed_ballots, used_codes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,9 +78,9 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     assert receipt and receipt not in codes
     shot(phone, "surveys-vote-done-phone")
     # Sealed: one ballot stored, as ciphertext only — the marker is nowhere in the row.
-    ballot = Ballot.objects.get(campaign=planned)
-    assert marker.encode() not in bytes(ballot.ciphertext)
-    assert VotingCode.objects.filter(campaign=planned, used=True).count() == 1
+    (ciphertext,) = sealed_ballots(planned)
+    assert marker.encode() not in ciphertext
+    assert used_codes(planned) == 1
 
     # The QR link (?code=…) of a second slip opens the ballot straight away.
     phone.goto(f"{demo_site.url}/surveys/vote/?code={codes[1]}")
@@ -110,7 +111,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     assert scrutineers.get_by_label("监票人份额码 1").input_value() == ""
     shot(scrutineers, "surveys-settle-wrong-share-phone")
     planned.refresh_from_db()
-    assert planned.closed_at is None and Ballot.objects.filter(campaign=planned).count() == 1
+    assert planned.closed_at is None and len(sealed_ballots(planned)) == 1
     scrutineers.get_by_label("监票人份额码 1").fill(shares[2])
     scrutineers.get_by_label("监票人份额码 3").fill(shares[0])
     scrutineers.get_by_role("button", name="还原密钥并计票").click()
@@ -119,7 +120,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     shot(scrutineers, "surveys-settled-result-phone")
     planned.refresh_from_db()
     assert planned.closed_at is not None and planned.turnout == 1
-    assert not Ballot.objects.filter(campaign=planned).exists()
+    assert not sealed_ballots(planned)
     assert "已由监票人结算" in scrutineers.locator("#ballot-box").inner_text()
     # One ballot is below the small-group threshold: only the outcome, never the comment.
     assert marker not in scrutineers.content()

@@ -255,7 +255,7 @@ def test_the_web_upload_of_the_attack_answers_with_the_report(client, tree, sect
     )
     response = client.post(
         reverse("cadres:import"),
-        {"file": upload, "organisation": tree.town_a.pk, "cadre": tree.cadre.pk},
+        {"file": upload, "organisation__pk": tree.town_a.pk, "cadre__pk": tree.cadre.pk},
         follow=True,
     )
     assert response.status_code == 200

@@ -70,6 +70,25 @@ def test_seed_demo_refuses_a_populated_database_but_if_empty_skips():
     assert "跳过" in out.getvalue()
 
 
+def test_seed_demo_years_writes_that_many_years_of_contacts_at_the_yearly_rate():
+    """--years 3 (the cost-with-history benchmark): contacts spread over three years, about
+    three times as many as one year."""
+    import datetime
+
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from contacts.models import Contact
+
+    call_command("seed_demo", scale="small", seed=5, years=3, stdout=io.StringIO())
+    span = Contact.objects.aggregate(first=Min("date"), last=Max("date"))
+    today = timezone.localdate()
+    assert span["first"] <= today - datetime.timedelta(days=2 * 365)
+    per_year = Contact.objects.filter(date__gt=today - datetime.timedelta(days=365)).count()
+    older = Contact.objects.filter(date__lte=today - datetime.timedelta(days=365)).count()
+    assert 1.5 * per_year <= older <= 2.5 * per_year
+
+
 def test_province_seed_has_a_province_root_cities_and_their_logins(monkeypatch):
     # The province tree and logins with a handful of cadres: the full size is for benchmarks.
     from cadres import demo

@@ -10,13 +10,25 @@ from tests.factories import CadreFactory
 
 pytestmark = pytest.mark.django_db
 
+# The lists (SubtreeFilter) and the assessment pages (ScopeForm) share the drill-down field;
+# the assessment pages once rendered every organisation in scope (2,514 at province scale).
+PAGES = [
+    "/cadres/",
+    "/contacts/",
+    "/activities/",
+    "/assessment/",
+    "/assessment/bulletin/",
+    "/assessment/scores/",
+    "/assessment/flags/",
+]
+
 
 def _options(html: str) -> list[str]:
     select = re.search(r'<select name="organisation".*?</select>', html, re.S).group(0)
     return [o.strip("\u3000 ") for o in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
 
 
-@pytest.mark.parametrize("url", ["/cadres/", "/contacts/", "/activities/"])
+@pytest.mark.parametrize("url", PAGES)
 def test_dropdown_shows_one_level_below_the_users_organisation(client, tree, url):
     client.force_login(tree.county)
     options = _options(client.get(url).content.decode())
@@ -25,7 +37,7 @@ def test_dropdown_shows_one_level_below_the_users_organisation(client, tree, url
     assert "测试市团委" not in options  # above the user's scope
 
 
-@pytest.mark.parametrize("url", ["/cadres/", "/contacts/", "/activities/"])
+@pytest.mark.parametrize("url", PAGES)
 def test_selecting_an_organisation_opens_its_children(client, tree, url):
     client.force_login(tree.county)
     options = _options(client.get(url, {"organisation": tree.town_a.pk}).content.decode())

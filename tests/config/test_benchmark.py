@@ -43,3 +43,12 @@ def test_percentiles_pick_from_the_sorted_samples():
     assert r.p(0.5) == 51.0
     assert r.p(0.95) == 95.0
     assert Result("/").p(0.95) == 0.0
+
+
+def test_the_second_pool_takes_the_staff_dashboards_never_a_cadre_page():
+    from cadres.management.commands.benchmark_pages import CADRE_PAGES, _staff_pool
+
+    for path in ("/assessment/", "/assessment/bulletin/?period=2026Q3", "/admin/", "/cadres/"):
+        assert _staff_pool(path)
+    for path in CADRE_PAGES + ["/contacts/mine/", "/contacts/ask/", "/"]:
+        assert not _staff_pool(path), path

@@ -158,6 +158,12 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
+    from activities.models import PlanItem, WorkPlan
+
+    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
+    plan_item = PlanItem.objects.create(
+        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
+    )
     from cadres.models import ExportJob
 
     # The county's large export, still running: its page, progress and (404) download.
@@ -183,6 +189,8 @@ def world(tree):
         "cadres:youth_detail": youth.pk,
         "cadres:youth_erase": youth.pk,
         "cadres:youth_edit": youth.pk,
+        "cadres:cadre_edit": tree.cadre.pk,
+        "cadres:youth_merge": youth.pk,
         "cadres:youth_move_away": youth.pk,
         "cadres:organisation_detail": tree.town_a.pk,
         "cadres:export_job": export_job.pk,
@@ -207,6 +215,9 @@ def world(tree):
         "assessment:integrity_detail": finding.pk,
         "activities:project_detail": project.pk,
         "activities:project_edit": project.pk,
+        "activities:plan_detail": plan.pk,
+        "activities:plan_history": plan.pk,
+        "activities:plan_item_edit": plan_item.pk,
     }
     # The erasure confirmation page is for staff holding its permission.
     from django.contrib.auth.models import Permission
@@ -247,6 +258,8 @@ NOT_WALKED = {
     "benchmark/floor.html",  # served only by benchmark_pages (LIANQING_BENCHMARK)
     "surveys/settle.html",  # the scrutineers' screen: reached below, after voting ends
     "contacts/need_status.html",  # the asker's signed status link, given after asking
+    # Two ids in one URL (activity and team): tests/activities/test_teams.py checks its policy.
+    "activities/teams/detail.html",
 }
 
 
@@ -346,7 +359,7 @@ def test_post_only_pages_pass_the_policy(client, tree, world, settings):
             "import",
             client.post(
                 reverse("cadres:import"),
-                {"file": upload, "organisation": tree.town_a.pk, "cadre": tree.cadre.pk},
+                {"file": upload, "organisation__pk": tree.town_a.pk, "cadre__pk": tree.cadre.pk},
                 follow=True,
             ),
         )

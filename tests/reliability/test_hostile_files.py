@@ -129,7 +129,7 @@ def test_web_upload_of_a_nul_file_is_a_report_not_a_500(client, tree, sectors):
     client.force_login(tree.owner)
     upload = SimpleUploadedFile("nul.csv", hostile_files.csv_nul(), content_type="text/csv")
     response = client.post(
-        reverse("cadres:import"), {"file": upload, "organisation": tree.town_a.pk}, follow=True
+        reverse("cadres:import"), {"file": upload, "organisation__pk": tree.town_a.pk}, follow=True
     )
     assert response.status_code == 200
     assert "控制字符" in response.content.decode()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cadres.models import User
 from surveys import services
-from surveys.models import Campaign
+from surveys.models import BallotBox, Campaign
 from tests.factories import CadreFactory, CampaignFactory
 
 # Campaign pk → share codes, as the scrutineers would hold them (the server keeps none).
@@ -45,6 +45,27 @@ def vote(code: str, campaign: Campaign, overall: str = "satisfied", comment: str
         aspects=["satisfied"] * len(campaign.aspects),
         comment=comment,
     )
+
+
+def sealed_ballots(campaign: Campaign) -> list[bytes]:
+    """The ciphertexts in the campaign's box, in stored order ([] without a box)."""
+    box = BallotBox.objects.filter(campaign_id=campaign.pk).first()
+    return box.ciphertexts() if box is not None else []
+
+
+def used_codes(campaign: Campaign) -> int:
+    """How many code digests the campaign's box marks used (0 without a box)."""
+    box = BallotBox.objects.filter(campaign_id=campaign.pk).first()
+    return len(box.used_digests()) if box is not None else 0
+
+
+def all_sealed_ballots() -> list[bytes]:
+    """Every ciphertext in every box."""
+    return [c for box in BallotBox.objects.all() for c in box.ciphertexts()]
+
+
+def any_used_code() -> bool:
+    return any(box.used_digests() for box in BallotBox.objects.all())
 
 
 def _settler() -> User:

@@ -11,14 +11,22 @@ from config.celery_app import app as celery_app
 from surveys import sealing, selectors, services
 from surveys.models import (
     AwardEligibility,
-    Ballot,
     Campaign,
     Outcome,
     ReelectionProcedure,
     VotingCode,
 )
 from tests.factories import UserFactory
-from tests.surveys.helpers import branch_secretary, close_now, open_campaign, vote
+from tests.surveys.helpers import (
+    all_sealed_ballots,
+    any_used_code,
+    branch_secretary,
+    close_now,
+    open_campaign,
+    sealed_ballots,
+    used_codes,
+    vote,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +59,12 @@ def test_vote_consumes_code_and_returns_receipt(tree):
     campaign, codes = open_campaign(tree)
     receipt = vote(codes[0].lower().replace("-", " "), campaign)
     # The receipt is the hash of the stored ciphertext.
-    (ciphertext,) = Ballot.objects.filter(campaign=campaign).values_list("ciphertext", flat=True)
+    (ciphertext,) = sealed_ballots(campaign)
     assert receipt == sealing.receipt_for(ciphertext) and len(receipt) == 24
+    assert used_codes(campaign) == 1
     with pytest.raises(services.VoteError, match="已经使用过"):
         vote(codes[0], campaign)
-    assert Ballot.objects.filter(campaign=campaign).count() == 1
+    assert len(sealed_ballots(campaign)) == 1
 
 
 @pytest.mark.parametrize(
@@ -74,7 +83,7 @@ def test_vote_outside_the_window_is_refused(tree, shift, message):
     )
     with pytest.raises(services.VoteError, match=message):
         vote(codes[0], campaign)
-    assert not Ballot.objects.exists()
+    assert not all_sealed_ballots()
 
 
 def test_code_of_another_campaign_is_refused(tree):
@@ -82,7 +91,7 @@ def test_code_of_another_campaign_is_refused(tree):
     other, other_codes = open_campaign(tree)
     with pytest.raises(services.VoteError, match="不属于本次测评"):
         vote(other_codes[0], campaign)
-    assert not VotingCode.objects.filter(used=True).exists()
+    assert not any_used_code()
 
 
 def test_missing_aspect_answer_is_refused_and_code_stays_unused(tree):
@@ -91,7 +100,7 @@ def test_missing_aspect_answer_is_refused_and_code_stays_unused(tree):
         services.ballot_cast(
             code=codes[0], campaign_id=campaign.pk, overall="satisfied", aspects=["satisfied"]
         )
-    assert not VotingCode.objects.filter(used=True).exists()
+    assert not any_used_code()
 
 
 def test_close_valid_satisfied_records_award_eligibility(tree):

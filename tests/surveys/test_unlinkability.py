@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import connection, models
 
 from surveys import sealing
-from surveys.models import Ballot, VotingCode
+from surveys.models import BallotBox, VotingCode
 from tests.surveys.helpers import open_campaign, vote
 
 pytestmark = pytest.mark.django_db
@@ -27,30 +27,40 @@ def _concrete(model):
     return {f.name: f for f in model._meta.get_fields() if f.concrete}
 
 
-@pytest.mark.parametrize("model", [Ballot, VotingCode])
+@pytest.mark.parametrize("model", [BallotBox, VotingCode])
 def test_anonymous_tables_have_no_time_no_sequence_and_only_the_campaign_relation(model):
     fields = _concrete(model)
     assert not [n for n, f in fields.items() if isinstance(f, TIME_FIELDS)]
     relations = {n: f.related_model._meta.label for n, f in fields.items() if f.is_relation}
     assert relations == {"campaign": "surveys.Campaign"}
     pk = model._meta.pk
-    assert isinstance(pk, models.UUIDField) and pk.default is uuid.uuid4
     assert not isinstance(pk, models.AutoField | models.BigAutoField)
+    if model is BallotBox:  # one row per campaign: its key is the campaign, nothing sequential
+        assert pk.name == "campaign" and isinstance(pk, models.OneToOneField)
+    else:
+        assert isinstance(pk, models.UUIDField) and pk.default is uuid.uuid4
 
 
-def test_ballot_holds_only_campaign_and_answers():
-    assert set(_concrete(Ballot)) == {"id", "campaign", "ciphertext"}
-    assert set(_concrete(VotingCode)) == {"id", "campaign", "code_hash", "used"}
+def test_box_holds_only_the_campaign_ciphertexts_and_used_digests():
+    assert set(_concrete(BallotBox)) == {"campaign", "sealed", "used"}
+    assert set(_concrete(VotingCode)) == {"id", "campaign", "code_hash"}
 
 
 def test_nothing_refers_to_ballots_codes_or_receipts_and_no_history_or_admin():
-    anonymous = {Ballot, VotingCode}
+    anonymous = {BallotBox, VotingCode}
     for model in apps.get_models():
         for field in model._meta.get_fields():
             if field.is_relation and field.concrete:
                 assert field.related_model not in anonymous, f"{model} → {field.related_model}"
     labels = {m._meta.label_lower for m in apps.get_models()}
-    assert not {"surveys.historicalballot", "surveys.historicalvotingcode"} & labels
+    assert (
+        not {
+            "surveys.historicalballot",
+            "surveys.historicalballotbox",
+            "surveys.historicalvotingcode",
+        }
+        & labels
+    )
     assert not anonymous & set(admin.site._registry)
 
 
@@ -62,36 +72,38 @@ def _physical(sql: str) -> list:
 
 
 def test_physical_order_does_not_follow_casting_order(tree):
-    """12 votes in a known order: ciphertexts (named by their receipts) and used codes must not
-    lie in that order. (Without the per-vote rewrite both would; a false failure needs 1 in
-    12! ≈ 2·10⁻⁹.)"""
+    """12 votes in a known order: the box's ciphertexts (named by their receipts) must not lie
+    in that order, the used-code digests lie sorted, and the code rows are exactly where the
+    generation put them (a vote never writes them). (A false failure needs 2 in 12! ≈ 4·10⁻⁹.)"""
     campaign, codes = open_campaign(tree, electorate=15)
     from surveys.services import hash_code
 
+    code_rows = f"SELECT code_hash FROM {VotingCode._meta.db_table}"
+    before = _physical(code_rows)
     cast_hashes, receipts = [], []
     for n, code in enumerate(codes[:12]):
         receipts.append(vote(code, campaign, comment=f"c{n:02d}"))
         cast_hashes.append(hash_code(code))
-    ballots = [
-        sealing.receipt_for(c) for c in _physical(f"SELECT ciphertext FROM {Ballot._meta.db_table}")
-    ]
+    (box,) = BallotBox.objects.filter(campaign=campaign)
+    ballots = [sealing.receipt_for(c) for c in box.ciphertexts()]
     assert sorted(ballots) == sorted(receipts)
     assert ballots != receipts and ballots != receipts[::-1]
-    used = set(cast_hashes)
-    stored = [
-        h for h in _physical(f"SELECT code_hash FROM {VotingCode._meta.db_table}") if h in used
-    ]
-    assert sorted(stored) == sorted(cast_hashes)
-    assert stored != cast_hashes and stored != cast_hashes[::-1]
+    used = [d.hex() for d in box.used_digests()]
+    assert used == sorted(cast_hashes)
+    assert _physical(code_rows) == before
 
 
-def test_ballot_ids_change_on_every_vote(tree):
-    """Row identities are not stable across votes, so two dumps cannot be diffed by id."""
+def test_a_vote_rewrites_the_one_box_row_of_its_campaign_only(tree):
+    """One box row per campaign whatever the votes; the other campaign's box is untouched."""
     campaign, codes = open_campaign(tree)
-    vote(codes[0], campaign)
-    before = set(Ballot.objects.values_list("id", flat=True))
-    vote(codes[1], campaign)
-    assert not before & set(Ballot.objects.values_list("id", flat=True))
+    other, other_codes = open_campaign(tree)
+    vote(other_codes[0], other)
+    other_box = bytes(BallotBox.objects.get(campaign=other).sealed)
+    for code in codes[:3]:
+        vote(code, campaign)
+    assert BallotBox.objects.filter(campaign=campaign).count() == 1
+    assert len(BallotBox.objects.get(campaign=campaign).ciphertexts()) == 3
+    assert bytes(BallotBox.objects.get(campaign=other).sealed) == other_box
 
 
 def test_a_vote_writes_no_session_no_log_no_cache_and_no_task(client, tree, caplog):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import re
 import secrets
 import signal
@@ -122,6 +123,22 @@ class Command(BaseCommand):
         parser.add_argument("--worker-class", default="gthread")
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--mix",
+            type=int,
+            default=0,
+            help="并发用户混合测试的用户数（如 200：160 名工作人员、40 名团干部）；0 表示不测",
+        )
+        parser.add_argument("--mix-cadres", type=float, default=0.2)
+        parser.add_argument("--mix-seconds", type=float, default=60.0)
+        parser.add_argument("--think", type=float, default=3.0, help="用户两次点击之间的平均秒数")
+        parser.add_argument(
+            "--split-pool",
+            action="store_true",
+            help="看板类页面由第二个 gunicorn 池处理（模拟 nginx 按路径分流）",
+        )
+        parser.add_argument("--staff-workers", type=int, default=1)
+        parser.add_argument("--staff-threads", type=int, default=4)
 
     def handle(self, *args, **opts):
         if not os.environ.get("DATABASE_URL"):
@@ -135,8 +152,26 @@ class Command(BaseCommand):
         self._collectstatic(env)
         port = _free_port()
         server = self._start(env, port, opts)
+        servers = [server]
+        staff_port = port
+        if opts["split_pool"]:
+            staff_port = _free_port()
+            servers.append(
+                self._start(
+                    env,
+                    staff_port,
+                    {
+                        **opts,
+                        "workers": opts["staff_workers"],
+                        "threads": opts["staff_threads"],
+                    },
+                    label="看板池",
+                )
+            )
         try:
             self._wait_ready(port, server)
+            if staff_port != port:
+                self._wait_ready(staff_port, servers[1])
             # Once untimed: every worker process loads its code and opens its connection.
             self._measure(Client(port), FLOOR, opts)
             floor = self._measure(Client(port), FLOOR, opts)
@@ -156,12 +191,17 @@ class Command(BaseCommand):
                 f"空白页（floor，{FLOOR}）：一条查询按姓名排序全部团干部；开头与结尾各测一次："
                 f"{floor.rps:.0f} 与 {again.rps:.0f} 次/秒。比值以开头一次为准。"
             )
+            if opts["mix"]:
+                sessions = {name: self._login(port, name, opts["password"]) for name in users}
+                self._mix(port, staff_port, sessions, found, opts)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in servers:
+                process.send_signal(signal.SIGTERM)
+            for process in servers:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
     # --- The server ---------------------------------------------------------------------------
 
@@ -187,7 +227,7 @@ class Command(BaseCommand):
             check=True,
         )
 
-    def _start(self, env: dict[str, str], port: int, opts) -> subprocess.Popen:
+    def _start(self, env: dict[str, str], port: int, opts, label: str = "主池") -> subprocess.Popen:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         cmd = [
             str(gunicorn),
@@ -206,7 +246,8 @@ class Command(BaseCommand):
             "warning",
         ]
         self.stdout.write(
-            f"gunicorn {opts['worker_class']}，{opts['workers']} 个进程 × {opts['threads']} 线程，"
+            f"{label}：gunicorn {opts['worker_class']}，"
+            f"{opts['workers']} 个进程 × {opts['threads']} 线程，"
             f"127.0.0.1:{port}，生产设置（DEBUG 关闭）"
         )
         return subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env)
@@ -290,6 +331,80 @@ class Command(BaseCommand):
         result.rps = result.done / (time.perf_counter() - t0)
         return result
 
+    # --- The concurrent mix -------------------------------------------------------------------
+
+    def _mix(self, port: int, staff_port: int, sessions, found, opts) -> None:
+        """`--mix` users at once for `--mix-seconds`: a share `--mix-cadres` are cadres on the
+        cadre pages, the rest staff on the staff pages (the chosen logins in turn). Each user
+        clicks, waits for the whole response, reads for a random time around `--think`
+        seconds (exponential), clicks again. Latency is what the user waits (client side,
+        queueing included). With `--split-pool` the staff-only pages go to the second pool,
+        as the nginx locations of docs/performance.md would send them."""
+        n = opts["mix"]
+        n_cadres = round(n * opts["mix_cadres"])
+        cadre_logins = [u for u in sessions if found[u].role == User.Role.CADRE]
+        staff_logins = [u for u in sessions if found[u].role != User.Role.CADRE]
+        if (n_cadres and not cadre_logins) or (n - n_cadres and not staff_logins):
+            raise CommandError("混合测试需要至少一个团干部账号和一个工作人员账号（--user）。")
+        plan = [("cadre", cadre_logins[i % len(cadre_logins)]) for i in range(n_cadres)]
+        plan += [("staff", staff_logins[i % len(staff_logins)]) for i in range(n - n_cadres)]
+        samples: dict[str, list[float]] = {"cadre": [], "staff": []}
+        errors = {"cadre": 0, "staff": 0}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + opts["mix_seconds"]
+
+        def user(index: int) -> None:
+            role, login = plan[index]
+            rng = random.Random(index)
+            pages = CADRE_PAGES if role == "cadre" else STAFF_PAGES
+            clients = {
+                port: Client(port, sessions[login]),
+                staff_port: Client(staff_port, sessions[login]),
+            }
+            time.sleep(rng.uniform(0, opts["think"]))  # users arrive spread out, not at once
+            try:
+                while time.monotonic() < stop_at:
+                    path = rng.choice(pages)
+                    target = staff_port if role == "staff" and _staff_pool(path) else port
+                    t0 = time.perf_counter()
+                    try:
+                        response, _ = clients[target].request("GET", path)
+                        ok = response.status < 500
+                    except (OSError, http.client.HTTPException):
+                        ok = False
+                    waited = (time.perf_counter() - t0) * 1000
+                    with lock:
+                        samples[role].append(waited)
+                        errors[role] += not ok
+                    time.sleep(rng.expovariate(1 / opts["think"]) if opts["think"] else 0)
+            finally:
+                for client in clients.values():
+                    client.close()
+
+        self.stdout.write(
+            f"并发混合：{n} 名用户（工作人员 {n - n_cadres}、团干部 {n_cadres}），"
+            f"{opts['mix_seconds']:.0f} 秒，平均思考 {opts['think']:.1f} 秒"
+            + ("，看板页走第二个池" if staff_port != port else "，单池")
+        )
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - t0
+        self.stdout.write(
+            f"{'角色':<6} {'请求':>6} {'错误':>5} {'p50 ms':>8} {'p95 ms':>8} {'最长 ms':>8} "
+            f"{'次/秒':>7}"
+        )
+        for role in ("cadre", "staff"):
+            r = Result(role, server_ms=samples[role])
+            median = statistics.median(r.server_ms) if r.server_ms else 0.0
+            self.stdout.write(
+                f"{role:<6} {len(r.server_ms):>6} {errors[role]:>5} {median:>8.0f} "
+                f"{r.p(0.95):>8.0f} {r.p(1.0):>8.0f} {len(r.server_ms) / elapsed:>7.1f}"
+            )
+
     # --- Output -------------------------------------------------------------------------------
 
     def _header(self, opts) -> None:
@@ -310,6 +425,17 @@ class Command(BaseCommand):
             f"{username:<8} {r.path:<28} {r.status:>4} {median:>8.1f} {r.p(0.95):>8.1f} "
             f"{r.queries:>5} {r.size / 1024:>7.1f} {r.rps:>7.1f} {ratio:>7.3f}"
         )
+
+
+# Staff-only pages that a second pool may take (docs/performance.md, "Deployment"): the
+# dashboards, rankings and registers; the home page, the quick log and everything a cadre or a
+# youth opens stay on the main pool.
+STAFF_POOL_PREFIXES = ("/assessment/", "/admin/")
+STAFF_POOL_PATHS = ("/cadres/", "/cadres/youths/", "/contacts/", "/contacts/needs/")
+
+
+def _staff_pool(path: str) -> bool:
+    return path.startswith(STAFF_POOL_PREFIXES) or path.split("?")[0] in STAFF_POOL_PATHS
 
 
 def _free_port() -> int:

@@ -56,7 +56,7 @@ def test_entered_hours_count_only_once_approved(client, tree, youth):
     bad = client.post(
         url,
         {
-            "youth": youth.pk,
+            "youth__pk": youth.pk,
             "organisation": tree.town_a.pk,
             "date": "2026-01-02",
             "hours": "-3",
@@ -67,7 +67,7 @@ def test_entered_hours_count_only_once_approved(client, tree, youth):
     client.post(
         url,
         {
-            "youth": youth.pk,
+            "youth__pk": youth.pk,
             "organisation": tree.town_a.pk,
             "date": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
             "hours": "3",
@@ -90,7 +90,7 @@ def test_commendation_to_team_or_youth_required(client, tree):
     client.force_login(tree.owner)
     url = reverse("activities:commendations")
     data = {"title": "创新创业标兵", "organisation": tree.town_a.pk, "date": "2026-08-08"}
-    assert "请填写受表彰的青年编号" in client.post(url, data).text
+    assert "请选择受表彰的青年" in client.post(url, data).text
     data["team_name"] = "天山镇代表队"
     assert client.post(url, data).status_code == 302
     client.force_login(tree.outsider)
@@ -178,3 +178,22 @@ def test_volunteer_organisations_totals(client, tree, youth):
     assert row.n_members == 1 and row.activity_hours == Decimal("2.0")
     client.force_login(tree.outsider)
     assert "爱心送考车队" not in client.get(url).text
+
+
+def test_commendation_picks_the_youth_by_name_never_an_id(client, tree):
+    """Issue 15 item 4: the form asks for a name (with the namesakes told apart), and a youth
+    outside the user's scope is refused even when its id is posted."""
+    from activities.models import Commendation
+
+    mine = YouthFactory(name="乌兰", organisation=tree.town_a, unit="职教中心")
+    far = YouthFactory(name="乌兰", organisation=tree.town_b, unit="外镇中学")
+    client.force_login(tree.owner)
+    url = reverse("activities:commendations")
+    page = client.get(url).text
+    assert "编号" not in page and 'name="youth__pk"' in page
+    data = {"title": "创新创业标兵", "organisation": tree.town_a.pk, "date": "2026-08-08"}
+    refused = client.post(url, {**data, "youth": "乌兰", "youth__pk": far.pk})
+    assert refused.status_code == 200 and not Commendation.objects.exists()
+    assert "外镇中学" not in refused.text
+    assert client.post(url, {**data, "youth": "乌兰"}).status_code == 302
+    assert Commendation.objects.get().youth == mine

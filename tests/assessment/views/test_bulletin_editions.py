@@ -59,7 +59,7 @@ def test_circulated_excel_has_no_ranking_sheet_and_no_names(client, tree, scored
     response = client.get(reverse("assessment:bulletin"), {"format": "xlsx"})
     wb = _workbook(response)
     assert "circulated" in response["Content-Disposition"]
-    assert wb.sheetnames == ["概况", "联系方式", "预警概况"]
+    assert wb.sheetnames == ["概况", "联系方式", "预警概况", "年度工作计划"]
     cells = _all_cells(wb)
     assert "甲镇干部" not in cells and "乙镇干部" not in cells
     summary = {row[0].value: row[1].value for row in wb["预警概况"].iter_rows()}
@@ -74,7 +74,7 @@ def test_supervisors_excel_is_marked_internal_and_complete(client, tree, scored)
         reverse("assessment:bulletin"), {"format": "xlsx", "edition": "supervisors"}
     )
     wb = _workbook(response)
-    assert wb.sheetnames == ["概况", "联系方式", "组织排名", "预警与督导"]
+    assert wb.sheetnames == ["概况", "联系方式", "组织排名", "预警与督导", "年度工作计划"]
     assert "内部" in wb["概况"]["A1"].value
     assert "甲镇干部" in _all_cells(wb)
 

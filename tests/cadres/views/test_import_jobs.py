@@ -99,7 +99,7 @@ def _upload(client, tree, text, name="名单.csv"):
     return client.post(
         "/cadres/import/",
         {
-            "organisation": tree.town_a.pk,
+            "organisation__pk": tree.town_a.pk,
             "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv"),
         },
     )

@@ -18,8 +18,8 @@ def _upload(client, tree, text: str, encoding="utf-8"):
         "/cadres/import/",
         {
             "file": SimpleUploadedFile("名单.csv", text.encode(encoding), "text/csv"),
-            "organisation": tree.town_a.pk,
-            "cadre": tree.cadre.pk,
+            "organisation__pk": tree.town_a.pk,
+            "cadre__pk": tree.cadre.pk,
         },
         follow=True,
     )
@@ -59,8 +59,8 @@ def test_organisation_and_cadre_choices_are_scoped(client, tree):
         "/cadres/import/",
         {
             "file": SimpleUploadedFile("x.csv", b"a", "text/csv"),
-            "organisation": tree.town_a.pk,
-            "cadre": tree.cadre.pk,
+            "organisation__pk": tree.town_a.pk,
+            "cadre__pk": tree.cadre.pk,
         },
     )
     assert response.status_code == 200 and response.context["form"].errors

@@ -154,10 +154,12 @@ class TestStaffAndOutsiders:
         other = CadreFactory(organisation=tree.town_b)
         client.force_login(tree.owner)
         page = client.get(URL).content.decode()
-        assert tree.cadre.name in page and other.name not in page
-        response = client.post(URL, _data(sector, cadre=other.pk))
+        assert other.name not in page  # the cadre is picked by name (config/pickers.py)
+        response = client.post(URL, _data(sector, cadre__pk=other.pk))
         assert response.status_code == 200 and not Youth.objects.exists()
-        response = client.post(URL, _data(sector, cadre=tree.cadre.pk))
+        response = client.post(URL, _data(sector, cadre=other.name))
+        assert response.status_code == 200 and not Youth.objects.exists()
+        response = client.post(URL, _data(sector, cadre=tree.cadre.name))
         assert response.status_code == 302
         assert CadreYouth.objects.filter(cadre=tree.cadre).count() == 1
 

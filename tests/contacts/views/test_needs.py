@@ -71,11 +71,13 @@ def test_staff_assign_to_a_cadre_in_scope_only(client, tree, needs):
     _, venue, _ = needs
     b_cadre = CadreFactory(organisation=tree.town_b)
     client.force_login(tree.owner)
-    response = client.post(f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre": b_cadre.pk})
+    response = client.post(f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre__pk": b_cadre.pk})
     assert response.status_code == 200  # not a valid choice for this need
     venue.refresh_from_db()
     assert venue.owner_cadre is None
-    response = client.post(f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre": tree.cadre.pk})
+    response = client.post(
+        f"/contacts/needs/{venue.pk}/assign/", {"owner_cadre__pk": tree.cadre.pk}
+    )
     assert response.status_code == 302
     venue.refresh_from_db()
     assert venue.owner_cadre == tree.cadre and venue.status == Need.Status.IN_PROGRESS
@@ -141,7 +143,7 @@ def test_assign_shows_the_service_error_on_the_form(client, tree, needs):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     response = client.post(
         f"/contacts/needs/{venue.pk}/assign/",
-        {"owner_cadre": tree.cadre.pk, "due_date": yesterday.isoformat()},
+        {"owner_cadre__pk": tree.cadre.pk, "due_date": yesterday.isoformat()},
     )
     assert response.status_code == 200 and "办理期限不能早于今天。" in response.content.decode()
     venue.refresh_from_db()
@@ -152,7 +154,7 @@ def test_cadre_may_not_assign(client, tree, needs):
     mine, _, _ = needs
     client.force_login(tree.cadre_user)
     other = CadreFactory(organisation=tree.town_a)
-    response = client.post(f"/contacts/needs/{mine.pk}/assign/", {"owner_cadre": other.pk})
+    response = client.post(f"/contacts/needs/{mine.pk}/assign/", {"owner_cadre__pk": other.pk})
     assert response.status_code == 404
     mine.refresh_from_db()
     assert mine.owner_cadre == tree.cadre

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from surveys import services
-from surveys.models import Ballot, Campaign
-from tests.surveys.helpers import SHARES, open_campaign, vote
+from surveys.models import Campaign
+from tests.surveys.helpers import SHARES, open_campaign, sealed_ballots, vote
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_wrong_share_explains_and_never_echoes_a_share(client, tree):
     assert good not in response.text
     assert response["Cache-Control"] == "no-store"
     assert Campaign.objects.get(pk=campaign.pk).closed_at is None
-    assert Ballot.objects.filter(campaign=campaign).count() == 5
+    assert len(sealed_ballots(campaign)) == 5
 
 
 def test_settlement_before_the_end_says_so(client, tree):
@@ -64,7 +64,7 @@ def test_settlement_through_the_screen(client, tree):
     )
     assert "结算完成" in response.text and "请监票人销毁份额票签" in response.text
     assert "意见" in response.text
-    assert not Ballot.objects.filter(campaign=campaign).exists()
+    assert not sealed_ballots(campaign)
 
 
 def test_ballot_box_page_shows_the_shares_once(client, tree):

@@ -1,0 +1,115 @@
+"""SQL dialect pieces of the padding detection (assessment/integrity.py): the few expressions
+that differ between PostgreSQL (production) and SQLite (development and tests), and the
+assembly of one statement out of several signals' SELECTs."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.db import connection
+
+_PUNCT = "，。、！？：；“”‘’（）【】《》—…·,.!?:;'\"()[]<>-_/\\ \t\r\n"
+
+
+def pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def local_day(column: str) -> str:
+    """The local calendar day of a UTC timestamp column."""
+    if pg():
+        return f"({column} AT TIME ZONE '{settings.TIME_ZONE}')::date"
+    offset = zoneinfo.ZoneInfo(settings.TIME_ZONE).utcoffset(datetime.datetime(2026, 1, 1))
+    hours = int(offset.total_seconds() // 3600) if offset else 0
+    return f"date({column}, '{hours:+d} hours')"
+
+
+def days(later: str, earlier: str) -> str:
+    """Whole days between two dates."""
+    if pg():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def seconds(later: str, earlier: str) -> str:
+    if pg():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def ids(expr: str) -> str:
+    """The ids of a group as "1,2,3" (NULLs skipped); capped in Python."""
+    if pg():
+        return f"string_agg(CAST({expr} AS text), ',')"
+    return f"group_concat({expr})"
+
+
+def normalised(expr: str) -> str:
+    """Text with case, digits, whitespace and punctuation removed: "走访3组青年。" and
+    "走访 5 组青年" are the same text. PostgreSQL: regexp_replace; SQLite (development and
+    tests) has none, so the same rule as a Python function registered on the connection."""
+    if pg():
+        # regexp_replace compiles the pattern once per statement; translate() with this many
+        # characters measured 2.5× slower per row.
+        chars = "".join("\\" + c if c in "[]\\^-" else c for c in _PUNCT).replace("'", "''")
+        return f"regexp_replace(lower({expr}), '[[:space:][:punct:][:digit:]{chars}]', '', 'g')"
+    connection.ensure_connection()
+    connection.connection.create_function("lq_normalised", 1, normalise, deterministic=True)
+    return f"lq_normalised({expr})"
+
+
+_DROP = {ord(c): None for c in "0123456789" + _PUNCT}
+
+
+def normalise(text: str | None) -> str:
+    return (text or "").lower().translate(_DROP)
+
+
+def text_key(expr: str) -> str:
+    """What equal texts are grouped by. PostgreSQL groups by an md5 of the text: sorting
+    Chinese text under the database's collation cost 20× the rest of the statement."""
+    return f"md5({expr})" if pg() else expr
+
+
+def contains(haystack: str, needle: str) -> str:
+    if pg():
+        return f"strpos({haystack}, {needle}) > 0"
+    return f"instr({haystack}, {needle}) > 0"
+
+
+def valid_phone(column: str) -> str:
+    if pg():
+        return f"({column} ~ '^1[3-9][0-9]{{9}}$')"
+    return f"({column} GLOB '1[3-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]')"
+
+
+def phone_number(column: str) -> str:
+    return f"CAST({column} AS BIGINT)" if pg() else f"CAST({column} AS INTEGER)"
+
+
+def union(ctes: list[str], branches: list[tuple[str, list[str], list[str], str]]) -> str:
+    """One statement out of several signals' SELECTs over shared CTEs, so that the database
+    reads the period's rows in one round trip. Each branch is (kind, numbers, id lists, FROM …):
+    its rows come back as (kind, cadre_id-first numbers…, id lists…), padded with NULLs to the
+    widest branch, numbers before id lists so that each column has one type in every branch."""
+    width_n = max(len(b[1]) for b in branches)
+    width_i = max(len(b[2]) for b in branches)
+    selects = []
+    for kind, numbers, id_lists, rest in branches:
+        cols = [f"'{kind}'"]
+        cols += numbers + ["NULL"] * (width_n - len(numbers))
+        cols += id_lists + ["NULL"] * (width_i - len(id_lists))
+        selects.append(f"SELECT {', '.join(cols)}\n{rest}")
+    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
+
+
+def split(rows: list[tuple], widths: dict[str, tuple[int, int]]) -> dict[str, list[tuple]]:
+    """The rows of a union() statement by kind, each cut to its branch's own columns."""
+    width_n = max(n for n, _i in widths.values())
+    out: dict[str, list[tuple]] = {kind: [] for kind in widths}
+    for row in rows:
+        n, i = widths[row[0]]
+        out[row[0]].append(row[1 : 1 + n] + row[1 + width_n : 1 + width_n + i])
+    return out

@@ -1,0 +1,184 @@
+"""Every page's query count is independent of the data size (issue 16 item 1).
+
+Every GET page the hostile-input walker knows (tests/test_hostile_input.py: PATTERNS) is opened
+twice, as the same kind of user over two subtrees of the same shape: township A holds one of
+everything, township C six times as much (cadres, youths, links, contacts, needs, activities,
+registrations, branches, ballots) with the period's scores, flags and statistics computed. A page
+that runs a query per row, per organisation or per cadre shows it as more queries for C; the
+counts must be equal. Staff pages are opened by each township's staff, cadre pages by a cadre
+of each township.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cadres.models import Organisation, User
+from tests.conftest import build_tree
+from tests.factories import (
+    ActivityFactory,
+    CadreFactory,
+    CadreYouthFactory,
+    CampaignFactory,
+    LiaisonChannelFactory,
+    NeedFactory,
+    OrganisationFactory,
+    RegistrationFactory,
+    UserFactory,
+    log_contact,
+)
+from tests.test_hostile_input import INT_CONVERTER, PATTERNS
+
+# Pages that are not one page per URL: a redirect, a file or an action behind a GET.
+NOT_PAGES = {"logout", "healthz", "favicon", "manifest", "service_worker"}
+
+SMALL, BIG = 1, 6
+
+
+def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, int]:
+    """n of everything in `org` (n=1: one of everything); returns the ids detail pages need."""
+    for i in range(n):
+        OrganisationFactory(name=f"{org.name}第{i + 2}团支部", kind="branch", parent=org)
+    links = [CadreYouthFactory(cadre=cadre) for _ in range(3 * n)]
+    youths = [link.youth for link in links]
+    for i in range(n):
+        other = CadreFactory(organisation=org, name=f"{org.name}干部{i}")
+        CadreYouthFactory(cadre=other)
+        LiaisonChannelFactory(cadre=cadre, name=f"{org.name}渠道{i}")
+    contacts = [
+        log_contact(cadre, youths[i : i + 2], by=cadre_user, channel=("wechat", "talk")[i % 2])
+        for i in range(3 * n)
+    ]
+    needs = [NeedFactory(organisation=org, owner_cadre=cadre, youth=y) for y in youths[:n]]
+    activities = []
+    for _ in range(n):
+        activity = ActivityFactory(organisation=org)
+        activity.responsible_cadres.add(cadre)
+        for youth in youths[:2]:
+            RegistrationFactory(activity=activity, youth=youth)
+        activities.append(activity)
+    branch = Organisation.objects.filter(parent=org, kind="branch").order_by("pk").first()
+    campaign = CampaignFactory(branch=branch)
+    channel = cadre.channels.order_by("pk").first()
+    youth, contact, need = youths[0], contacts[0], needs[0]
+    return {
+        "cadres:detail": cadre.pk,
+        "cadres:channels": cadre.pk,
+        "cadres:channel_edit": channel.pk,
+        "cadres:channel_end": channel.pk,
+        "cadres:card": cadre.pk,
+        "cadres:history": cadre.pk,
+        "cadres:handover": cadre.pk,
+        "cadres:youth_detail": youth.pk,
+        "cadres:youth_erase": youth.pk,
+        "cadres:youth_edit": youth.pk,
+        "cadres:youth_move_away": youth.pk,
+        "cadres:organisation_detail": org.pk,
+        "contacts:edit": contact.pk,
+        "contacts:detail": contact.pk,
+        "contacts:delete": contact.pk,
+        "contacts:youth_timeline": youth.pk,
+        "contacts:need_detail": need.pk,
+        "contacts:ask_cadre": cadre.pk,
+        "surveys:campaign_detail": campaign.pk,
+        "surveys:campaign_edit": campaign.pk,
+        "surveys:codes_generate": campaign.pk,
+        "surveys:campaign_close": campaign.pk,
+        "surveys:campaign_delete": campaign.pk,
+        "surveys:reelection_update": campaign.pk,
+        "activities:youth_record": youth.pk,
+        "activities:youth_certificate": youth.pk,
+        "_activity": activities[0].pk,
+        "_campaign_uuid": campaign.public_id,
+        "_register_code": activities[0].register_code,
+        "_checkin_code": activities[0].checkin_code,
+    }
+
+
+def _world():
+    from assessment import services as assessment_services
+    from assessment.periods import period_containing
+
+    tree = build_tree()
+    town_c = OrganisationFactory(name="丙镇团委", kind="township", parent=tree.banner)
+    big_cadre_user = UserFactory(username="cadre_c", organisation=town_c, role=User.Role.CADRE)
+    big_cadre = CadreFactory(name="丙镇干部", organisation=town_c, user=big_cadre_user)
+    big_staff = UserFactory(username="owner_c", organisation=town_c, role=User.Role.STAFF)
+    small_ids = _populate(tree.town_a, tree.cadre, tree.cadre_user, SMALL)
+    big_ids = _populate(town_c, big_cadre, big_cadre_user, BIG)
+    today = timezone.localdate()
+    run = assessment_services.scores_compute(period=period_containing(today), today=today)
+    assessment_services.contact_stats_compute(run=run, today=today)
+    # The padding detection flags C's burst of logs, not A's three: give A the same finding,
+    # so that both integrity lists have rows (an empty page skips its row query).
+    from assessment.models import IntegrityFinding
+
+    finding = IntegrityFinding.objects.get(run=run, cadre=big_cadre)
+    finding.pk, finding.cadre, finding.organisation = None, tree.cadre, tree.town_a
+    finding.save()
+    return {
+        "staff": ((tree.owner, small_ids), (big_staff, big_ids)),
+        "cadre": ((tree.cadre_user, small_ids), (big_cadre_user, big_ids)),
+    }
+
+
+@pytest.fixture(scope="module")
+def sized_world(django_db_setup, django_db_blocker):
+    """Built once for the module, in a transaction rolled back at its end (as the walker's)."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _url(name: str, converters, ids: dict) -> str:
+    kwargs = {}
+    for key, conv in converters:
+        if conv == INT_CONVERTER:
+            kwargs[key] = ids.get(name, ids["_activity"])
+        elif conv == "UUIDConverter":
+            kwargs[key] = ids["_campaign_uuid"]
+        else:
+            kwargs[key] = ids["_checkin_code"] if "checkin" in name else ids["_register_code"]
+    return reverse(name, kwargs=kwargs)
+
+
+GET_PATTERNS = [
+    p
+    for p in PATTERNS
+    if p[0].split(":")[-1] not in NOT_PAGES and p[0] not in ("join", "join_done")
+]
+
+
+def _count(client, user, url) -> tuple[int, int]:
+    client.force_login(user)
+    client.get(url)  # once untimed: session, caches and lazy per-process state settle
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(url).status_code
+    return status, len(queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["staff", "cadre"])
+@pytest.mark.parametrize(("name", "converters"), GET_PATTERNS, ids=[p[0] for p in GET_PATTERNS])
+def test_query_count_does_not_grow_with_the_data(client, sized_world, name, converters, role):
+    from django.core.cache import cache
+
+    (small_user, small_ids), (big_user, big_ids) = sized_world[role]
+    cache.clear()
+    small = _count(client, small_user, _url(name, converters, small_ids))
+    client.logout()
+    cache.clear()
+    big = _count(client, big_user, _url(name, converters, big_ids))
+    assert small[0] == big[0], f"status {small[0]} with one of everything, {big[0]} with {BIG}"
+    assert big[1] <= small[1], (
+        f"{name} as {role}: {small[1]} queries with one of everything, {big[1]} with {BIG}×"
+    )
