@@ -222,7 +222,7 @@ def _plan_roster(rows: list[dict], *, youths: QuerySet[Youth], cadre: Cadre | No
     existing = roster.match_existing(rows, youths=youths)
     elsewhere = roster.phones_held_outside(rows, youths=youths)
     phone_column = roster.COLUMNS["phone"][0]
-    seen: dict[tuple, int] = {}
+    seen: dict[object, int] = {}
     for row in rows:
         number = row["row"]
         if row["phone"] in elsewhere and number not in existing:
