@@ -16,6 +16,7 @@ from cadres.models import CadreYouth, Organisation, Youth
 from cadres.selectors import organisation_subtree
 from contacts.services import activity_contacts_sync
 
+from . import plan_demo
 from .models import (
     Activity,
     Commendation,
@@ -291,6 +292,8 @@ def seed(ctx) -> None:
             )
         )
     Commendation.objects.bulk_create(commendations)
+    plan_demo.seed_teams(show, orgs[1:])
+    plan_demo.seed_plans([a for a, _n, _h in activities], banner, today)
 
     # Entrepreneurship project library with support records.
     returnee_ids = list(

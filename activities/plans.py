@@ -23,10 +23,11 @@ An item is due once its planned quarter has ended by `as_of`; done once achieved
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -34,7 +35,8 @@ from django.db.models.functions import ExtractQuarter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadres.models import Cadre, Organisation, User
+from cadres.models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Cadre, Organisation, User
+from cadres.quota import quota_met_q
 from cadres.selectors import in_subtree, organisation_list, scope_queryset, with_progress
 
 from .models import Activity, PlanDeadline, PlanItem, Registration, WorkPlan
@@ -150,20 +152,35 @@ def _as_of_end(as_of: datetime.date) -> datetime.datetime:
 
 def _quota_percent(orgs: list[Organisation]) -> dict[int, int]:
     """Organisation id -> percent of the cadres in office in its subtree who meet the quota.
-    One query for all of them (the cadres under the topmost organisations), the rest in memory."""
+
+    1. one grouped query: per organisation under the topmost ones, cadres in office and how
+       many meet the quota (the one rule, cadres/quota.py, over with_progress);
+    2. each organisation's counts added to every ancestor on its path (path segments), so a
+       subtree's total is one lookup: linear in the organisations, whatever the scale.
+    """
     if not orgs:
         return {}
     today = timezone.localdate()
     tops = [o for o in orgs if not any(p is not o and p.is_ancestor_of(o) for p in orgs)]
     cadres = reduce(or_, [in_subtree(Cadre.objects.all(), organisation=o) for o in tops])
     in_office = cadres.filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
-    # quota_met is a with_progress() annotation (the one rule), which the stubs cannot see.
-    progress: Any = with_progress(in_office)
-    rows = list(progress.values_list("organisation__path", "quota_met"))
+    met = quota_met_q(youths="n_youths", fields="n_sectors")
+    rows = (
+        with_progress(in_office)
+        .order_by()
+        .values_list("organisation__path")
+        .annotate(n=Count("id"), met=Count("id", filter=met))
+    )
+    width = PATH_SEGMENT_WIDTH + len(PATH_SEPARATOR)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for path, n, n_met in rows:
+        for end in range(width, len(path) + 1, width):
+            totals[path[:end]][0] += n
+            totals[path[:end]][1] += n_met
     result = {}
     for org in orgs:
-        mine = [met for path, met in rows if path.startswith(org.path)]
-        result[org.pk] = round(100 * sum(mine) / len(mine)) if mine else 0
+        n, n_met = totals.get(org.path, (0, 0))
+        result[org.pk] = round(100 * n_met / n) if n else 0
     return result
 
 

@@ -354,3 +354,18 @@ class TestPages:
         assert page.status_code == 200
         with django_assert_max_num_queries(18):
             assert client.get(plans[0].get_absolute_url()).status_code == 200
+
+
+def test_activity_page_links_back_to_its_plan_item(client, tree):
+    plan = _plan(tree.town_a, tree.owner)
+    item = _item(plan, tree.owner, goal="开展4次线下活动")
+    activity = _held(tree.town_a, item, 2)
+    client.force_login(tree.owner)
+    page = client.get(activity.get_absolute_url())
+    assert "开展4次线下活动" in page.text
+    assert f"{plan.get_absolute_url()}#item{item.pk}" in page.text
+    create = client.get(reverse("activities:create"), {"plan_item": item.pk})
+    assert create.context["form"].initial["plan_item"] == item.pk
+    client.force_login(tree.outsider)
+    outsider = client.get(reverse("activities:create"), {"plan_item": item.pk})
+    assert "plan_item" not in outsider.context["form"].initial
