@@ -47,7 +47,9 @@ def late_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     registrations = list(selectors.registrations_for(activity).filter(checked_in_at__isnull=True))
     registered = {r.youth_id for r in activity.registrations.all() if r.youth_id}
     found = selectors.youth_scope(request.user).select_related("sector").exclude(pk__in=registered)
-    ticked = [v for v in form["youths"].value() or [] if str(v).isdigit()]
+    # Ticked ids come back from the browser: digits only, and small enough for an id column
+    # (a 30-digit "id" would overflow the query, a 500, before the form could refuse it).
+    ticked = [v for v in form["youths"].value() or [] if str(v).isdigit() and int(v) < 2**63]
     if q:
         found = found.filter(
             Q(name__icontains=q) | Q(phone=q) | Q(unit__icontains=q) | Q(pk__in=ticked)
