@@ -79,7 +79,6 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
         "cadres:youth_merge": youth.pk,
         "cadres:cadre_edit": cadre.pk,
         "cadres:youth_move_away": youth.pk,
-        "cadres:youth_merge": youth.pk,
         "cadres:organisation_detail": org.pk,
         "contacts:edit": contact.pk,
         "contacts:detail": contact.pk,
