@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .categories import ActivityCategory
+
 # Codes people may have to type from a poster: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -48,15 +50,7 @@ class Partner(models.Model):
 
 
 class Activity(models.Model):
-    class Category(models.TextChoices):
-        THEORY = "theory", _("理论学习")
-        THEMATIC = "thematic", _("主题教育")
-        CARE = "care", _("关爱帮扶")
-        EMPLOYMENT = "employment", _("就业创业")
-        CULTURE = "culture", _("文体活动")
-        VOLUNTEER = "volunteer", _("志愿服务")
-        TRAINING = "training", _("培训讲座")
-        OTHER = "other", _("其他")
+    Category = ActivityCategory  # activities/categories.py: shared with the work plans
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("筹备中")

@@ -16,21 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-
-class PlanCategory(models.TextChoices):
-    """The activity categories of the seed (activities.Activity.Category), plus the two lines of
-    work a plan has that are not activities."""
-
-    THEORY = "theory", _("理论学习")
-    THEMATIC = "thematic", _("主题教育")
-    CARE = "care", _("关爱帮扶")
-    EMPLOYMENT = "employment", _("就业创业")
-    CULTURE = "culture", _("文体活动")
-    VOLUNTEER = "volunteer", _("志愿服务")
-    TRAINING = "training", _("培训讲座")
-    ONE_PLUS_100 = "one_plus_100", _("1+100 工作")
-    ORG_BUILDING = "org_building", _("组织建设")
-    OTHER = "other", _("其他")
+from .categories import PlanCategory
 
 
 class WorkPlan(models.Model):
