@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from cadres.auth import staff_required
 from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree
-from config.forms import add_service_errors
+from config.forms import add_service_errors, save_form
 
 from . import need_services, selectors
 from .forms import (
@@ -134,16 +134,16 @@ def need_new(request: HttpRequest) -> HttpResponse:
     if organisation is None:
         raise Http404
     form = VenueNeedForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            need = need_services.need_submit_venue(
-                organisation=organisation, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("需求已登记。"))
-            return redirect("contacts:need_detail", pk=need.pk)
+    need = save_form(
+        request,
+        form,
+        lambda: need_services.need_submit_venue(
+            organisation=organisation, by=request.user, **form.cleaned_data
+        ),
+    )
+    if need is not None:
+        messages.success(request, _("需求已登记。"))
+        return redirect("contacts:need_detail", pk=need.pk)
     return render(request, "contacts/need_new.html", {"form": form, "organisation": organisation})
 
 
