@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from config.forms import add_service_errors, save_form, service_error_text
+from config.forms import add_service_errors, run_action, save_form
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -533,10 +533,9 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def channel_end(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _get_channel_for_user(request, pk)
     cadre = channel.cadre
-    try:
-        registry.channel_end(channel=channel, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel})
+    run_action(
+        request,
+        lambda: registry.channel_end(channel=channel, by=request.user),
+        _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel},
+    )
     return redirect("cadres:channels", cadre.pk)

@@ -35,7 +35,7 @@ from django_tables2 import SingleTableMixin
 from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from config import ratelimit
-from config.forms import save_form, service_error_text
+from config.forms import run_action, save_form, service_error_text
 from config.pagination import BoundedPaginator
 from config.qr import qr_data_uri
 
@@ -290,14 +290,13 @@ def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请填写 0 到 9 之间的整数。"))
         return redirect("surveys:campaign_detail", pk=campaign.pk)
-    try:
-        campaign = services.shares_lost_report(
+    run_action(
+        request,
+        lambda: services.shares_lost_report(
             campaign=campaign, lost=form.cleaned_data["lost"], by=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("已登记遗失份额数。"))
+        ),
+        _("已登记遗失份额数。"),
+    )
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
@@ -335,12 +334,11 @@ def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_for(request, pk)
-    try:
-        campaign = services.campaign_close(campaign=campaign, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("投票已结束。请监票人到场输入份额进行结算。"))
+    run_action(
+        request,
+        lambda: services.campaign_close(campaign=campaign, by=request.user),
+        _("投票已结束。请监票人到场输入份额进行结算。"),
+    )
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
