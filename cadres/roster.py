@@ -22,17 +22,13 @@ from django.utils.translation import gettext as _
 from .models import Gender, Sector, Youth
 from .phones import normalise_phone
 
-# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py; re-exported here so
-# that callers keep one entry point for the roster.
-from .spreadsheet import (  # noqa: F401
+# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py.
+from .spreadsheet import (
     CONTROL_CHARS,
-    MAX_BYTES,
     MAX_CELL_CHARS,
-    MAX_COLUMNS,
     MAX_ROWS,
     RosterFileError,
     cell_text,
-    decode_csv,
     read_table,
     row_cells,
     unsafe_cells,

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cadres.auth import staff_required
-from cadres.roster import RosterFileError, clean_filename
+from cadres.roster import clean_filename
+from cadres.spreadsheet import MAX_BYTES, RosterFileError
 from config.forms import form_error_text, save_form, service_error_text
 from config.pagination import BoundedPaginator
 
@@ -24,8 +25,6 @@ from .forms import (
 )
 from .models import Campaign
 from .views import _campaign_for
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # cadres.roster.MAX_BYTES: checked before reading
 
 # --- Member roster (团员名册) and 领票登记 ---------------------------------------------------------
 
@@ -133,7 +132,7 @@ def roster_import(request: HttpRequest, branch_pk: int) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > MAX_BYTES:
             form.add_error("file", _("文件太大：请不超过 10 MB。"))
         else:
             try:

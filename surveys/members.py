@@ -4,7 +4,7 @@ One module for the roster's reads and writes (the surveys services were already 
 - `member_create`, `member_update`, `member_end` keep a branch's registered members; an ended
   membership is kept (left_on), never deleted;
 - `roster_parse` / `roster_import` read a CSV or XLSX file with the youth roster's bounded,
-  hostile-file-safe reader (cadres.roster.read_table) and the column names of a 智慧团建
+  hostile-file-safe reader (cadres.spreadsheet.read_table) and the column names of a 智慧团建
   member export, check every row and write all rows or none;
 - `electorate_freeze` copies the active roster into the campaign's electors when its ballot
   box opens: later roster edits do not change that campaign;
@@ -28,8 +28,15 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Gender, Organisation, User
 from cadres.phones import normalise_phone
-from cadres.roster import RosterFileError, RowError
-from cadres.spreadsheet import CONTROL_CHARS, cell_text, read_table, row_cells, unsafe_cells
+from cadres.roster import RowError
+from cadres.spreadsheet import (
+    CONTROL_CHARS,
+    RosterFileError,
+    cell_text,
+    read_table,
+    row_cells,
+    unsafe_cells,
+)
 
 from .models import Campaign, Elector, Member
 
