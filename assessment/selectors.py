@@ -26,7 +26,6 @@ from contacts.models import Channel
 from . import scoring, sentences, sources
 from .models import (
     CadreScore,
-    ChannelWeekStat,
     Flag,
     IntegrityFinding,
     IntegrityReview,
@@ -38,6 +37,7 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period
+from .subtree_stats import subtree_weeks
 
 SCORE_BUCKETS = [(0, 40), (40, 60), (60, 80), (80, 101)]
 QUOTA_BUCKETS = [(0, 25), (25, 50), (50, 75), (75, 100), (100, None)]
@@ -195,18 +195,23 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def overview(*, user: User, organisation: Organisation, period: Period) -> Overview:
+def overview(
+    *, user: User, organisation: Organisation, period: Period, plans: bool = True
+) -> Overview:
     """Four queries on stored rows (run, aggregate, field distribution, weekly channels), plus
-    whatever the activities adapter needs."""
+    whatever the activities adapter needs, and the plans adapter unless `plans=False` (the
+    dashboard, which does not show them: a row per organisation of the subtree, 2,513 for a
+    province)."""
     run = run_for(period)
     ov = Overview(period=period, organisation=organisation, run=run)
-    # Plans do not depend on a score run: shown even before the period is computed.
-    ov.plans = sources.plan_completion(
-        user=user,
-        organisation=organisation,
-        year=period.year,
-        as_of=run.as_of if run else period.as_of(timezone.localdate()),
-    )
+    if plans:
+        # Plans do not depend on a score run: shown even before the period is computed.
+        ov.plans = sources.plan_completion(
+            user=user,
+            organisation=organisation,
+            year=period.year,
+            as_of=run.as_of if run else period.as_of(timezone.localdate()),
+        )
     if run is None:
         return ov
     scores = in_subtree(score_list(user=user, run=run), organisation=organisation)
@@ -260,15 +265,9 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
         (f"{lo}%–{hi}%" if hi else f"≥{lo}%", t[f"q{lo}"]) for lo, hi in QUOTA_BUCKETS
     ]
     ov.sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
-    weekly = (
-        in_subtree(
-            scope_queryset(ChannelWeekStat.objects.filter(run=run), user=user),
-            organisation=organisation,
-        )
-        .values_list("week", "channel")
-        .annotate(n=Sum("contacts"))
-        .order_by("week", "channel")
-    )
+    # The subtree's stored sums (assessment/subtree_stats.py): one organisation's rows, not a
+    # sum over every organisation of the subtree (~250,000 rows for a province quarter).
+    weekly = subtree_weeks(user=user, organisation=organisation, run=run)
     by_week: dict[datetime.date, dict[str, int]] = defaultdict(dict)
     totals: dict[str, int] = defaultdict(int)
     for week, channel, n in weekly:
