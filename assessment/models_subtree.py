@@ -37,3 +37,25 @@ class SubtreeWeekStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.week} {self.channel}: {self.contacts}"
+
+
+class SubtreeScoreStat(models.Model):
+    """The dashboard's figures over the scores of an organisation's whole subtree for a run: the
+    raw aggregates of subtree_stats.score_aggregates (counts, sums, average) and the field
+    distribution, instead of aggregating 10,000 scores of a province on each view."""
+
+    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="+", db_index=False)
+    organisation = models.ForeignKey(
+        "cadres.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    totals = models.JSONField()
+    sectors = models.JSONField()  # [[fields covered, cadres], ...] by fields covered
+
+    class Meta:
+        constraints = [
+            # Serves the dashboard's and bulletin's totals: WHERE run = ? AND organisation = ?.
+            models.UniqueConstraint(fields=["run", "organisation"], name="subtreescore_read_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.organisation_id}"

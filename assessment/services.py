@@ -32,7 +32,7 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period, parse_period
-from .subtree_stats import subtree_week_stats_store
+from .subtree_stats import subtree_score_stats_store, subtree_week_stats_store
 
 if TYPE_CHECKING:  # only for annotations
     from cadres.models import Organisation, User
@@ -194,6 +194,8 @@ def scores_compute(
         if some is not None:
             stale = stale.filter(cadre_id__in=some)  # the others' rows are current
         stale.delete()
+        # The dashboards' subtree figures follow the scores (only the changed subtrees').
+        subtree_score_stats_store(run=run, organisation_ids=run.refreshed_organisations)
 
         step(5, _("更新预警"))
         if flags is None:
