@@ -26,7 +26,7 @@ from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 from contacts.models import Contact
 
-from . import freshness, integrity, selectors, services
+from . import freshness, integrity, selectors, services, supervision
 from .editions import EDITIONS, SUPERVISORS, css_string, edition_from
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
@@ -167,7 +167,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
 def case_open(request: HttpRequest, flag_pk: int) -> HttpResponse:
     flag = get_in_scope_or_404(Flag.objects.all(), user=request.user, pk=flag_pk)
     try:
-        case = services.case_open(flag=flag, by=request.user)
+        case = supervision.case_open(flag=flag, by=request.user)
     except ValidationError as exc:
         messages.error(request, service_error_text(exc))
         return redirect("assessment:flags")
@@ -190,7 +190,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     step_form = CaseStepForm(request.POST or None, next_kind=next_kind)
     if request.method == "POST" and step_form.is_valid():
         try:
-            services.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
+            supervision.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(step_form, exc)
         else:
@@ -211,7 +211,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CaseCloseForm(request.POST)
     if form.is_valid():
         try:
-            services.case_close(
+            supervision.case_close(
                 case=case,
                 note=form.cleaned_data["note"],
                 recovered=form.cleaned_data["recovered"],
@@ -265,7 +265,7 @@ def review(request: HttpRequest) -> HttpResponse:
         review_form = ReviewForm(request.POST)
         if review_form.is_valid():
             try:
-                services.review_save(
+                supervision.review_save(
                     organisation=organisation,
                     period=period,
                     notes=review_form.cleaned_data["notes"],
@@ -498,7 +498,7 @@ def integrity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = IntegrityReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            review = services.integrity_review_record(
+            review = supervision.integrity_review_record(
                 finding=finding,
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],

@@ -1,10 +1,11 @@
 """Roster import: read what Chinese offices actually send (xlsx; CSV in UTF-8, UTF-8 with BOM or
 GBK), check every row, and report every problem by row and column in Chinese.
 
-Reading (`cadres.spreadsheet`) and checking write nothing; `cadres.services.roster_import_prepare` stores the checked
-rows for a preview and `roster_import_commit` writes them all or nothing. Matching searches only
-the importer's scope (`match_existing`, `phones_held_outside`). This module imports nothing from
-`cadres.services` (which imports it).
+Reading (`cadres.spreadsheet`) and checking write nothing;
+`cadres.roster_import.roster_import_prepare` stores the checked rows for a preview and
+`roster_import_commit` writes them all or nothing. Matching searches only the importer's scope
+(`match_existing`, `phones_held_outside`). This module imports nothing from `cadres.services`
+or `cadres.roster_import` (which imports it).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from cadres.auth import staff_required
 from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree
 from config.forms import add_service_errors
 
-from . import selectors, services
+from . import need_services, selectors
 from .forms import (
     NeedAnswerForm,
     NeedAssignForm,
@@ -83,7 +83,9 @@ def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = NeedAnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.need_answer(need=need, answer=form.cleaned_data["answer"], by=request.user)
+            need_services.need_answer(
+                need=need, answer=form.cleaned_data["answer"], by=request.user
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -101,7 +103,7 @@ def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         owner_cadre = form.cleaned_data["owner_cadre"]
         try:
-            services.need_assign(
+            need_services.need_assign(
                 need=need,
                 owner_cadre=owner_cadre,
                 owner_user=None if owner_cadre else request.user,
@@ -120,7 +122,7 @@ def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def need_close(request: HttpRequest, pk: int) -> HttpResponse:
     need = _need_for_user(request, pk)
-    services.need_close(need=need, by=request.user)
+    need_services.need_close(need=need, by=request.user)
     messages.success(request, _("需求已关闭。"))
     return redirect("contacts:need_detail", pk=need.pk)
 
@@ -134,7 +136,7 @@ def need_new(request: HttpRequest) -> HttpResponse:
     form = VenueNeedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            need = services.need_submit_venue(
+            need = need_services.need_submit_venue(
                 organisation=organisation, by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:

@@ -34,7 +34,7 @@ from config.forms import add_service_errors
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
-from . import selectors, services
+from . import need_services, selectors, services
 from .confirm_views import share_panel
 from .filters import ContactFilter, NeedFilter
 from .forms import (
@@ -440,7 +440,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                 return redirect("contacts:ask_done")  # a bot learns nothing
             data = form.cleaned_data
             try:
-                need = services.need_submit_public(
+                need = need_services.need_submit_public(
                     category=data["category"],
                     question=data["question"],
                     asker_name=data["asker_name"],

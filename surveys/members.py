@@ -32,7 +32,7 @@ from cadres.roster import RosterFileError, RowError, read_table
 
 from .models import Campaign, Elector, Member
 
-MAX_MEMBERS = 2000  # surveys.services.MAX_ELECTORATE: one code per member
+MAX_MEMBERS = 2000  # surveys.campaigns.MAX_ELECTORATE: one code per member
 # Column titles as branches send them. The 智慧团建 (zhtj.youth.cn) member export titles its
 # columns 姓名, 性别, 出生日期, 入团时间, 手机号码 (older exports and hand-made registers: 出生年月,
 # 入团年月, 联系电话 …); the first name of each tuple is the one in our template. Columns not
@@ -116,9 +116,9 @@ def slips_count(*, campaign: Campaign) -> int:
 
 
 def _require_keeper(*, branch: Organisation, by: User) -> None:
-    from .services import _require_staff_above
+    from .campaigns import require_staff_above
 
-    _require_staff_above(branch=branch, by=by)
+    require_staff_above(branch=branch, by=by)
 
 
 def _clean_member(

@@ -10,7 +10,7 @@ counted BEFORE a code is evaluated, so parallel guesses cannot outrun it, and gi
 code turned out to be a real one (a room of voters behind one address is not blocked).
 
 Settlement (结算): the scrutineers type or scan their share slips on one screen; the key is
-rebuilt in memory by surveys.services.campaign_settle and never leaves that request.
+rebuilt in memory by surveys.settlement.campaign_settle and never leaves that request.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from config.forms import add_service_errors, service_error_text
 from config.pagination import BoundedPaginator
 from config.qr import qr_data_uri
 
-from . import members, sealing, selectors, services
+from . import campaigns, members, sealing, selectors, services, settlement
 from .filters import CampaignFilter
 from .forms import (
     BallotForm,
@@ -135,7 +135,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            campaign = services.campaign_create(
+            campaign = campaigns.campaign_create(
                 branch=data["branch"],
                 secretary=data["secretary"],
                 year=data["year"],
@@ -179,7 +179,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.campaign_update(campaign=campaign, by=request.user, **form.service_kwargs())
+            campaigns.campaign_update(campaign=campaign, by=request.user, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -256,7 +256,7 @@ def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.campaign_settle(
+            campaign = settlement.campaign_settle(
                 campaign=campaign, shares=form.shares(), by=request.user
             )
         except ValidationError as exc:
@@ -348,7 +348,7 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_for(request, pk)
     try:
-        services.campaign_delete(campaign=campaign, by=request.user)
+        campaigns.campaign_delete(campaign=campaign, by=request.user)
     except ValidationError as exc:
         return _refused(request, exc, campaign)
     messages.success(request, _("测评已删除。"))
@@ -365,7 +365,7 @@ def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("surveys:campaign_detail", pk=campaign.pk)
     form = ReelectionForm(request.POST)
     if form.is_valid():
-        services.reelection_update(
+        settlement.reelection_update(
             procedure=procedure,
             status=form.cleaned_data["status"],
             notes=form.cleaned_data["notes"],
@@ -390,7 +390,7 @@ def reelection_result(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            procedure = services.reelection_result_record(
+            procedure = settlement.reelection_result_record(
                 procedure=procedure,
                 elected_on=data["elected_on"],
                 successor=data["successor"],
