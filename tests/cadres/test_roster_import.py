@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -210,19 +209,23 @@ def _big_roster(n: int) -> bytes:
 
 
 @pytest.mark.postgres
-def test_ten_thousand_rows_import_under_30_seconds(tree, sectors, settings):
-    settings.LIANQING_LINK_CEILING_FACTOR = 200  # the timing includes linking all 10,000
+def test_ten_thousand_rows_import_in_fewer_statements_than_one_per_hundred_rows(
+    tree, sectors, settings, django_assert_max_num_queries
+):
+    # The import's cost is set-based (COPY on PostgreSQL, batched lookups), not a query per row:
+    # ten thousand rows take fewer than one statement per hundred rows. Its speed is measured by
+    # `benchmark_roster`, side by side, not by a wall-clock assertion that a loaded machine breaks.
+    settings.LIANQING_LINK_CEILING_FACTOR = 200  # the import links all 10,000
     # The 8th row matches this youth (in the importer's scope).
     YouthFactory(name="已有", phone="15000000007", organisation=tree.town_a)
-    started = time.monotonic()
-    record = _prepare(tree, _big_roster(10_000))
+    with django_assert_max_num_queries(10_000 // 100):
+        record = _prepare(tree, _big_roster(10_000))
     assert record.status == RosterImport.Status.PREVIEW, record.errors[:3]
-    record = roster_import.roster_import_commit(roster_import=record, by=tree.owner)
-    elapsed = time.monotonic() - started
+    with django_assert_max_num_queries(10_000 // 100):
+        record = roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert (record.n_new, record.n_matched, record.n_linked) == (9_999, 1, 10_000)
     assert Youth.objects.count() == 10_000
     assert Youth.history.count() == 10_000  # every created youth has its history row
-    assert elapsed < 30, elapsed
 
 
 def test_thousand_rows_import_in_a_bounded_number_of_queries(
