@@ -22,7 +22,7 @@ from cadres.exports import EscapingTableExport, ScopedExportMixin, export_log_cr
 from cadres.models import Cadre, Organisation, Youth
 from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors, service_error_text
+from config.forms import save_form, service_error_text
 from config.pagination import BoundedPaginator
 from contacts.models import Contact
 
@@ -188,14 +188,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(case.steps.select_related("recorded_by"))
     next_kind = len(steps) + 1 if len(steps) < 3 else None
     step_form = CaseStepForm(request.POST or None, next_kind=next_kind)
-    if request.method == "POST" and step_form.is_valid():
-        try:
-            supervision.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(step_form, exc)
-        else:
-            messages.success(request, _("已记录督导措施。"))
-            return redirect("assessment:case", pk=case.pk)
+    saved = save_form(
+        request,
+        step_form,
+        lambda: supervision.case_step_add(case=case, by=request.user, **step_form.cleaned_data),
+    )
+    if saved is not None:
+        messages.success(request, _("已记录督导措施。"))
+        return redirect("assessment:case", pk=case.pk)
     return render(
         request,
         "assessment/case_detail.html",
@@ -496,22 +496,22 @@ def integrity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = IntegrityReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            review = supervision.integrity_review_record(
-                finding=finding,
-                outcome=form.cleaned_data["outcome"],
-                note=form.cleaned_data["note"],
-                open_case=form.cleaned_data["open_case"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("核实结果已记录。"))
-            if review.case_id:
-                return redirect("assessment:case", pk=review.case_id)
-            return redirect("assessment:integrity_detail", pk=finding.pk)
+    review = save_form(
+        request,
+        form,
+        lambda: supervision.integrity_review_record(
+            finding=finding,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            open_case=form.cleaned_data["open_case"],
+            by=request.user,
+        ),
+    )
+    if review is not None:
+        messages.success(request, _("核实结果已记录。"))
+        if review.case_id:
+            return redirect("assessment:case", pk=review.case_id)
+        return redirect("assessment:integrity_detail", pk=finding.pk)
     contact_ids = {i for s in finding.signals for i in s.get("contacts", [])}
     youth_ids = {i for s in finding.signals for i in s.get("youths", [])}
     contacts = {

@@ -30,7 +30,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, save_form
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -261,24 +261,23 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "youths": [r.youth_id for r in current],
     }
     form = ContactEditForm(request.POST or None, youths=list(offered.values()), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.contact_update(
-                contact=contact,
-                youths=data["youths"],
-                channel=data["channel"],
-                date=data["date"],
-                topic=data["topic"],
-                notes=data["notes"],
-                help_given=data["help_given"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("联系记录已修改（修改记录可查）。"))
-            return redirect("contacts:detail", pk=contact.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: services.contact_update(
+            contact=contact,
+            youths=form.cleaned_data["youths"],
+            channel=form.cleaned_data["channel"],
+            date=form.cleaned_data["date"],
+            topic=form.cleaned_data["topic"],
+            notes=form.cleaned_data["notes"],
+            help_given=form.cleaned_data["help_given"],
+            by=request.user,
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("联系记录已修改（修改记录可查）。"))
+        return redirect("contacts:detail", pk=contact.pk)
     selected = {str(v) for v in (form["youths"].value() or [])}
     return render(
         request,

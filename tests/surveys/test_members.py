@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cadres.roster import RosterFileError
+from cadres.spreadsheet import RosterFileError
 from surveys import campaigns, members, services
 from surveys.models import Campaign, Elector, Member
 from tests.factories import CampaignFactory
