@@ -109,7 +109,10 @@ def start(
 def inline() -> bool:
     """No broker (eager): the steps run here, one after another. benchmark_freshness's
     in-process worker replaces this to run them inline too."""
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL)
+    from config.celery_app import app
+
+    # The app's setting, not Django's: a test that starts a real worker turns eager off there.
+    return bool(app.conf.task_always_eager)
 
 
 def _ours(period: str, claim_since: datetime.datetime) -> bool:

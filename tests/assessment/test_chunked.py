@@ -5,6 +5,7 @@ period's claim from first to last step, and a failed step leaves the period mark
 from __future__ import annotations
 
 import datetime
+import time
 from unittest import mock
 
 import pytest
@@ -263,3 +264,39 @@ def test_the_nightly_run_only_schedules_each_period_whole(db):
         )
     ) == sorted(codes)
     assert not ScoreRun.objects.exists()  # the work is the runs', each on its own queue
+
+
+# One broker queue for every xdist worker: tests with a real Celery worker run in one group.
+@pytest.mark.xdist_group("celery-worker")
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_runs_a_whole_period_in_steps_and_releases_the_claim(world, settings):
+    """Redis + a real worker: the steps travel as a chain of tasks on the quarter's queue and
+    leave the rows of the one-transaction run."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tests.celery_helpers import own_broker
+
+    code, today = world["code"], world["today"]
+    services.scores_compute(period=code, today=today)
+    reference = _snapshot(code)
+    CadreScore.objects.filter(period=code).update(reached=999)
+    runs = ScoreRun.objects.get(period=code).runs
+    settings.LIANQING_RUN_CHUNK_CADRES = 4
+    with (
+        own_broker(10) as app,
+        start_worker(app, pool="solo", perform_ping_check=False, loglevel="error"),
+    ):
+        assert not chunked.inline()
+        freshness.touch([code], None)
+        freshness.schedule([code], countdown=0)
+        deadline = time.monotonic() + 120
+        while True:
+            claim = RecomputeClaim.objects.get(period=code)
+            run = ScoreRun.objects.get(period=code)
+            if run.runs > runs and claim.running_since is None:
+                break
+            assert time.monotonic() < deadline, "the steps did not finish in 120 s"
+            time.sleep(0.3)
+    assert claim.last_error == "" and claim.pending_since is None
+    assert _snapshot(code) == reference
