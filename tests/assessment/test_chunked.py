@@ -300,3 +300,25 @@ def test_real_worker_runs_a_whole_period_in_steps_and_releases_the_claim(world, 
             time.sleep(0.3)
     assert claim.last_error == "" and claim.pending_since is None
     assert _snapshot(code) == reference
+
+
+@pytest.mark.xdist_group("celery-worker")
+@pytest.mark.redis
+def test_on_redis_each_job_lands_in_exactly_one_queue(db):
+    """The queues share Celery's default exchange: with every queue's binding declared (as
+    workers do), a routed job and a default one still land in one list each, never in all."""
+    import redis
+
+    from tests.celery_helpers import own_broker
+
+    with own_broker(11) as app:
+        with app.connection_for_write() as conn:
+            for queue in app.conf.task_queues:
+                queue.bind(conn.default_channel).declare()
+        app.send_task("assessment.refresh_period", args=["2026H2"], ignore_result=True)
+        app.send_task("assessment.refresh_period", args=["2026Q4"], ignore_result=True)
+        app.send_task("cadres.flush_outbox", ignore_result=True)
+        broker = redis.Redis.from_url(app.conf.broker_url)
+        lengths = {q.name: broker.llen(q.name) for q in app.conf.task_queues}
+        broker.flushdb()
+    assert lengths == {"celery": 1, QUEUES["quarter"]: 1, QUEUES["half"]: 1, QUEUES["year"]: 0}

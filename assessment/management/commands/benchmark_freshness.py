@@ -18,6 +18,9 @@ logging? On the current database (PostgreSQL; the banner or province demo seed):
      `apply_async(countdown=…)`; each run's result (incremental or whole period, cadres,
      start, end, when its debounce began) is read from the workers' logs;
    - without, one worker thread stands in for it over an in-process delay queue;
+   (BENCH_PLAIN_GIVEN=q,h,y in the environment: the plain times measured earlier, in the
+   periods' order, instead of measuring them again: a province period's whole run takes
+   minutes; the periods' runs must then already be of today, or the first one is whole);
 4. after the logging stops, the queue drains; the report gives the contacts logged (and the
    rate achieved), runs per period (incremental / whole), run durations ÷ the plain scoring
    time, the wait after the debounce for the worker (per period), the queue length sampled
@@ -189,8 +192,13 @@ class Command(BaseCommand):
                 else "进程内模拟 worker（1 个线程）"
             )
         )
-        plain = {}
+        plain: dict[str, float] = {}
+        given = [float(x) for x in os.environ.get("BENCH_PLAIN_GIVEN", "").split(",") if x]
         for code in periods:
+            if given:  # measured earlier (a province period's whole run takes minutes)
+                plain[code] = given[len(plain)]
+                self.stdout.write(f"  单独计算 {code}：{plain[code]:.2f} 秒（先前测得，未重测）")
+                continue
             if not plain_once:
                 services.scores_compute(period=code, today=today)  # warm
             t0 = time.perf_counter()
