@@ -309,8 +309,9 @@ LIANQING_LATE_ATTENDANCE_DAYS = env.int("LIANQING_LATE_ATTENDANCE_DAYS", default
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
 # Seconds between a change and the coalesced recomputation that includes it (and every later
-# change until it starts): assessment/freshness.py. 20 s keeps change → stored number under
-# 60 s with one worker at province scale (docs/quota-and-freshness.md, benchmark_freshness).
+# change until it starts): assessment/freshness.py. With a worker per period kind at province
+# scale, 20 s gave change → stored median 23 s for the quarter and 40 s over all periods
+# (docs/scaling.md; one worker for everything: 240 s).
 LIANQING_FRESHNESS_DEBOUNCE_SECONDS = env.int("LIANQING_FRESHNESS_DEBOUNCE_SECONDS", default=20)
 # Cadres per bounded step of a whole period's recomputation (assessment/chunked.py): keeps the
 # year's whole run at province scale inside its task time limit.
