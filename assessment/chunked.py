@@ -12,7 +12,7 @@ period kind's queue (assessment/queues.py):
    transaction under the run's row lock (services.cadres_compute, the same code as the
    single-transaction run);
 2. `run_finish`: rows and findings no step wrote (cadres deleted or inactive since) removed,
-   the organisation rollups (latest quarter), the run's as-of day, count and finish time; then
+   the dashboards' subtree score figures, the organisation rollups (latest quarter), the run's as-of day, count and finish time; then
    the claim is released and the weekly statistics are queued as before.
 
 Why the rows equal a full recomputation: a cadre's numbers, score and flag depend on their own
@@ -48,6 +48,7 @@ from . import integrity as integrity_signals
 from . import metrics, services
 from .models import CadreScore, IntegrityFinding, RecomputeClaim, ScoreRun, ScoringPolicy
 from .periods import Period, parse_period
+from .subtree_stats import subtree_score_stats_store
 
 
 def chunk_size() -> int:
@@ -209,6 +210,7 @@ def run_finish(
                 # Rows no step rewrote: cadres deleted or no longer active since.
                 CadreScore.objects.filter(run=run, computed_at__lt=since).delete()
                 IntegrityFinding.objects.filter(run=run, computed_at__lt=since).delete()
+                subtree_score_stats_store(run=run)  # every subtree: the whole run's scores
                 if services.flags_wanted(p):
                     organisation_rollup_refresh(now=now)
                 run.as_of = window.as_of
