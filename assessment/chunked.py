@@ -129,7 +129,10 @@ def _failed(period: str, claim_since: datetime.datetime, exc: BaseException) -> 
     released = RecomputeClaim.objects.filter(period=period, running_since=claim_since).update(
         running_since=None, last_error=str(exc)[:500]
     )
-    if released:  # the step's own transaction has been rolled back: schedule at once
+    # The step's own transaction has been rolled back. With a broker, a new run after the
+    # debounce; eager (in-process), not: the run would start again at once inside this
+    # handler, a loop on a lasting error. The whole-period marker waits for the next change.
+    if released and not inline():
         freshness.schedule([period])
 
 

@@ -184,7 +184,9 @@ def test_a_failed_step_marks_the_whole_period_and_releases_the_claim(world, sett
     assert claim.running_since is None and claim.last_error == "boom"
     assert TouchedCadre.objects.filter(period=code, cadre_id=freshness.WHOLE_PERIOD).exists()
     assert ScoreRun.objects.get(period=code).finished_at == finished  # not finished
-    enqueue.assert_called_once()  # a new run of the whole period after the debounce
+    # In-process (eager) no run is started again inside the failure: with a broker a new run
+    # follows after the debounce; here the whole-period marker waits for the next change.
+    assert not enqueue.called
 
 
 def test_a_step_of_a_superseded_chain_writes_nothing(world):
