@@ -244,16 +244,18 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
        incremental run's are small), or of the whole period in their own task;
     5. release the claim, recording duration or error; a failed run puts its markers back.
     """
-    from . import services
+    from . import chunked, services
     from .tasks import enqueue_contact_stats
 
     today = today or timezone.localdate()
     parse_period(period, today=today)  # malformed or future: ValidationError, nothing claimed
     now = timezone.now()
     free = Q(running_since__isnull=True) | Q(running_since__lt=now - STALE_AFTER)
-    taken_over = RecomputeClaim.objects.filter(
-        period=period, running_since__lt=now - STALE_AFTER
-    ).exists()
+    seen = RecomputeClaim.objects.filter(period=period).values_list(
+        "running_since", "pending_since"
+    )
+    held_since, pending_since = seen.first() or (None, None)
+    taken_over = held_since is not None and held_since < now - STALE_AFTER
     claimed = (
         RecomputeClaim.objects.filter(period=period, pending_since__isnull=False)
         .filter(free)
@@ -273,6 +275,21 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
     if taken_over:
         cadre_ids = None
     try:
+        p = parse_period(period, today=today)
+        if services.incremental_ids(period=p, today=today, cadre_ids=cadre_ids) is None:
+            bounds = chunked.chunk_bounds()
+            if chunked.is_chunked(bounds):
+                # More cadres than one step: the bounded steps hold the claim and release it
+                # at their end (assessment/chunked.py).
+                out = chunked.start(
+                    period=p,
+                    today=today,
+                    claim_since=now,
+                    started=started,
+                    bounds=bounds,
+                    pending=_epoch(pending_since),
+                )
+                return out or {"period": period, "status": "chained", "steps": len(bounds) + 1}
         run = services.scores_compute(period=period, today=today, cadre_ids=cadre_ids)
         if run.refreshed_organisations is not None:
             services.contact_stats_compute(
@@ -293,7 +310,7 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
         n_runs=F("n_runs") + 1,
     )
     if run.refreshed_organisations is None:
-        enqueue_contact_stats(run.pk, today)
+        enqueue_contact_stats(run.pk, today, period=period)
     return {
         "period": period,
         "status": "done",
@@ -304,7 +321,13 @@ def run_pending(*, period: str, today: datetime.date | None = None) -> dict:
         # Wall-clock ends of the run, for benchmark_freshness --celery (change → stored).
         "started": round(started, 3),
         "finished": round(time.time(), 3),
+        # When the first change of this run marked the period pending (its debounce began).
+        "pending": _epoch(pending_since),
     }
+
+
+def _epoch(moment: datetime.datetime | None) -> float | None:
+    return round(moment.timestamp(), 3) if moment else None
 
 
 def request_recompute(*, period: str, today: datetime.date | None = None) -> str:

@@ -88,7 +88,14 @@ _LIVE = "ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_
 _TYPED = f"{_LIVE} AND ct.activity_id IS NULL"  # contacts derived from check-ins are excluded
 
 
-def _entries_sql() -> str:
+def _in_range(column: str, p: dict) -> str:
+    """Only the cadres lo <= id < hi (`cadre_range` of detect: the bounded steps of
+    assessment/chunked.py). Every signal is a cadre's own: their contacts, youths and
+    confirmations; the youths' evidence (`ev`) is read whole in every step."""
+    return f" AND {column} >= %(lo)s AND {column} < %(hi)s" if "lo" in p else ""
+
+
+def _entries_sql(p: dict) -> str:
     lag = "LAG({col}, %({span})s) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)"
     slow = {"span": "burst_span"}
     fast = {"span": "burst_fast_span"}
@@ -102,7 +109,7 @@ def _entries_sql() -> str:
            {lag.format(col="ct.id", **slow)} AS first_id,
            {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **fast))} AS fast_span,
            {lag.format(col="ct.id", **fast)} AS fast_first_id
-    FROM contacts_contact ct WHERE {_TYPED}
+    FROM contacts_contact ct WHERE {_TYPED}{_in_range("ct.cadre_id", p)}
 )""",
         f"""c AS (
     SELECT e.id, e.cadre_id,
@@ -126,7 +133,7 @@ def _entries_sql() -> str:
            CASE WHEN LENGTH(ct.notes) >= %(text_min_chars)s THEN {sql.normalised("ct.notes")}
            END AS txt
     FROM contacts_contact ct
-    WHERE {_TYPED} AND ct.notes <> ''
+    WHERE {_TYPED} AND ct.notes <> ''{_in_range("ct.cadre_id", p)}
 )""",
         "tot AS (SELECT cadre_id, COUNT(*) AS n FROM t GROUP BY cadre_id)",
         # contact_youth rows carry their contact's date: the period's rows only are joined.
@@ -181,7 +188,7 @@ _ENTRIES = {"entries": (6, 4), "same_text": (3, 1)}
 
 
 def _entries(p: dict) -> list[Signal]:
-    rows = sql.split(_rows(_entries_sql(), p), _ENTRIES)
+    rows = sql.split(_rows(_entries_sql(p), p), _ENTRIES)
     return [*_burst_rows(rows["entries"], p), *_late_rows(rows["entries"], p)] + _same_text_rows(
         rows["same_text"], p
     )
@@ -253,12 +260,13 @@ def _same_text_rows(rows: list[tuple], p: dict) -> list[Signal]:
     ]
 
 
-def _reached_sql() -> str:
+def _reached_sql(p: dict) -> str:
     valid = sql.valid_phone("y.phone")
     ctes = [
-        """pair AS (
+        f"""pair AS (
     SELECT cadre_id, youth_id, MIN(date) AS first_date FROM contacts_contactyouth
-    WHERE date >= %(start)s AND date <= %(as_of)s GROUP BY cadre_id, youth_id
+    WHERE date >= %(start)s AND date <= %(as_of)s{_in_range("cadre_id", p)}
+    GROUP BY cadre_id, youth_id
 )""",
         # "Silent": no youth-side evidence ever (a check-in, a need they raised, a confirmation
         # from their own phone; any time, for any cadre — "never" must mean never). The youths
@@ -294,9 +302,9 @@ def _reached_sql() -> str:
     FROM py
     WINDOW sw AS (PARTITION BY cadre_id, silent ORDER BY num)
 )""",
-        """big AS (
+        f"""big AS (
     SELECT contact_id, COUNT(*) AS youths FROM contacts_contactyouth
-    WHERE is_offline = %(true)s AND date >= %(start)s AND date <= %(as_of)s
+    WHERE is_offline = %(true)s AND date >= %(start)s AND date <= %(as_of)s{_in_range("cadre_id", p)}
     GROUP BY contact_id HAVING COUNT(*) > %(batch_talk_max_youths)s
 )""",
     ]
@@ -313,14 +321,14 @@ HAVING ({bad} >= %(ghost_min_youths)s
     OR ({quota} > 0 AND COUNT(*) >= {quota} AND COUNT(*) <= {quota} + %(quota_jump_slack)s
         AND {late} >= %(quota_jump_min_share)s * {quota})"""
     why = "SUM(CASE WHEN w.why = '{}' THEN 1 ELSE 0 END)"
-    batch = """FROM big JOIN contacts_contact ct ON ct.id = big.contact_id
+    batch = f"""FROM big JOIN contacts_contact ct ON ct.id = big.contact_id
 WHERE ct.activity_id IS NULL AND ct.is_deleted = %(false)s
-  AND ct.date >= %(start)s AND ct.date <= %(as_of)s
+  AND ct.date >= %(start)s AND ct.date <= %(as_of)s{_in_range("ct.cadre_id", p)}
   AND (ct.channel IN ('talk', 'visit') OR big.youths > %(batch_offline_max_youths)s)"""
     denied = "CASE WHEN cf.outcome = 'denied' THEN {} END"
     same = "CASE WHEN cf.same_device = %(true)s THEN {} END"
     confirmations = f"""FROM contacts_confirmation cf
-WHERE cf.day >= %(start)s AND cf.day <= %(as_of)s
+WHERE cf.day >= %(start)s AND cf.day <= %(as_of)s{_in_range("cf.cadre_id", p)}
 GROUP BY cf.cadre_id
 HAVING SUM({denied.format(1)}) >= %(denials_min)s OR SUM({same.format(1)}) >= %(same_device_min)s"""
     return sql.union(
@@ -358,7 +366,7 @@ _REACHED = {"reached": (10, 2), "batch_log": (3, 0), "confirmations": (3, 2)}
 
 
 def _reached(p: dict) -> list[Signal]:
-    rows = sql.split(_rows(_reached_sql(), p), _REACHED)
+    rows = sql.split(_rows(_reached_sql(p), p), _REACHED)
     return [
         *_ghost_rows(rows["reached"], p),
         *_quota_jump_rows(rows["reached"], p),
@@ -500,11 +508,17 @@ def detect(
     as_of: datetime.date,
     thresholds: dict,
     timings: dict[str, float] | None = None,
+    cadre_range: tuple[int, int | None] | None = None,
 ) -> dict[int, list[Signal]]:
     """The signals of every cadre in the period up to as_of: {cadre_id: [Signal, …]} for the
     cadres with at least one. Two statements whatever the number of cadres.
-    `timings`, if given, receives the seconds each statement took (benchmark_integrity)."""
+    `timings`, if given, receives the seconds each statement took (benchmark_integrity).
+    `cadre_range` (lo, hi): only the cadres lo <= id < hi (hi None: no bound), the same
+    signals a whole detection gives them (assessment/chunked.py: the year's whole detection
+    took 222 s at province scale under load, one task's limit is 240 s)."""
     params = params_for(period=period, as_of=as_of, thresholds=thresholds)
+    if cadre_range is not None:
+        params["lo"], params["hi"] = cadre_range[0], cadre_range[1] or 2**62
     found: dict[int, list[Signal]] = defaultdict(list)
     with transaction.atomic():
         if sql.pg():
@@ -529,16 +543,25 @@ def findings_store(
     as_of: datetime.date,
     policy: ScoringPolicy,
     now: datetime.datetime,
+    cadre_range: tuple[int, int | None] | None = None,
 ) -> int:
-    """Replace a run's findings with a fresh detection (inside the caller's transaction, under
-    the run lock: idempotent). Returns the number of cadres flagged."""
+    """Replace a run's findings (of the cadres in `cadre_range` only, if given) with a fresh
+    detection (inside the caller's transaction, under the run lock: idempotent). Returns the
+    number of cadres flagged."""
     from cadres.models import Cadre
 
     from .models import IntegrityFinding
 
-    found = detect(period=period, as_of=as_of, thresholds=thresholds_of(policy))
+    found = detect(
+        period=period, as_of=as_of, thresholds=thresholds_of(policy), cadre_range=cadre_range
+    )
     orgs = dict(Cadre.objects.filter(pk__in=list(found)).values_list("pk", "organisation_id"))
-    IntegrityFinding.objects.filter(run=run).delete()
+    old = IntegrityFinding.objects.filter(run=run)
+    if cadre_range is not None:
+        old = old.filter(cadre_id__gte=cadre_range[0])
+        if cadre_range[1] is not None:
+            old = old.filter(cadre_id__lt=cadre_range[1])
+    old.delete()
     IntegrityFinding.objects.bulk_create(
         [
             IntegrityFinding(

@@ -18,15 +18,14 @@ from cadres.rollups import organisation_rollup_refresh
 
 from . import integrity as integrity_signals
 from . import metrics, scoring, sources
+from .flags import flags_refresh
 from .freshness import numbers_changed
 from .models import (
     COMPONENTS,
     CadreScore,
     ChannelWeekStat,
-    Flag,
     ScoreRun,
     ScoringPolicy,
-    SupervisionCase,
 )
 from .periods import Period, parse_period
 from .subtree_stats import subtree_score_stats_store, subtree_week_stats_store
@@ -158,54 +157,27 @@ def scores_compute(
         some = _incremental_ids(run, cadre_ids, period=period, window=window, today=today)
         now = timezone.now()
         run.started_at = now
-
-        step(2, _("统计全部团干部的联系、领域与需求"))
-        rows = metrics.cadre_metrics(window, cadre_ids=some)
-        if some is not None:
+        if flags is None:
+            flags = flags_wanted(period)
+        # Read before the upsert overwrites them: the organisations at the last run.
+        before = None if some is None else _organisations_at_last_run(run, some)
+        rows, ballot_status = cadres_compute(
+            run=run,
+            period=period,
+            window=window,
+            policy=policy,
+            some=some,
+            now=now,
+            flags=flags,
+            step=step,
+        )
+        if before is not None:
             # Statistics of the organisations these cadres are in now and were in at the last
             # run (a cadre who moved leaves their old organisation's figures).
-            run.refreshed_organisations = {m["organisation_id"] for m in rows} | set(
-                CadreScore.objects.filter(run=run, cadre_id__in=some).values_list(
-                    "organisation_id", flat=True
-                )
-            )
-
-        step(3, _("读取满意度测评结果"))
-        secretaries = [m["cadre_id"] for m in rows if m["is_secretary"]]
-        ballots = sources.ballot_outcomes(year=window.as_of.year, cadre_ids=secretaries)
-
-        step(4, _("计算并保存 %(n)s 名团干部的活跃度") % {"n": len(rows)})
-        weights = policy.weights()
-        scored = []
-        for m in rows:
-            ballot = ballots.data.get(m["cadre_id"], "") if m["is_secretary"] else ""
-            comps = scoring.components(m, ballot)
-            value = scoring.score(comps, weights)
-            m["score"] = value
-            scored.append(_score_row(m, comps, value, ballot, run, period, policy, now))
-            if len(scored) >= UPSERT_BATCH:
-                _upsert(scored)
-                scored = []
-        _upsert(scored)
-        stale = CadreScore.objects.filter(run=run, computed_at__lt=now)
-        if some is not None:
-            stale = stale.filter(cadre_id__in=some)  # the others' rows are current
-        stale.delete()
+            run.refreshed_organisations = {m["organisation_id"] for m in rows} | before
         # The dashboards' subtree figures follow the scores (only the changed subtrees').
         subtree_score_stats_store(run=run, organisation_ids=run.refreshed_organisations)
-
-        step(5, _("更新预警"))
-        if flags is None:
-            flags = period.kind == "quarter" and not _later_quarter_exists(period)
         if flags:
-            flags_refresh(
-                rows=rows,
-                policy=policy,
-                period=period,
-                as_of=window.as_of,
-                now=now,
-                cadre_ids=some,
-            )
             # Once per chain, with the latest quarter: the staff pages' per-organisation counts.
             organisation_rollup_refresh(now=now)
 
@@ -219,12 +191,89 @@ def scores_compute(
 
         run.as_of = window.as_of
         run.n_cadres = len(rows) if some is None else CadreScore.objects.filter(run=run).count()
-        run.sources = {"ballots": ballots.status}
+        run.sources = {"ballots": ballot_status}
         run.finished_at = timezone.now()
         run.runs += 1
         run.is_final = period.is_closed(today)
         run.save()
     return run
+
+
+def flags_wanted(period: Period) -> bool:
+    """Flags follow the latest quarter only (a past quarter's run leaves them as they are)."""
+    return period.kind == "quarter" and not _later_quarter_exists(period)
+
+
+def cadres_compute(
+    *,
+    run: ScoreRun,
+    period: Period,
+    window: metrics.Window,
+    policy: ScoringPolicy,
+    some: Collection[int] | None,
+    now: datetime.datetime,
+    flags: bool,
+    step: Callable[[int, str], None] | None = None,
+) -> tuple[list[dict[str, Any]], str]:
+    """Steps 3–5 of scores_compute for the cadres `some` (None: all), inside the caller's
+    transaction and under its lock of `run`: metrics, ballots, scores upserted (the cadres'
+    older rows of the run gone), flags. Shared by the single-transaction run and the bounded
+    steps of assessment/chunked.py. Returns the metric rows and the ballots' source status."""
+    step = step or (lambda n, text: None)
+    step(2, _("统计全部团干部的联系、领域与需求"))
+    rows = metrics.cadre_metrics(window, cadre_ids=some)
+
+    step(3, _("读取满意度测评结果"))
+    secretaries = [m["cadre_id"] for m in rows if m["is_secretary"]]
+    ballots = sources.ballot_outcomes(year=window.as_of.year, cadre_ids=secretaries)
+
+    step(4, _("计算并保存 %(n)s 名团干部的活跃度") % {"n": len(rows)})
+    weights = policy.weights()
+    scored = []
+    for m in rows:
+        ballot = ballots.data.get(m["cadre_id"], "") if m["is_secretary"] else ""
+        comps = scoring.components(m, ballot)
+        value = scoring.score(comps, weights)
+        m["score"] = value
+        scored.append(_score_row(m, comps, value, ballot, run, period, policy, now))
+        if len(scored) >= UPSERT_BATCH:
+            _upsert(scored)
+            scored = []
+    _upsert(scored)
+    stale = CadreScore.objects.filter(run=run, computed_at__lt=now)
+    if some is not None:
+        stale = stale.filter(cadre_id__in=list(some))  # the others' rows are current
+    stale.delete()
+
+    step(5, _("更新预警"))
+    if flags:
+        flags_refresh(
+            rows=rows, policy=policy, period=period, as_of=window.as_of, now=now, cadre_ids=some
+        )
+    return rows, ballots.status
+
+
+def _organisations_at_last_run(run: ScoreRun, some: Collection[int]) -> set[int]:
+    return set(
+        CadreScore.objects.filter(run=run, cadre_id__in=list(some)).values_list(
+            "organisation_id", flat=True
+        )
+    )
+
+
+def incremental_ids(
+    *, period: Period, today: datetime.date, cadre_ids: Collection[int] | None
+) -> set[int] | None:
+    """What scores_compute would recompute for these touched cadres: the set (incremental) or
+    None (the whole period), read without the run lock. freshness.run_pending decides by it
+    whether a whole period goes to the bounded steps (assessment/chunked.py)."""
+    if cadre_ids is None:
+        return None
+    run = ScoreRun.objects.filter(period=period.code, policy=policy_current()).first()
+    if run is None:
+        return None
+    window = metrics.Window.for_period(period, today)
+    return _incremental_ids(run, cadre_ids, period=period, window=window, today=today)
 
 
 def _incremental_ids(
@@ -366,94 +415,6 @@ def _upsert_copy(rows: list[CadreScore]) -> None:
             f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM score_batch "
             f"ON CONFLICT (cadre_id, period, policy_id) DO UPDATE SET {updates}"
         )
-
-
-def flags_refresh(
-    *,
-    rows: list[dict[str, Any]],
-    policy: ScoringPolicy,
-    period: Period,
-    as_of: datetime.date,
-    now: datetime.datetime,
-    cadre_ids: Collection[int] | None = None,
-) -> dict[str, int]:
-    """Open, update or resolve flags from one computation. Set-based: a handful of statements.
-
-    A cadre still below the thresholds keeps their one open flag (reasons and last period
-    updated); a cadre back above them has the flag resolved and an open case closed as recovered.
-    With `cadre_ids` (an incremental run, `rows` only theirs) no other cadre's flag is touched.
-    """
-    flagged: dict[int, tuple[int, list[dict]]] = {}
-    for m in rows:
-        reasons = scoring.flag_reasons(m, m["score"], policy, as_of)
-        if reasons:
-            flagged[m["cadre_id"]] = (m["organisation_id"], reasons)
-    open_qs = Flag.objects.filter(resolved_at__isnull=True)
-    if cadre_ids is not None:
-        open_qs = open_qs.filter(cadre_id__in=list(cadre_ids))
-    open_flags = {f.cadre_id: f for f in open_qs}
-    new, changed = [], []
-    for cadre_id, (org_id, reasons) in flagged.items():
-        flag = open_flags.get(cadre_id)
-        if flag is None:
-            new.append(
-                Flag(
-                    cadre_id=cadre_id,
-                    organisation_id=org_id,
-                    first_period=period.code,
-                    last_period=period.code,
-                    reasons=reasons,
-                )
-            )
-        elif (flag.reasons, flag.last_period, flag.organisation_id) != (
-            reasons,
-            period.code,
-            org_id,
-        ):
-            flag.reasons, flag.last_period, flag.organisation_id = reasons, period.code, org_id
-            changed.append(flag)
-    Flag.objects.bulk_create(new, batch_size=UPSERT_BATCH)
-    _flags_update(changed)
-    recovered = [cid for cid in open_flags if cid not in flagged]
-    Flag.objects.filter(cadre_id__in=recovered, resolved_at__isnull=True).update(resolved_at=now)
-    closed = SupervisionCase.objects.filter(
-        cadre_id__in=recovered, status=SupervisionCase.Status.OPEN
-    ).update(
-        status=SupervisionCase.Status.RECOVERED,
-        closed_at=now,
-        closing_note=_("%(p)s 活跃度恢复，预警解除，自动结案。") % {"p": period.code},
-    )
-    return {"opened": len(new), "kept": len(changed), "resolved": len(recovered), "closed": closed}
-
-
-def _flags_update(changed: list[Flag]) -> None:
-    """Persisting flags with new reasons: one UPDATE … FROM (VALUES …) per batch on PostgreSQL
-    (Django's bulk_update builds a CASE per row, slow for thousands of flags)."""
-    if connection.vendor != "postgresql":
-        Flag.objects.bulk_update(
-            changed, ["reasons", "last_period", "organisation"], batch_size=UPSERT_BATCH
-        )
-        return
-    import json
-
-    for start in range(0, len(changed), UPSERT_BATCH):
-        batch = changed[start : start + UPSERT_BATCH]
-        values = ", ".join(["(%s, %s::jsonb, %s, %s)"] * len(batch))
-        params: list[int | str | None] = []
-        for f in batch:
-            params += [
-                f.pk,
-                json.dumps(f.reasons, ensure_ascii=False),
-                f.last_period,
-                f.organisation_id,
-            ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE assessment_flag f SET reasons = v.reasons, last_period = v.last_period, "
-                "organisation_id = v.org FROM (VALUES " + values + ") AS v(id, reasons, "
-                "last_period, org) WHERE f.id = v.id",
-                params,
-            )
 
 
 # --- Reminders (what is reminded: assessment/reminders.py) ---------------------------------

@@ -34,32 +34,39 @@ def compute_scores(period: str, policy_id: int | None = None) -> dict:
 @shared_task(
     name="assessment.compute_contact_stats", **IDEMPOTENT, time_limit=180, soft_time_limit=150
 )
-def compute_contact_stats(run_id: int, today: str | None = None) -> int:
+def compute_contact_stats(run_id: int, today: str | None = None, period: str | None = None) -> int:
     """The dashboard's contacts per organisation × week × channel of a run's period.
 
     Its own task, after the scores: the score computation does not wait for a dashboard
-    aggregate, and a busy deployment can give it its own worker. Idempotent like the scores."""
+    aggregate. `period` (the run's) only routes it to its period kind's queue
+    (assessment/queues.py). Idempotent like the scores."""
     from .models import ScoreRun
 
     day = datetime.date.fromisoformat(today) if today else None
     return services.contact_stats_compute(run=ScoreRun.objects.get(pk=run_id), today=day)
 
 
-def enqueue_contact_stats(run_id: int, today: datetime.date | None = None) -> None:
+def enqueue_contact_stats(
+    run_id: int, today: datetime.date | None = None, *, period: str | None = None
+) -> None:
     arg = today.isoformat() if today else None
     from cadres.outbox import enqueue
 
     # After commit, through the outbox: a broker lost between the scores and the statistics
     # keeps the job for later instead of failing the finished computation.
-    enqueue(compute_contact_stats, run_id, arg)
+    if period:
+        enqueue(compute_contact_stats, run_id, arg, period=period)
+    else:
+        enqueue(compute_contact_stats, run_id, arg)
 
 
 _enqueue_contact_stats = enqueue_contact_stats
 
 
-# The coalesced recomputation of one period (assessment/freshness.py). Limits within the
-# broker's visibility timeout (config/settings/base.py), like compute_scores: a period's run
-# takes seconds on a banner and under a minute at province scale.
+# The coalesced recomputation of one period (assessment/freshness.py), on its period kind's queue
+# (assessment/queues.py). Limits within the broker's visibility timeout (config/settings/base.py):
+# an incremental run takes seconds to tens of seconds at province scale, and a whole period
+# with more cadres than one chunk runs as the bounded steps below, not in this task.
 @shared_task(name="assessment.refresh_period", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
 def refresh_period(period: str) -> dict:
     """The coalesced recomputation of one period after changes (assessment/freshness.py)."""
@@ -68,11 +75,50 @@ def refresh_period(period: str) -> dict:
     return freshness.run_pending(period=period)
 
 
-# Four periods in a row, each like compute_scores; beat runs it at night.
-@shared_task(name="assessment.compute_current", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+# A whole period's steps (assessment/chunked.py): 1,000 cadres' metrics, scores, flags and padding
+# detection (≈ 30 s for the year at province scale, load ≈ 5), then the whole-period remainder.
+@shared_task(name="assessment.refresh_part", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+def refresh_part(
+    *, period: str, today: str, policy_id: int, claim_since: str, lo: int, hi: int | None
+) -> dict:
+    from . import chunked
+
+    return chunked.run_part(
+        period=period, today=today, policy_id=policy_id, claim_since=claim_since, lo=lo, hi=hi
+    )
+
+
+@shared_task(name="assessment.refresh_finish", **IDEMPOTENT, time_limit=240, soft_time_limit=210)
+def refresh_finish(
+    *,
+    period: str,
+    today: str,
+    policy_id: int,
+    claim_since: str,
+    started: float,
+    pending: float | None = None,
+) -> dict:
+    from . import chunked
+
+    return chunked.run_finish(
+        period=period,
+        today=today,
+        policy_id=policy_id,
+        claim_since=claim_since,
+        started=started,
+        pending=pending,
+    )
+
+
+# Beat runs it at night. It only schedules: each period's whole recomputation then runs on its
+# kind's queue through the claim (in bounded steps at province scale), never four periods in one
+# task (at province scale they took ~12 minutes together under load, past any time limit).
+@shared_task(name="assessment.compute_current", **IDEMPOTENT, time_limit=60, soft_time_limit=50)
 def compute_current() -> list[dict]:
     """Beat, daily: recompute the current quarter, half year and year; and give the quarter
     just closed its final run (after which it is frozen)."""
+    from . import freshness
+
     today = timezone.localdate()
     current = period_containing(today)
     results = []
@@ -82,9 +128,9 @@ def compute_current() -> list[dict]:
         period_containing(today, kind="half"),
         period_containing(today, kind="year"),
     ):
-        run = services.scores_compute(period=period, today=today)
-        _enqueue_contact_stats(run.pk, today)
-        results.append({"period": run.period, "final": run.is_final, "cadres": run.n_cadres})
+        freshness.touch([period.code], None)  # the whole period
+        enqueued = freshness.schedule([period.code], countdown=0)
+        results.append({"period": period.code, "scheduled": bool(enqueued)})
     return results
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -188,6 +189,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per period kind for the recomputation (assessment/queues.py: the quarter never waits
+# behind the year); a worker started without -Q consumes all of these.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("celery", "fresh.quarter", "fresh.half", "fresh.year")
+]
+CELERY_TASK_ROUTES = ("assessment.queues.route",)
 # Redis redelivers a message nobody acknowledged once `visibility_timeout` has passed since it
 # was delivered (checked every few seconds by any running worker). When the whole worker is
 # killed (kill -9 of every process) no child is left to say "worker lost", so this timeout is the
@@ -303,9 +311,13 @@ LIANQING_LATE_ATTENDANCE_DAYS = env.int("LIANQING_LATE_ATTENDANCE_DAYS", default
 # A linked youth with no contact by their cadre for this many days is "dormant".
 LIANQING_DORMANT_DAYS = env.int("LIANQING_DORMANT_DAYS", default=90)
 # Seconds between a change and the coalesced recomputation that includes it (and every later
-# change until it starts): assessment/freshness.py. 20 s keeps change → stored number under
-# 60 s with one worker at province scale (docs/quota-and-freshness.md, benchmark_freshness).
+# change until it starts): assessment/freshness.py. With a worker per period kind at province
+# scale, 20 s gave change → stored median 23 s for the quarter and 40 s over all periods
+# (docs/scaling.md; one worker for everything: 240 s).
 LIANQING_FRESHNESS_DEBOUNCE_SECONDS = env.int("LIANQING_FRESHNESS_DEBOUNCE_SECONDS", default=20)
+# Cadres per bounded step of a whole period's recomputation (assessment/chunked.py): keeps the
+# year's whole run at province scale inside its task time limit.
+LIANQING_RUN_CHUNK_CADRES = env.int("LIANQING_RUN_CHUNK_CADRES", default=1000)
 # Default time to answer a need (有问必答 有求必应).
 LIANQING_NEED_DUE_DAYS = env.int("LIANQING_NEED_DUE_DAYS", default=7)
 # The public needs form accepts this many submissions a minute from one client address.

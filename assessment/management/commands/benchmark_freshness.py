@@ -1,4 +1,5 @@
 """python manage.py benchmark_freshness [--rate 50] [--seconds 600] [--debounce 20] [--celery]
+    [--one-worker] [--plain-once]
 
 Freshness at scale (issue 17 item 4): can the coalesced recomputation keep up with contact
 logging? On the current database (PostgreSQL; the banner or province demo seed):
@@ -10,14 +11,20 @@ logging? On the current database (PostgreSQL; the banner or province demo seed):
    every call goes through assessment.freshness.numbers_changed → mark the cadre touched and
    schedule after commit, exactly as in production;
 3. the runs:
-   - with --celery (needs REDIS_URL), a real Celery worker (`celery -A config worker --pool solo`,
-     one run at a time) is started as a subprocess on the broker, and the enqueue is the real
+   - with --celery (needs REDIS_URL), real Celery workers (`celery -A config worker --pool solo`,
+     one run at a time each) are started as subprocesses on the broker, one per period kind's
+     queue as in the deployment recipe (assessment/queues.py; --one-worker: a single worker
+     for every queue, the earlier deployment), and the enqueue is the real
      `apply_async(countdown=…)`; each run's result (incremental or whole period, cadres,
-     start and end) is read from the worker's log;
+     start, end, when its debounce began) is read from the workers' logs;
    - without, one worker thread stands in for it over an in-process delay queue;
+   (BENCH_PLAIN_GIVEN=q,h,y in the environment: the plain times measured earlier, in the
+   periods' order, instead of measuring them again: a province period's whole run takes
+   minutes; the periods' runs must then already be of today, or the first one is whole);
 4. after the logging stops, the queue drains; the report gives the contacts logged (and the
    rate achieved), runs per period (incremental / whole), run durations ÷ the plain scoring
-   time, the queue length sampled every second (per minute: max), and change → stored number:
+   time, the wait after the debounce for the worker (per period), the queue length sampled
+   every second (per minute: max), and change → stored number:
    for every logged contact, the end of the first run of each affected period that started
    after the contact committed (median / p95 / max over contacts, and per period);
 5. a check: the stored rows of the current quarter equal those of a full recomputation
@@ -51,14 +58,17 @@ from django.db import close_old_connections, connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from assessment import freshness, services
+from assessment import chunked, freshness, services
 from assessment.models import CadreScore, RecomputeClaim, TouchedCadre
+from assessment.queues import DEFAULT_QUEUE
+from assessment.queues import QUEUES as KIND_QUEUES
 from cadres.models import Cadre, CadreYouth
 from contacts.models import Contact, ContactYouth
 from contacts.services import contact_log
 
 TOPIC = "bench-fresh"
-QUEUE = "celery"  # the default queue the worker consumes
+# The broker queues (config/settings/base.py): the default one and one per period kind.
+QUEUES = (DEFAULT_QUEUE, *KIND_QUEUES.values())
 
 
 @dataclass
@@ -68,6 +78,18 @@ class Run:
     finished: float
     incremental: bool
     cadres: int | None
+    pending: float | None = None  # when its first change marked the period pending
+
+    @classmethod
+    def of(cls, out: dict) -> Run:
+        return cls(
+            out["period"],
+            out["started"],
+            out["finished"],
+            out["incremental"],
+            out["cadres"],
+            out.get("pending"),
+        )
 
     @property
     def seconds(self) -> float:
@@ -116,6 +138,16 @@ class Command(BaseCommand):
             "--writers", type=int, default=4, help="并发记录的线程数（相当于多个网页进程）"
         )
         parser.add_argument("--celery", action="store_true", help="启动真实的 Celery worker")
+        parser.add_argument(
+            "--one-worker",
+            action="store_true",
+            help="只启动一个 worker 处理所有队列（旧部署）；默认每类时段一个 worker",
+        )
+        parser.add_argument(
+            "--plain-once",
+            action="store_true",
+            help="单独计算只做一次（不先预热），省时间",
+        )
         parser.add_argument("--keep", action="store_true", help="保留测试写入的联系记录")
 
     def handle(
@@ -127,6 +159,8 @@ class Command(BaseCommand):
         writers: int,
         celery: bool,
         keep: bool,
+        one_worker: bool = False,
+        plain_once: bool = False,
         **options,
     ):
         if connection.vendor != "postgresql":
@@ -146,11 +180,27 @@ class Command(BaseCommand):
         self.stdout.write(
             f"数据：{Cadre.objects.count():,} 名团干部，{ContactYouth.objects.count():,} 条联系青年记录；"
             f"当前时段 {', '.join(periods)}；速率 {rate}/秒，持续 {seconds} 秒，合并等待 {debounce} 秒；"
-            + ("真实 Celery worker（1 个，solo）" if celery else "进程内模拟 worker（1 个线程）")
+            + (
+                (
+                    "真实 Celery worker（1 个，solo，处理所有队列）"
+                    if one_worker
+                    else "真实 Celery worker（每类时段一个，solo："
+                    + "、".join(KIND_QUEUES.values())
+                    + "）"
+                )
+                if celery
+                else "进程内模拟 worker（1 个线程）"
+            )
         )
-        plain = {}
+        plain: dict[str, float] = {}
+        given = [float(x) for x in os.environ.get("BENCH_PLAIN_GIVEN", "").split(",") if x]
         for code in periods:
-            services.scores_compute(period=code, today=today)  # warm
+            if given:  # measured earlier (a province period's whole run takes minutes)
+                plain[code] = given[len(plain)]
+                self.stdout.write(f"  单独计算 {code}：{plain[code]:.2f} 秒（先前测得，未重测）")
+                continue
+            if not plain_once:
+                services.scores_compute(period=code, today=today)  # warm
             t0 = time.perf_counter()
             run = services.scores_compute(period=code, today=today)
             services.contact_stats_compute(run=run, today=today)
@@ -197,7 +247,11 @@ class Command(BaseCommand):
                 connection.close()
 
         with override_settings(LIANQING_FRESHNESS_DEBOUNCE_SECONDS=debounce):
-            runner = _CeleryRunner(debounce) if celery else _ThreadRunner(today, errors, periods)
+            runner = (
+                _CeleryRunner(debounce, one_worker=one_worker)
+                if celery
+                else _ThreadRunner(today, errors, periods)
+            )
             runner.start()
             try:
                 start_at = time.monotonic()
@@ -241,6 +295,7 @@ class Command(BaseCommand):
             plain=plain,
             samples=samples,
             logging_seconds=seconds,
+            debounce=debounce,
         )
         for error in errors:
             self.stderr.write(error)
@@ -256,7 +311,18 @@ class Command(BaseCommand):
             self.stdout.write("已删除测试联系记录并重新计算当前时段。")
 
     def _report(
-        self, *, commits, elapsed, rate, writers, periods, runs, plain, samples, logging_seconds
+        self,
+        *,
+        commits,
+        elapsed,
+        rate,
+        writers,
+        periods,
+        runs,
+        plain,
+        samples,
+        logging_seconds,
+        debounce,
     ) -> None:
         self.stdout.write(
             f"记录联系 {len(commits):,} 条（{writers} 个并发线程），用时 {elapsed:.0f} 秒，"
@@ -279,6 +345,14 @@ class Command(BaseCommand):
                 f"单独计算 {plain[code]:.2f} 秒；中位/单独 = {statistics.median(durations) / plain[code]:.2f}，"
                 f"最长/单独 = {max(durations) / plain[code]:.2f}（目标 ≤ 2）"
             )
+            # Where a run's time went: the debounce (fixed), then waiting for the worker (a
+            # run of the same queue, or the busy retry), then the run itself.
+            waits = [r.started - r.pending - debounce for r in rs if r.pending is not None]
+            if waits:
+                self.stdout.write(
+                    f"    合并等待 {debounce} 秒之后的排队：中位 {statistics.median(waits):.1f} 秒，"
+                    f"最长 {max(waits):.1f} 秒"
+                )
         per_minute = [max(samples[i : i + 60]) for i in range(0, len(samples), 60)]
         self.stdout.write(
             f"队列长度（已发出未完成的重算任务，每秒采样）：最大 {max(samples, default=0)}；"
@@ -287,6 +361,7 @@ class Command(BaseCommand):
         # Change → stored number: the first run of the period that started after the commit.
         worst_per_change: list[float] = []
         per_period: dict[str, list[float]] = defaultdict(list)
+        before_run: dict[str, list[float]] = defaultdict(list)
         missed = 0
         starts = {code: [r.started for r in by_period.get(code, [])] for code in periods}
         for t in commits:
@@ -298,6 +373,7 @@ class Command(BaseCommand):
                     continue
                 latency = by_period[code][i].finished - t
                 per_period[code].append(latency)
+                before_run[code].append(by_period[code][i].started - t)
                 worst = max(worst, latency)
             worst_per_change.append(worst)
         if worst_per_change:
@@ -309,9 +385,12 @@ class Command(BaseCommand):
                 + (f"；{missed} 次没有赶上任何运行" if missed else "")
             )
             for code in periods:
-                values = per_period.get(code) or [0.0]
+                values = sorted(per_period.get(code) or [0.0])
+                waiting = before_run.get(code) or [0.0]
                 self.stdout.write(
-                    f"  {code}：中位 {statistics.median(values):.1f} 秒，最长 {max(values):.1f} 秒"
+                    f"  {code}：中位 {statistics.median(values):.1f} 秒，"
+                    f"p95 {values[int(0.95 * (len(values) - 1))]:.1f} 秒，最长 {values[-1]:.1f} 秒"
+                    f"（其中等到运行开始：中位 {statistics.median(waiting):.1f} 秒）"
                 )
 
     def _check_against_full(self, code: str, today) -> None:
@@ -351,6 +430,9 @@ class _ThreadRunner:
             return True
 
         freshness._enqueue = fake_enqueue
+        # A whole period's bounded steps run in this thread too, not on a broker.
+        self.original_inline = chunked.inline
+        chunked.inline = lambda: True
         self.thread = threading.Thread(target=self._work)
         self.thread.start()
 
@@ -362,11 +444,7 @@ class _ThreadRunner:
                     return
                 out = freshness.run_pending(period=code, today=self.today)
                 if out["status"] == "done":
-                    self.runs.append(
-                        Run(
-                            code, out["started"], out["finished"], out["incremental"], out["cadres"]
-                        )
-                    )
+                    self.runs.append(Run.of(out))
         except Exception as exc:
             self.errors.append(f"worker: {exc!r}")
         finally:
@@ -379,24 +457,37 @@ class _ThreadRunner:
         self.stop_event.set()
         self.thread.join()
         freshness._enqueue = self.original
+        chunked.inline = self.original_inline
         return self.runs
 
 
 class _CeleryRunner:
     """A real worker process on the configured broker; runs read from its log."""
 
-    DONE = re.compile(r"Task assessment\.refresh_period\[[^\]]+\] succeeded in [0-9.]+s: (\{.*\})")
+    # A run's result: refresh_period's (incremental, or a small whole period) or, for a whole
+    # period in bounded steps, its last step's (assessment/chunked.py).
+    DONE = re.compile(
+        r"Task assessment\.refresh_(?:period|finish)\[[^\]]+\] succeeded in [0-9.]+s: (\{.*\})"
+    )
 
-    def __init__(self, debounce: int) -> None:
+    def __init__(self, debounce: int, *, one_worker: bool = False) -> None:
         self.debounce = debounce
+        # The deployment recipe (docs/quota-and-freshness.md): one worker per period kind, the
+        # default queue with the year's; --one-worker: a single worker for everything.
+        self.queue_sets: list[str | None] = (
+            [None]
+            if one_worker
+            else [
+                KIND_QUEUES["quarter"],
+                KIND_QUEUES["half"],
+                f"{KIND_QUEUES['year']},{DEFAULT_QUEUE}",
+            ]
+        )
 
     def start(self) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(settings.REDIS_URL)
-        fd, name = tempfile.mkstemp(prefix="bench-worker-", suffix=".log")
-        os.close(fd)
-        self.log = Path(name)
         env = {
             **os.environ,
             "LIANQING_FRESHNESS_DEBOUNCE_SECONDS": str(self.debounce),
@@ -404,9 +495,13 @@ class _CeleryRunner:
                 "DJANGO_SETTINGS_MODULE", "config.settings.local"
             ),
         }
-        self.out = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [
+        self.procs: list[tuple[subprocess.Popen, Path, object]] = []
+        for n, queues in enumerate(self.queue_sets):
+            fd, name = tempfile.mkstemp(prefix=f"bench-worker-{n}-", suffix=".log")
+            os.close(fd)
+            log = Path(name)
+            out = log.open("wb")
+            command = [
                 sys.executable,
                 "-m",
                 "celery",
@@ -420,45 +515,41 @@ class _CeleryRunner:
                 "--loglevel",
                 "info",
                 "--hostname",
-                f"bench-fresh-{os.getpid()}@%h",
-            ],
-            env=env,
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-        )
+                f"bench-fresh-{os.getpid()}-{n}@%h",
+            ]
+            if queues:
+                command += ["-Q", queues]
+            proc = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR
+            )
+            self.procs.append((proc, log, out))
         deadline = time.monotonic() + 120
-        while b" ready." not in self.log.read_bytes():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise CommandError(f"Celery worker 未能启动，见 {self.log}")
-            time.sleep(0.5)
+        for proc, log, _out in self.procs:
+            while b" ready." not in log.read_bytes():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise CommandError(f"Celery worker 未能启动，见 {log}")
+                time.sleep(0.5)
 
     def queue_length(self) -> int:
         # Sent and not finished: waiting in the list, or held by the worker until its countdown
         # (Redis transport: delivered, unacknowledged).
-        return int(self.redis.llen(QUEUE)) + int(self.redis.hlen("unacked"))
+        waiting = sum(int(self.redis.llen(queue)) for queue in QUEUES)
+        return waiting + int(self.redis.hlen("unacked"))
 
     def stop(self) -> list[Run]:
-        self.proc.terminate()  # warm shutdown: the current run finishes
-        try:
-            self.proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.out.close()
+        for proc, _log, _out in self.procs:
+            proc.terminate()  # warm shutdown: the current run finishes
         runs = []
-        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-            match = self.DONE.search(line)
-            if not match:
-                continue
-            out = ast.literal_eval(match.group(1))
-            if out.get("status") == "done":
-                runs.append(
-                    Run(
-                        out["period"],
-                        out["started"],
-                        out["finished"],
-                        out["incremental"],
-                        out["cadres"],
-                    )
-                )
+        for proc, log, out in self.procs:
+            try:
+                proc.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            out.close()  # type: ignore[attr-defined]
+            for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+                match = self.DONE.search(line)
+                if match:
+                    result = ast.literal_eval(match.group(1))
+                    if result.get("status") == "done":
+                        runs.append(Run.of(result))
         return runs
