@@ -27,6 +27,7 @@ from config.forms import service_error_text
 from config.ratelimit import CACHE_ERRORS
 
 from .models import Cadre, Organisation, RosterImport, User
+from .roster_import import roster_import_check, roster_import_commit, roster_import_new
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,6 @@ def roster_check_queue(
     CHECKING while a worker has it). Raises ValidationError when the cadre may not hold youths
     of `organisation` (nothing is kept)."""
     from . import tasks
-    from .services import roster_import_new
 
     record = roster_import_new(
         filename=filename, organisation=organisation, cadre=cadre, by=by, upload=data
@@ -91,7 +91,6 @@ def roster_check_run(*, import_id: int, user_id: int | None) -> str:
     """The job: check an upload that is CHECKING, once. A rerun (a worker killed before it
     acknowledged) finds it checked and does nothing; a rerun of a check killed midway checks
     again from the kept file (the check writes nothing until its one final save)."""
-    from .services import roster_import_check
 
     record = (
         RosterImport.objects.select_related("cadre", "organisation")
@@ -149,7 +148,6 @@ def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
     """The job: commit an import that is COMMITTING, once. A rerun (a worker killed before it
     acknowledged) finds it DONE and does nothing; a commit the registry now refuses goes back to
     PREVIEW with the reason, for the page to show."""
-    from .services import roster_import_commit
 
     # Not the rows: the commit reads them in chunks itself (100,000 rows as one JSON value
     # were 90 MB more at the job's peak).

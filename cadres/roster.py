@@ -1,10 +1,11 @@
 """Roster import: read what Chinese offices actually send (xlsx; CSV in UTF-8, UTF-8 with BOM or
 GBK), check every row, and report every problem by row and column in Chinese.
 
-Reading (`cadres.spreadsheet`) and checking write nothing; `cadres.services.roster_import_prepare` stores the checked
-rows for a preview and `roster_import_commit` writes them all or nothing. Matching searches only
-the importer's scope (`match_existing`, `phones_held_outside`). This module imports nothing from
-`cadres.services` (which imports it).
+Reading (`cadres.spreadsheet`) and checking write nothing;
+`cadres.roster_import.roster_import_prepare` stores the checked rows for a preview and
+`roster_import_commit` writes them all or nothing. Matching searches only the importer's scope
+(`match_existing`, `phones_held_outside`). This module imports nothing from `cadres.services`
+or `cadres.roster_import` (which imports it).
 """
 
 from __future__ import annotations
@@ -23,18 +24,16 @@ from django.utils.translation import gettext as _
 from .models import Gender, Sector, Youth
 from .phones import normalise_phone
 
-# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py; re-exported here so
-# that callers keep one entry point for the roster.
-from .spreadsheet import (  # noqa: F401
-    _CONTROL,
-    MAX_BYTES,
+# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py.
+from .spreadsheet import (
+    CONTROL_CHARS,
     MAX_CELL_CHARS,
-    MAX_COLUMNS,
     MAX_ROWS,
     RosterFileError,
-    decode_csv,
+    cell_text,
     open_table,
-    read_table,
+    row_cells,
+    unsafe_cells,
 )
 
 # Column titles as offices write them; the first name of each tuple is the one in the template.
@@ -118,7 +117,7 @@ class ParsedRoster:
 def clean_filename(filename: str) -> str:
     """The upload's name as stored: a client may put NUL or other control characters in it.
     A long name keeps its extension: the background check reads the format from it."""
-    cleaned = _CONTROL.sub("", filename)
+    cleaned = CONTROL_CHARS.sub("", filename)
     stem, dot, ext = cleaned.rpartition(".")
     if len(cleaned) > 200 and dot and len(ext) <= 10:
         return stem[: 199 - len(ext)] + "." + ext
@@ -127,16 +126,6 @@ def clean_filename(filename: str) -> str:
 
 def template_headers() -> list[str]:
     return [names[0] for names in COLUMNS.values()]
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime):
-        value = value.date()
-    return str(value).strip()
 
 
 def parse_roster(
@@ -165,11 +154,11 @@ def _parse_rows(
     first = next(table, None)
     if first is None:
         raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
-    header = [_text(v).lstrip("\ufeff") for v in first]
+    header = [cell_text(v).lstrip("\ufeff") for v in first]
     positions, unknown = _map_header(header)
     if not any(header):
         # A blank first line and nothing else is an empty file; data under it lacks a header.
-        rest = next((cells for cells in table if any(_text(v) for v in cells)), None)
+        rest = next((cells for cells in table if any(cell_text(v) for v in cells)), None)
         if rest is None:
             raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
     missing = [COLUMNS[key][0] for key in REQUIRED if key not in positions]
@@ -186,13 +175,13 @@ def _parse_rows(
     total = max(estimate - 1, 1)
     last = 0  # the body's last non-blank row (trailing blank lines do not count)
     for index, cells in enumerate(table):
-        if not any(_text(v) for v in cells):
+        if not any(cell_text(v) for v in cells):
             continue  # blank line in the middle or at the end: skipped, not an error
         last = index + 1
         if last > MAX_ROWS:
             # Count the rest without checking it (the reader's own bound stops a runaway file).
             for more, rest in enumerate(table, start=index + 2):
-                if any(_text(v) for v in rest):
+                if any(cell_text(v) for v in rest):
                     last = more
             raise RosterFileError(
                 _("一次最多导入 %(max)s 行，这个文件有 %(n)s 行：请分成几个文件。")
@@ -243,29 +232,21 @@ def _check_row(
 ) -> tuple[CheckedRow | None, list[RowError]]:
     errors: list[RowError] = []
 
-    def raw(key: str) -> object:
-        pos = positions.get(key)
-        return cells[pos] if pos is not None and pos < len(cells) else None
-
     def err(key: str, problem: str) -> None:
         errors.append(RowError(row_number, COLUMNS[key][0], problem))
 
-    values = {key: _text(raw(key)) for key in COLUMNS}
-    # First, what no later check may see: control characters (NUL would fail in PostgreSQL and
-    # end up in the report's JSON) and cells far longer than any field. Such a row is reported
-    # for those cells alone; the value itself is never echoed back.
-    for key, value in values.items():
-        if _CONTROL.search(value):
-            err(key, _("含有不可见的控制字符（如 NUL），请删去后再导入。"))
-        elif len(value) > MAX_CELL_CHARS:
-            err(key, _("内容太长（超过 %(max)s 个字）。") % {"max": MAX_CELL_CHARS})
+    raw = row_cells(cells, positions, COLUMNS)
+    values = {key: cell_text(cell) for key, cell in raw.items()}
+    # First, what no later check may see; such a row is reported for those cells alone.
+    for key, problem in unsafe_cells(values, max_chars=MAX_CELL_CHARS).items():
+        err(key, problem)
     if errors:
         return None, errors
     for key in ("name", "unit", "wechat_id", "notes", "sector", "gender"):
         if values[key].startswith(FORMULA_START):
             err(key, _("内容以 %(c)s 开头，可能是公式，请改为纯文本。") % {"c": values[key][:1]})
             values[key] = ""
-    if isinstance(raw("phone"), str) and raw("phone").strip().startswith(("=", "@")):
+    if isinstance(raw["phone"], str) and raw["phone"].strip().startswith(("=", "@")):
         err("phone", _("手机号是公式，请粘贴为数值后再导入。"))
         values["phone"] = ""
 
@@ -281,7 +262,7 @@ def _check_row(
     if gender_code is None:
         err("gender", _("性别只能填“男”或“女”（也可留空）。"))
 
-    birth_year = _birth_year(raw("birth_year"), values["birth_year"])
+    birth_year = _birth_year(raw["birth_year"], values["birth_year"])
     lowest, highest = today.year - 45, today.year - 6
     if birth_year is None:
         err("birth_year", _("出生年份必填，填 4 位年份，例如 1998。"))
@@ -315,7 +296,7 @@ def _check_row(
 
     linked_on = None
     if values["linked_on"]:
-        linked_on = _date(raw("linked_on"), values["linked_on"])
+        linked_on = _date(raw["linked_on"], values["linked_on"])
         if linked_on is None:
             err("linked_on", _("日期格式不对，请写成 2024-05-01。"))
         elif linked_on > today:
