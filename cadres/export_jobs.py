@@ -30,6 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.test import RequestFactory
 from django.urls import resolve
@@ -176,6 +177,12 @@ def export_write(
             file_name=final,
             finished_at=timezone.now(),
         )
+        if (
+            not finished
+            and ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.ERASED).exists()
+        ):
+            # A youth of the list was erased while this file was written: it must not stay.
+            (export_dir() / final).unlink(missing_ok=True)
         if finished:
             export_log_create(
                 user=job.user,
@@ -281,6 +288,26 @@ def write_xlsx(
     finally:
         workbook.close()
     return count
+
+
+def export_jobs_erase(*, jobs: QuerySet[ExportJob]) -> int:
+    """Delete the files of `jobs` (unexpired, done or still running) and mark them ERASED, so
+    that the user who asked sees why the file is gone (cadres.privacy.youth_erase). A job still
+    running finishes into nothing (`export_write`). Returns how many jobs."""
+    # Locked: a job finishing now waits, then finds itself ERASED and deletes its own file.
+    # (By id: `jobs` may join users and cadres, and FOR UPDATE refuses outer joins.)
+    chosen = jobs.filter(status__in=[ExportJob.Status.RUNNING, ExportJob.Status.DONE])
+    rows = list(
+        ExportJob.objects.filter(pk__in=list(chosen.values_list("pk", flat=True)))
+        .select_for_update()
+        .values_list("pk", "file_name")
+    )
+    for _pk, file_name in rows:
+        if file_name:
+            (export_dir() / file_name).unlink(missing_ok=True)
+    return ExportJob.objects.filter(pk__in=[pk for pk, _name in rows]).update(
+        status=ExportJob.Status.ERASED, file_name="", finished_at=timezone.now()
+    )
 
 
 def exports_purge(*, now: datetime.datetime | None = None) -> int:

@@ -46,6 +46,8 @@ class ExportJob(models.Model):
         RUNNING = "running", _("正在导出")
         DONE = "done", _("已完成")
         FAILED = "failed", _("导出失败")
+        # A youth the file may hold was erased (PIPL): the file is deleted before it expires.
+        ERASED = "erased", _("已删除（个人信息删除）")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -38,6 +38,7 @@ from .models import (
     CadreYouth,
     Consent,
     ErasureLog,
+    ExportJob,
     ExportLog,
     Organisation,
     RosterImport,
@@ -46,6 +47,7 @@ from .models import (
     Youth,
 )
 from .phones import normalise_phone
+from .scoping import seen_by_q
 from .selectors import linkable_youths
 
 # What an erased youth is called everywhere the row still appears (a contact's youth list).
@@ -266,6 +268,30 @@ def _scrub_roster_imports(youth: Youth, needles: list[str]) -> int:
     return touched
 
 
+# Said on an import whose kept upload named an erased youth (the file is dropped unchecked).
+UPLOAD_ERASED = _lazy("文件已删除：其中含有一名已删除个人信息的青年（个人信息删除），请重新上传。")
+
+
+def _drop_pending_uploads(needles: list[str]) -> int:
+    """Uploads kept for their background check (status CHECKING, seconds to minutes) that may
+    name the person: dropped unchecked, the import refused with UPLOAD_ERASED. A CSV is searched
+    as bytes in UTF-8 and GB18030; an .xlsx is compressed, so every pending one is dropped."""
+    if not needles:
+        return 0
+    encoded = [n.encode(codec) for n in needles for codec in ("utf-8", "gb18030")]
+    dropped = []
+    pending = RosterImport.objects.filter(status=RosterImport.Status.CHECKING).exclude(upload=b"")
+    for pk, filename, upload in pending.values_list("pk", "filename", "upload"):
+        data = bytes(upload)
+        if filename.lower().endswith(".xlsx") or any(n in data for n in encoded):
+            dropped.append(pk)
+    return RosterImport.objects.filter(pk__in=dropped).update(
+        status=RosterImport.Status.INVALID,
+        upload=b"",
+        errors=[{"row": None, "column": "", "problem": str(UPLOAD_ERASED)}],
+    )
+
+
 def _scrub_export_logs(needles: list[str]) -> int:
     """An export's filter may have searched for the person by name or phone."""
     touched = 0
@@ -275,6 +301,29 @@ def _scrub_export_logs(needles: list[str]) -> int:
         ExportLog.objects.filter(pk=log.pk).update(querystring=redact(log.querystring, needles))
         touched += 1
     return touched
+
+
+def _erase_export_files(youth: Youth, cadre_ids: list[int], now: datetime.datetime) -> int:
+    """The export files kept for download (cadres/export_jobs.py, 24 h) that may hold the
+    person: deleted, their jobs marked ERASED.
+
+    Rule (over-inclusive on purpose; the user can export again): every unexpired job of a user
+    who may see an organisation where the youth appears — the youth's own, or that of a cadre
+    who held them or logged a contact with them (contact lists show the youth there). Such a
+    user is a superuser, a staff member or admin whose subtree holds that organisation, or the
+    cadre themself. Files are not opened: a retention sweep erases many youths at once."""
+    from contacts.models import ContactYouth
+
+    from .export_jobs import export_jobs_erase
+
+    cadres = set(cadre_ids) | set(
+        ContactYouth.objects.filter(youth=youth).values_list("contact__cadre_id", flat=True)
+    )
+    paths = [youth.organisation.path]
+    paths += Cadre.objects.filter(pk__in=cadres).values_list("organisation__path", flat=True)
+    sees = seen_by_q(paths=paths, cadre_ids=cadres)
+    jobs = ExportJob.objects.filter(sees, expires_at__gt=now)
+    return export_jobs_erase(jobs=jobs)
 
 
 def _app_hooks() -> Iterator[Callable[..., dict[str, int]]]:
@@ -300,7 +349,8 @@ def youth_erase(
     1. lock the youth row; an erased youth cannot be erased again;
     2. every other app redacts the name, phone and WeChat ID in its own rows and their history
        (`_app_hooks`: contacts' notes, needs' asker fields, sign-ups);
-    3. this app: roster-import rows and export filters naming them; consents withdrawn; links to
+    3. this app: roster-import rows, pending uploads and export filters naming them; export
+       files that may hold them deleted (`_erase_export_files`); consents withdrawn; links to
        cadres ended (they can no longer be contacted; cadres' progress recounted), while the
        contacts, attendances and stored scores that counted them stay;
     4. the Youth row anonymised (ERASED_NAME, no phone, unit, notes) and every historical row of
@@ -323,7 +373,9 @@ def youth_erase(
     for hook in _app_hooks():
         counts.update(hook(youth=youth, needles=needles, cadre_ids=cadre_ids))
     counts["cadres.RosterImport"] = _scrub_roster_imports(youth, needles)
+    counts["cadres.RosterImport"] += _drop_pending_uploads(needles)
     counts["cadres.ExportLog"] = _scrub_export_logs(needles)
+    counts["cadres.ExportJob"] = _erase_export_files(youth, cadre_ids, now)
     counts["cadres.Consent"] = Consent.objects.filter(
         youth=youth, withdrawn_at__isnull=True
     ).update(withdrawn_at=now)

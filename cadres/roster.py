@@ -10,9 +10,11 @@ or `cadres.roster_import` (which imports it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -29,7 +31,7 @@ from .spreadsheet import (
     MAX_ROWS,
     RosterFileError,
     cell_text,
-    read_table,
+    open_table,
     row_cells,
     unsafe_cells,
 )
@@ -61,9 +63,54 @@ class RowError:
         return {"row": self.row, "column": self.column, "problem": self.problem}
 
 
+class CheckedRow:
+    """One clean row of a checked roster, read like the dict it is stored as (`row["phone"]`,
+    `row.get("unit")`; `as_dict()` for the JSON).
+
+    Slots rather than a dict: a 100,000-row check keeps every clean row until it is stored, and
+    a dict of ten keys costs about 250 bytes more per row than ten slots (the check job peaked
+    at 206 MB against the 200 MB target of issue 11; `manage.py benchmark_roster`)."""
+
+    FIELDS = (
+        "row",
+        "name",
+        "gender",
+        "birth_year",
+        "sector_id",
+        "unit",
+        "phone",
+        "wechat_id",
+        "notes",
+        "linked_on",
+    )
+    __slots__ = FIELDS
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self.FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: object = None) -> Any:
+        return getattr(self, key) if key in self.FIELDS else default
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CheckedRow):
+            return self.as_dict() == other.as_dict()
+        return self.as_dict() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class ParsedRoster:
-    rows: list[dict] = field(default_factory=list)  # clean rows, JSON-ready, with "row" number
+    rows: list[CheckedRow] = field(default_factory=list)  # clean rows, with their "row" number
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -88,47 +135,66 @@ def parse_roster(
     progress: Callable[[int, int], None] | None = None,
     today: datetime.date | None = None,
 ) -> ParsedRoster:
-    """Check every row; collect all problems rather than stopping at the first."""
-    table = read_table(data, filename)
-    while table and not any(cell_text(v) for v in table[-1]):
-        table.pop()  # trailing empty lines Excel likes to keep
-    if not table:
+    """Check every row; collect all problems rather than stopping at the first.
+
+    The file is read as a stream (`open_table`): each row's cells are checked and dropped, so
+    the table and the checked rows are never both whole in memory."""
+    estimate, table = open_table(data, filename)
+    with contextlib.closing(table):
+        return _parse_rows(table, estimate, progress=progress, today=today)
+
+
+def _parse_rows(
+    table: Iterator[list[object]],
+    estimate: int,
+    *,
+    progress: Callable[[int, int], None] | None,
+    today: datetime.date | None,
+) -> ParsedRoster:
+    first = next(table, None)
+    if first is None:
         raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
-    header = [cell_text(v).lstrip("\ufeff") for v in table[0]]
+    header = [cell_text(v).lstrip("\ufeff") for v in first]
     positions, unknown = _map_header(header)
+    if not any(header):
+        # A blank first line and nothing else is an empty file; data under it lacks a header.
+        rest = next((cells for cells in table if any(cell_text(v) for v in cells)), None)
+        if rest is None:
+            raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
     missing = [COLUMNS[key][0] for key in REQUIRED if key not in positions]
     if missing:
         raise RosterFileError(
             _("表头缺少必填列：%(cols)s。请使用导入模板的表头（第 1 行）。")
             % {"cols": "、".join(missing)}
         )
-    body = table[1:]
-    # From here on each row's cells are dropped once checked: the table and the checked rows are
-    # never both whole in memory (100,000 rows: about 60 MB less at the peak).
-    del table
-    if not body:
-        raise RosterFileError(_("文件只有表头，没有数据行。"))
-    if len(body) > MAX_ROWS:
-        raise RosterFileError(
-            _("一次最多导入 %(max)s 行，这个文件有 %(n)s 行：请分成几个文件。")
-            % {"max": MAX_ROWS, "n": len(body)}
-        )
     today = today or timezone.localdate()
     sectors = _sector_lookup()
+    # Values that repeat down a roster (a school's name, a birth year, a date) are kept once.
+    shared: dict[object, object] = {}
     result = ParsedRoster()
-    n_body = len(body)
-    for index in range(n_body):
-        cells, body[index] = body[index], None
-        row_number = index + 2
+    total = max(estimate - 1, 1)
+    last = 0  # the body's last non-blank row (trailing blank lines do not count)
+    for index, cells in enumerate(table):
         if not any(cell_text(v) for v in cells):
-            continue  # blank line in the middle: skipped, not an error
-        row, errors = _check_row(cells, positions, row_number, sectors, today)
-        if errors:
+            continue  # blank line in the middle or at the end: skipped, not an error
+        last = index + 1
+        if last > MAX_ROWS:
+            # Count the rest without checking it (the reader's own bound stops a runaway file).
+            for more, rest in enumerate(table, start=index + 2):
+                if any(cell_text(v) for v in rest):
+                    last = more
+            raise RosterFileError(
+                _("一次最多导入 %(max)s 行，这个文件有 %(n)s 行：请分成几个文件。")
+                % {"max": MAX_ROWS, "n": last}
+            )
+        row, errors = _check_row(cells, positions, index + 2, sectors, today, shared)
+        del cells
+        if errors or row is None:
             result.errors.extend(errors)
         else:
             result.rows.append(row)
         if progress is not None and (index + 1) % 1000 == 0:
-            progress(index + 1, n_body)
+            progress(index + 1, max(total, index + 1))
     if not result.rows and not result.errors:
         raise RosterFileError(_("文件只有表头，没有数据行。"))
     return result
@@ -162,7 +228,8 @@ def _check_row(
     row_number: int,
     sectors: dict[str, Sector],
     today: datetime.date,
-) -> tuple[dict, list[RowError]]:
+    shared: dict[object, object] | None = None,
+) -> tuple[CheckedRow | None, list[RowError]]:
     errors: list[RowError] = []
 
     def err(key: str, problem: str) -> None:
@@ -174,7 +241,7 @@ def _check_row(
     for key, problem in unsafe_cells(values, max_chars=MAX_CELL_CHARS).items():
         err(key, problem)
     if errors:
-        return {"row": row_number}, errors
+        return None, errors
     for key in ("name", "unit", "wechat_id", "notes", "sector", "gender"):
         if values[key].startswith(FORMULA_START):
             err(key, _("内容以 %(c)s 开头，可能是公式，请改为纯文本。") % {"c": values[key][:1]})
@@ -235,18 +302,21 @@ def _check_row(
         elif linked_on > today:
             err("linked_on", _("建立联系日期不能晚于今天。"))
 
-    row = {
-        "row": row_number,
-        "name": values["name"],
-        "gender": gender_code or "",
-        "birth_year": birth_year,
-        "sector_id": sector.pk if sector else None,
-        "unit": values["unit"],
-        "phone": phone,
-        "wechat_id": values["wechat_id"],
-        "notes": values["notes"],
-        "linked_on": linked_on.isoformat() if linked_on else None,
-    }
+    if errors:
+        return None, errors
+    once = shared.setdefault if shared is not None else (lambda value, _default: value)
+    row = CheckedRow(
+        row_number,
+        values["name"],
+        gender_code or "",
+        once(birth_year, birth_year),
+        sector.pk if sector else None,
+        once(values["unit"], values["unit"]),
+        phone,
+        values["wechat_id"],
+        values["notes"],
+        once(linked_on.isoformat(), linked_on.isoformat()) if linked_on else None,
+    )
     return row, errors
 
 
@@ -287,7 +357,7 @@ MATCH_CHUNK = 5000
 
 
 def match_existing(
-    rows: Iterable[dict], *, youths: QuerySet[Youth], chunk: int = MATCH_CHUNK
+    rows: Iterable[Any], *, youths: QuerySet[Youth], chunk: int = MATCH_CHUNK
 ) -> dict[int, int]:
     """Row number -> id of the existing youth it describes (same phone; else same name + birth
     year + unit), among `youths` only: the importer's scope, so that an upload never matches,
@@ -322,7 +392,7 @@ def match_existing(
 
 
 def phones_held_outside(
-    rows: Iterable[dict], *, youths: QuerySet[Youth], chunk: int = MATCH_CHUNK
+    rows: Iterable[Any], *, youths: QuerySet[Youth], chunk: int = MATCH_CHUNK
 ) -> set[str]:
     """Phones of the rows registered to some youth, but to none of `youths` (the importer's
     scope): the same person is already in another organisation's registry. Only the phones come
@@ -339,7 +409,7 @@ def phones_held_outside(
     return outside
 
 
-def identity_keys(row: dict) -> list[object]:
+def identity_keys(row: Any) -> list[object]:
     """Keys under which two rows of one file are the same youth: the phone (a str) and the
     name + birth year + unit (a tuple; the two kinds cannot collide). The phone is its own key,
     not wrapped in a tuple: 100,000 rows keep 200,000 of these while a roster is planned."""

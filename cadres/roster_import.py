@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -129,13 +129,14 @@ def roster_import_check(
 _ROWS_CHUNK = 5000
 
 
-def _save_rows(record: RosterImport, rows: list[dict]) -> None:
+def _save_rows(record: RosterImport, rows: list[Any]) -> None:
     """Store the checked rows. On PostgreSQL one JSON line per row is copied into a temporary
     table and aggregated into the jsonb array by one UPDATE: a single UPDATE carrying 100,000
     rows built three copies of a 21 MB text (JSON, quoted, statement), 60 MB at the job's peak,
     and appending chunk by chunk rewrote the growing array each time."""
     if connection.vendor != "postgresql":
-        RosterImport.objects.filter(pk=record.pk).update(rows=rows)
+        plain = [r.as_dict() if isinstance(r, roster.CheckedRow) else r for r in rows]
+        RosterImport.objects.filter(pk=record.pk).update(rows=plain)
         return
     import io
     import json
@@ -149,7 +150,8 @@ def _save_rows(record: RosterImport, rows: list[dict]) -> None:
         for start in range(0, len(rows), _ROWS_CHUNK):
             buffer = io.StringIO()
             for row in rows[start : start + _ROWS_CHUNK]:
-                buffer.write(_copy_text(json.dumps(row, ensure_ascii=False)) + "\n")
+                value = row.as_dict() if isinstance(row, roster.CheckedRow) else row
+                buffer.write(_copy_text(json.dumps(value, ensure_ascii=False)) + "\n")
             buffer.seek(0)
             cursor.cursor.copy_expert("COPY roster_rows_load (value) FROM STDIN", buffer)
         cursor.execute(
@@ -204,13 +206,13 @@ def roster_preview(pk: int, n: int = 20) -> tuple[list[dict], int]:
 
 @dataclass
 class _RosterPlan:
-    new: list[dict] = field(default_factory=list)  # rows that create a youth
+    new: list[Any] = field(default_factory=list)  # rows that create a youth (CheckedRow or dict)
     # row number -> the existing youth's pk, or ("row", n): the same youth as earlier row n
     matched: dict[int, int | tuple[str, int]] = field(default_factory=dict)
     errors: list[roster.RowError] = field(default_factory=list)
 
 
-def _plan_roster(rows: list[dict], *, youths: QuerySet[Youth], cadre: Cadre | None) -> _RosterPlan:
+def _plan_roster(rows: list[Any], *, youths: QuerySet[Youth], cadre: Cadre | None) -> _RosterPlan:
     """Decide, row by row, what a roster does; nothing is written.
 
     1. match rows against `youths` (the importer's scope) only; a phone registered to a youth
@@ -366,7 +368,7 @@ def roster_import_commit(
 _BATCH = 5000
 
 
-def _new_youth_values(row: dict, organisation_id: int) -> dict[str, object]:
+def _new_youth_values(row: Any, organisation_id: int) -> dict[str, object]:
     """The columns of a youth created from a checked roster row (the one place they are named)."""
     return {
         "name": row["name"],
@@ -382,7 +384,7 @@ def _new_youth_values(row: dict, organisation_id: int) -> dict[str, object]:
 
 
 def _create_new_youths(
-    new: list[dict],
+    new: list[Any],
     *,
     organisation_id: int,
     by: User | None,
@@ -421,7 +423,7 @@ def _copy_text(value: object) -> str:
 
 
 def _copy_new_youths(
-    new: list[dict],
+    new: list[Any],
     *,
     organisation_id: int,
     by: User | None,

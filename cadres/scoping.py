@@ -17,7 +17,7 @@ organisation does it with `in_subtree`. This is the only module that writes a pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -126,3 +126,24 @@ def user_subtree_q(*, org_field: str, user_field: str) -> Q:
     matches nothing. Like `in_subtree`, it grants nothing by itself: the caller keeps to users
     who supervise a subtree (staff, admins)."""
     return Q(**{f"{org_field}__path__startswith": F(f"{user_field}__organisation__path")})
+
+
+def seen_by_q(*, paths: Iterable[str], cadre_ids: Iterable[int], user_field: str = "user") -> Q:
+    """The reverse of `scope_queryset`, for rows that name a user (`user_field`): the users who
+    may see something of an organisation with one of these `paths`, or of one of these cadres —
+    superusers, staff and admins at that organisation or above it, the cadres themselves.
+    (Export jobs of an erased youth, cadres.privacy.) One query, however many paths."""
+    condition = Q(**{f"{user_field}__is_superuser": True})
+    condition |= Q(**{f"{user_field}__cadre__in": list(cadre_ids)})
+    prefixes: set[str] = set()
+    for path in paths:
+        # "0000001.0000004." -> "0000001.", "0000001.0000004.": the organisation and above.
+        segments = path.split(".")[:-1]
+        prefixes |= {".".join(segments[: n + 1]) + "." for n in range(len(segments))}
+    condition |= Q(
+        **{
+            f"{user_field}__role__in": [User.Role.STAFF, User.Role.ADMIN],
+            f"{user_field}__organisation__path__in": sorted(prefixes),
+        }
+    )
+    return condition

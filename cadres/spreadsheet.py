@@ -12,7 +12,7 @@ import datetime
 import io
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from django.utils.translation import gettext as _
 
@@ -64,6 +64,18 @@ CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def read_table(data: bytes, filename: str) -> list[list[object]]:
     """The file as rows of cell values (header first), bounded: at most MAX_ROWS rows (plus
     blank ones) of MAX_COLUMNS columns; nothing beyond the bounds is ever materialised."""
+    _estimate, rows = open_table(data, filename)
+    return list(rows)
+
+
+def open_table(data: bytes, filename: str) -> tuple[int, Iterator[list[object]]]:
+    """The file's rows one at a time (header first), with the same bounds as `read_table`, and
+    an estimate of how many there are (for a progress bar; never trusted for a bound).
+
+    Streaming lets the roster check drop each row's cells once checked: the whole table of a
+    100,000-row file was ~60 MB of cell strings at the check job's peak. A problem of the file
+    as a whole raises RosterFileError here or while iterating. Close the iterator when stopping
+    early (it holds an open workbook for .xlsx)."""
     if not data:
         raise RosterFileError(_("文件是空的：没有任何内容。"))
     if len(data) > MAX_BYTES:
@@ -78,23 +90,21 @@ def read_table(data: bytes, filename: str) -> list[list[object]]:
     raise RosterFileError(_("只能导入 .xlsx 或 .csv 文件。"))
 
 
-def _bounded_rows(rows: Iterable[Iterable[object]]) -> list[list[object]]:
-    """Collect rows up to the bounds; a blank row is kept as one shared empty list, so ten
-    million empty lines cost nothing before they are refused."""
-    table: list[list[object]] = []
+def _bounded_rows(rows: Iterable[Iterable[object]]) -> Iterator[list[object]]:
+    """Yield rows up to the bounds; a blank row is one shared empty list, so ten million empty
+    lines cost nothing before they are refused."""
     blank: list[object] = []
     limit = MAX_ROWS + 1 + MAX_BLANK_ROWS
-    for cells in rows:
+    for seen, cells in enumerate(rows, start=1):
         values = list(cells)
         if len(values) > MAX_COLUMNS:
             if any(v not in (None, "") for v in values[MAX_COLUMNS:]):
                 raise RosterFileError(
                     _("第 %(row)s 行超过 %(max)s 列：花名册只需要模板里的列，请删去多余的列。")
-                    % {"row": len(table) + 1, "max": MAX_COLUMNS}
+                    % {"row": seen, "max": MAX_COLUMNS}
                 )
             values = values[:MAX_COLUMNS]
-        table.append(values if any(v not in (None, "") for v in values) else blank)
-        if len(table) > limit:
+        if seen > limit:
             raise RosterFileError(
                 _(
                     "一次最多导入 %(max)s 行，这个表格超出了：请分成几个文件。"
@@ -103,7 +113,7 @@ def _bounded_rows(rows: Iterable[Iterable[object]]) -> list[list[object]]:
                 )
                 % {"max": MAX_ROWS}
             )
-    return table
+        yield values if any(v not in (None, "") for v in values) else blank
 
 
 # Separators one physical CSV line may hold: the csv module builds a whole row before anything
@@ -111,7 +121,7 @@ def _bounded_rows(rows: Iterable[Iterable[object]]) -> list[list[object]]:
 MAX_LINE_SEPARATORS = 500
 
 
-def _read_csv(data: bytes) -> list[list[object]]:
+def _read_csv(data: bytes) -> tuple[int, Iterator[list[object]]]:
     text = decode_csv(data)
     del data
     sample = text[:4096]
@@ -139,12 +149,15 @@ def _read_csv(data: bytes) -> list[list[object]]:
             yield line
             start = end
 
-    try:
-        return _bounded_rows(csv.reader(lines(), dialect))
-    except csv.Error:
-        raise RosterFileError(
-            _("无法读取这个 CSV 文件：某个单元格太长或引号不成对。请检查后重新保存。")
-        ) from None
+    def rows() -> Iterator[list[object]]:
+        try:
+            yield from _bounded_rows(csv.reader(lines(), dialect))
+        except csv.Error:
+            raise RosterFileError(
+                _("无法读取这个 CSV 文件：某个单元格太长或引号不成对。请检查后重新保存。")
+            ) from None
+
+    return text.count("\n") + 1, rows()
 
 
 def _check_xlsx_archive(data: bytes) -> None:
@@ -254,7 +267,7 @@ def _text_too_long() -> str:
     return _("这个 Excel 文件中有超过 32767 个字符的单元格：请检查后重新保存。")
 
 
-def _read_xlsx(data: bytes) -> list[list[object]]:
+def _read_xlsx(data: bytes) -> tuple[int, Iterator[list[object]]]:
     """Stream the first sheet with read-only openpyxl, bounded in rows and columns.
 
     1. the zip's central directory is checked first (inflated sizes, encryption);
@@ -274,18 +287,22 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
         raise RosterFileError(
             _("无法打开这个 Excel 文件：文件可能已损坏或不是 .xlsx 格式。")
         ) from None
+    if not workbook.worksheets:
+        workbook.close()
+        raise RosterFileError(_("文件是空的：没有工作表。"))
+    sheet = workbook.worksheets[0]
+    bound = MAX_ROWS + 2 + MAX_BLANK_ROWS
     try:
-        if not workbook.worksheets:
-            raise RosterFileError(_("文件是空的：没有工作表。"))
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(
-            min_row=1,
-            max_row=MAX_ROWS + 2 + MAX_BLANK_ROWS,
-            max_col=MAX_COLUMNS + 1,
-            values_only=True,
-        )
+        declared = min(int(sheet.max_row or 0), bound)
+    except Exception:  # a hostile dimension: only the estimate is lost
+        declared = 0
+
+    def rows() -> Iterator[list[object]]:
         try:
-            table = _bounded_rows(rows)
+            cells = sheet.iter_rows(
+                min_row=1, max_row=bound, max_col=MAX_COLUMNS + 1, values_only=True
+            )
+            yield from _bounded_rows(cells)
         except RosterFileError:
             raise
         except Exception:  # an absurd number or date in a cell, a broken XML part
@@ -293,9 +310,10 @@ def _read_xlsx(data: bytes) -> list[list[object]]:
             raise RosterFileError(
                 _("无法读取这个 Excel 文件中的内容：文件可能已损坏。请另存为新文件后再上传。")
             ) from None
-        return table
-    finally:
-        workbook.close()
+        finally:
+            workbook.close()
+
+    return declared, rows()
 
 
 # --- A row's cells, for the row checks of the youth roster (cadres/roster.py) and the branch's

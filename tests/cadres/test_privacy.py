@@ -252,6 +252,23 @@ def test_the_beat_task_applies_the_rule(tree):
     assert retention_sweep() == 0
 
 
+def test_the_sweep_works_in_bounded_batches_and_queues_the_next(tree, monkeypatch):
+    """Each run stops starting erasures past its time budget (its hard limit stays below the
+    broker's visibility timeout) and queues the next run while candidates remain."""
+    from cadres import tasks
+
+    youths = [_aged(YouthFactory(organisation=tree.town_a), 4) for _ in range(3)]
+    monkeypatch.setattr(tasks, "RETENTION_BATCH_SECONDS", 0.0)  # one youth per run
+    queued = []
+    monkeypatch.setattr("cadres.outbox.enqueue", lambda task, *args: queued.append(task.name))
+    assert tasks.retention_sweep() == 1
+    assert queued == ["cadres.retention_sweep"]
+    assert Youth.objects.filter(pk__in=[y.pk for y in youths], erased_at__isnull=True).count() == 2
+    assert tasks.retention_sweep() == 1 and tasks.retention_sweep() == 1
+    assert queued == ["cadres.retention_sweep"] * 2  # the last batch found nothing left
+    assert tasks.retention_sweep() == 0
+
+
 # --- Minimal disclosure on the timeline -------------------------------------------------------
 
 

@@ -181,3 +181,31 @@ def test_a_long_file_name_keeps_its_extension():
 
     assert clean_filename("名" * 300 + ".xlsx").endswith(".xlsx")
     assert len(clean_filename("名" * 300 + ".xlsx")) == 200
+
+
+def test_a_commit_stopped_by_its_soft_time_limit_rolls_back_to_preview_with_the_reason(
+    client, tree, preview, queued, monkeypatch
+):
+    """The task's soft limit (below the broker's visibility timeout) stops a slow commit: the
+    transaction rolls back and the page says why, instead of "正在导入" for ever."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from cadres import roster_import
+
+    client.force_login(tree.owner)
+    client.post(f"/cadres/import/{preview.pk}/commit/")
+
+    def writes_then_stops(real):
+        def run(*args, **kwargs):
+            real(*args, **kwargs)  # the youths are written, then the limit strikes
+            raise SoftTimeLimitExceeded()
+
+        return run
+
+    for name in ("_copy_new_youths", "_create_new_youths"):
+        monkeypatch.setattr(roster_import, name, writes_then_stops(getattr(roster_import, name)))
+    assert tasks.roster_commit(preview.pk, tree.owner.pk) == "refused"
+    record = RosterImport.objects.get(pk=preview.pk)
+    assert record.status == RosterImport.Status.PREVIEW and "超过时限" in record.failure
+    assert Youth.objects.count() == 0  # rolled back
+    assert "超过时限" in client.get(f"/cadres/import/{preview.pk}/").content.decode()

@@ -153,3 +153,19 @@ def test_youth_search_with_a_nul_byte_is_not_a_server_error(client, tree):
     response = client.get(reverse("contacts:youth_search"), {"q": "青\x00年"})
     assert response.status_code == 200
     assert response.json() == {"results": []}
+
+
+def test_at_the_link_ceiling_the_quick_log_page_stays_light(client, tree, own_youths):
+    """An import once linked 20,000 youths to one cadre and this page weighed 6.4 MB. Links
+    now stop at the ceiling (3 × quota, cadres.services.cadre_link_refusals); at the ceiling
+    the page a cadre opens in the field stays a phone-sized download."""
+    from cadres.selectors import link_ceiling
+    from tests.factories import CadreYouthFactory
+
+    ceiling = link_ceiling(tree.cadre)
+    linked = CadreYouth.objects.filter(cadre=tree.cadre).count()
+    CadreYouthFactory.create_batch(ceiling - linked, cadre=tree.cadre)
+    client.force_login(tree.cadre_user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert len(response.content) < 400_000, len(response.content)
