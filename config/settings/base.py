@@ -204,11 +204,17 @@ CELERY_TASK_ROUTES = ("assessment.queues.route",)
 # (240 s, compute_scores), or a task still running on a live worker would be delivered a second
 # time. Lowered through the environment by the kill -9 test only.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+# How often a worker looks for such messages. kombu's default scans every 10 s × 10 calls, i.e.
+# every 100 s, so a task could come back 400 s after its delivery, not 300; one scan (a ZRANGE)
+# every 10 s makes it at most 310 s. Lowered through the environment by the kill -9 test only.
+CELERY_UNACKED_RESTORE_INTERVAL = env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10)
 # With the broker unreachable a web request must fail fast (and keep the job in the outbox,
 # cadres/outbox.py), not retry for 19 s as Celery's defaults did.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": CELERY_UNACKED_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
     # Connecting to publish: one quick retry, then the caller keeps the job in the outbox.

@@ -83,3 +83,17 @@ def test_email_url_picks_the_mail_server():
     assert backend().startswith("django.core.mail.backends.console.EmailBackend")
     smtp = backend(EMAIL_URL="smtp+tls://lq:pw@mail.example.org:587")
     assert smtp == "django.core.mail.backends.smtp.EmailBackend mail.example.org 587 True lq"
+
+
+def test_a_task_of_a_dead_worker_comes_back_in_about_five_minutes():
+    """Redelivery is bounded by the visibility timeout plus the period of kombu's scan of the
+    unacknowledged tasks (its default, 10 s × 10, made it 400 s, not about five minutes); and
+    the timeout stays above the longest task's hard time limit, or a running task would be
+    delivered twice."""
+    from django.conf import settings
+
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    scan_period = options["unacked_restore_interval"] * options["unacked_restore_throttle"]
+    assert scan_period <= 10
+    assert options["visibility_timeout"] + scan_period <= 5 * 60 + 10
+    assert options["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT

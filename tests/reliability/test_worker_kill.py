@@ -3,7 +3,8 @@
 With Redis' default visibility timeout (an hour) a task taken by a worker whose every process was
 killed stayed unacknowledged in Redis for an hour; only a killed child was redelivered at once.
 Settings now set the visibility timeout to 300 s (< 5 minutes); this test lowers it through the
-environment (CELERY_VISIBILITY_TIMEOUT=15) so the redelivery happens within the test.
+environment (CELERY_VISIBILITY_TIMEOUT=15, and a scan of the unacknowledged tasks every second,
+CELERY_UNACKED_RESTORE_INTERVAL=1) so the redelivery happens within the test.
 
 The worker is caught mid-task deterministically: the test holds an EXCLUSIVE lock on the score
 run table, so the task blocks on its row lock inside its transaction; the test sees it waiting in
@@ -93,6 +94,8 @@ def test_a_task_of_a_killed_worker_is_redelivered_and_gives_the_same_rows(tree, 
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_VISIBILITY_TIMEOUT": "15",
+        # The new worker looks for it every second, not every 10 s (settings' default).
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
     }
     from config.celery_app import app
 
