@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import random
 
-from django.db import connection
 from django.utils import timezone
 
 from cadres.models import CadreYouth, User, Youth
@@ -30,8 +29,7 @@ def seed(ctx) -> None:
         periods.insert(-1, period_containing(today, kind="year"))
         if current.start.month > 6:
             periods.insert(0, period_containing(datetime.date(today.year, 6, 30), kind="half"))
-    if not ctx.province:
-        _entry_times_plausible()
+    if not ctx.province:  # entry times are plausible already (contacts/demo.py, entry_time)
         _plant_padding(ctx, current, quarters[-2] if len(quarters) > 1 else None)
     for period in periods:
         if period.start.year < today.year - 1:
@@ -81,30 +79,6 @@ def seed(ctx) -> None:
     ctx.log(f"预警 {len(flags)} 条，督导案例 {min(len(flags), 5)} 件")
     if not ctx.province:
         _verify_one(ctx, county, current)
-
-
-def _entry_times_plausible() -> None:
-    """The contacts demo stamps every contact "entered now": to the padding detection that is
-    one giant burst and a quarter of backdating by every cadre. Give each contact the entry
-    time a cadre typing on the phone would leave: the day of the contact, between noon and
-    22:00 (a spread by id), one contact in five a day or three later; never in the future."""
-    if connection.vendor == "postgresql":
-        sql = (
-            "UPDATE contacts_contact SET created_at = LEAST(now(), "
-            "(date + time '12:00' + ((id * 7919) %% 600) * interval '1 minute' "
-            "+ CASE WHEN id %% 5 = 0 THEN (1 + id %% 3) * interval '1 day' ELSE interval '0' END) "
-            "AT TIME ZONE %s)"
-        )
-        params = [timezone.get_current_timezone_name()]
-    else:  # stored in UTC: local noon is 04:00 UTC in China
-        sql = (
-            "UPDATE contacts_contact SET created_at = MIN(datetime('now'), datetime(date, "
-            "'+4 hours', '+' || ((id * 7919) %% 600) || ' minutes', "
-            "'+' || CASE WHEN id %% 5 = 0 THEN 1 + id %% 3 ELSE 0 END || ' days'))"
-        )
-        params = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _plant_padding(ctx, current: Period, previous: Period | None) -> None:

@@ -29,6 +29,7 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period, parse_period
+from .subtree_stats import subtree_score_stats_store, subtree_week_stats_store
 
 if TYPE_CHECKING:  # only for annotations
     from cadres.models import User
@@ -190,6 +191,8 @@ def scores_compute(
         if some is not None:
             stale = stale.filter(cadre_id__in=some)  # the others' rows are current
         stale.delete()
+        # The dashboards' subtree figures follow the scores (only the changed subtrees').
+        subtree_score_stats_store(run=run, organisation_ids=run.refreshed_organisations)
 
         step(5, _("更新预警"))
         if flags is None:
@@ -266,13 +269,15 @@ def contact_stats_compute(
         written = metrics.store_channel_weeks(
             run_id=run.pk, window=window, organisation_ids=organisation_ids
         )
+        # The dashboards' subtree sums follow the rows just written (assessment/subtree_stats.py).
+        written += subtree_week_stats_store(run_id=run.pk, organisation_ids=organisation_ids)
         total = existing.count()
     if connection.vendor == "postgresql" and written * 10 > total:
         # A new run's rows are unknown to the planner until the table is analysed: it then
         # estimated 1 row for 171,274 and the dashboard chart took 514 ms instead of 85 ms.
         # Autovacuum waits for 10 % of the whole table to change, which one run may never reach.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE assessment_channelweekstat")
+            cursor.execute("ANALYZE assessment_channelweekstat, assessment_subtreeweekstat")
     return total
 
 

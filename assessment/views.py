@@ -1,8 +1,7 @@
 """Pages of the assessment app. Thin: resolve in scope → form → service/selector → render.
 
 No public ranking (MISSION.md, "No formalism"): a cadre sees only their own score; rankings,
-flags, cases and bulletins are for supervising staff of the subtree.
-"""
+flags, cases and bulletins are for supervising staff of the subtree."""
 
 from __future__ import annotations
 
@@ -75,8 +74,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             raise Http404
         return _cadre_page(request, cadre, own=True)
     form, organisation, period = _scope(request)
-    ov = selectors.overview(user=request.user, organisation=organisation, period=period)
-    flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:10])
+    user = request.user  # the dashboard shows no work plans: not read (selectors.overview)
+    ov = selectors.overview(user=user, organisation=organisation, period=period, plans=False)
+    flags = list(selectors.open_flags(user=user, organisation=organisation)[:10])
     return render(
         request,
         "assessment/dashboard.html",
@@ -85,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "ov": ov,
             "flags": flags,
             "quarters": recent_quarters(timezone.localdate(), 6),
-            "is_committee": selectors.is_committee(request.user),
+            "is_committee": selectors.is_committee(user),
             "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_TTL = 6 * 3600
 CHECK_FAILED = _lazy("文件无法检查，没有导入任何数据：请另存为 .xlsx 或 UTF-8 CSV 后重新上传。")
+COMMIT_TOO_LONG = _lazy("导入超过时限，没有导入任何数据：请稍后重试，或分成几个文件导入。")
 
 
 def _key(pk: int, stage: str = "commit") -> str:
@@ -153,12 +154,20 @@ def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
     record = RosterImport.objects.defer("rows", "upload").filter(pk=import_id).first()
     if record is None or record.status != RosterImport.Status.COMMITTING:
         return "skipped"
+    from celery.exceptions import SoftTimeLimitExceeded
+
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         roster_import_commit(roster_import=record, by=user, progress=_progress_writer(import_id))
     except ValidationError as exc:
-        RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.COMMITTING).update(
-            status=RosterImport.Status.PREVIEW, failure=service_error_text(exc)[:1000]
-        )
-        return "refused"
-    return "done"
+        failure = service_error_text(exc)
+    except SoftTimeLimitExceeded:
+        # The task's soft limit (below the broker's visibility timeout): the transaction rolled
+        # back; the preview comes back with the reason instead of "正在导入" for ever.
+        failure = str(COMMIT_TOO_LONG)
+    else:
+        return "done"
+    RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.COMMITTING).update(
+        status=RosterImport.Status.PREVIEW, failure=failure[:1000]
+    )
+    return "refused"

@@ -180,9 +180,12 @@ MAX_CELLS_PER_ROW = 1_000  # cells a <row> element may contain, empty ones inclu
 MAX_SHARED_STRINGS = 1_200_000  # a full 100,000 × 12 roster has at most 1,200,000 texts
 MAX_TEXT_BYTES = 32_767 * 4  # Excel's own limit on a cell's text, in UTF-8
 MAX_OTHER_PART = 4 * 1024 * 1024  # styles, workbook, relationships: kilobytes in real files
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_SI_TAG = re.compile(rb"<(?:\w+:)?si[\s>/]")
+# Possessive forms ("\w++:" and "?+"): ":" is not a word character, so giving back never
+# helps a match, and without backtracking points the regex engine allocates nothing per "<"
+# (the backtracking form was 20 times slower under tracemalloc, 2 times without).
+_ROW_TAG = re.compile(rb"<(?:\w++:)?+row[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:\w++:)?+c[\s>/]")
+_SI_TAG = re.compile(rb"<(?:\w++:)?+si[\s>/]")
 _LONG_TEXT = re.compile(rb"[^<]{%d,}" % MAX_TEXT_BYTES)
 
 

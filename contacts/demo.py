@@ -7,6 +7,10 @@ rhythm.
 - each cadre leaves some youths dormant (last contact more than 120 days ago, or never);
 - needs raised in logs, at the venue and through the public form: most answered in time, some
   open past their due date;
+- entry times a cadre typing on a phone leaves (`entry_time`): the evening of the contact's day
+  mostly, one in six one to three days later, one in forty up to a month later, never in the
+  future — not the load time, which the padding detection would read as everyone's giant burst
+  and a year of backdating;
 - youth confirmations of the last 90 days (banner scale): 见面码 scans of face-to-face talks and
   answered share links, at very different rates per cadre (the demo cadre about half), one
   same-device confirmation, and one denial ("没有这回事") for the supervisors.
@@ -97,6 +101,45 @@ def _day_weights(today: datetime.date, years: int = 1) -> tuple[list[datetime.da
     return days, cumulative
 
 
+# Entry times (`created_at`): derived from the contact's id, not drawn from ctx.rng, so that
+# every other demo row stays what it was; the same rule as SQL (ENTRY_TIME_SQL) rewrites the
+# entry times of an already loaded database (a province copy) in one UPDATE.
+ENTRY_EVENING_MINUTES = 600  # entered between 12:00 and 22:00 local time of the day entered
+ENTRY_NOW_SPREAD_SECONDS = 3600  # an entry that would lie in the future: within the last hour
+
+
+def entry_delay_days(contact_id: int) -> int:
+    """Days between a contact and its entry: 0 for most, 1–3 for one in six (logged at the
+    weekend, after a trip), 4–30 for one in forty (a busy fortnight, a forgotten one)."""
+    if contact_id % 40 == 0:
+        return 4 + (contact_id // 40) % 27
+    if contact_id % 5 == 0:
+        return 1 + contact_id % 3
+    return 0
+
+
+def entry_time(contact_id: int, day: datetime.date, now: datetime.datetime) -> datetime.datetime:
+    """When the contact was typed in: `entry_delay_days` after its day, at a time between noon
+    and 22:00 spread by id; an entry that would be later than now lies within the hour before
+    it (spread too: stamping them all `now` would be a burst of its own)."""
+    local = datetime.datetime.combine(
+        day + datetime.timedelta(days=entry_delay_days(contact_id)), datetime.time(12)
+    ) + datetime.timedelta(minutes=(contact_id * 7919) % ENTRY_EVENING_MINUTES)
+    latest = now - datetime.timedelta(seconds=(contact_id * 7919) % ENTRY_NOW_SPREAD_SECONDS)
+    return min(timezone.make_aware(local), latest).replace(microsecond=0)
+
+
+# entry_time as one UPDATE (PostgreSQL; `%(tz)s` the local time zone, `%(now)s` the load time):
+# for a database loaded before the rule (the province seed of 2 December 2026), without
+# reseeding. tests/contacts/test_demo_entry_times.py holds the two to the same result.
+ENTRY_TIME_SQL = f"""UPDATE contacts_contact SET created_at = date_trunc('second', LEAST(
+    (date + (CASE WHEN id %% 40 = 0 THEN 4 + (id / 40) %% 27
+                  WHEN id %% 5 = 0 THEN 1 + id %% 3 ELSE 0 END)::int
+      + time '12:00' + ((id * 7919) %% {ENTRY_EVENING_MINUTES}) * interval '1 minute')
+     AT TIME ZONE %(tz)s,
+    %(now)s - ((id * 7919) %% {ENTRY_NOW_SPREAD_SECONDS}) * interval '1 second'))"""
+
+
 def seed(ctx: DemoContext) -> None:
     rng = ctx.rng
     today = ctx.today
@@ -109,7 +152,7 @@ def seed(ctx: DemoContext) -> None:
     channels = [c for c, _w, _s in CHANNEL_MIX]
     channel_weights = [w for _c, w, _s in CHANNEL_MIX]
     group_size = {c: s for c, _w, s in CHANNEL_MIX}
-    created = timezone.now().replace(microsecond=0)
+    now = timezone.now()
 
     contact_id = ctx.next_id(Contact)
     cy_id = ctx.next_id(ContactYouth)
@@ -230,7 +273,7 @@ def seed(ctx: DemoContext) -> None:
                             rng.choice(HELP) if rng.random() < 0.05 else "",
                             None,
                             None,
-                            created,
+                            entry_time(contact_id, day, now),
                             False,
                         )
                     )
