@@ -12,7 +12,7 @@ from django.utils import timezone
 from cadres.models import CadreYouth, User, Youth
 from cadres.selectors import in_subtree
 
-from . import padding_bench, services
+from . import padding_bench, services, supervision
 from .models import Flag, IntegrityFinding, IntegrityReview
 from .periods import Period, period_containing
 
@@ -51,11 +51,11 @@ def seed(ctx) -> None:
         ("诫勉", "诫勉谈话，记入干部档案", "一个月内完成“1+100”指标"),
     ]
     for i, flag in enumerate(flags):
-        case = services.case_open(flag=flag, by=county)
+        case = supervision.case_open(flag=flag, by=county)
         n_steps = min(i, 3)
         for k in range(n_steps):
             day = today - datetime.timedelta(days=30 - 10 * k)
-            services.case_step_add(
+            supervision.case_step_add(
                 case=case,
                 kind=k + 1,
                 date=day,
@@ -66,11 +66,11 @@ def seed(ctx) -> None:
                 by=county,
             )
         if i == 4:
-            services.case_close(
+            supervision.case_close(
                 case=case, note="经旗团委研究，岗位调整后结案。", recovered=False, by=county
             )
     half = period_containing(today, kind="half")
-    services.review_save(
+    supervision.review_save(
         organisation=banner,
         period=half,
         notes="总体推进有力，线上联系活跃；线上转线下比例偏低，下半年重点组织走访和青年之家活动。",
@@ -179,7 +179,7 @@ def _verify_one(ctx, county: User | None, current: Period) -> None:
     finding = IntegrityFinding.objects.filter(cadre_id=padded[0], period=current.code).first()
     if finding is None:
         return
-    services.integrity_review_record(
+    supervision.integrity_review_record(
         finding=finding,
         outcome=IntegrityReview.Outcome.CONFIRMED,
         note="电话回访其中 5 名青年：3 名表示近两个月没有和该干部联系过。已约该干部说明情况。",

@@ -217,18 +217,18 @@ def _enqueue(code: str, countdown: int) -> bool:
     try:
         refresh_period.apply_async((code,), countdown=countdown)
     except Exception:  # broker down: the write has committed; the outbox sends the run later
-        from cadres.models import TaskOutbox
+        from cadres.outbox import outbox_keep
 
         logger.exception("could not enqueue the recomputation of %s; kept in the outbox", code)
-        TaskOutbox.objects.create(task=refresh_period.name, args=[code], kwargs={})
+        outbox_keep(task_name=refresh_period.name, args=[code], kwargs={})
         return False
     return True
 
 
 def _kept_in_outbox(code: str) -> bool:
-    from cadres.models import TaskOutbox
+    from cadres.outbox import outbox_holds
 
-    return TaskOutbox.objects.filter(task="assessment.refresh_period", args=[code]).exists()
+    return outbox_holds(task_name="assessment.refresh_period", args=[code])
 
 
 def run_pending(*, period: str, today: datetime.date | None = None) -> dict:

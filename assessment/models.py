@@ -189,6 +189,9 @@ class CadreScore(models.Model):
         indexes = [
             # Dashboards and bulletins: all scores of a run, joined to the organisation subtree.
             models.Index(fields=["run", "organisation"], name="cadrescore_run_org_idx"),
+            # The ranking's first page (/assessment/scores/: ORDER BY score DESC, cadre LIMIT 50):
+            # walked in order instead of sorting the 10,000 scores of a province on each view.
+            models.Index(fields=["run", "-score", "cadre"], name="cadrescore_ranking_idx"),
         ]
 
     def __str__(self) -> str:
@@ -569,3 +572,8 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.week}"
+
+
+# Subtree rollups live in their own module (this one is near the size limit); imported here so
+# that Django registers them with the app.
+from .models_subtree import SubtreeScoreStat, SubtreeWeekStat  # noqa: E402, F401

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -26,7 +27,6 @@ from contacts.models import Channel
 from . import scoring, sentences, sources
 from .models import (
     CadreScore,
-    ChannelWeekStat,
     Flag,
     IntegrityFinding,
     IntegrityReview,
@@ -38,9 +38,13 @@ from .models import (
     SupervisionCase,
 )
 from .periods import Period
-
-SCORE_BUCKETS = [(0, 40), (40, 60), (60, 80), (80, 101)]
-QUOTA_BUCKETS = [(0, 25), (25, 50), (50, 75), (75, 100), (100, None)]
+from .subtree_stats import (
+    QUOTA_BUCKETS,
+    SCORE_BUCKETS,
+    score_aggregates,
+    subtree_scores,
+    subtree_weeks,
+)
 
 
 def is_committee(user: User) -> bool:
@@ -125,14 +129,24 @@ def flag_summary(*, user: User, organisation: Organisation) -> FlagSummary:
     """Two queries. A cadre flagged for two reasons counts once in n_flagged and once under
     each reason."""
     counts = dict.fromkeys(scoring.REASON_LABELS, 0)
-    n_flagged = 0
-    for reasons in open_flags(user=user, organisation=organisation).values_list(
-        "reasons", flat=True
-    ):
-        n_flagged += 1
-        for code in {r.get("code") for r in reasons or []}:
-            if code in counts:
-                counts[code] += 1
+    flags = open_flags(user=user, organisation=organisation).order_by()
+    if connection.vendor == "postgresql":
+        # Counted in the database (jsonb containment): a province has ~7,700 open flags, whose
+        # reasons (800 kB of JSON) were fetched and parsed on every bulletin view (121 ms).
+        by_code = {
+            f"r_{code}": Count("id", filter=Q(reasons__contains=[{"code": code}]))
+            for code in counts
+        }
+        row = flags.aggregate(n=Count("id"), **by_code)
+        n_flagged = row["n"]
+        counts = {code: row[f"r_{code}"] for code in counts}
+    else:  # SQLite has no JSON containment lookup: the same counts in Python
+        n_flagged = 0
+        for reasons in flags.values_list("reasons", flat=True):
+            n_flagged += 1
+            for code in {r.get("code") for r in reasons or []}:
+                if code in counts:
+                    counts[code] += 1
     n_cases = case_list(user=user, organisation=organisation, open_only=True).count()
     by_reason = [(str(scoring.REASON_LABELS[code]), n) for code, n in counts.items() if n]
     return FlagSummary(n_flagged=n_flagged, by_reason=by_reason, n_cases=n_cases)
@@ -195,51 +209,35 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def overview(*, user: User, organisation: Organisation, period: Period) -> Overview:
+def overview(
+    *, user: User, organisation: Organisation, period: Period, plans: bool = True
+) -> Overview:
     """Four queries on stored rows (run, aggregate, field distribution, weekly channels), plus
-    whatever the activities adapter needs."""
+    whatever the activities adapter needs, and the plans adapter unless `plans=False` (the
+    dashboard, which does not show them: a row per organisation of the subtree, 2,513 for a
+    province)."""
     run = run_for(period)
     ov = Overview(period=period, organisation=organisation, run=run)
-    # Plans do not depend on a score run: shown even before the period is computed.
-    ov.plans = sources.plan_completion(
-        user=user,
-        organisation=organisation,
-        year=period.year,
-        as_of=run.as_of if run else period.as_of(timezone.localdate()),
-    )
+    if plans:
+        # Plans do not depend on a score run: shown even before the period is computed.
+        ov.plans = sources.plan_completion(
+            user=user,
+            organisation=organisation,
+            year=period.year,
+            as_of=run.as_of if run else period.as_of(timezone.localdate()),
+        )
     if run is None:
         return ov
-    scores = in_subtree(score_list(user=user, run=run), organisation=organisation)
-    aggregates = {
-        "n": Count("id"),
-        "avg_score": Avg("score"),
-        # "Completed the quota": the one rule (cadres/quota.py), youths AND fields.
-        "met_quota": Count("id", filter=quota_met_q()),
-        "met_sectors": Count("id", filter=Q(sectors__gte=F("min_sectors"))),
-        "linked_sum": Sum("linked"),
-        "quota_sum": Sum("quota"),
-        "reached_sum": Sum("reached"),
-        "online": Sum("online_youths"),
-        "converted": Sum("converted_youths"),
-        "needs_due_sum": Sum("needs_due"),
-        "needs_on_time_sum": Sum("needs_on_time"),
-        "needs_overdue_sum": Sum("needs_overdue"),
-        "needs_backlog_sum": Sum("needs_backlog"),
-        "secretaries": Count("id", filter=Q(is_secretary=True)),
-        "ballot_satisfied": Count("id", filter=Q(is_secretary=True, ballot="satisfied")),
-        "ballot_not": Count("id", filter=Q(is_secretary=True, ballot="not_satisfied")),
-        "ballot_invalid": Count("id", filter=Q(is_secretary=True, ballot="invalid")),
-        "flag_below": Count("id", filter=Q(score__lt=run.policy.flag_score_below)),
-    }
-    for lo, hi in SCORE_BUCKETS:
-        aggregates[f"s{lo}"] = Count("id", filter=Q(score__gte=lo, score__lt=hi))
-    # Quota completion in percent: linked × 100 / quota, bucketed without a per-row query.
-    for lo, top in QUOTA_BUCKETS:
-        cond = Q(linked__gte=F("quota") * lo / 100.0)
-        if top is not None:
-            cond &= Q(linked__lt=F("quota") * top / 100.0)
-        aggregates[f"q{lo}"] = Count("id", filter=cond)
-    t = scores.aggregate(**aggregates)
+    # The subtree's stored figures (assessment/subtree_stats.py, written with the scores): one
+    # row instead of aggregating every score of the subtree; aggregated live for a run written
+    # before the rollups existed (the same aggregates, score_aggregates).
+    stored = subtree_scores(user=user, organisation=organisation, run=run)
+    if stored is None:
+        scores = in_subtree(score_list(user=user, run=run), organisation=organisation)
+        t = scores.aggregate(**score_aggregates(run))
+        sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
+    else:
+        t, sectors = stored
     t = {k: (v or 0) for k, v in t.items()}
     t["avg_score"] = round(float(t["avg_score"]), 1) if t["n"] else None
     t["quota_pct"] = _pct(t["met_quota"], t["n"])
@@ -259,16 +257,10 @@ def overview(*, user: User, organisation: Organisation, period: Period) -> Overv
     ov.quota_buckets = [
         (f"{lo}%–{hi}%" if hi else f"≥{lo}%", t[f"q{lo}"]) for lo, hi in QUOTA_BUCKETS
     ]
-    ov.sectors = list(scores.values_list("sectors").annotate(n=Count("id")).order_by("sectors"))
-    weekly = (
-        in_subtree(
-            scope_queryset(ChannelWeekStat.objects.filter(run=run), user=user),
-            organisation=organisation,
-        )
-        .values_list("week", "channel")
-        .annotate(n=Sum("contacts"))
-        .order_by("week", "channel")
-    )
+    ov.sectors = sectors
+    # The subtree's stored sums (assessment/subtree_stats.py): one organisation's rows, not a
+    # sum over every organisation of the subtree (~250,000 rows for a province quarter).
+    weekly = subtree_weeks(user=user, organisation=organisation, run=run)
     by_week: dict[datetime.date, dict[str, int]] = defaultdict(dict)
     totals: dict[str, int] = defaultdict(int)
     for week, channel, n in weekly:

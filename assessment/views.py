@@ -1,8 +1,7 @@
 """Pages of the assessment app. Thin: resolve in scope → form → service/selector → render.
 
 No public ranking (MISSION.md, "No formalism"): a cadre sees only their own score; rankings,
-flags, cases and bulletins are for supervising staff of the subtree.
-"""
+flags, cases and bulletins are for supervising staff of the subtree."""
 
 from __future__ import annotations
 
@@ -23,11 +22,11 @@ from cadres.exports import EscapingTableExport, ScopedExportMixin, export_log_cr
 from cadres.models import Cadre, Organisation, Youth
 from cadres.selectors import get_in_scope_or_404, in_subtree, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors, service_error_text
+from config.forms import save_form, service_error_text
 from config.pagination import BoundedPaginator
 from contacts.models import Contact
 
-from . import freshness, integrity, selectors, services
+from . import freshness, integrity, selectors, services, supervision
 from .editions import EDITIONS, SUPERVISORS, css_string, edition_from
 from .exports import bulletin_xlsx
 from .filters import ScoreFilter
@@ -75,8 +74,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             raise Http404
         return _cadre_page(request, cadre, own=True)
     form, organisation, period = _scope(request)
-    ov = selectors.overview(user=request.user, organisation=organisation, period=period)
-    flags = list(selectors.open_flags(user=request.user, organisation=organisation)[:10])
+    user = request.user  # the dashboard shows no work plans: not read (selectors.overview)
+    ov = selectors.overview(user=user, organisation=organisation, period=period, plans=False)
+    flags = list(selectors.open_flags(user=user, organisation=organisation)[:10])
     return render(
         request,
         "assessment/dashboard.html",
@@ -85,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "ov": ov,
             "flags": flags,
             "quarters": recent_quarters(timezone.localdate(), 6),
-            "is_committee": selectors.is_committee(request.user),
+            "is_committee": selectors.is_committee(user),
             "fresh": freshness.freshness_for(period=period.code, run=ov.run),
         },
     )
@@ -167,7 +167,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
 def case_open(request: HttpRequest, flag_pk: int) -> HttpResponse:
     flag = get_in_scope_or_404(Flag.objects.all(), user=request.user, pk=flag_pk)
     try:
-        case = services.case_open(flag=flag, by=request.user)
+        case = supervision.case_open(flag=flag, by=request.user)
     except ValidationError as exc:
         messages.error(request, service_error_text(exc))
         return redirect("assessment:flags")
@@ -188,14 +188,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(case.steps.select_related("recorded_by"))
     next_kind = len(steps) + 1 if len(steps) < 3 else None
     step_form = CaseStepForm(request.POST or None, next_kind=next_kind)
-    if request.method == "POST" and step_form.is_valid():
-        try:
-            services.case_step_add(case=case, by=request.user, **step_form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(step_form, exc)
-        else:
-            messages.success(request, _("已记录督导措施。"))
-            return redirect("assessment:case", pk=case.pk)
+    saved = save_form(
+        request,
+        step_form,
+        lambda: supervision.case_step_add(case=case, by=request.user, **step_form.cleaned_data),
+    )
+    if saved is not None:
+        messages.success(request, _("已记录督导措施。"))
+        return redirect("assessment:case", pk=case.pk)
     return render(
         request,
         "assessment/case_detail.html",
@@ -211,7 +211,7 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     form = CaseCloseForm(request.POST)
     if form.is_valid():
         try:
-            services.case_close(
+            supervision.case_close(
                 case=case,
                 note=form.cleaned_data["note"],
                 recovered=form.cleaned_data["recovered"],
@@ -265,7 +265,7 @@ def review(request: HttpRequest) -> HttpResponse:
         review_form = ReviewForm(request.POST)
         if review_form.is_valid():
             try:
-                services.review_save(
+                supervision.review_save(
                     organisation=organisation,
                     period=period,
                     notes=review_form.cleaned_data["notes"],
@@ -496,22 +496,22 @@ def integrity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = IntegrityReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            review = services.integrity_review_record(
-                finding=finding,
-                outcome=form.cleaned_data["outcome"],
-                note=form.cleaned_data["note"],
-                open_case=form.cleaned_data["open_case"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("核实结果已记录。"))
-            if review.case_id:
-                return redirect("assessment:case", pk=review.case_id)
-            return redirect("assessment:integrity_detail", pk=finding.pk)
+    review = save_form(
+        request,
+        form,
+        lambda: supervision.integrity_review_record(
+            finding=finding,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            open_case=form.cleaned_data["open_case"],
+            by=request.user,
+        ),
+    )
+    if review is not None:
+        messages.success(request, _("核实结果已记录。"))
+        if review.case_id:
+            return redirect("assessment:case", pk=review.case_id)
+        return redirect("assessment:integrity_detail", pk=finding.pk)
     contact_ids = {i for s in finding.signals for i in s.get("contacts", [])}
     youth_ids = {i for s in finding.signals for i in s.get("youths", [])}
     contacts = {

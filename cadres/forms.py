@@ -70,7 +70,7 @@ class RosterUploadForm(forms.Form):
         self.fields["cadre"].queryset = cadre_list(user=user)  # type: ignore[attr-defined]
 
     def clean_file(self):
-        from .roster import MAX_BYTES
+        from .spreadsheet import MAX_BYTES
 
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:

@@ -51,7 +51,7 @@ def cadre_handover(
     `cadre`'s office the day before. Both must be in `by`'s scope (the caller resolved them
     with a scoped 404; checked again here, so no other path can skip it). Raises
     ValidationError, writing nothing, when the handover is impossible."""
-    from contacts.services import needs_reassign
+    from contacts.need_services import needs_reassign
 
     today = timezone.localdate()
     on = on or today

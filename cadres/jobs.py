@@ -27,11 +27,13 @@ from config.forms import service_error_text
 from config.ratelimit import CACHE_ERRORS
 
 from .models import Cadre, Organisation, RosterImport, User
+from .roster_import import roster_import_check, roster_import_commit, roster_import_new
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_TTL = 6 * 3600
 CHECK_FAILED = _lazy("文件无法检查，没有导入任何数据：请另存为 .xlsx 或 UTF-8 CSV 后重新上传。")
+COMMIT_TOO_LONG = _lazy("导入超过时限，没有导入任何数据：请稍后重试，或分成几个文件导入。")
 
 
 def _key(pk: int, stage: str = "commit") -> str:
@@ -71,7 +73,6 @@ def roster_check_queue(
     CHECKING while a worker has it). Raises ValidationError when the cadre may not hold youths
     of `organisation` (nothing is kept)."""
     from . import tasks
-    from .services import roster_import_new
 
     record = roster_import_new(
         filename=filename, organisation=organisation, cadre=cadre, by=by, upload=data
@@ -90,7 +91,6 @@ def roster_check_run(*, import_id: int, user_id: int | None) -> str:
     """The job: check an upload that is CHECKING, once. A rerun (a worker killed before it
     acknowledged) finds it checked and does nothing; a rerun of a check killed midway checks
     again from the kept file (the check writes nothing until its one final save)."""
-    from .services import roster_import_check
 
     record = (
         RosterImport.objects.select_related("cadre", "organisation")
@@ -148,19 +148,26 @@ def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
     """The job: commit an import that is COMMITTING, once. A rerun (a worker killed before it
     acknowledged) finds it DONE and does nothing; a commit the registry now refuses goes back to
     PREVIEW with the reason, for the page to show."""
-    from .services import roster_import_commit
 
     # Not the rows: the commit reads them in chunks itself (100,000 rows as one JSON value
     # were 90 MB more at the job's peak).
     record = RosterImport.objects.defer("rows", "upload").filter(pk=import_id).first()
     if record is None or record.status != RosterImport.Status.COMMITTING:
         return "skipped"
+    from celery.exceptions import SoftTimeLimitExceeded
+
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         roster_import_commit(roster_import=record, by=user, progress=_progress_writer(import_id))
     except ValidationError as exc:
-        RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.COMMITTING).update(
-            status=RosterImport.Status.PREVIEW, failure=service_error_text(exc)[:1000]
-        )
-        return "refused"
-    return "done"
+        failure = service_error_text(exc)
+    except SoftTimeLimitExceeded:
+        # The task's soft limit (below the broker's visibility timeout): the transaction rolled
+        # back; the preview comes back with the reason instead of "正在导入" for ever.
+        failure = str(COMMIT_TOO_LONG)
+    else:
+        return "done"
+    RosterImport.objects.filter(pk=import_id, status=RosterImport.Status.COMMITTING).update(
+        status=RosterImport.Status.PREVIEW, failure=failure[:1000]
+    )
+    return "refused"

@@ -59,15 +59,30 @@ def _enqueue_now(task: Any, *args: Any, **kwargs: Any) -> bool:
     try:
         _send(task.name, list(args), kwargs)
     except broker_errors() as exc:
-        from .models import TaskOutbox
-
-        TaskOutbox.objects.create(
-            task=task.name, args=list(args), kwargs=kwargs, last_error=repr(exc)[:200]
-        )
+        outbox_keep(task_name=task.name, args=list(args), kwargs=kwargs, error=exc)
         logger.warning("outbox: broker unreachable, kept %s for later (%s)", task.name, exc)
         return False
     outbox_flush()
     return True
+
+
+def outbox_keep(
+    *, task_name: str, args: list, kwargs: dict, error: BaseException | None = None
+) -> None:
+    """Keep a job the broker did not take, to be sent by `outbox_flush` (the one place the
+    outbox is written, for every app)."""
+    from .models import TaskOutbox
+
+    TaskOutbox.objects.create(
+        task=task_name, args=args, kwargs=kwargs, last_error=repr(error)[:200] if error else ""
+    )
+
+
+def outbox_holds(*, task_name: str, args: list) -> bool:
+    """Whether a job with these arguments waits in the outbox."""
+    from .models import TaskOutbox
+
+    return TaskOutbox.objects.filter(task=task_name, args=args).exists()
 
 
 def outbox_flush(*, limit: int = 500) -> int:

@@ -1,6 +1,6 @@
-"""Phone numbers as the registry stores them: one pure function, shared by the services and the
-roster reader (a module of its own so that `cadres.roster` needs nothing from `cadres.services`,
-which imports the roster: no import cycle)."""
+"""Phone numbers as the registry stores them: pure functions, shared by the services and the
+roster reader (a module of its own so that `cadres.roster` needs nothing from `cadres.services`:
+no import cycle)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ def normalise_phone(raw: str) -> str:
     if len(digits) != 11 or not digits.startswith("1") or digits[1] not in "3456789":
         raise ValidationError(_("手机号格式不正确：应为 11 位手机号码，例如 13812345678。"))
     return digits
+
+
+def normalise_phone_field(raw: str, field: str = "phone") -> str:
+    """`normalise_phone` for a service's keyword: the refusal names the form field, so that it
+    shows next to the phone the user typed."""
+    try:
+        return normalise_phone(raw)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None

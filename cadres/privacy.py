@@ -410,11 +410,20 @@ def retention_report(*, today: datetime.date | None = None) -> dict:
     }
 
 
-def retention_apply(*, today: datetime.date | None = None, by: User | None = None) -> int:
+def retention_apply(
+    *,
+    today: datetime.date | None = None,
+    by: User | None = None,
+    seconds: float | None = None,
+) -> int:
     """Anonymise every youth `retention_candidates` names; returns how many.
 
-    One `youth_erase` (and one transaction) per youth: a weekly job over a few rows, and a stop
-    half-way leaves every finished erasure finished; a rerun finds only the rest."""
+    One `youth_erase` (and one transaction) per youth: a stop half-way leaves every finished
+    erasure finished; a rerun finds only the rest. With `seconds`, stop starting new erasures
+    after the erasure during which that much time has passed (the beat task's batch, cadres.tasks.retention_sweep)."""
+    import time
+
+    started = time.monotonic()
     today = today or timezone.localdate()
     reason = _(
         "超过保存期限：%(years)s 年无联系关系且无联系记录，或超过团员青年年龄上限 %(age)s 岁"
@@ -429,4 +438,7 @@ def retention_apply(*, today: datetime.date | None = None, by: User | None = Non
             continue
         youth_erase(youth=youth, reason=reason, by=by, kind=ErasureLog.Kind.RETENTION)
         done += 1
+        # Checked after an erasure: every batch makes progress, however small the budget.
+        if seconds is not None and time.monotonic() - started >= seconds:
+            break
     return done

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, save_form
 
 from . import services
 from .auth import staff_required
@@ -34,20 +34,20 @@ def youth_erase(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     youth = get_youth_for_user(user=request.user, pk=pk)
     form = YouthEraseForm(request.POST or None, youth=youth)
-    if request.method == "POST" and form.is_valid():
-        try:
-            log = services.youth_erase(
-                youth=youth, reason=form.cleaned_data["reason"], by=request.user
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("已删除该青年的个人信息。删除编号：%(tag)s（可告知本人，记录中不含其个人信息）。")
-                % {"tag": log.tag},
-            )
-            return redirect("cadres:youth_list")
+    log = save_form(
+        request,
+        form,
+        lambda: services.youth_erase(
+            youth=youth, reason=form.cleaned_data["reason"], by=request.user
+        ),
+    )
+    if log is not None:
+        messages.success(
+            request,
+            _("已删除该青年的个人信息。删除编号：%(tag)s（可告知本人，记录中不含其个人信息）。")
+            % {"tag": log.tag},
+        )
+        return redirect("cadres:youth_list")
     context = {
         "youth": youth,
         "form": form,

@@ -27,10 +27,11 @@ from .models import (
     User,
     Youth,
 )
-from .phones import normalise_phone
+from .phones import normalise_phone, normalise_phone_field
 from .roster_import import _lock_roster_commits
 from .selectors import linkable_youths
 from .services import (
+    cadre_ids_holding,
     cadre_progress_refresh,
     cadre_youth_link,
     youth_create,
@@ -112,10 +113,7 @@ def youth_add_for_cadre(
     if link_existing is not None:
         link = cadre_youth_link(cadre=cadre, youth=link_existing, by=by)
         return YouthAdded(youth=link_existing, created=False, link=link)
-    try:
-        phone = normalise_phone(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from None
+    phone = normalise_phone_field(phone)
     duplicates = youth_duplicates(
         cadre=cadre, phone=phone, name=name, birth_year=birth_year, unit=unit
     )
@@ -339,10 +337,7 @@ def youth_update(
     youth = Youth.objects.select_for_update().get(pk=youth.pk)
     if youth.erased_at is not None:
         raise ValidationError(_("该青年的个人信息已删除，不能修改。"))
-    try:
-        phone = normalise_phone(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from None
+    phone = normalise_phone_field(phone)
     if phone and phone != youth.phone:
         holder = Youth.objects.filter(phone=phone).exclude(pk=youth.pk).order_by("pk").first()
         if holder is not None:
@@ -357,8 +352,6 @@ def youth_update(
     youth._history_user = by  # type: ignore[attr-defined]  # simple_history's hook
     youth.save()
     if sector_changed:
-        from .services import cadre_ids_holding
-
         cadre_progress_refresh(cadre_ids=cadre_ids_holding(youth_ids=[youth.pk]))
     return youth
 
@@ -420,10 +413,7 @@ def cadre_create(
     """A new cadre record in an organisation of `by`'s subtree, with its history row; the
     stored progress row and the scores follow (`cadre_progress_refresh`)."""
     _cadre_check(organisation=organisation, by=by)
-    try:
-        phone = normalise_phone(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from None
+    phone = normalise_phone_field(phone)
     cadre = Cadre(
         name=name.strip(),
         gender=gender,
@@ -482,10 +472,7 @@ def cadre_update(
                     % {"name": cadre.name, "n": outside, "org": organisation.name}
                 }
             )
-    try:
-        phone = normalise_phone(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from None
+    phone = normalise_phone_field(phone)
     cadre.name, cadre.gender, cadre.organisation = name.strip(), gender, organisation
     cadre.cadre_type, cadre.position, cadre.phone = cadre_type, position.strip(), phone
     cadre.wechat_id, cadre.card_note = wechat_id.strip(), card_note.strip()

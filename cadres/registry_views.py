@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from config.forms import add_service_errors, run_action
+from config.forms import add_service_errors, run_action, save_form
 from config.pickers import PickerField
 
 from . import merge, registry
@@ -62,28 +62,28 @@ def cadre_handover_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = HandoverForm(
         request.POST or None, successors=successors, initial={"on": timezone.localdate()}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            done = cadre_handover(
-                cadre=cadre,
-                successor=form.cleaned_data["successor"],
-                on=form.cleaned_data["on"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("交接完成：%(y)s 名青年、%(n)s 件未办结需求已交给%(name)s，%(old)s 已离任。")
-                % {
-                    "y": done.youths_moved + done.youths_already_linked,
-                    "n": done.needs_moved,
-                    "name": form.cleaned_data["successor"].name,
-                    "old": cadre.name,
-                },
-            )
-            return redirect("cadres:detail", pk=form.cleaned_data["successor"].pk)
+    done = save_form(
+        request,
+        form,
+        lambda: cadre_handover(
+            cadre=cadre,
+            successor=form.cleaned_data["successor"],
+            on=form.cleaned_data["on"],
+            by=request.user,
+        ),
+    )
+    if done is not None:
+        messages.success(
+            request,
+            _("交接完成：%(y)s 名青年、%(n)s 件未办结需求已交给%(name)s，%(old)s 已离任。")
+            % {
+                "y": done.youths_moved + done.youths_already_linked,
+                "n": done.needs_moved,
+                "name": form.cleaned_data["successor"].name,
+                "old": cadre.name,
+            },
+        )
+        return redirect("cadres:detail", pk=form.cleaned_data["successor"].pk)
     return render(
         request,
         "cadres/cadre_handover.html",
@@ -203,16 +203,16 @@ def _cadre_data(form: CadreForm) -> dict:
 def cadre_new(request: HttpRequest) -> HttpResponse:
     """/cadres/new/: a cadre record in an organisation of the user's subtree."""
     form = CadreForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cadre = registry.cadre_create(
-                **_cadre_data(form), active_from=form.cleaned_data["active_from"], by=request.user
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已新增团干部 %(name)s。") % {"name": cadre.name})
-            return redirect("cadres:detail", pk=cadre.pk)
+    cadre = save_form(
+        request,
+        form,
+        lambda: registry.cadre_create(
+            **_cadre_data(form), active_from=form.cleaned_data["active_from"], by=request.user
+        ),
+    )
+    if cadre is not None:
+        messages.success(request, _("已新增团干部 %(name)s。") % {"name": cadre.name})
+        return redirect("cadres:detail", pk=cadre.pk)
     return render(
         request,
         "cadres/cadre_edit.html",
@@ -234,14 +234,14 @@ def cadre_edit(request: HttpRequest, pk: int) -> HttpResponse:
         editing=True,
         initial={**initial, "organisation": cadre.organisation_id},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry.cadre_update(cadre=cadre, **_cadre_data(form), by=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已保存 %(name)s 的信息。") % {"name": cadre.name})
-            return redirect("cadres:detail", pk=cadre.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: registry.cadre_update(cadre=cadre, **_cadre_data(form), by=request.user),
+    )
+    if saved is not None:
+        messages.success(request, _("已保存 %(name)s 的信息。") % {"name": cadre.name})
+        return redirect("cadres:detail", pk=cadre.pk)
     return render(
         request,
         "cadres/cadre_edit.html",

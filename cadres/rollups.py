@@ -12,6 +12,7 @@ and the page says when it was computed.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
@@ -22,16 +23,27 @@ from .models import Organisation, OrganisationRollup, User, Youth
 from .scoping import in_subtree, scope_queryset
 
 
-def organisation_rollup_refresh(*, now: datetime.datetime | None = None) -> int:
-    """Recount every organisation's youths in two statements; returns the rows changed.
+def organisation_rollup_refresh(
+    *, now: datetime.datetime | None = None, organisation_ids: Collection[int] | None = None
+) -> int:
+    """Recount the organisations' youths in two statements; returns the rows changed.
 
     1. a rollup row for every organisation that has none yet (new organisations);
     2. one UPDATE with a correlated count per organisation (served by the youth organisation
        index), writing only the rows whose count changed, so an unchanged rollup costs no
        dead rows. `computed_at` of unchanged rows moves too: it says when the figures were
-       last checked, which is what the page shows."""
+       last checked, which is what the page shows.
+    With `organisation_ids` only those organisations are recounted and stamped (an incremental
+    run that knows whose youths changed): 2,513 rows recounted and rewritten for a province on
+    every run otherwise. The caller passes the organisations of the youths, not of the cadres:
+    a youth's organisation need not be their cadre's."""
     now = now or timezone.now()
-    missing = Organisation.objects.filter(rollup__isnull=True).values_list("pk", flat=True)
+    rollups = OrganisationRollup.objects.all()
+    organisations = Organisation.objects.all()
+    if organisation_ids is not None:
+        rollups = rollups.filter(organisation_id__in=list(organisation_ids))
+        organisations = organisations.filter(pk__in=list(organisation_ids))
+    missing = organisations.filter(rollup__isnull=True).values_list("pk", flat=True)
     OrganisationRollup.objects.bulk_create(
         [OrganisationRollup(organisation_id=pk, computed_at=now) for pk in missing],
         ignore_conflicts=True,
@@ -48,12 +60,10 @@ def organisation_rollup_refresh(*, now: datetime.datetime | None = None) -> int:
         0,
     )
     changed = (
-        OrganisationRollup.objects.annotate(counted=counted)
-        .filter(~Q(youths=counted))
-        .values_list("pk", flat=True)
+        rollups.annotate(counted=counted).filter(~Q(youths=counted)).values_list("pk", flat=True)
     )
     n = OrganisationRollup.objects.filter(pk__in=list(changed)).update(youths=counted)
-    OrganisationRollup.objects.update(computed_at=now)
+    rollups.update(computed_at=now)
     return n
 
 

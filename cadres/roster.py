@@ -1,10 +1,11 @@
 """Roster import: read what Chinese offices actually send (xlsx; CSV in UTF-8, UTF-8 with BOM or
 GBK), check every row, and report every problem by row and column in Chinese.
 
-Reading (`cadres.spreadsheet`) and checking write nothing; `cadres.services.roster_import_prepare` stores the checked
-rows for a preview and `roster_import_commit` writes them all or nothing. Matching searches only
-the importer's scope (`match_existing`, `phones_held_outside`). This module imports nothing from
-`cadres.services` (which imports it).
+Reading (`cadres.spreadsheet`) and checking write nothing;
+`cadres.roster_import.roster_import_prepare` stores the checked rows for a preview and
+`roster_import_commit` writes them all or nothing. Matching searches only the importer's scope
+(`match_existing`, `phones_held_outside`). This module imports nothing from `cadres.services`
+or `cadres.roster_import` (which imports it).
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ from django.utils.translation import gettext as _
 from .models import Gender, Sector, Youth
 from .phones import normalise_phone
 
-# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py; re-exported here so
-# that callers keep one entry point for the roster.
-from .spreadsheet import (  # noqa: F401
-    _CONTROL,
-    MAX_BYTES,
+# Reading the file (bounded, hostile-safe) lives in cadres/spreadsheet.py.
+from .spreadsheet import (
+    CONTROL_CHARS,
     MAX_CELL_CHARS,
-    MAX_COLUMNS,
     MAX_ROWS,
     RosterFileError,
-    decode_csv,
+    cell_text,
     read_table,
+    row_cells,
+    unsafe_cells,
 )
 
 # Column titles as offices write them; the first name of each tuple is the one in the template.
@@ -70,7 +70,7 @@ class ParsedRoster:
 def clean_filename(filename: str) -> str:
     """The upload's name as stored: a client may put NUL or other control characters in it.
     A long name keeps its extension: the background check reads the format from it."""
-    cleaned = _CONTROL.sub("", filename)
+    cleaned = CONTROL_CHARS.sub("", filename)
     stem, dot, ext = cleaned.rpartition(".")
     if len(cleaned) > 200 and dot and len(ext) <= 10:
         return stem[: 199 - len(ext)] + "." + ext
@@ -79,16 +79,6 @@ def clean_filename(filename: str) -> str:
 
 def template_headers() -> list[str]:
     return [names[0] for names in COLUMNS.values()]
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime):
-        value = value.date()
-    return str(value).strip()
 
 
 def parse_roster(
@@ -100,11 +90,11 @@ def parse_roster(
 ) -> ParsedRoster:
     """Check every row; collect all problems rather than stopping at the first."""
     table = read_table(data, filename)
-    while table and not any(_text(v) for v in table[-1]):
+    while table and not any(cell_text(v) for v in table[-1]):
         table.pop()  # trailing empty lines Excel likes to keep
     if not table:
         raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
-    header = [_text(v).lstrip("\ufeff") for v in table[0]]
+    header = [cell_text(v).lstrip("\ufeff") for v in table[0]]
     positions, unknown = _map_header(header)
     missing = [COLUMNS[key][0] for key in REQUIRED if key not in positions]
     if missing:
@@ -130,7 +120,7 @@ def parse_roster(
     for index in range(n_body):
         cells, body[index] = body[index], None
         row_number = index + 2
-        if not any(_text(v) for v in cells):
+        if not any(cell_text(v) for v in cells):
             continue  # blank line in the middle: skipped, not an error
         row, errors = _check_row(cells, positions, row_number, sectors, today)
         if errors:
@@ -175,29 +165,21 @@ def _check_row(
 ) -> tuple[dict, list[RowError]]:
     errors: list[RowError] = []
 
-    def raw(key: str) -> object:
-        pos = positions.get(key)
-        return cells[pos] if pos is not None and pos < len(cells) else None
-
     def err(key: str, problem: str) -> None:
         errors.append(RowError(row_number, COLUMNS[key][0], problem))
 
-    values = {key: _text(raw(key)) for key in COLUMNS}
-    # First, what no later check may see: control characters (NUL would fail in PostgreSQL and
-    # end up in the report's JSON) and cells far longer than any field. Such a row is reported
-    # for those cells alone; the value itself is never echoed back.
-    for key, value in values.items():
-        if _CONTROL.search(value):
-            err(key, _("含有不可见的控制字符（如 NUL），请删去后再导入。"))
-        elif len(value) > MAX_CELL_CHARS:
-            err(key, _("内容太长（超过 %(max)s 个字）。") % {"max": MAX_CELL_CHARS})
+    raw = row_cells(cells, positions, COLUMNS)
+    values = {key: cell_text(cell) for key, cell in raw.items()}
+    # First, what no later check may see; such a row is reported for those cells alone.
+    for key, problem in unsafe_cells(values, max_chars=MAX_CELL_CHARS).items():
+        err(key, problem)
     if errors:
         return {"row": row_number}, errors
     for key in ("name", "unit", "wechat_id", "notes", "sector", "gender"):
         if values[key].startswith(FORMULA_START):
             err(key, _("内容以 %(c)s 开头，可能是公式，请改为纯文本。") % {"c": values[key][:1]})
             values[key] = ""
-    if isinstance(raw("phone"), str) and raw("phone").strip().startswith(("=", "@")):
+    if isinstance(raw["phone"], str) and raw["phone"].strip().startswith(("=", "@")):
         err("phone", _("手机号是公式，请粘贴为数值后再导入。"))
         values["phone"] = ""
 
@@ -213,7 +195,7 @@ def _check_row(
     if gender_code is None:
         err("gender", _("性别只能填“男”或“女”（也可留空）。"))
 
-    birth_year = _birth_year(raw("birth_year"), values["birth_year"])
+    birth_year = _birth_year(raw["birth_year"], values["birth_year"])
     lowest, highest = today.year - 45, today.year - 6
     if birth_year is None:
         err("birth_year", _("出生年份必填，填 4 位年份，例如 1998。"))
@@ -247,7 +229,7 @@ def _check_row(
 
     linked_on = None
     if values["linked_on"]:
-        linked_on = _date(raw("linked_on"), values["linked_on"])
+        linked_on = _date(raw["linked_on"], values["linked_on"])
         if linked_on is None:
             err("linked_on", _("日期格式不对，请写成 2024-05-01。"))
         elif linked_on > today:

@@ -19,6 +19,7 @@ from . import roster
 from .models import Cadre, Organisation, RosterImport, User, Youth
 from .scoping import scope_queryset
 from .services import cadre_link_refusals, cadre_may_link_organisation, cadre_youths_link
+from .spreadsheet import RosterFileError
 
 # --- Roster import: prepare (check + preview), then commit all or nothing. ---
 
@@ -99,7 +100,7 @@ def roster_import_check(
     fields = ["status", "errors", "rows", "n_new", "n_matched", "upload"]
     try:
         parsed = roster.parse_roster(data, record.filename, progress=progress)
-    except roster.RosterFileError as exc:
+    except RosterFileError as exc:
         record.status = RosterImport.Status.INVALID
         record.errors = [{"row": None, "column": "", "problem": str(exc)}]
         record.save(update_fields=fields)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -344,25 +343,3 @@ def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
         .values_list("cadre_id", flat=True)
         .distinct()
     )
-
-
-# The roster import lives in cadres/roster_import.py (it uses the linking rule above); its
-# entry points stay reachable here, the app's write API. Resolved on first use (PEP 562):
-# roster_import imports this module, so an import at load time would be circular.
-_ROSTER_IMPORT_API = frozenset(
-    {
-        "PHONE_HELD_ELSEWHERE",
-        "roster_import_check",
-        "roster_import_commit",
-        "roster_import_new",
-        "roster_import_prepare",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _ROSTER_IMPORT_API:
-        from . import roster_import
-
-        return getattr(roster_import, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

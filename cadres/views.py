@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from config.forms import add_service_errors, service_error_text
+from config.forms import add_service_errors, run_action, save_form
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -471,14 +471,14 @@ def channels(request: HttpRequest, pk: int) -> HttpResponse:
     """The cadre's liaison channels: those held, those still missing, a form to add one."""
     cadre = _get_cadre_for_user(request, pk)
     form = ChannelForm(request.POST or None, initial=_channel_initial(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            channel = registry.channel_create(cadre=cadre, by=request.user, **_channel_fields(form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已建立联系渠道：%(c)s。") % {"c": channel})
-            return redirect("cadres:channels", cadre.pk)
+    channel = save_form(
+        request,
+        form,
+        lambda: registry.channel_create(cadre=cadre, by=request.user, **_channel_fields(form)),
+    )
+    if channel is not None:
+        messages.success(request, _("已建立联系渠道：%(c)s。") % {"c": channel})
+        return redirect("cadres:channels", cadre.pk)
     progress = cadre_progress(cadre_id=cadre.pk)
     every = list(channel_list(user=request.user, cadre=cadre))
     return render(
@@ -515,14 +515,14 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "notes": channel.notes,
     }
     form = ChannelForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry.channel_update(channel=channel, by=request.user, **_channel_fields(form))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("联系渠道已修改。"))
-            return redirect("cadres:channels", cadre.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: registry.channel_update(channel=channel, by=request.user, **_channel_fields(form)),
+    )
+    if saved is not None:
+        messages.success(request, _("联系渠道已修改。"))
+        return redirect("cadres:channels", cadre.pk)
     return render(
         request, "cadres/channel_edit.html", {"cadre": cadre, "channel": channel, "form": form}
     )
@@ -533,10 +533,9 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def channel_end(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _get_channel_for_user(request, pk)
     cadre = channel.cadre
-    try:
-        registry.channel_end(channel=channel, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel})
+    run_action(
+        request,
+        lambda: registry.channel_end(channel=channel, by=request.user),
+        _("联系渠道已结束（仍可在记录中查到）：%(c)s。") % {"c": channel},
+    )
     return redirect("cadres:channels", cadre.pk)

@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.phones import normalise_phone
 from config.pickers import PickerField
 
-from .models import Channel, Need
-from .services import NOTES_MAX, TEXT_MAX
+from .models import NOTES_MAX, TEXT_MAX, Channel, Need
 
 TOO_LONG = _("内容太长：最多 %(limit_value)d 字，当前 %(show_value)d 字。")
 

@@ -26,6 +26,11 @@ class Channel(models.TextChoices):
 # The report asks online contact to be "converted" to face-to-face meetings; these count as met.
 OFFLINE_CHANNELS = (Channel.TALK, Channel.VISIT, Channel.ACTIVITY, Channel.MEETING)
 
+# Text limits of contacts and needs (characters), checked by the services and shown by the forms:
+# a note, not an essay; a 10 MB paste gets a clear error.
+NOTES_MAX = 2000
+TEXT_MAX = 1000
+
 
 class Contact(models.Model):
     """One contact event by a cadre with one or more youths."""

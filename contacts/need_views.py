@@ -7,7 +7,6 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,9 +15,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from cadres.auth import staff_required
 from cadres.selectors import cadre_list, get_in_scope_or_404, in_subtree
-from config.forms import add_service_errors
+from config.forms import save_form
 
-from . import selectors, services
+from . import need_services, selectors
 from .forms import (
     NeedAnswerForm,
     NeedAssignForm,
@@ -81,14 +80,16 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def need_answer(request: HttpRequest, pk: int) -> HttpResponse:
     need = _need_for_user(request, pk)
     form = NeedAnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.need_answer(need=need, answer=form.cleaned_data["answer"], by=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已答复。"))
-            return redirect("contacts:need_detail", pk=need.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: need_services.need_answer(
+            need=need, answer=form.cleaned_data["answer"], by=request.user
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("已答复。"))
+        return redirect("contacts:need_detail", pk=need.pk)
     return _need_page(request, need, answer_form=form)
 
 
@@ -98,21 +99,20 @@ def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff give the need an owner: a cadre of its subtree, or (none chosen) themselves."""
     need = _need_for_user(request, pk)
     form = _assign_form(request, need, request.POST)
-    if form.is_valid():
-        owner_cadre = form.cleaned_data["owner_cadre"]
-        try:
-            services.need_assign(
-                need=need,
-                owner_cadre=owner_cadre,
-                owner_user=None if owner_cadre else request.user,
-                due_date=form.cleaned_data["due_date"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已指派。"))
-            return redirect("contacts:need_detail", pk=need.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: need_services.need_assign(
+            need=need,
+            owner_cadre=form.cleaned_data["owner_cadre"],
+            owner_user=None if form.cleaned_data["owner_cadre"] else request.user,
+            due_date=form.cleaned_data["due_date"],
+            by=request.user,
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("已指派。"))
+        return redirect("contacts:need_detail", pk=need.pk)
     return _need_page(request, need, assign_form=form)
 
 
@@ -120,7 +120,7 @@ def need_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def need_close(request: HttpRequest, pk: int) -> HttpResponse:
     need = _need_for_user(request, pk)
-    services.need_close(need=need, by=request.user)
+    need_services.need_close(need=need, by=request.user)
     messages.success(request, _("需求已关闭。"))
     return redirect("contacts:need_detail", pk=need.pk)
 
@@ -132,16 +132,16 @@ def need_new(request: HttpRequest) -> HttpResponse:
     if organisation is None:
         raise Http404
     form = VenueNeedForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            need = services.need_submit_venue(
-                organisation=organisation, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("需求已登记。"))
-            return redirect("contacts:need_detail", pk=need.pk)
+    need = save_form(
+        request,
+        form,
+        lambda: need_services.need_submit_venue(
+            organisation=organisation, by=request.user, **form.cleaned_data
+        ),
+    )
+    if need is not None:
+        messages.success(request, _("需求已登记。"))
+        return redirect("contacts:need_detail", pk=need.pk)
     return render(request, "contacts/need_new.html", {"form": form, "organisation": organisation})
 
 

@@ -30,11 +30,11 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors
+from config.forms import add_service_errors, save_form
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
-from . import selectors, services
+from . import need_services, selectors, services
 from .confirm_views import share_panel
 from .filters import ContactFilter, NeedFilter
 from .forms import (
@@ -261,24 +261,23 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "youths": [r.youth_id for r in current],
     }
     form = ContactEditForm(request.POST or None, youths=list(offered.values()), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.contact_update(
-                contact=contact,
-                youths=data["youths"],
-                channel=data["channel"],
-                date=data["date"],
-                topic=data["topic"],
-                notes=data["notes"],
-                help_given=data["help_given"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("联系记录已修改（修改记录可查）。"))
-            return redirect("contacts:detail", pk=contact.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: services.contact_update(
+            contact=contact,
+            youths=form.cleaned_data["youths"],
+            channel=form.cleaned_data["channel"],
+            date=form.cleaned_data["date"],
+            topic=form.cleaned_data["topic"],
+            notes=form.cleaned_data["notes"],
+            help_given=form.cleaned_data["help_given"],
+            by=request.user,
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("联系记录已修改（修改记录可查）。"))
+        return redirect("contacts:detail", pk=contact.pk)
     selected = {str(v) for v in (form["youths"].value() or [])}
     return render(
         request,
@@ -440,7 +439,7 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
                 return redirect("contacts:ask_done")  # a bot learns nothing
             data = form.cleaned_data
             try:
-                need = services.need_submit_public(
+                need = need_services.need_submit_public(
                     category=data["category"],
                     question=data["question"],
                     asker_name=data["asker_name"],

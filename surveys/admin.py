@@ -12,8 +12,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cadres.admin import ScopedAdminMixin
 
+from .campaigns import RULE_FIELDS
 from .models import Campaign, Member, ReelectionProcedure
-from .services import RULE_FIELDS
 
 
 @admin.register(Campaign)

@@ -16,7 +16,7 @@ from cadres import services as cadre_services
 from cadres.models import Cadre, CadreType, Organisation, User
 from cadres.selectors import organisation_subtree
 
-from . import services
+from . import campaigns, services, settlement
 from .models import Answer, Campaign, ReelectionProcedure
 
 COMMENTS = [
@@ -43,7 +43,7 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
     """Create, generate codes, cast `votes` ballots with answers drawn from `mix` (weights for
     满意 / 基本满意 / 不满意), then optionally move the window into the past and close."""
     now = timezone.now()
-    campaign = services.campaign_create(
+    campaign = campaigns.campaign_create(
         branch=branch,
         secretary=secretary,
         year=year,
@@ -86,7 +86,9 @@ def _campaign(ctx, *, branch, secretary, by, year, electorate, votes, mix, close
         )
         campaign.refresh_from_db()
         services.campaign_close(campaign=campaign, by=None, now=closes)
-        campaign = services.campaign_settle(campaign=campaign, shares=shares[:2], by=by, now=closes)
+        campaign = settlement.campaign_settle(
+            campaign=campaign, shares=shares[:2], by=by, now=closes
+        )
     return campaign
 
 
@@ -140,7 +142,7 @@ def seed(ctx) -> None:
     )
     if unhappy.outcome == "not_satisfied":
         procedure = ReelectionProcedure.objects.get(campaign=unhappy)
-        services.reelection_update(
+        settlement.reelection_update(
             procedure=procedure,
             status=ReelectionProcedure.Status.IN_PROGRESS,
             notes="已向镇团委报告，拟于下月召开团员大会按程序改选。",
@@ -159,7 +161,7 @@ def seed(ctx) -> None:
     )
     # Planned: opens in ten days, codes not generated yet.
     now = timezone.now()
-    services.campaign_create(
+    campaigns.campaign_create(
         branch=shuangsheng2,
         secretary=_secretary(shuangsheng2),
         year=year,

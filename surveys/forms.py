@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Gender
 
+from .campaigns import MAX_ELECTORATE
 from .models import DEFAULT_ASPECTS, Answer, ReelectionProcedure
-from .services import MAX_ELECTORATE
 
 QUORUM_CHOICES = [
     ("1/2", _("过半数（1/2）")),
@@ -111,7 +111,7 @@ class CampaignForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
-    # Frozen once the ballot box is open (surveys.services.RULE_FIELDS).
+    # Frozen once the ballot box is open (surveys.campaigns.RULE_FIELDS).
     RULE_FIELD_NAMES = (
         "aspects",
         "allow_comment",

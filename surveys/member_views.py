@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cadres.auth import staff_required
-from cadres.roster import RosterFileError, clean_filename
-from config.forms import add_service_errors, form_error_text, service_error_text
+from cadres.roster import clean_filename
+from cadres.spreadsheet import MAX_BYTES, RosterFileError
+from config.forms import form_error_text, save_form, service_error_text
 from config.pagination import BoundedPaginator
 
 from . import members
@@ -24,8 +25,6 @@ from .forms import (
 )
 from .models import Campaign
 from .views import _campaign_for
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # cadres.roster.MAX_BYTES: checked before reading
 
 # --- Member roster (团员名册) and 领票登记 ---------------------------------------------------------
 
@@ -64,14 +63,14 @@ def roster(request: HttpRequest, branch_pk: int) -> HttpResponse:
 def member_create(request: HttpRequest, branch_pk: int) -> HttpResponse:
     branch = members.branch_get_for_user(user=request.user, pk=branch_pk)
     form = MemberForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            member = members.member_create(branch=branch, by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已登记团员 %(name)s。") % {"name": member.name})
-            return redirect("surveys:roster", branch_pk=branch.pk)
+    member = save_form(
+        request,
+        form,
+        lambda: members.member_create(branch=branch, by=request.user, **form.service_kwargs()),
+    )
+    if member is not None:
+        messages.success(request, _("已登记团员 %(name)s。") % {"name": member.name})
+        return redirect("surveys:roster", branch_pk=branch.pk)
     return render(
         request,
         "surveys/member_form.html",
@@ -92,14 +91,14 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = MemberForm(request.POST or None, initial=initial)
     end_form = MemberEndForm(initial={"left_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            members.member_update(member=member, by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect("surveys:roster", branch_pk=member.branch_id)
+    saved = save_form(
+        request,
+        form,
+        lambda: members.member_update(member=member, by=request.user, **form.service_kwargs()),
+    )
+    if saved is not None:
+        messages.success(request, _("已保存。"))
+        return redirect("surveys:roster", branch_pk=member.branch_id)
     return render(
         request,
         "surveys/member_form.html",
@@ -133,7 +132,7 @@ def roster_import(request: HttpRequest, branch_pk: int) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > MAX_BYTES:
             form.add_error("file", _("文件太大：请不超过 10 MB。"))
         else:
             try:

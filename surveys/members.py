@@ -4,7 +4,7 @@ One module for the roster's reads and writes (the surveys services were already 
 - `member_create`, `member_update`, `member_end` keep a branch's registered members; an ended
   membership is kept (left_on), never deleted;
 - `roster_parse` / `roster_import` read a CSV or XLSX file with the youth roster's bounded,
-  hostile-file-safe reader (cadres.roster.read_table) and the column names of a 智慧团建
+  hostile-file-safe reader (cadres.spreadsheet.read_table) and the column names of a 智慧团建
   member export, check every row and write all rows or none;
 - `electorate_freeze` copies the active roster into the campaign's electors when its ballot
   box opens: later roster edits do not change that campaign;
@@ -28,11 +28,19 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Gender, Organisation, User
 from cadres.phones import normalise_phone
-from cadres.roster import RosterFileError, RowError, read_table
+from cadres.roster import RowError
+from cadres.spreadsheet import (
+    CONTROL_CHARS,
+    RosterFileError,
+    cell_text,
+    read_table,
+    row_cells,
+    unsafe_cells,
+)
 
 from .models import Campaign, Elector, Member
 
-MAX_MEMBERS = 2000  # surveys.services.MAX_ELECTORATE: one code per member
+MAX_MEMBERS = 2000  # surveys.campaigns.MAX_ELECTORATE: one code per member
 # Column titles as branches send them. The 智慧团建 (zhtj.youth.cn) member export titles its
 # columns 姓名, 性别, 出生日期, 入团时间, 手机号码 (older exports and hand-made registers: 出生年月,
 # 入团年月, 联系电话 …); the first name of each tuple is the one in our template. Columns not
@@ -46,7 +54,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("name", "birth", "joined")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YEAR_MONTH = re.compile(
     r"^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?)?\s*月?)?\s*$"
 )
@@ -116,9 +123,9 @@ def slips_count(*, campaign: Campaign) -> int:
 
 
 def _require_keeper(*, branch: Organisation, by: User) -> None:
-    from .services import _require_staff_above
+    from .campaigns import require_staff_above
 
-    _require_staff_above(branch=branch, by=by)
+    require_staff_above(branch=branch, by=by)
 
 
 def _clean_member(
@@ -129,7 +136,7 @@ def _clean_member(
     today = timezone.localdate()
     if not name:
         errors["name"] = _("姓名必填。")
-    elif len(name) > 50 or _CONTROL.search(name) or name.startswith(FORMULA_START):
+    elif len(name) > 50 or CONTROL_CHARS.search(name) or name.startswith(FORMULA_START):
         errors["name"] = _("姓名不能超过 50 个字，也不能以 = + - @ 开头。")
     if gender not in ("", *Gender.values):
         errors["gender"] = _("性别只能是“男”或“女”（也可留空）。")
@@ -232,16 +239,6 @@ class RosterReport:
     added: int = 0
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime):
-        value = value.date()
-    return str(value).strip()
-
-
 def _year_month(value: object, text: str) -> tuple[int, int, int] | None:
     """A year, a month and a day (1 when absent) from 2015-05, 2015.5, 2015年5月, 201505,
     2015-05-04, a spreadsheet date, or a bare year (month 1)."""
@@ -267,11 +264,11 @@ def roster_parse(data: bytes, filename: str, *, branch: Organisation) -> RosterR
     """Check every row of a roster file; collect all problems rather than stopping at the first.
     Raises RosterFileError when the file as a whole cannot be read."""
     table = read_table(data, filename)
-    while table and not any(_text(v) for v in table[-1]):
+    while table and not any(cell_text(v) for v in table[-1]):
         table.pop()
     if not table:
         raise RosterFileError(_("文件是空的：没有表头，也没有数据行。"))
-    header = [_text(v).lstrip("\ufeff") for v in table[0]]
+    header = [cell_text(v).lstrip("\ufeff") for v in table[0]]
     positions: dict[str, int] = {}
     for index, title in enumerate(header):
         for key, names in COLUMNS.items():
@@ -298,7 +295,7 @@ def roster_parse(data: bytes, filename: str, *, branch: Organisation) -> RosterR
     today = timezone.localdate()
     for index, cells in enumerate(body):
         number = index + 2
-        if not any(_text(v) for v in cells):
+        if not any(cell_text(v) for v in cells):
             continue
         row, errors = _check_row(cells, positions, number, today)
         if errors:
@@ -330,19 +327,13 @@ def _check_row(
 ) -> tuple[dict, list[RowError]]:
     errors: list[RowError] = []
 
-    def raw(key: str) -> object:
-        pos = positions.get(key)
-        return cells[pos] if pos is not None and pos < len(cells) else None
-
     def err(key: str, problem: str) -> None:
         errors.append(RowError(number, COLUMNS[key][0], problem))
 
-    values = {key: _text(raw(key)) for key in COLUMNS}
-    for key, value in values.items():
-        if _CONTROL.search(value):
-            err(key, _("含有不可见的控制字符（如 NUL），请删去后再导入。"))
-        elif len(value) > 100:
-            err(key, _("内容太长（超过 100 个字）。"))
+    raw = row_cells(cells, positions, COLUMNS)
+    values = {key: cell_text(cell) for key, cell in raw.items()}
+    for key, problem in unsafe_cells(values, max_chars=100).items():
+        err(key, problem)
     if errors:
         return {}, errors
     name = values["name"]
@@ -355,7 +346,7 @@ def _check_row(
     gender = {"男": Gender.MALE, "女": Gender.FEMALE, "": ""}.get(values["gender"])
     if gender is None:
         err("gender", _("性别只能填“男”或“女”（也可留空）。"))
-    birth = _year_month(raw("birth"), values["birth"])
+    birth = _year_month(raw["birth"], values["birth"])
     if birth is None:
         err("birth", _("出生年月必填，例如 2001-05 或 2001年5月。"))
     elif not today.year - 45 <= birth[0] <= today.year - 6:
@@ -364,7 +355,7 @@ def _check_row(
             _("出生年份 %(y)s 不在 %(lo)s 到 %(hi)s 之间。")
             % {"y": birth[0], "lo": today.year - 45, "hi": today.year - 6},
         )
-    joined = _year_month(raw("joined"), values["joined"])
+    joined = _year_month(raw["joined"], values["joined"])
     joined_on = datetime.date(*joined) if joined else None
     if joined_on is None:
         err("joined", _("入团时间必填，例如 2016-05 或 2016年5月。"))

@@ -113,7 +113,7 @@ class Campaign(models.Model):
 
     # Voting ended early by staff (surveys.services.campaign_close); by time it needs no write.
     voting_closed_at = models.DateTimeField(_("投票结束时间"), null=True, blank=True)
-    # Written once, by surveys.services.campaign_settle (结算): results exist from then on.
+    # Written once, by surveys.settlement.campaign_settle (结算): results exist from then on.
     closed_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -171,7 +171,7 @@ class Campaign(models.Model):
                 ),
                 name="campaign_shares_sane",
             ),
-            # One ballot per branch, secretary and year (surveys.services.campaign_create says
+            # One ballot per branch, secretary and year (surveys.campaigns.campaign_create says
             # so in Chinese); only a ballot that came out invalid (quorum missed) may be rerun.
             models.UniqueConstraint(
                 fields=["branch", "secretary", "year"],

@@ -1,4 +1,4 @@
-"""Writes of the surveys app: campaigns, codes, the ballot box, votes, closing and settlement.
+"""Writes of the surveys app: codes, the ballot box, votes and closing.
 
 The anonymity guarantees live here, in models.py and in sealing.py, nowhere else; the threat
 model (what a DBA, a server operator, a backup holder and a scrutineer can and cannot learn) is
@@ -9,8 +9,9 @@ docs/ballot-anonymity.md.
 - `ballot_cast` seals the ballot before anything is written, then in one UPDATE of the
   campaign's single box row puts the ciphertext into a random slot and the code's digest into
   the sorted set of used codes; the receipt is the hash of the ciphertext;
-- `campaign_settle` (结算) and the re-election that a not-satisfied outcome opens live in
-  surveys.settlement; the branch roster and the 领票登记 in surveys.members;
+- a campaign's set-up (create, edit, delete) lives in surveys.campaigns; `campaign_settle` (结算)
+  and the re-election that a not-satisfied outcome opens in surveys.settlement; the branch
+  roster and the 领票登记 in surveys.members;
 - nothing here logs, caches or enqueues anything during a vote.
 """
 
@@ -28,14 +29,14 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadres.models import Cadre, Organisation, User
+from cadres.models import User
 
 from . import members, sealing
+from .campaigns import require_staff_above
 from .models import (
     Answer,
     BallotBox,
     Campaign,
-    Outcome,
     VotingCode,
 )
 from .selectors import box_counts
@@ -45,17 +46,6 @@ from .selectors import box_counts
 # per 15 minutes), hitting one of a few thousand live codes takes about 10^13 years.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 16
-MAX_ELECTORATE = 2000
-MIN_BALLOTS_SHOWN = 5  # the small-group threshold never goes below this (also a DB check)
-RULE_FIELDS = (
-    "aspects",
-    "allow_comment",
-    "quorum_num",
-    "quorum_den",
-    "not_satisfied_num",
-    "not_satisfied_den",
-    "min_ballots_shown",
-)
 
 _rng = secrets.SystemRandom()
 
@@ -89,199 +79,6 @@ def _random_string(alphabet: str, length: int) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def _require_staff_above(*, branch: Organisation, by: User) -> None:
-    """Only staff of an organisation above the branch may run its ballot (not the branch)."""
-    if by.is_superuser:
-        return
-    if (
-        not by.sees_subtree
-        or by.organisation is None
-        or by.organisation_id == branch.pk
-        or not by.organisation.is_ancestor_of(branch)
-    ):
-        raise ValidationError(_("只有上级团组织的工作人员可以组织该团支部的测评。"))
-
-
-def _validate_campaign(
-    *,
-    branch: Organisation,
-    secretary: Cadre,
-    opens_at: datetime.datetime,
-    closes_at: datetime.datetime,
-    electorate: int,
-    by: User,
-    min_ballots_shown: int = MIN_BALLOTS_SHOWN,
-) -> None:
-    errors: dict[str, str] = {}
-    if min_ballots_shown < MIN_BALLOTS_SHOWN:
-        errors["min_ballots_shown"] = _("为保护投票人，公布票数的最少票数不能低于 %(n)s。") % {
-            "n": MIN_BALLOTS_SHOWN
-        }
-    if branch.kind != Organisation.Kind.BRANCH:
-        errors["branch"] = _("只能对团支部开展书记满意度测评。")
-    if (
-        secretary.organisation_id != branch.pk
-        or not secretary.is_branch_secretary
-        or not secretary.is_active
-    ):
-        errors["secretary"] = _("请选择该团支部现任的团支部书记。")
-    elif secretary.user_id is not None and secretary.user_id == by.pk:
-        errors["secretary"] = _("不能组织对自己的测评。")
-    if closes_at <= opens_at:
-        errors["closes_at"] = _("截止时间必须晚于开始时间。")
-    if not electorate:
-        errors["electorate"] = _("该团支部还没有团员名册：请填写在册团员人数，或先导入团员名册。")
-    elif not 1 <= electorate <= MAX_ELECTORATE:
-        errors["electorate"] = _("应参评人数应在 1 到 %(max)s 之间。") % {"max": MAX_ELECTORATE}
-    if errors:
-        raise ValidationError(errors)
-
-
-@transaction.atomic
-def campaign_create(
-    *,
-    branch: Organisation,
-    secretary: Cadre,
-    year: int,
-    electorate: int,
-    opens_at: datetime.datetime,
-    closes_at: datetime.datetime,
-    aspects: list[str] | None = None,
-    allow_comment: bool = True,
-    quorum: tuple[int, int] = (2, 3),
-    not_satisfied: tuple[int, int] = (1, 3),
-    min_ballots_shown: int = 5,
-    shares: tuple[int, int] = (2, 3),
-    by: User,
-) -> Campaign:
-    _require_staff_above(branch=branch, by=by)
-    _validate_shares(shares)
-    electorate = members.roster_size(branch=branch) or electorate
-    if (
-        Campaign.objects.filter(branch=branch, secretary=secretary, year=year)
-        .exclude(outcome=Outcome.INVALID)
-        .exists()
-    ):
-        raise ValidationError(
-            {
-                "secretary": _(
-                    "%(name)s 在 %(year)s 年度已有一次测评，同一书记每年只测评一次"
-                    "（只有参评人数不足而无效的测评可以重新组织）。"
-                )
-                % {"name": secretary.name, "year": year}
-            }
-        )
-    _validate_campaign(
-        branch=branch,
-        secretary=secretary,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        electorate=electorate,
-        by=by,
-        min_ballots_shown=min_ballots_shown,
-    )
-    kwargs = {}
-    if aspects is not None:
-        kwargs["aspects"] = [a.strip() for a in aspects if a.strip()][:10]
-    return Campaign.objects.create(
-        branch=branch,
-        secretary=secretary,
-        year=year,
-        electorate=electorate,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        allow_comment=allow_comment,
-        quorum_num=quorum[0],
-        quorum_den=quorum[1],
-        not_satisfied_num=not_satisfied[0],
-        not_satisfied_den=not_satisfied[1],
-        min_ballots_shown=min_ballots_shown,
-        share_threshold=shares[0],
-        share_count=shares[1],
-        created_by=by,
-        **kwargs,
-    )
-
-
-@transaction.atomic
-def campaign_update(
-    *,
-    campaign: Campaign,
-    electorate: int,
-    opens_at: datetime.datetime,
-    closes_at: datetime.datetime,
-    aspects: list[str],
-    allow_comment: bool,
-    quorum: tuple[int, int],
-    not_satisfied: tuple[int, int],
-    min_ballots_shown: int,
-    shares: tuple[int, int] | None = None,
-    by: User,
-) -> Campaign:
-    """Edit a campaign before it opens. The electorate may only change while no codes exist
-    (codes are generated one per member); the rules (RULE_FIELDS) are frozen once the ballot
-    box is open, even before the opening time: the scrutineers took their shares on them."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require_staff_above(branch=campaign.branch, by=by)
-    if campaign.status != Campaign.Status.PLANNED:
-        raise ValidationError(_("测评已经开始，不能再修改设置。"))
-    new_rules = {
-        "aspects": [a.strip() for a in aspects if a.strip()][:10],
-        "allow_comment": allow_comment,
-        "quorum_num": quorum[0],
-        "quorum_den": quorum[1],
-        "not_satisfied_num": not_satisfied[0],
-        "not_satisfied_den": not_satisfied[1],
-        "min_ballots_shown": min_ballots_shown,
-    }
-    if shares is not None:
-        _validate_shares(shares)
-        new_rules["share_threshold"], new_rules["share_count"] = shares
-    if campaign.is_sealed and any(getattr(campaign, f) != v for f, v in new_rules.items()):
-        raise ValidationError(
-            _(
-                "票箱已经启用，测评规则（有效比例、不满意判定、分项、意见、最少公布票数）不能再修改。"
-            )
-        )
-    electorate = members.roster_size(branch=campaign.branch) or electorate
-    if electorate != campaign.electorate and campaign.codes.exists():
-        raise ValidationError(
-            {
-                "electorate": _(
-                    "已生成投票码，修改人数前请先重新生成投票码（未使用时可以重新生成）。"
-                )
-            }
-        )
-    _validate_campaign(
-        branch=campaign.branch,
-        secretary=campaign.secretary,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        electorate=electorate,
-        by=by,
-        min_ballots_shown=min_ballots_shown,
-    )
-    campaign.electorate = electorate
-    campaign.opens_at, campaign.closes_at = opens_at, closes_at
-    campaign.aspects = [a.strip() for a in aspects if a.strip()][:10]
-    campaign.allow_comment = allow_comment
-    campaign.quorum_num, campaign.quorum_den = quorum
-    campaign.not_satisfied_num, campaign.not_satisfied_den = not_satisfied
-    campaign.min_ballots_shown = min_ballots_shown
-    if shares is not None:
-        campaign.share_threshold, campaign.share_count = shares
-    campaign.save()
-    return campaign
-
-
-def _validate_shares(shares: tuple[int, int]) -> None:
-    threshold, count = shares
-    if not 2 <= threshold <= count <= 9:
-        raise ValidationError(
-            {"shares": _("监票人应为 2 到 9 人，计票所需人数至少 2 人且不超过监票人数。")}
-        )
-
-
 @transaction.atomic
 def codes_generate(*, campaign: Campaign, by: User) -> list[str]:
     """Generate one code per member of the electorate and return them, in cleartext, ONCE.
@@ -292,7 +89,7 @@ def codes_generate(*, campaign: Campaign, by: User) -> list[str]:
     The caller shows / prints / downloads the list and keeps nothing.
     """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require_staff_above(branch=campaign.branch, by=by)
+    require_staff_above(branch=campaign.branch, by=by)
     if campaign.closed_at is not None or campaign.status == Campaign.Status.DUE:
         raise ValidationError(_("测评已经结束，不能再生成投票码。"))
     if box_counts(campaign_id=campaign.pk)[1]:
@@ -397,7 +194,7 @@ def ballot_box_open(*, campaign: Campaign, by: User) -> list[str]:
     The caller shows / prints the slips and keeps nothing; the private key is never stored.
     """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require_staff_above(branch=campaign.branch, by=by)
+    require_staff_above(branch=campaign.branch, by=by)
     if campaign.is_sealed:
         raise ValidationError(_("票箱已经启用，监票密钥份额只在启用时显示一次，不能再次生成。"))
     if campaign.status in (Campaign.Status.DUE, Campaign.Status.CLOSED):
@@ -428,7 +225,7 @@ def shares_lost_report(*, campaign: Campaign, lost: int, by: User) -> Campaign:
     """Record how many scrutineers' shares are lost. Below the threshold the campaign can never
     be counted: votes are refused and every page says so."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require_staff_above(branch=campaign.branch, by=by)
+    require_staff_above(branch=campaign.branch, by=by)
     if campaign.closed_at is not None:
         raise ValidationError(_("测评已经结算，无需登记份额遗失。"))
     if not 0 <= lost <= campaign.share_count:
@@ -559,7 +356,7 @@ def campaign_close(
         if campaign.closed_at is not None or campaign.voting_closed_at is not None:
             return campaign
         if by is not None:
-            _require_staff_above(branch=campaign.branch, by=by)
+            require_staff_above(branch=campaign.branch, by=by)
             if now < campaign.opens_at:
                 raise ValidationError(_("测评尚未开始，不能结束。可以修改时间或删除。"))
         elif now < campaign.closes_at:
@@ -584,23 +381,3 @@ def close_due_campaigns(*, now: datetime.datetime | None = None) -> int:
     for pk in due:
         campaign_close(campaign=Campaign(pk=pk), by=None, now=now)
     return len(due)
-
-
-@transaction.atomic
-def campaign_delete(*, campaign: Campaign, by: User) -> None:
-    """A campaign can be deleted only before anyone voted."""
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    _require_staff_above(branch=campaign.branch, by=by)
-    if campaign.closed_at is not None or box_counts(campaign_id=campaign.pk)[1]:
-        raise ValidationError(_("已有投票的测评不能删除。"))
-    campaign.delete()
-
-
-# Settlement and the re-election moved to surveys.settlement; the names stay importable here for
-# existing callers (views, tasks, the demo and the tests call services.campaign_settle).
-from .settlement import (  # noqa: E402, F401
-    ballot_tables_rewrite,
-    campaign_settle,
-    reelection_result_record,
-    reelection_update,
-)

@@ -7,7 +7,7 @@
   opens the re-election (`ReelectionProcedure`), whose recorded result changes the branch's
   secretary in the registry (`reelection_result_record` → cadres.services.
   branch_secretary_change): the next campaign rates the new secretary.
-Moved out of surveys.services (which keeps the names for its callers) to keep both short.
+Moved out of surveys.services to keep both short; callers import it from here.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cadres.models import Cadre, User
 from cadres.registry import branch_secretary_change
 
 from . import sealing
+from .campaigns import require_staff_above
 from .models import (
     Answer,
     AwardEligibility,
@@ -35,7 +36,7 @@ from .models import (
     ReelectionProcedure,
     VotingCode,
 )
-from .services import _require_staff_above, _rng
+from .services import _rng
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -64,7 +65,7 @@ def campaign_settle(
     now = now or timezone.now()
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        _require_staff_above(branch=campaign.branch, by=by)
+        require_staff_above(branch=campaign.branch, by=by)
         if campaign.closed_at is not None:
             raise ValidationError(_("本次测评已经结算，不能重复结算。"))
         if campaign.status_at(now) in (Campaign.Status.PLANNED, Campaign.Status.OPEN):
@@ -225,7 +226,7 @@ def reelection_update(
     *, procedure: ReelectionProcedure, status: str, notes: str, by: User
 ) -> ReelectionProcedure:
     procedure = ReelectionProcedure.objects.select_for_update().get(pk=procedure.pk)
-    _require_staff_above(branch=procedure.campaign.branch, by=by)
+    require_staff_above(branch=procedure.campaign.branch, by=by)
     if status not in ReelectionProcedure.Status.values:
         raise ValidationError({"status": _("请选择改选进度。")})
     procedure.status = status
@@ -262,7 +263,7 @@ def reelection_result_record(
         .get(pk=procedure.pk)
     )
     campaign = procedure.campaign
-    _require_staff_above(branch=campaign.branch, by=by)
+    require_staff_above(branch=campaign.branch, by=by)
     if procedure.new_secretary_id is not None:
         raise ValidationError(
             _("改选结果已经登记，不能重复登记。如需再次更换书记，请在团干部名录中办理。")

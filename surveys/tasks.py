@@ -6,7 +6,7 @@ from celery import shared_task
 
 from config.celery_app import IDEMPOTENT
 
-from . import services
+from . import services, settlement
 
 
 @shared_task(name="surveys.close_due_campaigns", **IDEMPOTENT, time_limit=120, soft_time_limit=100)
@@ -20,4 +20,4 @@ def close_due_campaigns() -> int:
 def vacuum_ballot_tables() -> bool:
     """Rewrite the ballot tables' files (VACUUM FULL, PostgreSQL only). Settlement does it
     itself after commit; this is for an operator who wants to run it again."""
-    return services.ballot_tables_rewrite()
+    return settlement.ballot_tables_rewrite()

@@ -10,7 +10,7 @@ counted BEFORE a code is evaluated, so parallel guesses cannot outrun it, and gi
 code turned out to be a real one (a room of voters behind one address is not blocked).
 
 Settlement (结算): the scrutineers type or scan their share slips on one screen; the key is
-rebuilt in memory by surveys.services.campaign_settle and never leaves that request.
+rebuilt in memory by surveys.settlement.campaign_settle and never leaves that request.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from django_tables2 import SingleTableMixin
 from cadres.auth import staff_required
 from cadres.exports import ScopedExportMixin
 from config import ratelimit
-from config.forms import add_service_errors, service_error_text
+from config.forms import run_action, save_form, service_error_text
 from config.pagination import BoundedPaginator
 from config.qr import qr_data_uri
 
-from . import members, sealing, selectors, services
+from . import campaigns, members, sealing, selectors, services, settlement
 from .filters import CampaignFilter
 from .forms import (
     BallotForm,
@@ -132,21 +132,20 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         if branch is not None:
             initial["electorate"] = members.roster_size(branch=branch) or None
     form = CampaignForm(request.POST or None, branches=branches, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            campaign = services.campaign_create(
-                branch=data["branch"],
-                secretary=data["secretary"],
-                year=data["year"],
-                by=request.user,
-                **form.service_kwargs(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("测评已创建。下一步：生成投票码。"))
-            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    created = save_form(
+        request,
+        form,
+        lambda: campaigns.campaign_create(
+            branch=form.cleaned_data["branch"],
+            secretary=form.cleaned_data["secretary"],
+            year=form.cleaned_data["year"],
+            by=request.user,
+            **form.service_kwargs(),
+        ),
+    )
+    if created is not None:
+        messages.success(request, _("测评已创建。下一步：生成投票码。"))
+        return redirect("surveys:campaign_detail", pk=created.pk)
     return render(request, "surveys/campaign_form.html", {"form": form, "campaign": None})
 
 
@@ -177,14 +176,16 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         editing=True,
         sealed=campaign.is_sealed,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.campaign_update(campaign=campaign, by=request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("测评设置已保存。"))
-            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda: campaigns.campaign_update(
+            campaign=campaign, by=request.user, **form.service_kwargs()
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("测评设置已保存。"))
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
     return render(request, "surveys/campaign_form.html", {"form": form, "campaign": campaign})
 
 
@@ -256,7 +257,7 @@ def campaign_settle(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.campaign_settle(
+            campaign = settlement.campaign_settle(
                 campaign=campaign, shares=form.shares(), by=request.user
             )
         except ValidationError as exc:
@@ -289,14 +290,13 @@ def shares_lost(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请填写 0 到 9 之间的整数。"))
         return redirect("surveys:campaign_detail", pk=campaign.pk)
-    try:
-        campaign = services.shares_lost_report(
+    run_action(
+        request,
+        lambda: services.shares_lost_report(
             campaign=campaign, lost=form.cleaned_data["lost"], by=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("已登记遗失份额数。"))
+        ),
+        _("已登记遗失份额数。"),
+    )
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
@@ -334,12 +334,11 @@ def codes_generate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_for(request, pk)
-    try:
-        campaign = services.campaign_close(campaign=campaign, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, service_error_text(exc))
-    else:
-        messages.success(request, _("投票已结束。请监票人到场输入份额进行结算。"))
+    run_action(
+        request,
+        lambda: services.campaign_close(campaign=campaign, by=request.user),
+        _("投票已结束。请监票人到场输入份额进行结算。"),
+    )
     return redirect("surveys:campaign_detail", pk=campaign.pk)
 
 
@@ -348,7 +347,7 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_for(request, pk)
     try:
-        services.campaign_delete(campaign=campaign, by=request.user)
+        campaigns.campaign_delete(campaign=campaign, by=request.user)
     except ValidationError as exc:
         return _refused(request, exc, campaign)
     messages.success(request, _("测评已删除。"))
@@ -365,7 +364,7 @@ def reelection_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("surveys:campaign_detail", pk=campaign.pk)
     form = ReelectionForm(request.POST)
     if form.is_valid():
-        services.reelection_update(
+        settlement.reelection_update(
             procedure=procedure,
             status=form.cleaned_data["status"],
             notes=form.cleaned_data["notes"],
@@ -387,27 +386,26 @@ def reelection_result(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("该测评没有改选程序。"))
         return redirect("surveys:campaign_detail", pk=campaign.pk)
     form = ReelectionResultForm(request.POST, branch=campaign.branch, rated=campaign.secretary)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            procedure = services.reelection_result_record(
-                procedure=procedure,
-                elected_on=data["elected_on"],
-                successor=data["successor"],
-                name=data["name"],
-                gender=data["gender"],
-                phone=data["phone"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("改选结果已登记：%(name)s 任团支部书记，下次测评将对新任书记进行。")
-                % {"name": procedure.new_secretary.name},
-            )
-            return redirect("surveys:campaign_detail", pk=campaign.pk)
+    recorded = save_form(
+        request,
+        form,
+        lambda: settlement.reelection_result_record(
+            procedure=procedure,
+            elected_on=form.cleaned_data["elected_on"],
+            successor=form.cleaned_data["successor"],
+            name=form.cleaned_data["name"],
+            gender=form.cleaned_data["gender"],
+            phone=form.cleaned_data["phone"],
+            by=request.user,
+        ),
+    )
+    if recorded is not None:
+        messages.success(
+            request,
+            _("改选结果已登记：%(name)s 任团支部书记，下次测评将对新任书记进行。")
+            % {"name": recorded.new_secretary.name},
+        )
+        return redirect("surveys:campaign_detail", pk=campaign.pk)
     return _detail(request, campaign, reelection_result_form=form, status=400)
 
 

@@ -10,16 +10,13 @@ objects of the township the cadre works in, so detail pages render rather than 4
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from urllib.parse import urlencode
 
 import pytest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from activities.models import PlanItem, WorkPlan
 from cadres.privacy import join_token
 from tests.conftest import build_tree, rows_for_module
 from tests.factories import (
@@ -31,6 +28,7 @@ from tests.factories import (
     RegistrationFactory,
     log_contact,
 )
+from tests.page_ids import page_ids, running_export_job, work_plan_with_item
 
 SKIPPED_NAMESPACES: set[str] = set()
 SKIPPED_NAMES = {"logout"}  # would end the session half-way through the loop
@@ -186,63 +184,20 @@ def _world(tree):
     need = NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre, youth=youth)
     campaign = CampaignFactory(branch=tree.branch_a)
     channel = LiaisonChannelFactory(cadre=tree.cadre)
-    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
-    plan_item = PlanItem.objects.create(
-        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
-    )
-    from cadres.models import ExportJob
-
-    # The county's large export, still running: its page, progress and (404) download.
-    export_job = ExportJob.objects.create(
-        user=tree.county,
-        path="/cadres/youths/",
-        list_name="cadres:youth_list",
-        export_format="csv",
-        status=ExportJob.Status.RUNNING,
-        total=10,
-        download_name="youths.csv",
-        expires_at=timezone.now() + datetime.timedelta(hours=1),
-    )
-    ids = {
-        "cadres:detail": tree.cadre.pk,
-        "cadres:channels": tree.cadre.pk,
-        "cadres:channel_edit": channel.pk,
-        "cadres:channel_end": channel.pk,
-        "contacts:edit": contact.pk,
-        "cadres:card": tree.cadre.pk,
-        "cadres:history": tree.cadre.pk,
-        "cadres:handover": tree.cadre.pk,
-        "cadres:youth_detail": youth.pk,
-        "cadres:youth_erase": youth.pk,
-        "cadres:youth_edit": youth.pk,
-        "cadres:cadre_edit": tree.cadre.pk,
-        "cadres:youth_merge": youth.pk,
-        "cadres:youth_move_away": youth.pk,
-        "cadres:organisation_detail": tree.town_a.pk,
-        "cadres:export_job": export_job.pk,
-        "cadres:export_job_progress": export_job.pk,
-        "cadres:export_job_download": export_job.pk,
-        "contacts:detail": contact.pk,
-        "contacts:delete": contact.pk,
-        "contacts:youth_timeline": youth.pk,
-        "contacts:need_detail": need.pk,
-        "contacts:ask_cadre": tree.cadre.pk,
-        "surveys:campaign_detail": campaign.pk,
-        "surveys:campaign_edit": campaign.pk,
-        "surveys:codes_generate": campaign.pk,
-        "surveys:campaign_close": campaign.pk,
-        "surveys:campaign_delete": campaign.pk,
-        "surveys:reelection_update": campaign.pk,
-        "activities:youth_record": youth.pk,
-        "activities:youth_certificate": youth.pk,
-        "activities:plan_detail": plan.pk,
-        "activities:plan_history": plan.pk,
-        "activities:plan_submit": plan.pk,
-        "activities:plan_summary": plan.pk,
-        "activities:plan_item_edit": plan_item.pk,
-        "activities:plan_item_delete": plan_item.pk,
-        "activities:plan_deadline": tree.town_a.pk,
+    plan, plan_item = work_plan_with_item(tree.town_a, activity.starts_at.year)
+    objects = {
+        "cadre": tree.cadre,
+        "organisation": tree.town_a,
+        "youth": youth,
+        "channel": channel,
+        "contact": contact,
+        "need": need,
+        "campaign": campaign,
+        "plan": plan,
+        "plan_item": plan_item,
+        "export_job": running_export_job(tree.county),
     }
+    ids = page_ids(objects)
     return {
         "ids": ids,
         "activity": activity,

@@ -31,6 +31,7 @@ from tests.factories import (
     UserFactory,
     log_contact,
 )
+from tests.page_ids import page_ids
 from tests.test_hostile_input import INT_CONVERTER, PATTERNS
 
 # Pages that are not one page per URL: a redirect, a file or an action behind a GET.
@@ -65,35 +66,17 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
     campaign = CampaignFactory(branch=branch)
     channel = cadre.channels.order_by("pk").first()
     youth, contact, need = youths[0], contacts[0], needs[0]
+    objects = {
+        "cadre": cadre,
+        "organisation": org,
+        "youth": youth,
+        "channel": channel,
+        "contact": contact,
+        "need": need,
+        "campaign": campaign,
+    }
     return {
-        "cadres:detail": cadre.pk,
-        "cadres:channels": cadre.pk,
-        "cadres:channel_edit": channel.pk,
-        "cadres:channel_end": channel.pk,
-        "cadres:card": cadre.pk,
-        "cadres:history": cadre.pk,
-        "cadres:handover": cadre.pk,
-        "cadres:youth_detail": youth.pk,
-        "cadres:youth_erase": youth.pk,
-        "cadres:youth_edit": youth.pk,
-        "cadres:youth_merge": youth.pk,
-        "cadres:cadre_edit": cadre.pk,
-        "cadres:youth_move_away": youth.pk,
-        "cadres:organisation_detail": org.pk,
-        "contacts:edit": contact.pk,
-        "contacts:detail": contact.pk,
-        "contacts:delete": contact.pk,
-        "contacts:youth_timeline": youth.pk,
-        "contacts:need_detail": need.pk,
-        "contacts:ask_cadre": cadre.pk,
-        "surveys:campaign_detail": campaign.pk,
-        "surveys:campaign_edit": campaign.pk,
-        "surveys:codes_generate": campaign.pk,
-        "surveys:campaign_close": campaign.pk,
-        "surveys:campaign_delete": campaign.pk,
-        "surveys:reelection_update": campaign.pk,
-        "activities:youth_record": youth.pk,
-        "activities:youth_certificate": youth.pk,
+        **page_ids(objects),
         "_activity": activities[0].pk,
         "_youth": youth.pk,
         "_campaign_uuid": campaign.public_id,

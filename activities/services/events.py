@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Organisation, Sector, User, Youth
 from cadres.services import normalise_phone, youth_create, youth_match
-from contacts.services import activity_contacts_sync, needs_attach_activity
+from contacts.need_services import needs_attach_activity
+from contacts.services import activity_contacts_sync
 
 from ..models import Activity, ActivityPhoto, Partner, Registration
 from ..plans import plan_item_link_check
@@ -464,7 +465,7 @@ def activity_from_needs(
     """Plan a lecture or training from grouped needs (有问必答 有求必应 → 专题讲座).
 
     1. create the activity (responsible: the cadres chosen, else the needs' owners);
-    2. link the needs back to it (contacts.services.needs_attach_activity, one UPDATE);
+    2. link the needs back to it (contacts.need_services.needs_attach_activity, one UPDATE);
     3. if asked, register the askers who have a youth record (source "needs"): invited.
     """
     needs = list(needs)

@@ -15,7 +15,8 @@ from assessment.models import CadreScore, ChannelWeekStat, Flag, RecomputeClaim,
 from assessment.periods import period_containing
 from cadres.models import Cadre
 from cadres.services import cadre_youths_link
-from contacts.services import contact_delete, contact_log, need_answer, need_assign
+from contacts.need_services import need_answer, need_assign
+from contacts.services import contact_delete, contact_log
 from tests.assessment.conftest import add_need, link_youths, log_contact
 from tests.factories import CadreFactory, YouthFactory
 

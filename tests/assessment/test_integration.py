@@ -12,7 +12,9 @@ from django.utils import timezone
 from assessment import services, sources
 from assessment.models import CadreScore
 from cadres.models import Organisation
+from surveys import campaigns as survey_campaigns
 from surveys import services as survey_services
+from surveys import settlement as survey_settlement
 from tests.factories import CadreFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,7 @@ def _closed_ballot(tree, secretary, answers: list[str]):
     """A real campaign on the secretary: codes, ballot box, votes through ballot_cast, close,
     settlement with two of the three scrutineers' shares."""
     now = timezone.now()
-    campaign = survey_services.campaign_create(
+    campaign = survey_campaigns.campaign_create(
         branch=secretary.organisation,
         secretary=secretary,
         year=now.year,
@@ -37,7 +39,7 @@ def _closed_ballot(tree, secretary, answers: list[str]):
     for code, overall in zip(codes, answers, strict=True):
         survey_services.ballot_cast(code=code, campaign_id=campaign.pk, overall=overall, aspects=[])
     survey_services.campaign_close(campaign=campaign, by=tree.county)
-    return survey_services.campaign_settle(campaign=campaign, shares=shares[:2], by=tree.county)
+    return survey_settlement.campaign_settle(campaign=campaign, shares=shares[:2], by=tree.county)
 
 
 def _secretary(tree):

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
-from assessment import services
+from assessment import services, supervision
 from assessment.models import CadreScore, CaseStep, ChannelWeekStat, Flag, ScoreRun, ScoringPolicy
 from assessment.periods import parse_period
 from tests.assessment.conftest import TODAY, add_need, link_youths, log_contact
@@ -195,7 +195,7 @@ def test_flag_lists_every_reason_and_persists_without_duplicate(worked):
 
 def test_recovered_cadre_has_flag_resolved_and_case_closed(worked, tree):
     services.scores_compute(period="2026Q2", today=TODAY)
-    case = services.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
+    case = supervision.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
     # Everything a cadre can do in Q3: four more youths covering the two missing fields (the
     # quota is youths AND fields, cadres/quota.py), all met, needs answered.
     youths = list(worked.youth_links.values_list("youth", flat=True)) + [
@@ -278,11 +278,11 @@ def test_database_refuses_weights_not_summing_to_100(db):
 @pytest.fixture
 def case(worked, tree):
     services.scores_compute(period="2026Q2", today=TODAY)
-    return services.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
+    return supervision.case_open(flag=Flag.objects.get(cadre=worked), by=tree.county)
 
 
 def _step(case, kind, day, by, follow=None):
-    return services.case_step_add(
+    return supervision.case_step_add(
         case=case,
         kind=kind,
         date=day,
@@ -318,7 +318,7 @@ def test_step_dates_must_move_forward(case, tree):
 
 
 def test_closed_case_takes_no_more_steps(case, tree):
-    services.case_close(case=case, note="经研究决定结案", by=tree.county)
+    supervision.case_close(case=case, note="经研究决定结案", by=tree.county)
     case.refresh_from_db()
     assert case.status == "decided"
     with pytest.raises(ValidationError, match="已结案"):
@@ -326,7 +326,7 @@ def test_closed_case_takes_no_more_steps(case, tree):
 
 
 def test_one_open_case_per_cadre(case, tree):
-    again = services.case_open(flag=case.flag, by=tree.county)
+    again = supervision.case_open(flag=case.flag, by=tree.county)
     assert again == case
 
 

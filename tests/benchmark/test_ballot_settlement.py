@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from surveys import sealing, services
+from surveys import sealing, services, settlement
 from surveys.models import BallotBox
 from tests.surveys.helpers import SHARES, open_campaign, vote
 
@@ -46,7 +46,7 @@ def test_settlement_of_a_2000_member_campaign_takes_at_most_5_seconds(tree):
     )
     services.campaign_close(campaign=campaign, by=tree.county)
     started = time.perf_counter()
-    settled = services.campaign_settle(
+    settled = settlement.campaign_settle(
         campaign=campaign, shares=SHARES[campaign.pk][:2], by=tree.county
     )
     elapsed = time.perf_counter() - started

@@ -71,13 +71,13 @@ def test_staff_erase_a_youth_after_confirming(demo_site, new_page):
 
 def test_an_import_commit_in_the_background_shows_progress_then_the_result(demo_site, new_page):
     """The progress page polls the job (cadres/static/cadres/jobs.js) and reloads when it ends."""
-    from cadres import services, tasks
+    from cadres import roster_import, tasks
     from cadres.models import Organisation, RosterImport, Sector
 
     user = User.objects.get(username="township")
     sector = Sector.objects.first()
     lines = [f"进度青年{i},女,2000,{sector.name},单位,1390000{i:04d}" for i in range(30)]
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=("姓名,性别,出生年份,领域,单位,手机号\n" + "\n".join(lines) + "\n").encode(),
         filename="名单.csv",
         organisation=Organisation.objects.get(name="天山镇团委"),

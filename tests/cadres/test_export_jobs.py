@@ -119,6 +119,44 @@ def test_xlsx_is_written_with_escaped_cells_and_without_minors(client, tree, big
     assert ExportLog.objects.get().included_minors is False
 
 
+@pytest.mark.parametrize("export_format", ["xlsx", "csv"])
+def test_every_text_cell_is_escaped_and_cleaned_in_the_file_writers(tmp_path, export_format):
+    """The job's writers themselves (XlsxWriter, csv): formulas stay text, control characters
+    go (XML 1.0 cannot hold them), numbers and dates stay typed in the workbook."""
+    from openpyxl import load_workbook
+
+    from cadres.export_jobs import write_csv, write_xlsx
+    from cadres.models import Gender
+
+    path = tmp_path / f"out.{export_format}"
+    rows = [
+        ["=1+1", "+86 139", "-2", "@SUM(A1)", "\tTAB", 1998, -3, 2.5],
+        ["甲\x00乙\x07丙", "a\tb", "", None, Gender.MALE, True, datetime.date(2026, 5, 1), 0],
+    ]
+    writer = write_xlsx if export_format == "xlsx" else write_csv
+    seen: list[int] = []
+    assert writer(path, ["=标题", "b", "c", "d", "e", "f", "g", "h"], rows, seen.append) == 2
+    if export_format == "csv":
+        got = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        assert got[0][0] == "'=标题" and got[1][:5] == [
+            "'=1+1",
+            "'+86 139",
+            "'-2",
+            "'@SUM(A1)",
+            "'\tTAB",
+        ]
+        return
+    sheet = load_workbook(path).active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert values[0][0] == "'=标题"
+    assert values[1] == ["'=1+1", "'+86 139", "'-2", "'@SUM(A1)", "'\tTAB", 1998, -3, 2.5]
+    second = values[2]
+    assert second[0] == "甲乙丙" and second[1] == "a\tb" and second[2] is None and second[3] is None
+    assert second[4] == "M" and second[5] is True and second[7] == 0
+    assert second[6] == datetime.datetime(2026, 5, 1)
+    assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+
 def test_the_filter_is_replayed_in_the_job(client, tree, big):
     _youths(tree, 5)
     YouthFactory.create_batch(4, organisation=tree.town_a, unit="物流园")

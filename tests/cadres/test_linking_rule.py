@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from cadres import services
+from cadres import roster_import, services
 from cadres.admin import CadreYouthAdminForm
 from cadres.models import CadreType, CadreYouth, RosterImport, Youth
 from contacts.models import Contact
@@ -39,7 +39,7 @@ def _roster(*lines: str) -> bytes:
 
 
 def _prepare(tree, data: bytes, *, cadre=None, organisation=None, by=None):
-    return services.roster_import_prepare(
+    return roster_import.roster_import_prepare(
         data=data,
         filename="roster.csv",
         organisation=organisation or tree.town_a,
@@ -175,7 +175,7 @@ def test_the_preview_counts_only_matches_in_the_importers_scope(tree, sector):
     )
     assert record.status == RosterImport.Status.PREVIEW, record.errors
     assert (record.n_new, record.n_matched) == (1, 1)
-    record = services.roster_import_commit(roster_import=record, by=tree.owner)
+    record = roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     linked = set(
         CadreYouth.objects.filter(cadre=tree.cadre).values_list("youth__organisation", flat=True)
     )
@@ -231,7 +231,7 @@ def test_a_commit_refused_by_the_ceiling_writes_nothing(tree, sector, settings):
     CadreYouthFactory(cadre=tree.cadre)  # meanwhile the cadre was given another youth
     before = Youth.objects.count()
     with pytest.raises(ValidationError) as exc:
-        services.roster_import_commit(roster_import=record, by=tree.owner)
+        roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert "上限 2 名" in " ".join(exc.value.messages)
     assert Youth.objects.count() == before
     assert RosterImport.objects.get(pk=record.pk).status == RosterImport.Status.PREVIEW
@@ -242,7 +242,7 @@ def test_a_commit_after_the_phone_was_registered_elsewhere_writes_nothing(tree, 
     assert record.status == RosterImport.Status.PREVIEW, record.errors
     YouthFactory(phone="13800000031", organisation=tree.town_b)
     with pytest.raises(ValidationError) as exc:
-        services.roster_import_commit(roster_import=record, by=tree.owner)
+        roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert "第 2 行：已在其他组织登记，请联系上级团委" in exc.value.messages
     assert Youth.objects.count() == 1 and not CadreYouth.objects.exists()
 

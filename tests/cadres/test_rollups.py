@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -57,3 +59,22 @@ def test_the_scoring_chain_refreshes_the_rollups(tree):
     today = timezone.localdate()
     services.scores_compute(period=period_containing(today), today=today)
     assert subtree_rollup(user=tree.outsider).youths == 2
+
+
+def test_refresh_of_some_organisations_recounts_and_stamps_only_those(tree):
+    YouthFactory(organisation=tree.town_a)
+    first = timezone.now() - datetime.timedelta(hours=1)
+    organisation_rollup_refresh(now=first)
+    YouthFactory.create_batch(2, organisation=tree.town_a)
+    YouthFactory(organisation=tree.town_b)  # changed too, but not named: left for a full run
+    new_town = OrganisationFactory(name="丁镇团委", kind="township", parent=tree.banner)
+    YouthFactory(organisation=new_town)
+    later = timezone.now()
+    assert (
+        organisation_rollup_refresh(now=later, organisation_ids=[tree.town_a.pk, new_town.pk]) == 2
+    )
+    rows = {r.organisation_id: r for r in OrganisationRollup.objects.all()}
+    assert (rows[tree.town_a.pk].youths, rows[tree.town_a.pk].computed_at) == (3, later)
+    assert (rows[new_town.pk].youths, rows[new_town.pk].computed_at) == (1, later)
+    assert (rows[tree.town_b.pk].youths, rows[tree.town_b.pk].computed_at) == (0, first)
+    assert organisation_rollup_refresh(now=later) == 1  # the full run catches township B

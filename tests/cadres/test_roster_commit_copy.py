@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from cadres import services
+from cadres import roster_import
 from cadres.models import CadreYouth, Youth
 from tests.factories import SectorFactory
 
@@ -20,7 +20,7 @@ def test_committed_youths_carry_their_values_and_one_history_row_each(tree):
         '王芳,女,1998,企业青年,厂\\一车间,13812345678,"第一行\n第二行\t制表"\n'
         "李四,男,1999,企业青年,,13912345678,\n"
     )
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=roster.encode(),
         filename="名单.csv",
         organisation=tree.town_a,
@@ -28,7 +28,7 @@ def test_committed_youths_carry_their_values_and_one_history_row_each(tree):
         by=tree.owner,
     )
     assert record.status == "preview", record.errors
-    services.roster_import_commit(roster_import=record, by=tree.owner)
+    roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     wang = Youth.objects.get(phone="13812345678")
     assert (wang.unit, wang.notes, wang.gender, wang.birth_year) == (
         "厂\\一车间",

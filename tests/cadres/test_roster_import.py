@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from cadres import services
+from cadres import roster_import
 from cadres.models import CadreYouth, RosterImport, Youth
 from tests.factories import SectorFactory, YouthFactory
 
@@ -31,7 +31,7 @@ def _csv(*lines: str) -> str:
 
 
 def _prepare(tree, data: bytes, filename: str = "roster.csv", cadre=True):
-    return services.roster_import_prepare(
+    return roster_import.roster_import_prepare(
         data=data,
         filename=filename,
         organisation=tree.town_a,
@@ -52,7 +52,7 @@ def test_csv_in_every_office_encoding_imports(tree, sectors, encoding):
     assert record.status == RosterImport.Status.PREVIEW, record.errors
     assert [r["name"] for r in record.rows] == ["王芳", "巴特尔"]
     assert Youth.objects.count() == 0  # preview writes nothing
-    services.roster_import_commit(roster_import=record, by=tree.owner)
+    roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     youth = Youth.objects.get(name="巴特尔")
     assert (youth.phone, youth.birth_year, youth.sector, youth.organisation) == (
         "13912345678",
@@ -117,7 +117,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(tree, sectors):
     problem = next(e["problem"] for e in record.errors if e["column"] == "领域")
     assert "外星青年" in problem and "企业青年" in problem
     with pytest.raises(ValidationError):
-        services.roster_import_commit(roster_import=record, by=tree.owner)
+        roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert Youth.objects.count() == 0 and CadreYouth.objects.count() == 0
 
 
@@ -158,26 +158,26 @@ def test_duplicates_are_matched_not_created(tree, sectors):
     ).encode()
     record = _prepare(tree, data)
     assert (record.n_new, record.n_matched) == (1, 3)
-    record = services.roster_import_commit(roster_import=record, by=tree.owner)
+    record = roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert Youth.objects.count() == 3
     linked = set(CadreYouth.objects.filter(cadre=tree.cadre).values_list("youth_id", flat=True))
     assert {by_phone.pk, by_identity.pk} <= linked and len(linked) == 3
     assert record.n_linked == 3
     # Importing the same file again creates nothing and links nothing new.
-    again = services.roster_import_commit(roster_import=_prepare(tree, data), by=tree.owner)
+    again = roster_import.roster_import_commit(roster_import=_prepare(tree, data), by=tree.owner)
     assert (again.n_new, again.n_linked, Youth.objects.count()) == (0, 0, 3)
 
 
 def test_a_preview_commits_once(tree, sectors):
     record = _prepare(tree, GOOD.encode())
-    services.roster_import_commit(roster_import=record, by=tree.owner)
+    roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     with pytest.raises(ValidationError):
-        services.roster_import_commit(roster_import=record, by=tree.owner)
+        roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert Youth.objects.count() == 2
 
 
 def test_import_without_cadre_registers_youths_only(tree, sectors):
-    record = services.roster_import_commit(
+    record = roster_import.roster_import_commit(
         roster_import=_prepare(tree, GOOD.encode(), cadre=False), by=tree.owner
     )
     assert (record.n_new, record.n_linked, CadreYouth.objects.count()) == (2, 0, 0)
@@ -217,7 +217,7 @@ def test_ten_thousand_rows_import_under_30_seconds(tree, sectors, settings):
     started = time.monotonic()
     record = _prepare(tree, _big_roster(10_000))
     assert record.status == RosterImport.Status.PREVIEW, record.errors[:3]
-    record = services.roster_import_commit(roster_import=record, by=tree.owner)
+    record = roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     elapsed = time.monotonic() - started
     assert (record.n_new, record.n_matched, record.n_linked) == (9_999, 1, 10_000)
     assert Youth.objects.count() == 10_000
@@ -235,5 +235,5 @@ def test_thousand_rows_import_in_a_bounded_number_of_queries(
     # bound is a few dozen statements, never one (or two) per row. (64: Youth.erased_at, one more
     # parameter a row, made SQLite's batches of youths and their history rows one smaller.)
     with django_assert_max_num_queries(64):
-        services.roster_import_commit(roster_import=record, by=tree.owner)
+        roster_import.roster_import_commit(roster_import=record, by=tree.owner)
     assert Youth.objects.count() == 1_000

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.factories import (
     SectorFactory,
     log_contact,
 )
+from tests.page_ids import page_ids, running_export_job, work_plan_with_item
 from tests.surveys.helpers import open_campaign
 from tests.test_hostile_input import PATTERNS, _urls
 
@@ -158,67 +158,26 @@ def world(tree):
         ],
         computed_at=timezone.now(),
     )
-    from activities.models import PlanItem, WorkPlan
-
-    plan = WorkPlan.objects.create(organisation=tree.town_a, year=activity.starts_at.year)
-    plan_item = PlanItem.objects.create(
-        plan=plan, goal="开展理论学习", category="theory", quarter=1, target=2
-    )
-    from cadres.models import ExportJob
-
-    # The county's large export, still running: its page, progress and (404) download.
-    export_job = ExportJob.objects.create(
-        user=tree.county,
-        path="/cadres/youths/",
-        list_name="cadres:youth_list",
-        export_format="csv",
-        status=ExportJob.Status.RUNNING,
-        total=10,
-        download_name="youths.csv",
-        expires_at=timezone.now() + datetime.timedelta(hours=1),
-    )
-    ids = {
-        "cadres:detail": tree.cadre.pk,
-        "cadres:channels": tree.cadre.pk,
-        "cadres:channel_edit": channel.pk,
-        "cadres:channel_end": channel.pk,
-        "contacts:edit": contact.pk,
-        "cadres:card": tree.cadre.pk,
-        "cadres:history": tree.cadre.pk,
-        "cadres:handover": tree.cadre.pk,
-        "cadres:youth_detail": youth.pk,
-        "cadres:youth_erase": youth.pk,
-        "cadres:youth_edit": youth.pk,
-        "cadres:cadre_edit": tree.cadre.pk,
-        "cadres:youth_merge": youth.pk,
-        "cadres:youth_move_away": youth.pk,
-        "cadres:organisation_detail": tree.town_a.pk,
-        "cadres:export_job": export_job.pk,
-        "cadres:export_job_progress": export_job.pk,
-        "cadres:export_job_download": export_job.pk,
-        "cadres:import_detail": invalid.pk,
-        "contacts:detail": contact.pk,
-        "contacts:youth_timeline": youth.pk,
-        "contacts:need_detail": need.pk,
-        "contacts:ask_cadre": tree.cadre.pk,
-        "surveys:campaign_detail": campaign.pk,
-        "surveys:campaign_edit": campaign.pk,
-        "surveys:slips": campaign.pk,
-        "surveys:roster": tree.branch_a.pk,
-        "surveys:member_create": tree.branch_a.pk,
-        "surveys:roster_import": tree.branch_a.pk,
-        "surveys:member_edit": member.pk,
-        "activities:youth_record": youth.pk,
-        "activities:youth_certificate": youth.pk,
-        "assessment:cadre_score": tree.cadre.pk,
-        "assessment:case": case.pk,
-        "assessment:integrity_detail": finding.pk,
-        "activities:project_detail": project.pk,
-        "activities:project_edit": project.pk,
-        "activities:plan_detail": plan.pk,
-        "activities:plan_history": plan.pk,
-        "activities:plan_item_edit": plan_item.pk,
+    plan, plan_item = work_plan_with_item(tree.town_a, activity.starts_at.year)
+    objects = {
+        "cadre": tree.cadre,
+        "organisation": tree.town_a,
+        "branch": tree.branch_a,
+        "youth": youth,
+        "channel": channel,
+        "contact": contact,
+        "need": need,
+        "campaign": campaign,
+        "member": member,
+        "roster_import": invalid,
+        "project": project,
+        "case": case,
+        "finding": finding,
+        "plan": plan,
+        "plan_item": plan_item,
+        "export_job": running_export_job(tree.county),
     }
+    ids = page_ids(objects)
     # The erasure confirmation page is for staff holding its permission.
     from django.contrib.auth.models import Permission
 

@@ -1,4 +1,4 @@
-"""Contact logging, soft deletion and the needs desk: the rules in contacts.services."""
+"""Contact logging, soft deletion and the needs desk: the rules in contacts.services and contacts.need_services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cadres.models import CadreYouth
-from contacts import services
+from contacts import need_services, services
 from contacts.models import Contact, ContactYouth, Need
 from tests.factories import CadreFactory, YouthFactory, log_contact
 
@@ -95,35 +95,35 @@ def test_soft_delete_keeps_contact_and_history_but_drops_youth_rows(tree, own_yo
 
 
 def test_need_lifecycle_records_history(tree):
-    need = services.need_submit_public(
+    need = need_services.need_submit_public(
         category="legal", question="工资被拖欠怎么办？", reply_to="13812345678", cadre=tree.cadre
     )
     assert need.owner_cadre == tree.cadre and need.status == Need.Status.NEW
     other = CadreFactory(organisation=tree.town_a)
-    services.need_assign(need=need, owner_cadre=other, by=tree.owner)
+    need_services.need_assign(need=need, owner_cadre=other, by=tree.owner)
     assert need.status == Need.Status.IN_PROGRESS and need.owner_cadre == other
-    services.need_answer(need=need, answer="已联系法律援助。", by=tree.owner)
+    need_services.need_answer(need=need, answer="已联系法律援助。", by=tree.owner)
     assert need.status == Need.Status.ANSWERED and need.answered_at
-    services.need_close(need=need, by=tree.owner)
+    need_services.need_close(need=need, by=tree.owner)
     statuses = list(need.history.order_by("history_date").values_list("status", flat=True))
     assert statuses == ["new", "in_progress", "answered", "closed"]
     with pytest.raises(ValidationError):
-        services.need_answer(need=need, answer="再答一次", by=tree.owner)
+        need_services.need_answer(need=need, answer="再答一次", by=tree.owner)
 
 
 def test_public_need_without_cadre_goes_to_the_venue_organisation(tree):
-    need = services.need_submit_public(
+    need = need_services.need_submit_public(
         category="other", question="青年之家几点开门？", organisation=tree.banner
     )
     assert need.organisation == tree.banner and need.owner_cadre is None
     with pytest.raises(ValidationError):
-        services.need_submit_public(category="other", question="  ", organisation=tree.banner)
+        need_services.need_submit_public(category="other", question="  ", organisation=tree.banner)
 
 
 def test_empty_answer_is_refused(tree):
-    need = services.need_submit_venue(
+    need = need_services.need_submit_venue(
         organisation=tree.town_a, category="other", question="问题", by=tree.owner
     )
     assert need.owner_user == tree.owner
     with pytest.raises(ValidationError):
-        services.need_answer(need=need, answer="   ", by=tree.owner)
+        need_services.need_answer(need=need, answer="   ", by=tree.owner)

@@ -240,7 +240,7 @@ def measure(directory: str, names: list[str] | None = None) -> dict[str, dict]:
     import time
     import tracemalloc
 
-    from cadres import roster
+    from cadres import spreadsheet
 
     out: dict[str, dict] = {}
     for name, filename, _build in CORPUS:
@@ -252,9 +252,9 @@ def measure(directory: str, names: list[str] | None = None) -> dict[str, dict]:
         tracemalloc.start()
         started = time.monotonic()
         try:
-            table = roster.read_table(data, filename)
+            table = spreadsheet.read_table(data, filename)
             outcome = f"rows:{len(table)}"
-        except roster.RosterFileError as exc:
+        except spreadsheet.RosterFileError as exc:
             outcome = f"refused:{exc}"
         except MemoryError:
             outcome = "MemoryError"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cadres import services
+from cadres import roster_import
 from cadres.models import RosterImport, Youth
 from tests.factories import SectorFactory
 from tests.reliability import hostile_files
@@ -80,7 +80,7 @@ def sectors(db):
 
 @pytest.mark.parametrize(("name", "filename", "build"), hostile_files.CORPUS)
 def test_hostile_file_writes_nothing_and_is_reported(tree, sectors, corpus, name, filename, build):
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=(corpus / name).read_bytes(),
         filename=filename,
         organisation=tree.town_a,
@@ -102,7 +102,7 @@ def test_hostile_file_writes_nothing_and_is_reported(tree, sectors, corpus, name
     ],
 )
 def test_control_characters_are_reported_by_row_and_column(tree, sectors, build, filename, column):
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=build(), filename=filename, organisation=tree.town_a, cadre=None, by=tree.owner
     )
     assert record.status == RosterImport.Status.INVALID
@@ -111,7 +111,7 @@ def test_control_characters_are_reported_by_row_and_column(tree, sectors, build,
 
 
 def test_a_nul_in_the_upload_name_is_not_stored(tree, sectors):
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=hostile_files.csv_nul(),
         filename="花名\x00册.csv",
         organisation=tree.town_a,
@@ -157,7 +157,7 @@ def test_a_real_roster_still_reads(tree, sectors):
         sheet.append([f"青年{i}", "女", 1998, "企业青年", "物流园", f"138{i:08d}"])
     buffer = io.BytesIO()
     book.save(buffer)
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=buffer.getvalue(),
         filename="ok.xlsx",
         organisation=tree.town_a,

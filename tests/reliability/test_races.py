@@ -16,7 +16,7 @@ from django.test import RequestFactory
 
 from activities import services as activity_services
 from activities.models import Registration
-from cadres import services
+from cadres import roster_import
 from cadres.models import Youth
 from contacts.models import ContactYouth
 from tests.factories import ActivityFactory, CadreYouthFactory, RegistrationFactory, SectorFactory
@@ -57,14 +57,14 @@ def test_concurrent_commits_of_same_and_overlapping_rosters_create_no_duplicates
     SectorFactory(code="enterprise", name="企业青年")
     files = [_roster(range(0, 300)), _roster(range(0, 300)), _roster(range(150, 450))]
     records = [
-        services.roster_import_prepare(
+        roster_import.roster_import_prepare(
             data=data, filename="r.csv", organisation=tree.town_a, cadre=None, by=tree.owner
         )
         for data in files
     ]
     errors = _in_threads(
         *(
-            lambda r=r: services.roster_import_commit(roster_import=r, by=tree.owner)
+            lambda r=r: roster_import.roster_import_commit(roster_import=r, by=tree.owner)
             for r in records
         )
     )

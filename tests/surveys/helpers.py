@@ -8,7 +8,7 @@ import datetime
 from django.utils import timezone
 
 from cadres.models import User
-from surveys import services
+from surveys import services, settlement
 from surveys.models import BallotBox, Campaign
 from tests.factories import CadreFactory, CampaignFactory
 
@@ -88,4 +88,6 @@ def close_now(campaign: Campaign, by=None, *, shares: list[str] | None = None) -
         now = timezone.now()
     if shares is None:
         shares = SHARES[campaign.pk][: campaign.share_threshold]
-    return services.campaign_settle(campaign=campaign, shares=shares, by=by or _settler(), now=now)
+    return settlement.campaign_settle(
+        campaign=campaign, shares=shares, by=by or _settler(), now=now
+    )

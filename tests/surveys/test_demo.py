@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from cadres.models import User
-from surveys import services
+from surveys import services, settlement
 from surveys.models import BallotBox, Campaign, ReelectionProcedure
 from tests.surveys.helpers import sealed_ballots, used_codes
 
@@ -44,7 +44,7 @@ def test_open_demo_campaign_settles_with_the_printed_shares():
     later = campaign.closes_at + datetime.timedelta(minutes=1)
     services.campaign_close(campaign=campaign, by=None, now=later)
     by = User.objects.get(username="county")
-    settled = services.campaign_settle(campaign=campaign, shares=shares[1:], by=by, now=later)
+    settled = settlement.campaign_settle(campaign=campaign, shares=shares[1:], by=by, now=later)
     assert settled.closed_at is not None and settled.turnout == 11
     assert len(settled.counted_receipts) == 11
     assert not BallotBox.objects.filter(campaign=campaign).exists()

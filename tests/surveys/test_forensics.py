@@ -24,7 +24,7 @@ import uuid
 import pytest
 from django.db import connection
 
-from surveys import sealing, services
+from surveys import sealing, services, settlement
 from surveys.models import BallotBox, Campaign, VotingCode
 from tests.surveys.helpers import SHARES, open_campaign, sealed_ballots, vote
 
@@ -156,7 +156,7 @@ def test_raw_pages_and_wal_never_link_a_vote(tree):
 
     # 2. Settlement, then the files.
     services.campaign_close(campaign=campaign, by=tree.county)
-    settled = services.campaign_settle(
+    settled = settlement.campaign_settle(
         campaign=campaign, shares=SHARES[campaign.pk][:2], by=tree.county
     )
     assert sorted(settled.comments) == sorted(markers)

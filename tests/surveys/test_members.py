@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cadres.roster import RosterFileError
-from surveys import members, services
+from cadres.spreadsheet import RosterFileError
+from surveys import campaigns, members, services
 from surveys.models import Campaign, Elector, Member
 from tests.factories import CampaignFactory
 from tests.surveys.helpers import SHARES, branch_secretary, close_now, vote
@@ -164,7 +164,7 @@ def test_electorate_is_the_roster_and_frozen_at_opening(tree):
     people = _roster(tree, 6)
     secretary = branch_secretary(tree)
     now = timezone.now()
-    campaign = services.campaign_create(
+    campaign = campaigns.campaign_create(
         branch=tree.branch_a,
         secretary=secretary,
         year=YEAR,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadres.models import Cadre
-from surveys import services
+from surveys import campaigns, settlement
 from surveys.forms import CampaignForm
 from surveys.models import Campaign, Outcome, ReelectionProcedure
 from surveys.selectors import branch_choices
@@ -38,7 +38,7 @@ def test_result_changes_the_secretary_and_keeps_the_old_ones_history(tree):
     old = campaign.secretary
     procedure = ReelectionProcedure.objects.get(campaign=campaign)
     today = timezone.localdate()
-    procedure = services.reelection_result_record(
+    procedure = settlement.reelection_result_record(
         procedure=procedure, elected_on=today, name="新书记", gender="F", by=tree.county
     )
     new = procedure.new_secretary
@@ -54,7 +54,7 @@ def test_result_changes_the_secretary_and_keeps_the_old_ones_history(tree):
     assert old.history.count() >= 2  # the registry's history shows the change
     # Recorded once.
     with pytest.raises(ValidationError, match="已经登记"):
-        services.reelection_result_record(
+        settlement.reelection_result_record(
             procedure=procedure, elected_on=today, name="又一位", gender="M", by=tree.county
         )
 
@@ -63,7 +63,7 @@ def test_the_next_campaign_rates_the_new_secretary(tree):
     campaign = _not_satisfied(tree)
     procedure = ReelectionProcedure.objects.get(campaign=campaign)
     successor = CadreFactory(organisation=tree.branch_a, name="支委乙")
-    services.reelection_result_record(
+    settlement.reelection_result_record(
         procedure=procedure, elected_on=timezone.localdate(), successor=successor, by=tree.county
     )
     form = CampaignForm(branches=branch_choices(user=tree.county))
@@ -78,9 +78,9 @@ def test_the_next_campaign_rates_the_new_secretary(tree):
         "by": tree.county,
     }
     with pytest.raises(ValidationError) as exc:
-        services.campaign_create(secretary=campaign.secretary, **kwargs)
+        campaigns.campaign_create(secretary=campaign.secretary, **kwargs)
     assert "secretary" in exc.value.message_dict
-    new_campaign = services.campaign_create(secretary=successor, **kwargs)
+    new_campaign = campaigns.campaign_create(secretary=successor, **kwargs)
     assert new_campaign.secretary == successor
 
 
@@ -88,7 +88,7 @@ def test_only_staff_above_record_the_result(tree):
     campaign = _not_satisfied(tree)
     procedure = ReelectionProcedure.objects.get(campaign=campaign)
     with pytest.raises(ValidationError):
-        services.reelection_result_record(
+        settlement.reelection_result_record(
             procedure=procedure,
             elected_on=timezone.localdate(),
             name="某",
@@ -120,7 +120,7 @@ def test_second_campaign_same_branch_secretary_year_is_refused(tree):
     CampaignFactory(branch=tree.branch_a, secretary=secretary, year=YEAR)
     now = timezone.now()
     with pytest.raises(ValidationError) as exc:
-        services.campaign_create(
+        campaigns.campaign_create(
             branch=tree.branch_a,
             secretary=secretary,
             year=YEAR,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
-from surveys import sealing, selectors, services
+from surveys import campaigns, sealing, selectors, services, settlement
 from surveys.models import (
     AwardEligibility,
     Campaign,
@@ -126,7 +126,7 @@ def test_close_not_satisfied_opens_reelection(tree):
     assert campaign.outcome == Outcome.NOT_SATISFIED
     procedure = ReelectionProcedure.objects.get(campaign=campaign)
     assert procedure.status == ReelectionProcedure.Status.TODO
-    services.reelection_update(
+    settlement.reelection_update(
         procedure=procedure, status="in_progress", notes="已约谈", by=tree.county
     )
     procedure.refresh_from_db()
@@ -239,15 +239,15 @@ def test_only_staff_above_the_branch_may_create(tree):
     }
     for user in (branch_staff, tree.outsider, tree.cadre_user):
         with pytest.raises(ValidationError):
-            services.campaign_create(by=user, **kwargs)
-    assert services.campaign_create(by=tree.owner, **kwargs).pk
+            campaigns.campaign_create(by=user, **kwargs)
+    assert campaigns.campaign_create(by=tree.owner, **kwargs).pk
 
 
 def test_secretary_cannot_run_own_campaign(tree):
     secretary = branch_secretary(tree, user=UserFactory(organisation=tree.town_a, role="staff"))
     now = timezone.now()
     with pytest.raises(ValidationError):
-        services.campaign_create(
+        campaigns.campaign_create(
             branch=tree.branch_a,
             secretary=secretary,
             year=now.year,

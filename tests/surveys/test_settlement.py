@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from surveys import sealing, selectors, services
+from surveys import campaigns, sealing, selectors, services, settlement
 from surveys.models import BallotBox, Campaign, VotingCode
 from tests.surveys.helpers import (
     SHARES,
@@ -37,7 +37,7 @@ def _ended(tree, n_votes=6, electorate=8, **kwargs):
 
 
 def _settle(campaign, shares, tree):
-    return services.campaign_settle(campaign=campaign, shares=shares, by=tree.county)
+    return settlement.campaign_settle(campaign=campaign, shares=shares, by=tree.county)
 
 
 def _assert_nothing_written(campaign, n_ballots):
@@ -313,12 +313,12 @@ def _planned_sealed(tree):
 def test_rules_are_frozen_in_the_service_once_the_box_is_open(tree, change):
     campaign = _planned_sealed(tree)
     with pytest.raises(ValidationError, match="规则.*不能再修改"):
-        services.campaign_update(
+        campaigns.campaign_update(
             campaign=campaign, by=tree.county, **_update_kwargs(campaign, **change)
         )
     # Times may still move before the opening.
     later = campaign.closes_at + datetime.timedelta(days=1)
-    services.campaign_update(
+    campaigns.campaign_update(
         campaign=campaign, by=tree.county, **_update_kwargs(campaign, closes_at=later)
     )
 
@@ -356,6 +356,6 @@ def test_threshold_below_five_is_refused_everywhere(tree):
     with pytest.raises(IntegrityError), transaction.atomic():
         Campaign.objects.filter(pk=campaign.pk).update(min_ballots_shown=4)
     with pytest.raises(ValidationError, match="不能低于 5"):
-        services.campaign_update(
+        campaigns.campaign_update(
             campaign=campaign, by=tree.county, **_update_kwargs(campaign, min_ballots_shown=1)
         )

@@ -152,7 +152,7 @@ class Command(BaseCommand):
         return out.getvalue().encode("utf-8")
 
     def _import(self, data: bytes, rows: int, town: Organisation, user: User):
-        from cadres.services import roster_import_new
+        from cadres.roster_import import roster_import_new
 
         out = []
         with Step("import floor: COPY into a temp table") as floor, connection.cursor() as cursor:

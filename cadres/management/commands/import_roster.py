@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cadres import services
+from cadres import roster_import
 from cadres.models import Cadre, Organisation, RosterImport, User
 
 
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             return report
 
         self.stdout.write(f"检查 {file.name} …")
-        record = services.roster_import_prepare(
+        record = roster_import.roster_import_prepare(
             data=data,
             filename=file.name,
             organisation=org,
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("--dry-run：未写入。")
             return
-        record = services.roster_import_commit(
+        record = roster_import.roster_import_commit(
             roster_import=record, by=by, progress=progress("已写入青年")
         )
         self.stdout.write(

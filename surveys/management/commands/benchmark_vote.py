@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from cadres.models import Cadre, CadreType, Organisation, User
 from cadres.services import organisation_create
-from surveys import services
+from surveys import campaigns, services
 from surveys.models import Campaign
 
 STATEMENTS_PER_VOTE = 7
@@ -51,8 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args, members: int, window: int, hold_snapshot: bool, keep: bool, **kw):
         if connection.vendor != "postgresql":
             raise CommandError("需要 PostgreSQL（DATABASE_URL=postgres://…）。")
-        if not 3 * window <= members <= services.MAX_ELECTORATE:
-            raise CommandError(f"--members 应在 {3 * window} 到 {services.MAX_ELECTORATE} 之间。")
+        if not 3 * window <= members <= campaigns.MAX_ELECTORATE:
+            raise CommandError(f"--members 应在 {3 * window} 到 {campaigns.MAX_ELECTORATE} 之间。")
         campaign, codes, rows = self._setup(members)
         holder = None
         try:
@@ -93,7 +93,7 @@ class Command(BaseCommand):
             is_branch_secretary=True,
         )
         now = timezone.now()
-        campaign = services.campaign_create(
+        campaign = campaigns.campaign_create(
             branch=branch,
             secretary=secretary,
             year=now.year,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from assessment import services
+from assessment import supervision
 from assessment.periods import period_containing
 from cadres.exports import FORMULA_PREFIXES
 from cadres.models import Cadre, Organisation
@@ -48,7 +48,7 @@ def test_hostile_organisation_and_cadre_names_come_out_escaped(client, tree, sco
 def test_hostile_review_notes_come_out_escaped(client, tree, scored):
     half = period_containing(timezone.localdate(), kind="half")
     notes = "=1+1 请各团委对照整改"
-    services.review_save(organisation=tree.town_a, period=half, notes=notes, by=tree.owner)
+    supervision.review_save(organisation=tree.town_a, period=half, notes=notes, by=tree.owner)
     client.force_login(tree.owner)
     cells = _cells(
         client.get(reverse("assessment:review"), {"period": half.code, "format": "xlsx"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from assessment import services
+from assessment import services, supervision
 from assessment.models import CaseStep, ScoringPolicy, SupervisionCase
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_flags_and_cases_are_404_for_outsider(client, tree, scored):
     client.force_login(tree.outsider)
     flag = scored["flag_a"]
     assert client.post(reverse("assessment:case_open", args=[flag.pk])).status_code == 404
-    case = services.case_open(flag=flag, by=tree.county)
+    case = supervision.case_open(flag=flag, by=tree.county)
     assert client.get(reverse("assessment:case", args=[case.pk])).status_code == 404
     assert client.post(reverse("assessment:case_close", args=[case.pk])).status_code == 404
     assert "甲镇干部" not in client.get(reverse("assessment:flags")).content.decode()
@@ -224,7 +224,7 @@ def test_query_count_does_not_grow_with_cadres(
     services.scores_compute(period="2026Q4")
     services.scores_compute(period="2026")
     for run_flag in services.Flag.objects.all()[:5]:
-        services.case_open(flag=run_flag, by=tree.county)
+        supervision.case_open(flag=run_flag, by=tree.county)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse(name), params).status_code == 200
 

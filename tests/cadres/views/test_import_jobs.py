@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cadres import jobs, services, tasks
+from cadres import jobs, roster_import, tasks
 from cadres.models import RosterImport, Youth
 from tests.factories import SectorFactory, YouthFactory
 
@@ -17,7 +17,7 @@ ROSTER = "姓名,性别,出生年份,领域,单位,手机号\n王芳,女,1998,�
 @pytest.fixture
 def preview(tree):
     SectorFactory(code="e", name="企业青年")
-    record = services.roster_import_prepare(
+    record = roster_import.roster_import_prepare(
         data=ROSTER.encode(), filename="名单.csv", organisation=tree.town_a, by=tree.owner
     )
     assert record.status == RosterImport.Status.PREVIEW

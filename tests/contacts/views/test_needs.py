@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from contacts import services
+from contacts import need_services
 from contacts.models import Need
 from tests.factories import CadreFactory, NeedFactory
 
@@ -107,7 +107,7 @@ def test_groups_link_to_the_activity_form_with_the_need_ids(client, tree):
 def test_need_list_queries_are_constant(client, tree, django_assert_max_num_queries):
     for _ in range(20):
         NeedFactory(organisation=tree.town_a, owner_cadre=tree.cadre)
-    services.need_submit_public(category="other", question="问", organisation=tree.town_a)
+    need_services.need_submit_public(category="other", question="问", organisation=tree.town_a)
     client.force_login(tree.owner)
     with django_assert_max_num_queries(8):
         assert client.get("/contacts/needs/").status_code == 200
