@@ -101,14 +101,16 @@ def _entries_sql(p: dict) -> str:
     fast = {"span": "burst_fast_span"}
     late = sql.days("e.created_day", "e.date")
     ctes = [
-        # burst, end_dump and backdated: one pass over the period's hand-typed contacts, sorted
-        # once by cadre and entry time (the window), then aggregated per cadre.
+        # burst, end_dump, backdated and same_text: one pass over the period's hand-typed
+        # contacts, sorted once by cadre and entry time (the window), then aggregated per cadre
+        # (and per cadre and note key). Read twice below, so PostgreSQL materialises it.
         f"""e AS (
     SELECT ct.id, ct.cadre_id, ct.date, {sql.local_day("ct.created_at")} AS created_day,
            {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **slow))} AS span,
            {lag.format(col="ct.id", **slow)} AS first_id,
            {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **fast))} AS fast_span,
-           {lag.format(col="ct.id", **fast)} AS fast_first_id
+           {lag.format(col="ct.id", **fast)} AS fast_first_id,
+           CASE WHEN ct.notes <> '' THEN 1 ELSE 0 END AS has_notes, ct.notes_key, ct.notes_chars
     FROM contacts_contact ct WHERE {_TYPED}{_in_range("ct.cadre_id", p)}
 )""",
         f"""c AS (
@@ -122,30 +124,9 @@ def _entries_sql(p: dict) -> str:
            CASE WHEN {late} >= %(backdate_days)s THEN 1 ELSE 0 END AS backdated
     FROM e
 )""",
-        # same_text: notes long enough to be more than a label, normalised once per contact and
-        # youth with that youth's name taken out: a note pasted over many contacts with each
-        # youth's name typed in ("与王芳进行了深入交流…") is still one note. A contact with
-        # several youths gives one text per youth; contacts are counted once.
-        # The regexp runs once per contact (it was most of the statement's time at province
-        # scale when run per contact × youth); again only where a youth's name is in the note.
-        f"""t AS (
-    SELECT ct.id, ct.cadre_id, ct.date, ct.notes,
-           CASE WHEN LENGTH(ct.notes) >= %(text_min_chars)s THEN {sql.normalised("ct.notes")}
-           END AS txt
-    FROM contacts_contact ct
-    WHERE {_TYPED} AND ct.notes <> ''{_in_range("ct.cadre_id", p)}
-)""",
-        "tot AS (SELECT cadre_id, COUNT(*) AS n FROM t GROUP BY cadre_id)",
-        # contact_youth rows carry their contact's date: the period's rows only are joined.
-        f"""x AS MATERIALIZED (
-    SELECT t.id, t.cadre_id,
-           CASE WHEN LENGTH(y.name) >= 2 AND {sql.contains("t.notes", "y.name")}
-                THEN {sql.normalised("REPLACE(t.notes, y.name, '')")} ELSE t.txt END AS txt
-    FROM t LEFT JOIN contacts_contactyouth cy
-           ON cy.contact_id = t.id AND cy.date >= %(start)s AND cy.date <= %(as_of)s
-    LEFT JOIN cadres_youth y ON y.id = cy.youth_id
-    WHERE t.txt IS NOT NULL
-)""",
+        # same_text: the contacts with a note per cadre, and those whose stored note key
+        # (contacts/notes_key.py: normalised, the youths' names out) is shared by many.
+        "tot AS (SELECT cadre_id, COUNT(*) AS n FROM e WHERE has_notes = 1 GROUP BY cadre_id)",
     ]
     entries = """FROM c GROUP BY cadre_id
 HAVING SUM(slow_end) + SUM(fast_end) > 0
@@ -153,11 +134,10 @@ HAVING SUM(slow_end) + SUM(fast_end) > 0
     OR SUM(dumped) >= %(dump_any_share_contacts)s
     OR (SUM(backdated) >= %(backdate_min_contacts)s
         AND SUM(backdated) >= %(backdate_min_share)s * COUNT(*))"""
-    same = f"""FROM x JOIN tot ON tot.cadre_id = x.cadre_id
-WHERE LENGTH(x.txt) >= %(text_min_chars)s
-GROUP BY x.cadre_id, {sql.text_key("x.txt")}, tot.n
-HAVING COUNT(DISTINCT x.id) >= %(text_min_contacts)s
-   AND COUNT(DISTINCT x.id) >= %(text_min_share)s * tot.n"""
+    same = """FROM e JOIN tot ON tot.cadre_id = e.cadre_id
+WHERE e.notes_chars >= %(text_min_chars)s
+GROUP BY e.cadre_id, e.notes_key, tot.n
+HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * tot.n"""
     return sql.union(
         ctes,
         [
@@ -179,7 +159,7 @@ HAVING COUNT(DISTINCT x.id) >= %(text_min_contacts)s
                 ],
                 entries,
             ),
-            ("same_text", ["x.cadre_id", "COUNT(DISTINCT x.id)", "tot.n"], [sql.ids("x.id")], same),
+            ("same_text", ["e.cadre_id", "COUNT(*)", "tot.n"], [sql.ids("e.id")], same),
         ],
     )
 
@@ -524,8 +504,13 @@ def detect(
         if sql.pg():
             # A province quarter's sorts and hashes (1.2 M contacts, 1.7 M contact-youth rows)
             # spilled to disk in 8–17 batches at the default 4 MB; for this transaction only.
+            # JIT off: the planner's row estimates through the CTEs run to hundreds of millions,
+            # so it compiled the statements for 7–10 s of a ~75 s run on every call.
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+                cursor.execute(
+                    "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
+                    [WORK_MEM],
+                )
         for statement in STATEMENTS:
             started = time.perf_counter()
             for signal in statement(params):

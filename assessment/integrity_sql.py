@@ -10,8 +10,6 @@ import zoneinfo
 from django.conf import settings
 from django.db import connection
 
-_PUNCT = "，。、！？：；“”‘’（）【】《》—…·,.!?:;'\"()[]<>-_/\\ \t\r\n"
-
 
 def pg() -> bool:
     return connection.vendor == "postgresql"
@@ -46,39 +44,6 @@ def ids(expr: str) -> str:
     return f"group_concat({expr})"
 
 
-def normalised(expr: str) -> str:
-    """Text with case, digits, whitespace and punctuation removed: "走访3组青年。" and
-    "走访 5 组青年" are the same text. PostgreSQL: regexp_replace; SQLite (development and
-    tests) has none, so the same rule as a Python function registered on the connection."""
-    if pg():
-        # regexp_replace compiles the pattern once per statement; translate() with this many
-        # characters measured 2.5× slower per row.
-        chars = "".join("\\" + c if c in "[]\\^-" else c for c in _PUNCT).replace("'", "''")
-        return f"regexp_replace(lower({expr}), '[[:space:][:punct:][:digit:]{chars}]', '', 'g')"
-    connection.ensure_connection()
-    connection.connection.create_function("lq_normalised", 1, normalise, deterministic=True)
-    return f"lq_normalised({expr})"
-
-
-_DROP = {ord(c): None for c in "0123456789" + _PUNCT}
-
-
-def normalise(text: str | None) -> str:
-    return (text or "").lower().translate(_DROP)
-
-
-def text_key(expr: str) -> str:
-    """What equal texts are grouped by. PostgreSQL groups by an md5 of the text: sorting
-    Chinese text under the database's collation cost 20× the rest of the statement."""
-    return f"md5({expr})" if pg() else expr
-
-
-def contains(haystack: str, needle: str) -> str:
-    if pg():
-        return f"strpos({haystack}, {needle}) > 0"
-    return f"instr({haystack}, {needle}) > 0"
-
-
 def valid_phone(column: str) -> str:
     if pg():
         return f"({column} ~ '^1[3-9][0-9]{{9}}$')"
@@ -93,14 +58,15 @@ def union(ctes: list[str], branches: list[tuple[str, list[str], list[str], str]]
     """One statement out of several signals' SELECTs over shared CTEs, so that the database
     reads the period's rows in one round trip. Each branch is (kind, numbers, id lists, FROM …):
     its rows come back as (kind, cadre_id-first numbers…, id lists…), padded with NULLs to the
-    widest branch, numbers before id lists so that each column has one type in every branch."""
+    widest branch, numbers before id lists so that each column has one type in every branch.
+    The padding is typed: PostgreSQL resolves a column NULL in the first branches as text."""
     width_n = max(len(b[1]) for b in branches)
     width_i = max(len(b[2]) for b in branches)
     selects = []
     for kind, numbers, id_lists, rest in branches:
         cols = [f"'{kind}'"]
-        cols += numbers + ["NULL"] * (width_n - len(numbers))
-        cols += id_lists + ["NULL"] * (width_i - len(id_lists))
+        cols += numbers + ["CAST(NULL AS BIGINT)"] * (width_n - len(numbers))
+        cols += id_lists + ["CAST(NULL AS TEXT)"] * (width_i - len(id_lists))
         selects.append(f"SELECT {', '.join(cols)}\n{rest}")
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
 

@@ -33,6 +33,7 @@ from cadres.models import CadreYouth
 from config.bulk import indexes_deferred
 
 from .models import Channel, Contact, ContactYouth, Need
+from .notes_key import notes_key
 
 # Average contacts per cadre and year: 5M / 10k at province scale; fewer for the fast banner demo.
 PROVINCE_RATE = 500
@@ -173,7 +174,11 @@ def seed(ctx: DemoContext) -> None:
         "created_by_id",
         "created_at",
         "is_deleted",
+        "notes_key",
+        "notes_chars",
     ]
+    # The demo's notes name no youth: one key per note text (contacts/notes_key.py).
+    keys = {note: notes_key(note, ()) for note in NOTES}
     cy_cols = ["id", "contact_id", "youth_id", "cadre_id", "date", "is_offline"]
 
     # The contact tables' secondary indexes are built once after the load, not row by row.
@@ -261,20 +266,23 @@ def seed(ctx: DemoContext) -> None:
                             )
                         )
                         need_id += 1
+                    # Drawn in this order (topic, then note) as before: the same demo per seed.
+                    topic, note = rng.choice(TOPICS[kind]), rng.choice(NOTES)
                     contacts.append(
                         (
                             contact_id,
                             cid,
                             day,
                             channel.value,
-                            rng.choice(TOPICS[kind]),
-                            rng.choice(NOTES),
+                            topic,
+                            note,
                             need,
                             rng.choice(HELP) if rng.random() < 0.05 else "",
                             None,
                             None,
                             entry_time(contact_id, day, now),
                             False,
+                            *keys[note],
                         )
                     )
                     for yid in sorted(group):

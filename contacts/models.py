@@ -80,8 +80,15 @@ class Contact(models.Model):
     corrected_after_close = models.BooleanField(
         _("周期结束后更正"), default=False, db_default=False
     )
+    # The note as padding detection compares it (contacts/notes_key.py): a hash of the
+    # normalised text without the youths' names, and its length; NULL without a note. Stored
+    # by every writer of the note so the nightly detection groups integers, not texts.
+    notes_key = models.BigIntegerField(null=True, blank=True, editable=False)
+    notes_chars = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "is_offline"])
+    history = HistoricalRecords(
+        excluded_fields=["created_at", "is_offline", "notes_key", "notes_chars"]
+    )
 
     class Meta:
         verbose_name = _("联系记录")

@@ -20,6 +20,7 @@ from cadres.services import cadre_youths_link
 
 from .models import NOTES_MAX, OFFLINE_CHANNELS, TEXT_MAX, Channel, Contact, ContactYouth, Need
 from .need_services import need_create
+from .notes_key import notes_key as note_key_of
 
 if TYPE_CHECKING:  # activities imports this module: a runtime import would be a cycle
     from activities.models import Activity
@@ -241,12 +242,15 @@ def contact_log(
         cadre_youths_link(cadre=cadre, youths=dict.fromkeys(missing, today), by=by)
         names.update(Youth.objects.filter(pk__in=missing).values_list("pk", "name"))
 
+    notes_key, notes_chars = note_key_of(notes.strip(), [names.get(pk, "") for pk in ids])
     contact = Contact(
         cadre=cadre,
         date=date,
         channel=channel,
         topic=topic.strip(),
         notes=notes.strip(),
+        notes_key=notes_key,
+        notes_chars=notes_chars,
         need_raised=need_raised.strip(),
         help_given=help_given.strip(),
         created_by=by,
@@ -367,15 +371,29 @@ def contact_update(
         notes.strip(),
         help_given.strip(),
     )
-    if sorted(current) != sorted(ids):
+    names: dict[int, str] = {}
+    if sorted(current) != sorted(ids) or contact.notes:
         names = dict(Youth.objects.filter(pk__in=set(current) | set(ids)).values_list("pk", "name"))
+    contact.notes_key, contact.notes_chars = note_key_of(
+        contact.notes, [names.get(pk, "") for pk in ids]
+    )
+    if sorted(current) != sorted(ids):
         contact._change_reason = _("青年：%(old)s → %(new)s") % {  # type: ignore[attr-defined]
             "old": "、".join(names.get(pk, "") for pk in current),
             "new": "、".join(names.get(pk, "") for pk in ids),
         }
     contact._history_user = by  # type: ignore[attr-defined]
     contact.save(
-        update_fields=["date", "channel", "topic", "notes", "help_given", "corrected_after_close"]
+        update_fields=[
+            "date",
+            "channel",
+            "topic",
+            "notes",
+            "help_given",
+            "corrected_after_close",
+            "notes_key",
+            "notes_chars",
+        ]
     )
     offline = channel in OFFLINE_CHANNELS
     ContactYouth.objects.filter(contact=contact).delete()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cadres.models import Organisation, Youth
 from contacts.models import OFFLINE_CHANNELS, Contact, ContactYouth, Need
+from contacts.notes_key import notes_key
 
 from ..periods import Period
 from .words import GIVEN, LONG_TOPICS, NOTES, SHORT_TOPICS, SURNAMES
@@ -106,6 +107,17 @@ def _write_contacts(g: _Gen) -> None:
     with _keep_created_at():
         for start in range(0, len(g.contacts), 5000):
             chunk = g.contacts[start : start + 5000]
+            chunk_youths = g.contact_youths[start : start + 5000]
+            # The stored note key as contact_log would write it (the youths' names out).
+            wanted = {y for ys in chunk_youths for y in ys} - set(g.names)
+            names = {
+                **g.names,
+                **dict(Youth.objects.filter(pk__in=wanted).values_list("pk", "name")),
+            }
+            keys = [
+                notes_key(n, [names.get(y, "") for y in ys]) if act is None else (None, None)
+                for (_c, _d, _ch, _t, n, _at, act), ys in zip(chunk, chunk_youths, strict=True)
+            ]
             rows = Contact.objects.bulk_create(
                 Contact(
                     cadre_id=c,
@@ -113,10 +125,12 @@ def _write_contacts(g: _Gen) -> None:
                     channel=ch,
                     topic=t[:100],
                     notes=n,
+                    notes_key=key,
+                    notes_chars=chars,
                     created_at=at,
                     activity_id=act,
                 )
-                for c, d, ch, t, n, at, act in chunk
+                for (c, d, ch, t, n, at, act), (key, chars) in zip(chunk, keys, strict=True)
             )
             ContactYouth.objects.bulk_create(
                 [
@@ -127,7 +141,7 @@ def _write_contacts(g: _Gen) -> None:
                         date=row.date,
                         is_offline=row.channel in offline,
                     )
-                    for row, ys in zip(rows, g.contact_youths[start : start + 5000], strict=True)
+                    for row, ys in zip(rows, chunk_youths, strict=True)
                     for y in set(ys)
                 ],
                 batch_size=5000,

@@ -9,13 +9,20 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import OFFLINE_CHANNELS, Contact, ContactYouth, Need
+from contacts.notes_key import notes_key
 from tests.factories import CadreYouthFactory, QuotaRuleFactory, SectorFactory, YouthFactory
 
 TODAY = datetime.date(2026, 7, 15)  # 2026Q2 is closed, 2026Q3 runs
 
 
-def log_contact(cadre, youths, day: datetime.date, channel: str = "wechat") -> Contact:
-    contact = Contact.objects.create(cadre=cadre, date=day, channel=channel)
+def log_contact(
+    cadre, youths, day: datetime.date, channel: str = "wechat", notes: str = ""
+) -> Contact:
+    # The note's key as every writer stores it (contacts.services.contact_log does the same).
+    key, chars = notes_key(notes, [y.name for y in youths])
+    contact = Contact.objects.create(
+        cadre=cadre, date=day, channel=channel, notes=notes, notes_key=key, notes_chars=chars
+    )
     ContactYouth.objects.bulk_create(
         ContactYouth(
             contact=contact,

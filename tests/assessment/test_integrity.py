@@ -71,9 +71,9 @@ def _log_sitting(cadre, youths, n: int, gap_seconds: float, notes=None, topic=No
     contacts = []
     for i in range(n):
         day = datetime.date(2026, 7, 1) + datetime.timedelta(days=i)
-        c = log_contact(cadre, [youths[i % len(youths)]], day, "wechat")
-        if notes is not None:
-            Contact.objects.filter(pk=c.pk).update(notes=notes(i))
+        # Notes through the service: it stores the note's key (contacts/notes_key.py).
+        text = notes(i) if notes is not None else ""
+        c = log_contact(cadre, [youths[i % len(youths)]], day, "wechat", notes=text)
         if topic is not None:
             Contact.objects.filter(pk=c.pk).update(topic=topic(i))
         typed_on = datetime.date(2026, 7, 1) + datetime.timedelta(days=n)
