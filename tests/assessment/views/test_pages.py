@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from assessment import services, supervision
-from assessment.models import CaseStep, ScoringPolicy, SupervisionCase
+from assessment.models import CaseStep, Flag, ScoringPolicy, SupervisionCase
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,7 @@ def test_query_count_does_not_grow_with_cadres(
         link_youths(cadre, 2, sectors=1)
     services.scores_compute(period="2026Q4")
     services.scores_compute(period="2026")
-    for run_flag in services.Flag.objects.all()[:5]:
+    for run_flag in Flag.objects.all()[:5]:
         supervision.case_open(flag=run_flag, by=tree.county)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse(name), params).status_code == 200
