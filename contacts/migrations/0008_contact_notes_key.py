@@ -1,7 +1,8 @@
 """Contact.notes_key / notes_chars (contacts/notes_key.py): the note as padding detection
 compares it, stored so the nightly detection groups integers instead of running a regexp over
-a quarter's notes. Older rows are backfilled: one UPDATE on PostgreSQL (about 7 minutes for the
-province's 4.9 M contacts), the Python rule row by row elsewhere (development databases)."""
+a quarter's notes. Older rows are backfilled: one UPDATE on PostgreSQL, the Python rule row by row elsewhere
+(development databases). Measured on the province copy: one quarter's 760,222 contacts took 874 s
+at load 14-24; the whole 4.9 M was cancelled after 30 min, so run this migration off-peak."""
 
 from django.db import migrations, models
 
