@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-from itertools import chain
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from config.forms import add_service_errors, run_action, save_form
+from config.history import history_records
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -168,18 +168,11 @@ def cadre_card(request: HttpRequest, pk: int) -> HttpResponse:
 def cadre_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Who changed what, when: the cadre record, their channels and their youth links."""
     cadre = _get_cadre_for_user(request, pk)
-    limit = 200
-    records = sorted(
-        chain(
-            cadre.history.select_related("history_user")[:limit],
-            LiaisonChannel.history.filter(cadre_id=cadre.pk).select_related("history_user")[:limit],
-            CadreYouth.history.filter(cadre_id=cadre.pk).select_related("history_user", "youth")[
-                :limit
-            ],
-        ),
-        key=lambda r: r.history_date,
-        reverse=True,
-    )[:limit]
+    records = history_records(
+        cadre.history.select_related("history_user"),
+        LiaisonChannel.history.filter(cadre_id=cadre.pk).select_related("history_user"),
+        CadreYouth.history.filter(cadre_id=cadre.pk).select_related("history_user", "youth"),
+    )
     return render(
         request,
         "cadres/history.html",

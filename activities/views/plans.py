@@ -7,8 +7,6 @@ activities/services/plans.py. Outside scope is 404."""
 
 from __future__ import annotations
 
-from itertools import chain
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +20,7 @@ from cadres.auth import staff_required
 from cadres.models import Organisation
 from cadres.selectors import get_in_scope_or_404, organisation_list
 from config.forms import run_action, save_form
+from config.history import history_records
 
 from .. import services
 from ..forms import (
@@ -235,13 +234,8 @@ def plan_summary(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Who changed the plan and its items, when (items removed since included)."""
     plan = _plan_or_404(request, pk)
-    limit = 200
-    records = sorted(
-        chain(
-            plan.history.select_related("history_user")[:limit],
-            PlanItem.history.filter(plan_id=plan.pk).select_related("history_user")[:limit],
-        ),
-        key=lambda r: r.history_date,
-        reverse=True,
-    )[:limit]
+    records = history_records(
+        plan.history.select_related("history_user"),
+        PlanItem.history.filter(plan_id=plan.pk).select_related("history_user"),
+    )
     return render(request, "activities/plans/history.html", {"plan": plan, "records": records})
