@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import HoneypotForm
+
 from .models import Gender, Sector, Youth
 from .phones import normalise_phone
 from .privacy import CONSENT_WORDING, GUARDIAN_WORDING
@@ -39,7 +41,7 @@ class YouthEraseForm(forms.Form):
         return value
 
 
-class JoinForm(forms.Form):
+class JoinForm(HoneypotForm):
     """A youth's own "加入联系" form (no login). `website` is a honeypot, as on the needs form."""
 
     name = forms.CharField(
@@ -87,11 +89,6 @@ class JoinForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    website = forms.CharField(
-        label=_("请勿填写此项"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
 
     def __init__(self, *args, cadre, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -121,7 +118,3 @@ class JoinForm(forms.Form):
                 "guardian_consent", _("未满14周岁的青年需由监护人同意：请监护人勾选此项。")
             )
         return data
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))

@@ -1,5 +1,6 @@
 """How a service's ValidationError reaches the user, for every app: on the form that called the
-service, or as one message line when there is no form to show it on."""
+service, or as one message line when there is no form to show it on. And the honeypot every
+public (no-login) form carries."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 # Chinese text joins clauses with a full-width semicolon, not a comma or a space.
 SEPARATOR = "；"
@@ -76,3 +78,18 @@ def form_error_text(form: forms.BaseForm) -> str:
     """A form's errors as one line, for a POST-only action whose page shows messages, not the
     form."""
     return SEPARATOR.join(e for errors in form.errors.values() for e in errors)
+
+
+class HoneypotForm(forms.Form):
+    """A public form's honeypot: `website`, hidden from people by the page (`.lq-hp`), filled in
+    by bots. The view answers a bot as if it had succeeded and saves nothing."""
+
+    website = forms.CharField(
+        label=gettext_lazy("请勿填写此项"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.phones import normalise_phone
+from config.forms import HoneypotForm
 from config.pickers import PickerField
 
 from .models import NOTES_MAX, TEXT_MAX, Channel, Need
@@ -155,7 +156,7 @@ class VenueNeedForm(forms.Form):
     )
 
 
-class PublicNeedForm(VenueNeedForm):
+class PublicNeedForm(HoneypotForm, VenueNeedForm):
     """The youth's own form (no login). `website` is a honeypot: people never see it, bots fill
     it in."""
 
@@ -163,11 +164,6 @@ class PublicNeedForm(VenueNeedForm):
         label=_("匿名提交（不留姓名和联系方式，答复将不能直接送达您）"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
-    website = forms.CharField(
-        label=_("请勿填写此项"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
     def clean(self):
@@ -177,10 +173,6 @@ class PublicNeedForm(VenueNeedForm):
         elif not data.get("reply_to"):
             self.add_error("reply_to", _("请留下手机号或微信号以便答复，或勾选“匿名提交”。"))
         return data
-
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
 
 
 class ContactEditForm(_ContactFields):
