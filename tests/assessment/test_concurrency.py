@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from assessment import services
 from assessment.models import CadreScore, ScoreRun
 from tests.assessment.conftest import TODAY, link_youths, log_contact
 from tests.factories import CadreFactory
+from tests.threads import in_threads
 
 
 @pytest.fixture
@@ -27,24 +26,10 @@ def busy(tree, quota10):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_leave_the_same_rows(busy):
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
     def work():
-        try:
-            barrier.wait()
-            services.scores_compute(period="2026Q3", today=TODAY)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        services.scores_compute(period="2026Q3", today=TODAY)
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
+    assert in_threads(work, work, timeout=60) == []
     assert ScoreRun.objects.get(period="2026Q3").runs == 2  # serialised by the run row lock
     # Only 2026Q3: the fixture's links also had the current periods recomputed after commit
     # (assessment/freshness.py), which this test is not about.

@@ -13,6 +13,7 @@ from cadres.models import User
 from contacts.models import Need
 from tests.assessment.reminders_world import build_world
 from tests.factories import CadreFactory, CadreYouthFactory, NeedFactory, UserFactory
+from tests.threads import in_threads
 
 Kind = Notification.Kind
 
@@ -260,34 +261,17 @@ def test_the_beat_schedule_names_both_tasks():
 def test_two_workers_at_once_mail_each_user_once(tree, mailoutbox):
     """Two digest runs started together (two Celery workers on the same beat tick): every user
     gets exactly one mail, and the two reminder passes leave one set of rows."""
-    import threading
-
-    from django.db import connection
-
     world = build_world(tree)
     users = [tree.cadre_user, tree.owner, tree.colleague, tree.outsider, tree.county]
     for i, user in enumerate(users):
         _want_digest(user, f"u{i}@example.org")
-    errors: list[BaseException] = []
     sent: list[int] = []
-    barrier = threading.Barrier(2)
 
     def work():
-        try:
-            barrier.wait()
-            reminders.reminders_refresh(today=world.today)
-            sent.append(reminders.digests_send(today=world.today, batch_size=2))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        reminders.reminders_refresh(today=world.today)
+        sent.append(reminders.digests_send(today=world.today, batch_size=2))
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
+    assert in_threads(work, work, timeout=60) == []
     recipients = [m.to[0] for m in mailoutbox]
     assert sorted(recipients) == sorted(set(recipients)) and sum(sent) == len(recipients) == 5
     assert DigestSent.objects.count() == 5

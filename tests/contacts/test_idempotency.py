@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from tests.factories import CadreFactory, CadreYouthFactory, UserFactory
-from tests.reliability.test_races import _in_threads
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +135,6 @@ def test_the_same_key_at_once_from_two_tabs_makes_one_contact(tree):
         )
         results.append(contact.pk)
 
-    errors = _in_threads(send, send, send)
+    errors = in_threads(send, send, send)
     assert not errors, errors
     assert Contact.objects.count() == 1 and len(set(results)) == 1

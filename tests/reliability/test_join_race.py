@@ -8,7 +8,7 @@ import pytest
 from cadres import services
 from cadres.models import CadreYouth, Consent, Youth
 from tests.factories import SectorFactory
-from tests.reliability.test_races import _in_threads
+from tests.threads import in_threads
 
 
 @pytest.mark.postgres
@@ -27,7 +27,7 @@ def test_concurrent_self_joins_of_one_phone_make_one_youth(tree, trial):
             consent=True,
         )
 
-    errors = _in_threads(join, join, join, join)
+    errors = in_threads(join, join, join, join)
     assert errors == []
     assert Youth.objects.filter(phone="13900001111").count() == 1
     assert CadreYouth.objects.filter(cadre=tree.cadre).count() == 1

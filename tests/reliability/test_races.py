@@ -7,11 +7,9 @@ check-in racing a removal of the same registration answered 500 (82 of 160).
 from __future__ import annotations
 
 import contextlib
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import RequestFactory
 
 from activities import services as activity_services
@@ -20,6 +18,7 @@ from cadres import roster_import
 from cadres.models import Youth
 from contacts.models import ContactYouth
 from tests.factories import ActivityFactory, CadreYouthFactory, RegistrationFactory, SectorFactory
+from tests.threads import in_threads
 
 HEADER = "姓名,性别,出生年份,领域,单位/学校/村（嘎查）,手机号"
 
@@ -27,27 +26,6 @@ HEADER = "姓名,性别,出生年份,领域,单位/学校/村（嘎查）,手机
 def _roster(rows: range) -> bytes:
     lines = [f"青年{i},女,1998,企业青年,单位{i},139{i:08d}" for i in rows]
     return ("\n".join([HEADER, *lines]) + "\n").encode()
-
-
-def _in_threads(*works, timeout: float = 120) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(works))
-
-    def run(work):
-        try:
-            barrier.wait()
-            work()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in works]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    return errors
 
 
 @pytest.mark.postgres
@@ -62,7 +40,7 @@ def test_concurrent_commits_of_same_and_overlapping_rosters_create_no_duplicates
         )
         for data in files
     ]
-    errors = _in_threads(
+    errors = in_threads(
         *(
             lambda r=r: roster_import.roster_import_commit(roster_import=r, by=tree.owner)
             for r in records
@@ -91,7 +69,7 @@ def test_check_in_racing_a_removal_is_a_message_and_leaves_no_contact(tree):
             with contextlib.suppress(ValidationError):
                 activity_services.registration_remove(registration=reg, by=tree.owner)
 
-        unexpected += _in_threads(checkin, remove)
+        unexpected += in_threads(checkin, remove)
         assert not Registration.objects.filter(pk=registration.pk).exists()
         # The removal saw the committed check-in: no contact derived from a removed row.
         assert not ContactYouth.objects.filter(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from cadres import registry
 from cadres.models import CadreYouth, Youth
 from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory, YouthFactory
-from tests.reliability.test_races import _in_threads
+from tests.threads import in_threads
 
 URL = "/cadres/youths/new/"
 
@@ -200,7 +200,7 @@ def test_two_phones_adding_the_same_youth_at_once_make_one_record(tree, trial):
 
         return work
 
-    errors = _in_threads(add(tree.cadre), add(colleague))
+    errors = in_threads(add(tree.cadre), add(colleague))
     assert not errors, errors
     assert sorted(outcomes) == ["created", "duplicate"]
     assert Youth.objects.filter(phone="13912345678").count() == 1

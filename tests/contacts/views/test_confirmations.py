@@ -7,7 +7,6 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -15,14 +14,7 @@ from contacts import confirmations as conf
 from contacts.models import CadreDevice, Confirmation, Contact, ContactYouth
 from tests.factories import CadreYouthFactory, UserFactory, YouthFactory, log_contact
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_rate_limit")]
 
 
 @pytest.fixture
