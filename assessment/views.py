@@ -437,7 +437,7 @@ def freshness_status(request: HttpRequest) -> JsonResponse:
     try:
         period = parse_period(request.GET.get("period", ""))
     except ValidationError as exc:
-        return JsonResponse({"error": "；".join(exc.messages)}, status=400)
+        return JsonResponse({"error": service_error_text(exc)}, status=400)
     fresh = freshness.freshness_for(period=period.code, run=selectors.run_for(period))
     return JsonResponse(fresh.as_json())
 

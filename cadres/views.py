@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from config.forms import add_service_errors, run_action, save_form
+from config.forms import add_service_errors, run_action, save_form, service_error_text
 from config.history import history_records
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
@@ -317,7 +317,7 @@ def roster_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         record = jobs.roster_commit_queue(roster_import=record, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("cadres:import_detail", record.pk)
     if record.status == RosterImport.Status.DONE:  # ran in-process (no broker)
         messages.success(

@@ -30,7 +30,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors, save_form
+from config.forms import add_service_errors, save_form, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -335,7 +335,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contact_delete(contact=contact, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, service_error_text(exc))
         return redirect("contacts:detail", pk=pk)
     messages.success(request, _("联系记录已删除（可在历史中查到）。"))
     return redirect("contacts:list" if request.user.sees_subtree else "contacts:mine")

@@ -32,6 +32,7 @@ from django.utils import timezone
 from assessment import integrity, padding_bench, services
 from assessment.models import ScoreRun
 from assessment.periods import parse_period, period_containing
+from config.forms import service_error_text
 
 
 class _Rollback(Exception):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         try:
             p = parse_period(period, today=today) if period else period_containing(today).previous()
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(service_error_text(exc)) from exc
         if p.kind != "quarter" or not p.is_closed(today):
             raise CommandError("请给出已经结束的季度，例如 2026Q3。")
         repeat = options.get("repeat", 1)

@@ -16,6 +16,7 @@ from assessment import integrity, services
 from assessment.periods import parse_period
 from cadres.models import Cadre, Organisation
 from cadres.selectors import in_subtree
+from config.forms import service_error_text
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         try:
             p = parse_period(period, today=today)
         except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+            raise CommandError(service_error_text(exc)) from exc
         if p.kind != "quarter":
             raise CommandError("请给出季度，例如 2026Q4。")
         found = integrity.detect(
