@@ -81,6 +81,17 @@ class _Gen:
         self.contacts.append((cadre_id, day, channel, topic, notes, at, activity))
         self.contact_youths.append(youths)
 
+    def sitting(self, cadre_id, youths, *, at, n, gap, day, channels) -> None:
+        """`n` contacts typed one after another from `at`, each `gap` (lo, hi) seconds after the
+        last, each dated `day()` (when it is said to have happened), one youth each: an evening
+        of catching up, honest or not (the generator's random draws stay in this order, so a
+        seed gives the same dataset)."""
+        r = self.rng
+        for _ in range(n):
+            at += datetime.timedelta(seconds=r.randint(*gap))
+            topic, notes = self.honest_text(None)
+            self.add(cadre_id, day(), r.choice(channels), topic, notes, at, [r.choice(youths)])
+
     def honest_text(self, habit: str | None) -> tuple[str, str]:
         r = self.rng
         if habit and r.random() < 0.6:

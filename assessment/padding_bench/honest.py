@@ -82,34 +82,26 @@ def _busy_week(g: _Gen, cadre_id: int, youths: list[int], org_id: int, truth: Tr
             )
     elif kind == "catch_up":  # Sunday evening: the week's contacts in one sitting
         sunday = g.day(14, g.days - 8)
-        at = g.evening(sunday)
-        for _ in range(r.randint(6, 16)):
-            at += datetime.timedelta(seconds=r.randint(45, 300))
-            topic, notes = g.honest_text(None)
-            g.add(
-                cadre_id,
-                sunday - datetime.timedelta(days=r.randint(0, 6)),
-                r.choice(ONLINE + OFFLINE),
-                topic,
-                notes,
-                at,
-                [r.choice(youths)],
-            )
+        g.sitting(
+            cadre_id,
+            youths,
+            at=g.evening(sunday),
+            n=r.randint(6, 16),
+            gap=(45, 300),
+            day=lambda: sunday - datetime.timedelta(days=r.randint(0, 6)),
+            channels=ONLINE + OFFLINE,
+        )
     elif kind == "late_return":  # back from three weeks' training: entered 10–25 days late
         entered = g.day(40, g.days - 5)
-        at = g.evening(entered)
-        for _ in range(r.randint(8, 20)):
-            at += datetime.timedelta(seconds=r.randint(60, 600))
-            topic, notes = g.honest_text(None)
-            g.add(
-                cadre_id,
-                entered - datetime.timedelta(days=r.randint(10, 25)),
-                r.choice(ONLINE),
-                topic,
-                notes,
-                at,
-                [r.choice(youths)],
-            )
+        g.sitting(
+            cadre_id,
+            youths,
+            at=g.evening(entered),
+            n=r.randint(8, 20),
+            gap=(60, 600),
+            day=lambda: entered - datetime.timedelta(days=r.randint(10, 25)),
+            channels=ONLINE,
+        )
     elif kind == "branch_meeting":
         day = g.day()
         g.add(

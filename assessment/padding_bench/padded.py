@@ -24,19 +24,15 @@ def _pad(
     for pattern in patterns:
         if pattern == "sitting":
             day_typed = g.day(10, g.days - 1)
-            at = g.evening(day_typed)
-            for _ in range(r.randint(10, 45)):
-                at += datetime.timedelta(seconds=r.randint(8, 50))
-                topic, notes = g.honest_text(None)
-                g.add(
-                    cadre_id,
-                    day_typed - datetime.timedelta(days=r.randint(0, 20)),
-                    r.choice(ONLINE + OFFLINE),
-                    topic,
-                    notes,
-                    at,
-                    [r.choice(youths)],
-                )
+            g.sitting(
+                cadre_id,
+                youths,
+                at=g.evening(day_typed),
+                n=r.randint(10, 45),
+                gap=(8, 50),
+                day=lambda typed=day_typed: typed - datetime.timedelta(days=r.randint(0, 20)),
+                channels=ONLINE + OFFLINE,
+            )
         elif pattern == "copy_paste":
             text = r.choice(PADDED_NOTES)
             # Half the padders type each youth's name into the pasted note, each in one habit
@@ -57,19 +53,15 @@ def _pad(
                     [yid],
                 )
         elif pattern == "end_dump":
-            at = g.evening(end - datetime.timedelta(days=r.randint(0, 3)))
-            for _ in range(r.randint(20, 80)):
-                at += datetime.timedelta(seconds=r.randint(70, 400))
-                topic, notes = g.honest_text(None)
-                g.add(
-                    cadre_id,
-                    g.day(0, g.days - 12),
-                    r.choice(ONLINE + OFFLINE),
-                    topic,
-                    notes,
-                    at,
-                    [r.choice(youths)],
-                )
+            g.sitting(
+                cadre_id,
+                youths,
+                at=g.evening(end - datetime.timedelta(days=r.randint(0, 3))),
+                n=r.randint(20, 80),
+                gap=(70, 400),
+                day=lambda: g.day(0, g.days - 12),
+                channels=ONLINE + OFFLINE,
+            )
         elif pattern == "ghosts":
             n = r.randint(12, 50)
             style = r.choice(["block", "missing", "shared", "malformed", "mixed"])
