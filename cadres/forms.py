@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import date_input
 from config.pickers import PickerField, youth_label
 
 
@@ -177,7 +178,7 @@ class ChannelForm(forms.Form):
     established_on = forms.DateField(
         label=_("建立日期"),
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
     shows_identity = forms.BooleanField(
         label=_("青年之家：在阵地亮明我的身份和联系方式"),
@@ -231,7 +232,7 @@ class MoveAwayForm(forms.Form):
     on = forms.DateField(
         label=_("迁出日期"),
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
 
@@ -298,7 +299,7 @@ class CadreForm(forms.Form):
     active_from = forms.DateField(
         label=_("任职开始"),
         error_messages={"invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
     def __init__(self, *args, user, editing: bool = False, **kwargs):

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from config import ratelimit
-from config.forms import add_service_errors, save_form
+from config.forms import save_form, save_public_form
 
 from . import services
 from .auth import staff_required
-from .models import CadreYouth, User
+from .models import CadreYouth, User, Youth
 from .privacy import CONSENT_WORDING_VERSION, cadre_for_join_token
 from .privacy_forms import JoinForm, YouthEraseForm
 from .selectors import get_youth_for_user
@@ -69,38 +68,30 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     if cadre is None:
         raise Http404
     form = JoinForm(request.POST or None, cadre=cadre)
-    status = 200
-    if request.method == "POST":
-        if _join_rate_limited(request):
-            form.is_valid()
-            form.add_error(None, _("提交太频繁了，请一分钟后再试。您填写的内容已保留。"))
-            status = 429
-        elif form.is_valid():
-            if form.is_bot:
-                return redirect("join_done", token)  # a bot learns nothing
-            data = form.cleaned_data
-            try:
-                services.youth_self_join(
-                    cadre=cadre,
-                    name=data["name"],
-                    phone=data["phone"],
-                    sector=data["sector"],
-                    birth_year=data["birth_year"],
-                    unit=data["unit"],
-                    gender=data["gender"],
-                    consent=data["consent"],
-                    guardian_consent=data["guardian_consent"],
-                    wording_version=CONSENT_WORDING_VERSION,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect("join_done", token)
+
+    def join_youth() -> Youth:
+        data = form.cleaned_data
+        return services.youth_self_join(
+            cadre=cadre,
+            name=data["name"],
+            phone=data["phone"],
+            sector=data["sector"],
+            birth_year=data["birth_year"],
+            unit=data["unit"],
+            gender=data["gender"],
+            consent=data["consent"],
+            guardian_consent=data["guardian_consent"],
+            wording_version=CONSENT_WORDING_VERSION,
+        )
+
+    post = save_public_form(request, form, join_youth, limited=_join_rate_limited)
+    if post.bot or post.saved is not None:
+        return redirect("join_done", token)
     return render(
         request,
         "cadres/join.html",
         {"form": form, "cadre": cadre, "wording_version": CONSENT_WORDING_VERSION},
-        status=status,
+        status=post.status,
     )
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from config.forms import add_service_errors, run_action, save_form
+from config.forms import add_service_errors, date_input, run_action, save_form
 from config.pickers import PickerField
 
 from . import merge, registry
@@ -41,7 +41,7 @@ class HandoverForm(forms.Form):
     successor = PickerField(kind="cadre", label=gettext_lazy("接任者"))
     on = forms.DateField(
         label=gettext_lazy("交接日期（接任者接手之日，离任者任职到前一天）"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
     def __init__(self, *args, successors, **kwargs):

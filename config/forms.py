@@ -5,7 +5,8 @@ public (no-login) form carries."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -93,3 +94,47 @@ class HoneypotForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
+
+
+RATE_LIMITED = gettext_lazy("提交太频繁了，请一分钟后再试。您填写的内容已保留。")
+
+
+@dataclass
+class PublicPost(Generic[T]):
+    """What a public form's POST came to: `saved` (the service's result), `bot` (answer it as if
+    saved; nothing was), or neither: render the form with `status`."""
+
+    saved: T | None = None
+    bot: bool = False
+    status: int = 200
+
+
+def save_public_form(
+    request: HttpRequest,
+    form: HoneypotForm,
+    save: Callable[[], T],
+    *,
+    limited: Callable[[HttpRequest], bool],
+) -> PublicPost[T]:
+    """A public (no-login) form page's POST, the one shape:
+
+    1. over the address's rate limit (`limited`, which counts this request): the form comes back
+       with what was typed, one line above it and status 429;
+    2. a valid form with the honeypot filled in: `bot`, nothing saved, so a bot learns nothing;
+    3. otherwise as `save_form`: `save()`'s result, or its refusal on the form.
+    """
+    if request.method != "POST":
+        return PublicPost()
+    if limited(request):
+        form.is_valid()
+        form.add_error(None, RATE_LIMITED)
+        return PublicPost(status=429)
+    if form.is_valid() and form.is_bot:
+        return PublicPost(bot=True)
+    return PublicPost(saved=save_form(request, form, save))
+
+
+def date_input() -> forms.DateInput:
+    """Every form's date picker. type="date" takes ISO dates only: the value is written as ISO
+    (the locale's format would show an empty field)."""
+    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")

@@ -10,13 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from cadres.filters import SubtreeFilter
 from cadres.models import Organisation
 from cadres.selectors import organisation_list
+from config.forms import date_input
 
 from .models import Channel, Contact, Need
 from .selectors import OPEN_STATUSES
-
-
-def _date_widget():
-    return forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -47,10 +44,10 @@ class ContactFilter(django_filters.FilterSet):
         ),
     )
     date_from = django_filters.DateFilter(
-        label=_("从"), field_name="date", lookup_expr="gte", widget=_date_widget()
+        label=_("从"), field_name="date", lookup_expr="gte", widget=date_input()
     )
     date_to = django_filters.DateFilter(
-        label=_("到"), field_name="date", lookup_expr="lte", widget=_date_widget()
+        label=_("到"), field_name="date", lookup_expr="lte", widget=date_input()
     )
 
     class Meta:
@@ -87,10 +84,10 @@ class NeedFilter(django_filters.FilterSet):
         empty_label=_("全部"),
     )
     date_from = django_filters.DateFilter(
-        label=_("提交自"), field_name="created_at", lookup_expr="date__gte", widget=_date_widget()
+        label=_("提交自"), field_name="created_at", lookup_expr="date__gte", widget=date_input()
     )
     date_to = django_filters.DateFilter(
-        label=_("提交至"), field_name="created_at", lookup_expr="date__lte", widget=_date_widget()
+        label=_("提交至"), field_name="created_at", lookup_expr="date__lte", widget=date_input()
     )
 
     class Meta:

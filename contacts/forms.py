@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.phones import normalise_phone
-from config.forms import HoneypotForm
+from config.forms import HoneypotForm, date_input
 from config.pickers import PickerField
 
 from .models import NOTES_MAX, TEXT_MAX, Channel, Need
@@ -39,7 +39,7 @@ class _ContactFields(forms.Form):
     date = forms.DateField(
         label=_("日期"),
         error_messages={"required": _("请填写日期。"), "invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
     topic = forms.CharField(
         label=_("话题"),
@@ -123,7 +123,7 @@ class NeedAssignForm(forms.Form):
         label=_("办理期限"),
         required=False,
         error_messages={"invalid": _("日期格式不正确。")},
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
     def __init__(self, *args, cadres, **kwargs):
@@ -205,12 +205,12 @@ class MyContactsFilter(forms.Form):
     start = forms.DateField(
         label=_("从"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
     end = forms.DateField(
         label=_("到"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
 

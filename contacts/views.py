@@ -30,7 +30,7 @@ from cadres.exports import ScopedExportMixin
 from cadres.models import Cadre, Organisation
 from cadres.selectors import cadre_list, get_in_scope_or_404, user_cadre
 from config import ratelimit
-from config.forms import add_service_errors, save_form, service_error_text
+from config.forms import add_service_errors, save_form, save_public_form, service_error_text
 from config.pagination import BoundedLazyPaginator, BoundedPaginator
 from config.qr import qr_svg
 
@@ -428,36 +428,30 @@ def ask(request: HttpRequest, cadre_id: int | None = None) -> HttpResponse:
         if organisation is None:
             raise Http404
     form = PublicNeedForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if _rate_limited(request):
-            form.is_valid()
-            form.add_error(None, _("提交太频繁了，请一分钟后再试。您填写的内容已保留。"))
-            status = 429
-        elif form.is_valid():
-            if form.is_bot:
-                return redirect("contacts:ask_done")  # a bot learns nothing
-            data = form.cleaned_data
-            try:
-                need = need_services.need_submit_public(
-                    category=data["category"],
-                    question=data["question"],
-                    asker_name=data["asker_name"],
-                    reply_to=data["reply_to"],
-                    cadre=cadre,
-                    organisation=organisation,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                # The thanks page shows the asker's private status link (contacts/need_status.py).
-                done = reverse("contacts:ask_done")
-                return redirect(f"{done}?{urlencode({'t': need_status_token(need)})}")
+    post = save_public_form(
+        request,
+        form,
+        lambda: need_services.need_submit_public(
+            category=form.cleaned_data["category"],
+            question=form.cleaned_data["question"],
+            asker_name=form.cleaned_data["asker_name"],
+            reply_to=form.cleaned_data["reply_to"],
+            cadre=cadre,
+            organisation=organisation,
+        ),
+        limited=_rate_limited,
+    )
+    if post.bot:
+        return redirect("contacts:ask_done")
+    if post.saved is not None:
+        # The thanks page shows the asker's private status link (contacts/need_status.py).
+        done = reverse("contacts:ask_done")
+        return redirect(f"{done}?{urlencode({'t': need_status_token(post.saved)})}")
     return render(
         request,
         "contacts/ask.html",
         {"form": form, "cadre": cadre, "organisation": organisation},
-        status=status,
+        status=post.status,
     )
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Gender
+from config.forms import date_input
 
 from .campaigns import MAX_ELECTORATE
 from .models import DEFAULT_ASPECTS, Answer, ReelectionProcedure
@@ -305,8 +306,7 @@ class ReelectionResultForm(forms.Form):
 
     elected_on = forms.DateField(
         label=_("改选日期"),
-        # type="date" takes ISO dates only; the locale's format would show an empty field.
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
     successor = forms.ModelChoiceField(
         label=_("当选书记（已登记的团干部）"),
@@ -388,7 +388,7 @@ class MemberForm(forms.Form):
 class MemberEndForm(forms.Form):
     left_on = forms.DateField(
         label=_("离开名册日期"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=date_input(),
     )
 
 
