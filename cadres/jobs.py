@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -64,6 +65,20 @@ def roster_progress(*, roster_import: RosterImport) -> dict:
     return {"status": roster_import.status, "done": done, "total": total}
 
 
+def _run_or_enqueue(
+    import_id: int, by: User, *, run: Callable[..., str], task: Any
+) -> RosterImport:
+    """Without a broker the job `run`s here, in the request; with one, `task` goes to a worker
+    through cadres.outbox. The import as it is afterwards, without its rows and upload."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        run(import_id=import_id, user_id=by.pk)
+    else:
+        from .outbox import enqueue
+
+        enqueue(task, import_id, by.pk)
+    return RosterImport.objects.defer("rows", "upload").get(pk=import_id)
+
+
 def roster_check_queue(
     *, data: bytes, filename: str, organisation: Organisation, cadre: Cadre | None, by: User
 ) -> RosterImport:
@@ -78,13 +93,7 @@ def roster_check_queue(
         filename=filename, organisation=organisation, cadre=cadre, by=by, upload=data
     )
     _progress_writer(record.pk, "check")(0, 0)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        roster_check_run(import_id=record.pk, user_id=by.pk)
-    else:
-        from .outbox import enqueue
-
-        enqueue(tasks.roster_check, record.pk, by.pk)
-    return RosterImport.objects.defer("rows", "upload").get(pk=record.pk)
+    return _run_or_enqueue(record.pk, by, run=roster_check_run, task=tasks.roster_check)
 
 
 def roster_check_run(*, import_id: int, user_id: int | None) -> str:
@@ -135,13 +144,7 @@ def roster_commit_queue(*, roster_import: RosterImport, by: User) -> RosterImpor
     if not claimed:
         raise ValidationError(_("这个导入已完成、正在导入或有错误，不能再次导入。"))
     _progress_writer(roster_import.pk)(0, roster_import.n_new)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        roster_commit_run(import_id=roster_import.pk, user_id=by.pk)
-    else:
-        from .outbox import enqueue
-
-        enqueue(tasks.roster_commit, roster_import.pk, by.pk)
-    return RosterImport.objects.defer("rows", "upload").get(pk=roster_import.pk)
+    return _run_or_enqueue(roster_import.pk, by, run=roster_commit_run, task=tasks.roster_commit)
 
 
 def roster_commit_run(*, import_id: int, user_id: int | None) -> str:
