@@ -266,12 +266,7 @@ class CadreForm(forms.Form):
     """A cadre's record (`cadres.registry.cadre_create` / `cadre_update`); the organisation is
     picked by name among the user's subtree."""
 
-    name = forms.CharField(
-        label=_("姓名"),
-        max_length=50,
-        error_messages={"required": _("请填写姓名。")},
-        widget=_widget(autocomplete="off"),
-    )
+    name = YouthAddForm.base_fields["name"]
     gender = forms.ChoiceField(
         label=_("性别"),
         choices=[("M", _("男")), ("F", _("女"))],
