@@ -26,10 +26,16 @@ def test_youth_list_is_scoped_and_marks_duplicates(client, tree):
     assert names(q="单独") == {"单独青年"}
 
 
-def test_youth_list_query_count(client, tree, django_assert_max_num_queries):
+@pytest.fixture
+def forty_youths(tree):
+    """A full page: forty youths in the tree cadre's list, one field."""
     sector = SectorFactory(code="s")
     for _ in range(40):
         CadreYouthFactory(cadre=tree.cadre, youth__sector=sector)
+
+
+@pytest.mark.usefixtures("forty_youths")
+def test_youth_list_query_count(client, tree, django_assert_max_num_queries):
     client.force_login(tree.owner)
     with django_assert_max_num_queries(10):
         assert client.get("/cadres/youths/").status_code == 200
@@ -59,10 +65,8 @@ def test_cadre_sees_own_youths_only(client, tree):
     assert "1/100" in response.content.decode()
 
 
+@pytest.mark.usefixtures("forty_youths")
 def test_my_youths_query_count(client, tree, django_assert_max_num_queries):
-    sector = SectorFactory(code="s")
-    for _ in range(40):
-        CadreYouthFactory(cadre=tree.cadre, youth__sector=sector)
     client.force_login(tree.cadre_user)
     with django_assert_max_num_queries(14):
         assert client.get("/cadres/me/youths/").status_code == 200
