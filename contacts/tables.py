@@ -7,10 +7,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import Table
+
 from .models import Contact, Need
 
 
-class ContactTable(tables.Table):
+class ContactTable(Table):
     date = tables.DateColumn(verbose_name=_("日期"), format="Y-m-d")
     cadre = tables.Column(verbose_name=_("团干部"), order_by=("cadre__name",))
     organisation = tables.Column(
@@ -50,7 +52,7 @@ class ContactTable(tables.Table):
         )
 
 
-class NeedTable(tables.Table):
+class NeedTable(Table):
     created_at = tables.DateTimeColumn(verbose_name=_("提交时间"), format="Y-m-d")
     category = tables.Column(verbose_name=_("类别"))
     question = tables.Column(verbose_name=_("需求或问题"), orderable=False)

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import Table
+
 from .models import Campaign
 
 
@@ -12,7 +14,7 @@ def _rate_visible(record: Campaign) -> bool:
     return record.shows_counts
 
 
-class CampaignOverviewTable(tables.Table):
+class CampaignOverviewTable(Table):
     branch = tables.Column(_("团支部"), accessor="branch__name", order_by=("branch__path",))
     secretary = tables.Column(_("团支部书记"), accessor="secretary__name")
     status = tables.Column(_("状态"), empty_values=(), orderable=False)
