@@ -6,14 +6,14 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import Table
+from config.tables import DateTimeColumn, Table
 
 from .models import Activity, EntrepreneurshipProject
 
 
 class ActivityTable(Table):
     title = tables.Column(verbose_name=_("活动名称"), linkify=True)
-    starts_at = tables.DateTimeColumn(verbose_name=_("时间"), format="Y-m-d H:i")
+    starts_at = DateTimeColumn(verbose_name=_("时间"), format="Y-m-d H:i")
     category = tables.Column(verbose_name=_("类别"))
     organisation = tables.Column(verbose_name=_("主办组织"), accessor="organisation__name")
     place = tables.Column(verbose_name=_("地点"))

@@ -11,7 +11,9 @@ column's `<td>` attributes, and the template engine resolves a dozen variables. 
   template) writes the `<tr>`/`<td>` of the page in Python: the same cells (`row.get_cell`, so
   every `render_FOO`, linkify and `get_FOO_display` as before), the same row attributes, the same
   escaping and localisation as `{{ cell }}`, and each column's `<td>` attributes computed once per
-  table unless they are callables of the record.
+  table unless they are callables of the record;
+- `DateColumn` / `DateTimeColumn` compile their template code once, where the library compiles
+  it for every cell.
 
 What a cell shows is unchanged; tests/test_tables.py compares the body with the library's own
 template, cell by cell.
@@ -24,6 +26,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django import template
+from django.template import Context, Template
 from django.template.base import render_value_in_context
 from django.utils import formats
 from django.utils.html import format_html
@@ -88,6 +91,38 @@ class Table(tables.Table):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows = BoundRows(data=self.data, table=self, pinned_data=self.pinned_data)
+
+
+_TEMPLATES: dict[str, Template] = {}
+
+
+class _CompiledOnce:
+    """For django-tables2's template columns: the same render, with the column's template code
+    compiled once per process instead of once per cell (`Template(self.template_code)`)."""
+
+    template_code: str | None
+
+    def render(self, record, table, value, bound_column, **kwargs):
+        if not self.template_code:
+            return super().render(record, table, value, bound_column, **kwargs)  # type: ignore[misc]
+        compiled = _TEMPLATES.get(self.template_code)
+        if compiled is None:
+            compiled = _TEMPLATES[self.template_code] = Template(self.template_code)
+        parent_context = getattr(table, "context", Context())
+        context = self.get_context_data(  # type: ignore[attr-defined]
+            record=record, table=table, value=value, bound_column=bound_column, **kwargs
+        )
+        with parent_context.update(context):
+            parent_context["request"] = getattr(table, "request", None)
+            return compiled.render(parent_context)
+
+
+class DateColumn(_CompiledOnce, tables.DateColumn):
+    pass
+
+
+class DateTimeColumn(_CompiledOnce, tables.DateTimeColumn):
+    pass
 
 
 def _has_callable(attrs: Any) -> bool:

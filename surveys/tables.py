@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.tables import Table
+from config.tables import DateTimeColumn, Table
 
 from .models import Campaign
 
@@ -23,7 +23,7 @@ class CampaignOverviewTable(Table):
     validity = tables.Column(_("是否有效"), empty_values=(), orderable=False)
     satisfaction_rate = tables.Column(_("满意率"), empty_values=(), orderable=False)
     outcome = tables.Column(_("测评结果"), empty_values=(), orderable=False)
-    closes_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("截止时间"))
+    closes_at = DateTimeColumn(format="Y-m-d H:i", verbose_name=_("截止时间"))
 
     class Meta:
         model = Campaign
