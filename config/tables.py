@@ -26,10 +26,11 @@ from typing import Any
 
 import django_tables2 as tables
 from django import template
+from django.conf import settings
 from django.template import Context, Template
 from django.template.base import render_value_in_context
 from django.utils import formats
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.rows import BoundRow as _BoundRow
 from django_tables2.rows import BoundRows as _BoundRows
@@ -145,6 +146,13 @@ def _cell_text(column, cell: Any, context) -> str:
     # As the library's template: {{ cell }}, {{ cell|localize }} or {{ cell|unlocalize }}.
     if column.localize is not None:
         cell = str(formats.localize(cell, use_l10n=bool(column.localize)))
+    # The two commonest cells without the localisation lookups, which would return them as they
+    # are: a plain string (escaped) and an integer (without thousand separators it is str(n)).
+    kind = type(cell)
+    if kind is str and context.autoescape:
+        return escape(cell)
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(cell)
     return render_value_in_context(cell, context)
 
 
