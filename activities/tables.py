@@ -6,12 +6,14 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import DateTimeColumn, Table
+
 from .models import Activity, EntrepreneurshipProject
 
 
-class ActivityTable(tables.Table):
+class ActivityTable(Table):
     title = tables.Column(verbose_name=_("活动名称"), linkify=True)
-    starts_at = tables.DateTimeColumn(verbose_name=_("时间"), format="Y-m-d H:i")
+    starts_at = DateTimeColumn(verbose_name=_("时间"), format="Y-m-d H:i")
     category = tables.Column(verbose_name=_("类别"))
     organisation = tables.Column(verbose_name=_("主办组织"), accessor="organisation__name")
     place = tables.Column(verbose_name=_("地点"))
@@ -50,7 +52,7 @@ class ActivityTable(tables.Table):
         return value
 
 
-class ProjectTable(tables.Table):
+class ProjectTable(Table):
     name = tables.Column(verbose_name=_("项目名称"), linkify=True)
     youth = tables.Column(verbose_name=_("创业青年"), accessor="youth__name")
     organisation = tables.Column(verbose_name=_("联系团组织"), accessor="organisation__name")

@@ -4,11 +4,12 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from cadres.quota import quota_met
+from config.tables import Table
 
 from .models import CadreScore
 
 
-class ScoreTable(tables.Table):
+class ScoreTable(Table):
     """Supervising staff only: the ranking of cadres in their subtree."""
 
     cadre = tables.Column(
@@ -51,7 +52,7 @@ class ScoreTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle"}
 
 
-class EligibilityTable(tables.Table):
+class EligibilityTable(Table):
     cadre = tables.Column(verbose_name=_("团干部"), accessor="score__cadre__name")
     organisation = tables.Column(verbose_name=_("组织"), accessor="score__organisation__name")
     linked = tables.Column(verbose_name=_("联系青年"), accessor="score__linked")

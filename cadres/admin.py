@@ -9,6 +9,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.pagination import CappedCountPaginator
+
 from . import services
 from .models import (
     Cadre,
@@ -215,7 +217,10 @@ class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "phone", "unit"]
     autocomplete_fields = ["organisation"]
     list_select_related = ["organisation", "sector"]
-    show_full_result_count = False  # an exact COUNT over a million youths on every page is waste
+    # No COUNT over a million youths on every page: neither of the whole table nor of the
+    # filtered list (capped, see CappedCountPaginator).
+    show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request):
         # An erased youth is nobody's to edit: the anonymised row only keeps counts right.
@@ -270,6 +275,7 @@ class CadreYouthAdmin(RefreshProgressAdminMixin, ScopedAdminMixin, SimpleHistory
     autocomplete_fields = ["cadre", "youth"]
     list_select_related = ["cadre", "youth", "channel"]
     show_full_result_count = False
+    paginator = CappedCountPaginator  # ~1M links at province scale
 
 
 class ReadOnlyAdminMixin:

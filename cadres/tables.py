@@ -6,10 +6,12 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import Table
+
 from .models import Cadre, Gender, Youth
 
 
-class CadreProgressTable(tables.Table):
+class CadreProgressTable(Table):
     name = tables.LinkColumn("cadres:detail", args=[tables.A("pk")], verbose_name=_("姓名"))
     organisation = tables.Column(verbose_name=_("组织"), order_by=("organisation__path",))
     cadre_type = tables.Column(verbose_name=_("类型"))
@@ -79,7 +81,7 @@ class CadreProgressTable(tables.Table):
         return f"{held}/{required}"
 
 
-class YouthTable(tables.Table):
+class YouthTable(Table):
     # A plain column: render_name writes the link (a LinkColumn would wrap it in a second <a>,
     # which browsers split into an empty link that screen readers announce without a name).
     name = tables.Column(verbose_name=_("姓名"))

@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import DateColumn, DateTimeColumn, Table
+
 from .models import Contact, Need
 
 
-class ContactTable(tables.Table):
-    date = tables.DateColumn(verbose_name=_("日期"), format="Y-m-d")
+class ContactTable(Table):
+    date = DateColumn(verbose_name=_("日期"), format="Y-m-d")
     cadre = tables.Column(verbose_name=_("团干部"), order_by=("cadre__name",))
     organisation = tables.Column(
         verbose_name=_("组织"), accessor="cadre__organisation__name", orderable=False
@@ -50,14 +52,14 @@ class ContactTable(tables.Table):
         )
 
 
-class NeedTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name=_("提交时间"), format="Y-m-d")
+class NeedTable(Table):
+    created_at = DateTimeColumn(verbose_name=_("提交时间"), format="Y-m-d")
     category = tables.Column(verbose_name=_("类别"))
     question = tables.Column(verbose_name=_("需求或问题"), orderable=False)
     organisation = tables.Column(verbose_name=_("受理组织"), accessor="organisation__name")
     owner = tables.Column(verbose_name=_("负责人"), empty_values=(), orderable=False)
     status = tables.Column(verbose_name=_("状态"))
-    due_date = tables.DateColumn(verbose_name=_("办理期限"), format="Y-m-d")
+    due_date = DateColumn(verbose_name=_("办理期限"), format="Y-m-d")
 
     class Meta:
         model = Need

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import DateTimeColumn, Table
+
 from .models import Campaign
 
 
@@ -12,7 +14,7 @@ def _rate_visible(record: Campaign) -> bool:
     return record.shows_counts
 
 
-class CampaignOverviewTable(tables.Table):
+class CampaignOverviewTable(Table):
     branch = tables.Column(_("团支部"), accessor="branch__name", order_by=("branch__path",))
     secretary = tables.Column(_("团支部书记"), accessor="secretary__name")
     status = tables.Column(_("状态"), empty_values=(), orderable=False)
@@ -21,7 +23,7 @@ class CampaignOverviewTable(tables.Table):
     validity = tables.Column(_("是否有效"), empty_values=(), orderable=False)
     satisfaction_rate = tables.Column(_("满意率"), empty_values=(), orderable=False)
     outcome = tables.Column(_("测评结果"), empty_values=(), orderable=False)
-    closes_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("截止时间"))
+    closes_at = DateTimeColumn(format="Y-m-d H:i", verbose_name=_("截止时间"))
 
     class Meta:
         model = Campaign

@@ -90,7 +90,7 @@ TEMPLATES = [
                 "assessment.context_processors.notifications",
             ],
             # Not in an app's templatetags/: config is the project, not an installed app.
-            "libraries": {"panels": "config.panels"},
+            "libraries": {"panels": "config.panels", "tables": "config.tables"},
         },
     },
 ]
@@ -243,7 +243,8 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 }
 # The beat schedule is in config/celery_app.py, in code, one comment per entry.
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# django-tables2's Bootstrap 5 template with the body written in Python (config/tables.py).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/lianqing.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,86 @@
+"""config/tables.py writes a table's body in Python: every list shows exactly the cells, row
+attributes and `<td>` attributes django-tables2's own template shows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import transaction
+
+from activities.tables import ActivityTable
+from assessment.tables import ScoreTable
+from cadres.tables import CadreProgressTable, YouthTable
+from config.tables import _arguments, _call_with_appropriate
+from contacts.tables import ContactTable, NeedTable
+from tests.test_page_queries import _world
+
+LIBRARY_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+
+LISTS = [
+    ("/assessment/scores/", ScoreTable),
+    ("/contacts/needs/", NeedTable),
+    ("/contacts/", ContactTable),
+    ("/cadres/youths/", YouthTable),
+    ("/cadres/", CadreProgressTable),
+    ("/activities/", ActivityTable),
+]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _body_rows(html: str) -> list[str]:
+    """The <tbody>'s rows, whitespace between tags removed (the two templates indent
+    differently; a cell's own text is compared as it is)."""
+    body = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S)
+    assert body, "no table body on the page"
+    compact = re.sub(r">\s+<", "><", body.group(1).strip())
+    return re.findall(r"<tr.*?</tr>", compact, re.S)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "table_class"), LISTS, ids=[u for u, _ in LISTS])
+@pytest.mark.parametrize("query", ["", "?sort=-{first}", "?page=2&per_page=1"])
+def test_body_is_the_library_templates_body(client, world, monkeypatch, url, table_class, query):
+    (_small, _ids), (user, _big_ids) = world["staff"]
+    client.force_login(user)
+    first = next(iter(table_class.base_columns))
+    url = url + query.format(first=first)
+    ours = client.get(url)
+    assert ours.status_code == 200
+    monkeypatch.setattr(table_class._meta, "template_name", LIBRARY_TEMPLATE)
+    theirs = client.get(url)
+    rows = _body_rows(theirs.content.decode())
+    assert rows, f"{url}: no rows to compare (the world has data for every list)"
+    assert _body_rows(ours.content.decode()) == rows
+
+
+@pytest.mark.django_db
+def test_empty_list_shows_the_empty_text(client, world):
+    (_small, _ids), (user, _big_ids) = world["staff"]
+    client.force_login(user)
+    html = client.get("/cadres/youths/?q=没有这个名字").content.decode()
+    assert _body_rows(html) == [f'<tr><td colspan="8">{YouthTable._meta.empty_text}</td></tr>']
+
+
+def test_arguments_are_those_of_the_method_whatever_the_instance():
+    class A:
+        def render(self, value, record):
+            return (value, record)
+
+    one, two = A(), A()
+    assert _arguments(one.render) == (("value", "record"), None)
+    assert _call_with_appropriate(two.render, {"value": 1, "record": 2, "table": 3}) == (1, 2)
+    # A missing argument: not called, as django-tables2 does.
+    assert _call_with_appropriate(one.render, {"value": 1}) is None
+    assert _call_with_appropriate(lambda **kw: sorted(kw), {"b": 1, "a": 2}) == ["a", "b"]
