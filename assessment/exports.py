@@ -175,7 +175,7 @@ def _plans_sheet(wb: Any, ov: Overview, edition: Edition) -> None:
     _append(ws, [_("到期计划事项"), p.items_due])
     _append(ws, [_("已完成"), p.due_done])
     _append(ws, [_("完成率 %"), p.rate])
-    _append(ws, [_("未按时提交计划的组织"), "、".join(r.organisation.name for r in p.missing)])
+    _append(ws, [_("未按时提交计划的组织"), "、".join(p.missing_names)])
     if edition.ranking:
         _append(ws, [])
         _append(ws, [_("组织"), _("计划事项"), _("到期事项"), _("已完成"), _("完成率 %")])

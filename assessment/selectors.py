@@ -35,6 +35,7 @@ from .models import (
     OrganisationReview,
     ScoreRun,
     ScoringPolicy,
+    SubtreeScoreStat,
     SupervisionCase,
 )
 from .periods import Period
@@ -283,22 +284,86 @@ def organisation_ranking(
     *, user: User, organisation: Organisation, run: ScoreRun | None
 ) -> list[dict[str, Any]]:
     """The organisations directly under `organisation` (with their subtrees), ranked by average
-    score: for supervising staff only. Two queries."""
+    score: for supervising staff only. Two or three queries.
+
+    Each branch's figures are its stored subtree row (SubtreeScoreStat, written with the
+    scores from the same aggregates), so a province reads ~12 rows instead of grouping its
+    10,000 scores by path prefix on every view; the cadres of `organisation` itself (本级) are
+    one aggregate over the run × organisation index. A run without subtree rows for the
+    branches (computed before the rollups existed, or no branch has scores) is grouped live."""
     if run is None:
         return []
+    branches = _ranking_from_rollups(user=user, organisation=organisation, run=run)
+    if branches is None:
+        branches = _ranking_live(user=user, organisation=organisation, run=run)
+    out = [
+        {
+            "name": name or f"{organisation.name}（本级）",
+            "n": r["n"],
+            "avg": round(float(r["avg"]), 1),
+            "met_pct": _pct(r["met"], r["n"]),
+            "overdue": r["overdue"] or 0,
+            "backlog": r["backlog"] or 0,
+        }
+        for name, r in branches
+    ]
+    for rank, row in enumerate(out, 1):
+        row["rank"] = rank
+    return out
+
+
+_RANK_FIGURES = {"n": "n", "avg": "avg_score", "met": "met_quota"}
+_RANK_FIGURES |= {"overdue": "needs_overdue_sum", "backlog": "needs_backlog_sum"}
+
+
+def _ranking_aggregates() -> dict[str, Any]:
+    return {
+        "n": Count("id"),
+        "avg": Avg("score"),
+        "met": Count("id", filter=quota_met_q()),
+        "overdue": Sum("needs_overdue"),
+        "backlog": Sum("needs_backlog"),
+    }
+
+
+def _ranking_from_rollups(
+    *, user: User, organisation: Organisation, run: ScoreRun
+) -> list[tuple[str | None, dict[str, Any]]] | None:
+    """(branch name or None for 本级, figures) by average score, highest first (ties by path),
+    from the children's subtree rows; None when there are none."""
+    children = list(
+        scope_queryset(
+            SubtreeScoreStat.objects.filter(run=run, organisation__parent=organisation), user=user
+        ).values_list("organisation__path", "organisation__name", "totals")
+    )
+    if not children:
+        return None
+    rows: list[tuple[str, str | None, dict[str, Any]]] = [
+        (path, name, {key: totals.get(stored) for key, stored in _RANK_FIGURES.items()})
+        for path, name, totals in children
+        if totals.get("n")
+    ]
+    own = scope_queryset(
+        CadreScore.objects.filter(run=run, organisation=organisation), user=user
+    ).aggregate(**_ranking_aggregates())
+    if own["n"]:
+        rows.append((organisation.path, None, own))
+    rows.sort(key=lambda r: (-float(r[2]["avg"]), r[0]))
+    return [(name, figures) for _path, name, figures in rows]
+
+
+def _ranking_live(
+    *, user: User, organisation: Organisation, run: ScoreRun
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """The same figures grouped from the scores by the first path segment below
+    `organisation`."""
     width = len(organisation.path) + 8  # one more path segment: "0000001."
     rows = (
         in_subtree(score_list(user=user, run=run), organisation=organisation)
         .annotate(branch=Substr("organisation__path", 1, width))
         .values("branch")
-        .annotate(
-            n=Count("id"),
-            avg=Avg("score"),
-            met=Count("id", filter=quota_met_q()),
-            overdue=Sum("needs_overdue"),
-            backlog=Sum("needs_backlog"),
-        )
-        .order_by("-avg")
+        .annotate(**_ranking_aggregates())
+        .order_by("-avg", "branch")
     )
     branches = list(rows)
     names = dict(
@@ -306,22 +371,7 @@ def organisation_ranking(
             "path", "name"
         )
     )
-    out = []
-    for r in branches:
-        name = names.get(r["branch"]) if len(r["branch"]) == width else None
-        out.append(
-            {
-                "name": name or f"{organisation.name}（本级）",
-                "n": r["n"],
-                "avg": round(float(r["avg"]), 1),
-                "met_pct": _pct(r["met"], r["n"]),
-                "overdue": r["overdue"] or 0,
-                "backlog": r["backlog"] or 0,
-            }
-        )
-    for rank, row in enumerate(out, 1):
-        row["rank"] = rank
-    return out
+    return [(names.get(r["branch"]) if len(r["branch"]) == width else None, r) for r in branches]
 
 
 def review_for(

@@ -143,3 +143,41 @@ def test_the_score_read_is_scoped(tree, logged):
     totals, _sectors = subtree_scores(user=tree.county, organisation=tree.town_a, run=logged)
     assert totals["n"] == 2
     assert subtree_scores(user=tree.outsider, organisation=tree.town_a, run=logged) is None
+
+
+def _ranking(user, organisation, run):
+    from assessment.selectors import organisation_ranking
+
+    return organisation_ranking(user=user, organisation=organisation, run=run)
+
+
+def test_ranking_from_the_subtree_rows_equals_the_live_grouping(tree, logged):
+    # Cadres of the banner itself (本级) next to its two townships, with different quotas met.
+    own = CadreFactory(organisation=tree.banner, name="旗本级干部")
+    link_youths(own, 8, sectors=5)
+    link_youths(tree.town_b.cadres.get(), 3, sectors=1)
+    run = services.scores_compute(period="2026Q3", today=TODAY)
+    stored = _ranking(tree.county, tree.banner, run)
+    SubtreeScoreStat.objects.filter(run=run).delete()  # a run before the rollups: grouped live
+    live = _ranking(tree.county, tree.banner, run)
+    assert stored == live
+    by_name = {r["name"]: r for r in stored}
+    # Checked by hand: 甲镇 holds its cadre and its branch's, 乙镇 one, the banner one of its own.
+    assert {name: r["n"] for name, r in by_name.items()} == {
+        "甲镇团委": 2,
+        "乙镇团委": 1,
+        "测试旗团委（本级）": 1,
+    }
+    assert [r["rank"] for r in stored] == [1, 2, 3]
+    assert [r["avg"] for r in stored] == sorted((r["avg"] for r in stored), reverse=True)
+    scores = CadreScore.objects.filter(run=run)
+    assert by_name["测试旗团委（本级）"]["avg"] == round(float(scores.get(cadre=own).score), 1)
+
+
+def test_ranking_is_scoped(tree, logged):
+    # Township B's staff asking for the banner see only their own township's row, as the live
+    # grouping of the scores they may see gives.
+    stored = _ranking(tree.outsider, tree.banner, logged)
+    assert [r["name"] for r in stored] == ["乙镇团委"]
+    SubtreeScoreStat.objects.filter(run=logged).delete()
+    assert _ranking(tree.outsider, tree.banner, logged) == stored
