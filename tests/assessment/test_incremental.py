@@ -312,3 +312,21 @@ def test_a_failed_run_puts_back_the_weeks_of_its_markers(weeks_world):
         (cadre, _week(w["jan"])),
         (cadre, _week(today)),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_markers_written_after_a_commit_leave_the_session_durable():
+    """Outside a transaction (numbers_changed's after-commit callback) the markers are one
+    statement committed without the WAL flush; the session's later commits still wait for it."""
+    from django.db import connection
+
+    assert not connection.in_atomic_block
+    freshness.touch(["2026Q4"], [5, 7], on=datetime.date(2026, 10, 7))
+    assert sorted(TouchedCadre.objects.values_list("cadre_id", "week")) == [
+        (5, datetime.date(2026, 10, 5)),
+        (7, datetime.date(2026, 10, 5)),
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
