@@ -118,6 +118,26 @@ def id_param(ids: Collection[int]) -> list[int] | str:
     return ordered if connection.vendor == "postgresql" else json.dumps(ordered)
 
 
+def date_param(days: Collection[datetime.date]) -> list[datetime.date] | str:
+    """Days for `id_filter`: a date array on PostgreSQL, a JSON list of ISO days on SQLite (as
+    SQLite stores a DateField)."""
+    ordered = sorted(days)
+    if connection.vendor == "postgresql":
+        return ordered
+    return json.dumps([day.isoformat() for day in ordered])
+
+
+def days_of_weeks(weeks: Collection[datetime.date], window: Window) -> list[datetime.date]:
+    """The window's days in these weeks (Mondays): what a contact's date must be to count in
+    one of them."""
+    return sorted(
+        day
+        for week in set(weeks)
+        for day in (week + datetime.timedelta(days=i) for i in range(7))
+        if window.start <= day <= window.as_of
+    )
+
+
 def metrics_sql(window: Window, *, some_cadres: bool = False) -> str:
     """The statement; with `some_cadres`, only the cadres in %(cadre_ids)s (the incremental run
     of assessment/freshness.py): every part is filtered by cadre, so each reads those cadres'
@@ -232,10 +252,14 @@ def cadre_metrics(window: Window, *, cadre_ids: Collection[int] | None = None) -
     return out
 
 
-def channel_week_sql(*, some_organisations: bool = False) -> str:
+def channel_week_sql(*, some_organisations: bool = False, some_days: bool = False) -> str:
     """Contacts per organisation, week (Monday) and channel of a window: one SELECT (only the
-    organisations in %(org_ids)s with `some_organisations`)."""
+    organisations in %(org_ids)s with `some_organisations`; only the contacts dated one of
+    %(days)s with `some_days`, whole weeks: see days_of_weeks)."""
     only = f"AND {id_filter('cd.organisation_id', 'org_ids')}" if some_organisations else ""
+    if some_days:
+        # An index condition on contact_week_stats_idx (date): the touched weeks' contacts only.
+        only += f" AND {id_filter('ct.date', 'days')}"
     if connection.vendor == "postgresql":
         week = "date_trunc('week', ct.date)::date"
     else:
@@ -249,7 +273,11 @@ GROUP BY cd.organisation_id, {week}, ct.channel
 
 
 def store_channel_weeks(
-    *, run_id: int, window: Window, organisation_ids: Collection[int] | None = None
+    *,
+    run_id: int,
+    window: Window,
+    organisation_ids: Collection[int] | None = None,
+    weeks: Collection[datetime.date] | None = None,
 ) -> int:
     """Bring a run's statistics up to its window's contacts, writing only the rows that changed.
 
@@ -259,18 +287,34 @@ def store_channel_weeks(
     1. the fresh counts into a temporary table (one aggregate over the window's contacts);
     2. delete the run's rows whose count changed or that no longer exist;
     3. insert the fresh rows the run does not have (new, or changed in step 2).
-    With `organisation_ids` (the incremental run) only those organisations' rows are looked at.
+    With `organisation_ids` (the incremental run) only those organisations' rows are looked at,
+    and with `weeks` (Mondays) only those weeks of theirs: a contact counts in its own week, so
+    a run after contacts of this week reads this week's contacts, not the period's.
     Returns the number of rows written (deleted + inserted)."""
     table = "assessment_channelweekstat"
     some = organisation_ids is not None
-    params = {"false": False, "start": window.start, "as_of": window.as_of, "run_id": run_id}
+    params: dict[str, object] = {
+        "false": False,
+        "start": window.start,
+        "as_of": window.as_of,
+        "run_id": run_id,
+    }
     if organisation_ids is not None:
         params["org_ids"] = id_param(organisation_ids)
     only = f"AND {id_filter(f'{table}.organisation_id', 'org_ids')}" if some else ""
+    some_days = some and weeks is not None
+    if some_days:
+        days = days_of_weeks(weeks or (), window)
+        if not days:
+            return 0  # the touched weeks lie outside the period: none of its counts moved
+        params["days"] = date_param(days)
+        params["weeks"] = date_param(set(weeks or ()))
+        only += f" AND {id_filter(f'{table}.week', 'weeks')}"
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS channel_week_fresh")
         cursor.execute(
-            "CREATE TEMP TABLE channel_week_fresh AS " + channel_week_sql(some_organisations=some),
+            "CREATE TEMP TABLE channel_week_fresh AS "
+            + channel_week_sql(some_organisations=some, some_days=some_days),
             params,
         )
         cursor.execute(

@@ -121,6 +121,11 @@ class ScoreRun(models.Model):
     # Not stored: set by an incremental scores_compute to the organisations whose statistics
     # must follow (None after a full run: all of them).
     refreshed_organisations: set[int] | None = None
+    # Of those, the organisations whose statistics need every week (a cadre moved in or out).
+    moved_organisations: set[int] | None = None
+    # Not stored: seconds per step of the computations done through this object
+    # (services.scores_compute, contact_stats_compute), for the benchmark's report.
+    timings: dict[str, float] | None = None
 
     class Meta:
         verbose_name = _("计算批次")
@@ -374,22 +379,28 @@ class RecomputeClaim(models.Model):
 
 
 class TouchedCadre(models.Model):
-    """A cadre whose stored numbers of a period may have moved since the last run: one row per
-    period and cadre (upserted by assessment.freshness.numbers_changed after the change commits),
-    drained by the next run, which recomputes only these cadres (and their organisations'
-    statistics). `cadre_id` 0 (freshness.WHOLE_PERIOD) asks for the whole period (a new policy
-    version, a quota rule). No foreign key: a marker must never block, nor be blocked by, the
-    cadre's own writes, and a deleted cadre's marker only makes the run drop its rows."""
+    """A cadre whose stored numbers of a period may have moved since the last run, and the week
+    of the change: one row per period, cadre and week (upserted by
+    assessment.freshness.numbers_changed after the change commits), drained by the next run,
+    which recomputes only these cadres, and their organisations' weekly statistics only for
+    these weeks (a contact moves the counts of its own week alone). `cadre_id` 0
+    (freshness.WHOLE_PERIOD) asks for the whole period (a new policy version, a quota rule).
+    No foreign key: a marker must never block, nor be blocked by, the cadre's own writes, and a
+    deleted cadre's marker only makes the run drop its rows."""
 
     period = models.CharField(_("时段"), max_length=7)
     cadre_id = models.PositiveIntegerField(_("团干部"))
+    # The Monday of the change's date (a contact's date; today for a link, a need, a case).
+    week = models.DateField(_("周"))
 
     class Meta:
         verbose_name = _("待重算的团干部")
         verbose_name_plural = _("待重算的团干部")
         constraints = [
             # The upsert's conflict target, and the run's drain (DELETE … WHERE period = %s).
-            models.UniqueConstraint(fields=["period", "cadre_id"], name="touchedcadre_unique"),
+            models.UniqueConstraint(
+                fields=["period", "cadre_id", "week"], name="touchedcadre_week_unique"
+            ),
         ]
 
     def __str__(self) -> str:

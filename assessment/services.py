@@ -4,8 +4,10 @@ verification of integrity findings are in assessment/supervision.py."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable, Collection
+import time
+from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +159,7 @@ def scores_compute(
         some = _incremental_ids(run, cadre_ids, period=period, window=window, today=today)
         now = timezone.now()
         run.started_at = now
+        run.timings = {}
         if flags is None:
             flags = flags_wanted(period)
         # Read before the upsert overwrites them: the organisations at the last run.
@@ -171,23 +174,24 @@ def scores_compute(
             flags=flags,
             step=step,
         )
-        if before is not None:
-            # Statistics of the organisations these cadres are in now and were in at the last
-            # run (a cadre who moved leaves their old organisation's figures).
-            run.refreshed_organisations = {m["organisation_id"] for m in rows} | before
+        if some is not None and before is not None:
+            _organisations_to_refresh(run, some, before)
         # The dashboards' subtree figures follow the scores (only the changed subtrees').
-        subtree_score_stats_store(run=run, organisation_ids=run.refreshed_organisations)
+        with timed(run, "subtree_scores"):
+            subtree_score_stats_store(run=run, organisation_ids=run.refreshed_organisations)
         if flags:
             # Once per chain, with the latest quarter: the staff pages' per-organisation counts.
-            organisation_rollup_refresh(now=now)
+            with timed(run, "rollups"):
+                organisation_rollup_refresh(now=now)
 
         # Padding detection compares a cadre's logs across the whole period (and with the
         # youths' other cadres): left to the full runs (the first of each day, the nightly one).
         if integrity and some is None:
             step(6, _("真实性核查"))
-            integrity_signals.findings_store(
-                run=run, period=period, as_of=window.as_of, policy=policy, now=now
-            )
+            with timed(run, "integrity"):
+                integrity_signals.findings_store(
+                    run=run, period=period, as_of=window.as_of, policy=policy, now=now
+                )
 
         run.as_of = window.as_of
         run.n_cadres = len(rows) if some is None else CadreScore.objects.filter(run=run).count()
@@ -221,13 +225,15 @@ def cadres_compute(
     steps of assessment/chunked.py. Returns the metric rows and the ballots' source status."""
     step = step or (lambda n, text: None)
     step(2, _("统计全部团干部的联系、领域与需求"))
-    rows = metrics.cadre_metrics(window, cadre_ids=some)
+    with timed(run, "metrics"):
+        rows = metrics.cadre_metrics(window, cadre_ids=some)
 
     step(3, _("读取满意度测评结果"))
     secretaries = [m["cadre_id"] for m in rows if m["is_secretary"]]
     ballots = sources.ballot_outcomes(year=window.as_of.year, cadre_ids=secretaries)
 
     step(4, _("计算并保存 %(n)s 名团干部的活跃度") % {"n": len(rows)})
+    t0 = time.perf_counter()
     weights = policy.weights()
     scored = []
     for m in rows:
@@ -244,21 +250,58 @@ def cadres_compute(
     if some is not None:
         stale = stale.filter(cadre_id__in=list(some))  # the others' rows are current
     stale.delete()
+    _add_time(run, "scores", time.perf_counter() - t0)
 
     step(5, _("更新预警"))
     if flags:
-        flags_refresh(
-            rows=rows, policy=policy, period=period, as_of=window.as_of, now=now, cadre_ids=some
-        )
+        with timed(run, "flags"):
+            flags_refresh(
+                rows=rows, policy=policy, period=period, as_of=window.as_of, now=now, cadre_ids=some
+            )
     return rows, ballots.status
 
 
-def _organisations_at_last_run(run: ScoreRun, some: Collection[int]) -> set[int]:
-    return set(
+@contextlib.contextmanager
+def timed(run: ScoreRun, name: str) -> Iterator[None]:
+    """Add the block's seconds to `run.timings[name]` (the benchmark's "where the time went")."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        _add_time(run, name, time.perf_counter() - t0)
+
+
+def _add_time(run: ScoreRun, name: str, seconds: float) -> None:
+    if run.timings is None:
+        run.timings = {}
+    run.timings[name] = run.timings.get(name, 0.0) + seconds
+
+
+def _organisations_at_last_run(run: ScoreRun, some: Collection[int]) -> dict[int, int]:
+    """cadre → organisation of the recomputed cadres' rows at the run's last computation."""
+    return dict(
         CadreScore.objects.filter(run=run, cadre_id__in=list(some)).values_list(
-            "organisation_id", flat=True
+            "cadre_id", "organisation_id"
         )
     )
+
+
+def _organisations_to_refresh(run: ScoreRun, some: Collection[int], before: dict[int, int]) -> None:
+    """Set the incremental run's `refreshed_organisations`: those the recomputed cadres are in
+    now (the weekly statistics count every contact under its cadre's current organisation,
+    active or not) and were in at the last run; and `moved_organisations`, those of a cadre who
+    changed organisation or had no row at the last run, whose statistics need every week (a
+    moved cadre's whole history moves with them)."""
+    from cadres.models import Cadre
+
+    now_in = dict(Cadre.objects.filter(pk__in=list(some)).values_list("pk", "organisation_id"))
+    moved: set[int] = set()
+    for cadre_id in some:
+        old, new = before.get(cadre_id), now_in.get(cadre_id)
+        if old != new:
+            moved |= {org for org in (old, new) if org is not None}
+    run.refreshed_organisations = set(now_in.values()) | set(before.values())
+    run.moved_organisations = moved
 
 
 def incremental_ids(
@@ -301,25 +344,31 @@ def contact_stats_compute(
     run: ScoreRun,
     today: datetime.date | None = None,
     organisation_ids: Collection[int] | None = None,
+    weeks: Collection[datetime.date] | None = None,
 ) -> int:
     """Contacts per organisation × week × channel of a run's period, for dashboards and bulletins
     (one aggregate over the contacts; only changed rows are written, metrics.store_channel_weeks;
-    with `organisation_ids`, only theirs: the incremental run).
+    with `organisation_ids`, only theirs, and with `weeks` (Mondays) only those weeks of theirs:
+    the incremental run).
     Idempotent: updated under the run row lock; a final run's statistics are frozen with it once
     they exist. Returns the number of rows."""
     today = today or timezone.localdate()
     period = parse_period(run.period, today=today)
     window = metrics.Window.for_period(period, today)
     with transaction.atomic():
-        run = ScoreRun.objects.select_for_update().get(pk=run.pk)
-        existing = ChannelWeekStat.objects.filter(run=run)
-        if run.is_final and existing.exists():
+        locked = ScoreRun.objects.select_for_update().get(pk=run.pk)
+        existing = ChannelWeekStat.objects.filter(run=locked)
+        if locked.is_final and existing.exists():
             return existing.count()
-        written = metrics.store_channel_weeks(
-            run_id=run.pk, window=window, organisation_ids=organisation_ids
-        )
+        with timed(run, "week_stats"):
+            written = metrics.store_channel_weeks(
+                run_id=run.pk, window=window, organisation_ids=organisation_ids, weeks=weeks
+            )
         # The dashboards' subtree sums follow the rows just written (assessment/subtree_stats.py).
-        written += subtree_week_stats_store(run_id=run.pk, organisation_ids=organisation_ids)
+        with timed(run, "subtree_weeks"):
+            written += subtree_week_stats_store(
+                run_id=run.pk, organisation_ids=organisation_ids, weeks=weeks
+            )
         total = existing.count()
     if connection.vendor == "postgresql" and written * 10 > total:
         # A new run's rows are unknown to the planner until the table is analysed: it then

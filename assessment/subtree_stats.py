@@ -29,7 +29,7 @@ from cadres.models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Organisation, User
 from cadres.quota import quota_met_q
 from cadres.selectors import scope_queryset
 
-from .metrics import id_filter, id_param
+from .metrics import date_param, id_filter, id_param
 from .models import CadreScore, ScoreRun
 from .models_subtree import SubtreeScoreStat, SubtreeWeekStat
 
@@ -57,8 +57,10 @@ WITH RECURSIVE anc (organisation_id, ancestor_id) AS (
 """
 
 
-def _fresh_sql(*, some: bool) -> str:
+def _fresh_sql(*, some: bool, some_weeks: bool = False) -> str:
     only = "AND anc.ancestor_id IN (SELECT id FROM touched)" if some else ""
+    if some_weeks:
+        only += f" AND {id_filter('s.week', 'weeks')}"
     touched = id_filter("id", "org_ids") if some else "FALSE"
     return (
         _ANCESTORS.format(touched=touched)
@@ -72,22 +74,32 @@ GROUP BY anc.ancestor_id, s.week, s.channel
 
 
 def subtree_week_stats_store(
-    *, run_id: int, organisation_ids: Collection[int] | None = None
+    *,
+    run_id: int,
+    organisation_ids: Collection[int] | None = None,
+    weeks: Collection[datetime.date] | None = None,
 ) -> int:
     """Bring the run's subtree sums up to its ChannelWeekStat rows; returns the rows written.
 
     1. the fresh sums into a temporary table: for every organisation, or with
        `organisation_ids` (the incremental run: the organisations whose own statistics were
-       rewritten) for those and their ancestors only, the sums that can have changed;
-    2. delete the run's rows (of those organisations) whose sum changed or vanished;
+       rewritten) for those and their ancestors only, the sums that can have changed, and
+       with `weeks` (Mondays: the weeks rewritten) only in those weeks;
+    2. delete the run's rows (of those organisations and weeks) whose sum changed or vanished;
     3. insert the fresh rows the run does not have.
-    Run it after metrics.store_channel_weeks, in the same transaction (the run row lock)."""
+    Run it after metrics.store_channel_weeks, in the same transaction (the run row lock), with
+    the same organisations and weeks."""
     some = organisation_ids is not None
+    some_weeks = some and weeks is not None
     params: dict[str, object] = {"run_id": run_id}
     if organisation_ids is not None:
         if not organisation_ids:
             return 0
         params["org_ids"] = id_param(organisation_ids)
+    if some_weeks:
+        if not weeks:
+            return 0
+        params["weeks"] = date_param(weeks or ())
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgres:
@@ -97,13 +109,19 @@ def subtree_week_stats_store(
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("DROP TABLE IF EXISTS subtree_week_fresh")
-        cursor.execute("CREATE TEMP TABLE subtree_week_fresh AS " + _fresh_sql(some=some), params)
+        cursor.execute(
+            "CREATE TEMP TABLE subtree_week_fresh AS "
+            + _fresh_sql(some=some, some_weeks=some_weeks),
+            params,
+        )
         only = ""
         if some:
             only = f"AND {TABLE}.organisation_id IN (SELECT id FROM touched)"
             prefix = _ANCESTORS.format(touched=id_filter("id", "org_ids"))
         else:
             prefix = ""
+        if some_weeks:
+            only += f" AND {id_filter(f'{TABLE}.week', 'weeks')}"
         cursor.execute(
             f"{prefix} DELETE FROM {TABLE} WHERE run_id = %(run_id)s {only} AND NOT EXISTS ("
             "SELECT 1 FROM subtree_week_fresh f WHERE f.organisation_id = "

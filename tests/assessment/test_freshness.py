@@ -62,6 +62,50 @@ def test_changes_coalesce_into_one_delayed_run_per_period(db, settings):
     assert claim.pending_since is not None and claim.n_changes == 1
 
 
+def test_logging_a_contact_costs_the_same_handful_of_statements_whatever_is_pending(
+    tree, quota10, django_capture_on_commit_callbacks
+):
+    """The writer side at 50 contacts a second: once the periods are pending, a logged contact
+    costs its own check and writes, one INSERT of its markers (in production its own
+    transaction, committed without a WAL flush) and one SELECT of the claims, and no more with
+    1 cadre marked than with 30 (no write on the claim rows: no lock, no WAL flush)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CadreFactory
+
+    cadres = [tree.cadre] + [CadreFactory(organisation=tree.town_a) for _ in range(29)]
+    youths = {c.pk: link_youths(c, 1, sectors=1)[0] for c in cadres}
+    today = timezone.localdate()
+    counts = []
+    with mock.patch("assessment.tasks.refresh_period.apply_async"):
+        for cadre in cadres:
+            with (
+                CaptureQueriesContext(connection) as ctx,
+                django_capture_on_commit_callbacks(execute=True),
+            ):
+                contact_log(
+                    cadre=cadre,
+                    youths=[youths[cadre.pk]],
+                    channel="wechat",
+                    date=today,
+                    by=None,
+                )
+            # Savepoints stand for the transactions of production (the test runs in one).
+            sent = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+            counts.append(len(sent))
+    # The first change turns the three periods pending (and creates their claim rows).
+    assert counts[0] > counts[1]
+    assert set(counts[1:]) == {6}, counts
+    writes = [s for s in sent if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert [w.split()[2].strip('"') for w in writes] == [
+        "contacts_contact",
+        "contacts_historicalcontact",
+        "contacts_contactyouth",
+        "assessment_touchedcadre",
+    ]
+
+
 def test_a_write_schedules_only_after_its_commit(tree, django_capture_on_commit_callbacks):
     youths = link_youths(tree.cadre, 2, sectors=1)
     with mock.patch("assessment.tasks.refresh_period.apply_async") as enqueue:

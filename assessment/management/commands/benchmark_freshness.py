@@ -4,12 +4,15 @@
 Freshness at scale (issue 17 item 4): can the coalesced recomputation keep up with contact
 logging? On the current database (PostgreSQL; the banner or province demo seed):
 
-1. the plain scoring time of each current period: the whole chain a nightly run does
-   (services.scores_compute, then the weekly statistics), warm, once;
+1. the plain scoring time of each current period: its whole recomputation as the nightly task
+   has it done (a whole-period marker, then freshness.run_pending: at province scale the bounded
+   steps of assessment/chunked.py one after another, here in-process; then the weekly
+   statistics, which in production are their own task), after one warm-up (--plain-once: none);
 2. for --seconds, --writers threads record contacts through the real service
    (contacts.services.contact_log, one linked youth each, random cadres) at --rate per second;
    every call goes through assessment.freshness.numbers_changed → mark the cadre touched and
-   schedule after commit, exactly as in production;
+   schedule after commit, exactly as in production; each call's statements are counted
+   (queries per logged contact) and timed (time in the database vs. the whole call);
 3. the runs:
    - with --celery (needs REDIS_URL), real Celery workers (`celery -A config worker --pool solo`,
      one run at a time each) are started as subprocesses on the broker, one per period kind's
@@ -24,11 +27,13 @@ logging? On the current database (PostgreSQL; the banner or province demo seed):
 4. after the logging stops, the queue drains; the report gives the contacts logged (and the
    rate achieved), runs per period (incremental / whole), run durations ÷ the plain scoring
    time, the wait after the debounce for the worker (per period), the queue length sampled
-   every second (per minute: max), and change → stored number:
+   every second (per minute: max), the load average beside it, where an incremental run's time
+   went (its steps, median per period), the CPU seconds of the writers' process and of each
+   worker, and change → stored number:
    for every logged contact, the end of the first run of each affected period that started
    after the contact committed (median / p95 / max over contacts, and per period);
-5. a check: the stored rows of the current quarter equal those of a full recomputation
-   (the incremental runs lost nothing).
+5. a check: the stored scores and weekly statistics (with their subtree sums) of every current
+   period equal those of a full recomputation (the incremental runs lost nothing).
 
 The benchmark's contacts (topic "bench-fresh") are deleted at the end unless --keep, and the
 current periods are recomputed once more so that the stored numbers match the registry again.
@@ -41,6 +46,7 @@ import heapq
 import os
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,6 +57,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -59,7 +66,14 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from assessment import chunked, freshness, services
-from assessment.models import CadreScore, RecomputeClaim, TouchedCadre
+from assessment.models import (
+    CadreScore,
+    ChannelWeekStat,
+    RecomputeClaim,
+    ScoreRun,
+    TouchedCadre,
+)
+from assessment.models_subtree import SubtreeWeekStat
 from assessment.queues import DEFAULT_QUEUE
 from assessment.queues import QUEUES as KIND_QUEUES
 from cadres.models import Cadre, CadreYouth
@@ -79,6 +93,7 @@ class Run:
     incremental: bool
     cadres: int | None
     pending: float | None = None  # when its first change marked the period pending
+    steps: dict | None = None  # seconds per step (freshness.run_pending's "steps")
 
     @classmethod
     def of(cls, out: dict) -> Run:
@@ -89,6 +104,7 @@ class Run:
             out["incremental"],
             out["cadres"],
             out.get("pending"),
+            out.get("steps"),
         )
 
     @property
@@ -200,18 +216,23 @@ class Command(BaseCommand):
                 self.stdout.write(f"  单独计算 {code}：{plain[code]:.2f} 秒（先前测得，未重测）")
                 continue
             if not plain_once:
-                services.scores_compute(period=code, today=today)  # warm
-            t0 = time.perf_counter()
-            run = services.scores_compute(period=code, today=today)
-            services.contact_stats_compute(run=run, today=today)
-            plain[code] = time.perf_counter() - t0
-            self.stdout.write(f"  单独计算 {code}（评分、预警、每周统计）：{plain[code]:.2f} 秒")
+                _plain_run(code, today)  # warm
+            load = os.getloadavg()[0]
+            plain[code], parts = _plain_run(code, today)
+            self.stdout.write(
+                f"  单独计算 {code}（如夜间任务：整期评分、预警、真实性核查"
+                f"{'，分 ' + str(parts['steps']) + ' 步' if parts['steps'] > 1 else ''}；"
+                f"再加每周统计）：{plain[code]:.2f} 秒（评分 {parts['scores']:.2f} 秒，"
+                f"每周统计 {parts['stats']:.2f} 秒；负载 {load:.1f} → {os.getloadavg()[0]:.1f}）"
+            )
         RecomputeClaim.objects.filter(period__in=periods).update(
             pending_since=None, running_since=None
         )
         TouchedCadre.objects.filter(period__in=periods).delete()
 
         commits: list[float] = []  # wall clock after each contact_log returned (committed)
+        calls: list[tuple[int, float, float]] = []  # per contact: statements, call s, in-DB s
+        idle = [0.0]  # seconds the writers slept waiting for their slot (not saturated)
         errors: list[str] = []
         stop_logging = threading.Event()
         count_lock = threading.Lock()
@@ -229,17 +250,24 @@ class Command(BaseCommand):
                     if delay > 0:
                         time.sleep(delay)
                     cadre_id, youth_id = rnd.choice(pairs)
-                    contact_log(
-                        cadre=cadres[cadre_id],
-                        youths=[youth_id],
-                        channel=rnd.choice(["wechat", "phone", "talk", "visit"]),
-                        date=today,
-                        topic=TOPIC,
-                        by=None,
-                    )
+                    counter = _Statements()
+                    t0 = time.perf_counter()
+                    # Everything the call sends, its after-commit marking and scheduling too.
+                    with connection.execute_wrapper(counter):
+                        contact_log(
+                            cadre=cadres[cadre_id],
+                            youths=[youth_id],
+                            channel=rnd.choice(["wechat", "phone", "talk", "visit"]),
+                            date=today,
+                            topic=TOPIC,
+                            by=None,
+                        )
+                    took = time.perf_counter() - t0
                     done = time.time()
                     with count_lock:
                         commits.append(done)
+                        calls.append((counter.n, took, counter.seconds))
+                        idle[0] += max(delay, 0.0)
             except Exception as exc:  # reported below
                 errors.append(f"logger: {exc!r}")
             finally:
@@ -254,6 +282,7 @@ class Command(BaseCommand):
             )
             runner.start()
             try:
+                cpu_before = _cpu_self()
                 start_at = time.monotonic()
                 loggers = [
                     threading.Thread(target=logger_thread, args=(n, start_at))
@@ -262,13 +291,16 @@ class Command(BaseCommand):
                 for t in loggers:
                     t.start()
                 samples: list[int] = []
+                loads: list[float] = []
                 while time.monotonic() - start_at < seconds and not errors:
                     time.sleep(1)
                     samples.append(runner.queue_length())
+                    loads.append(os.getloadavg()[0])
                 stop_logging.set()
                 for t in loggers:
                     t.join()
                 elapsed = time.monotonic() - start_at
+                writer_cpu = _cpu_self() - cpu_before
                 # Drain: the changes of the last debounce window still get their runs.
                 deadline = time.monotonic() + debounce + 5 * max(plain.values()) + 60
                 while time.monotonic() < deadline and (
@@ -282,7 +314,9 @@ class Command(BaseCommand):
                 ):
                     time.sleep(1)
                     samples.append(runner.queue_length())
+                    loads.append(os.getloadavg()[0])
             finally:
+                worker_cpu = runner.cpu_seconds()
                 runs = runner.stop()
 
         self._report(
@@ -297,9 +331,20 @@ class Command(BaseCommand):
             logging_seconds=seconds,
             debounce=debounce,
         )
+        self._report_writers(
+            calls=calls,
+            idle=idle[0],
+            elapsed=elapsed,
+            writers=writers,
+            writer_cpu=writer_cpu,
+            worker_cpu=worker_cpu,
+            loads=loads,
+            logging_seconds=seconds,
+        )
         for error in errors:
             self.stderr.write(error)
-        self._check_against_full(periods[0], today)
+        for code in periods:
+            self._check_against_full(code, today)
         if not keep:
             ContactYouth.objects.filter(contact__topic=TOPIC).delete()
             Contact.objects.filter(topic=TOPIC).delete()
@@ -345,6 +390,18 @@ class Command(BaseCommand):
                 f"单独计算 {plain[code]:.2f} 秒；中位/单独 = {statistics.median(durations) / plain[code]:.2f}，"
                 f"最长/单独 = {max(durations) / plain[code]:.2f}（目标 ≤ 2）"
             )
+            steps: dict[str, list[float]] = defaultdict(list)
+            for r in inc:
+                for name, sec in (r.steps or {}).items():
+                    steps[name].append(sec)
+            if steps:
+                self.stdout.write(
+                    "    增量每次的各步骤用时（中位 / 最长，秒）："
+                    + "，".join(
+                        f"{name} {statistics.median(v):.2f} / {max(v):.2f}"
+                        for name, v in sorted(steps.items(), key=lambda kv: -sum(kv[1]))
+                    )
+                )
             # Where a run's time went: the debounce (fixed), then waiting for the worker (a
             # run of the same queue, or the busy retry), then the run itself.
             waits = [r.started - r.pending - debounce for r in rs if r.pending is not None]
@@ -393,23 +450,124 @@ class Command(BaseCommand):
                     f"（其中等到运行开始：中位 {statistics.median(waiting):.1f} 秒）"
                 )
 
+    def _report_writers(
+        self,
+        *,
+        calls,
+        idle,
+        elapsed,
+        writers,
+        writer_cpu,
+        worker_cpu,
+        loads,
+        logging_seconds,
+    ) -> None:
+        """The writer side: is logging a contact cheap, and were the writers the bottleneck?"""
+        if calls:
+            counts = sorted(n for n, _, _ in calls)
+            took = sorted(t for _, t, _ in calls)
+            in_db = sorted(d for _, _, d in calls)
+            busy = writers * elapsed - idle
+            self.stdout.write(
+                f"每条联系（contact_log 连同提交后的标记与排程）：语句 中位 "
+                f"{statistics.median(counts):.0f} 条 / 最多 {counts[-1]}；用时 中位 "
+                f"{statistics.median(took) * 1000:.1f} 毫秒，p95 "
+                f"{took[int(0.95 * (len(took) - 1))] * 1000:.1f} 毫秒，其中在数据库中 中位 "
+                f"{statistics.median(in_db) * 1000:.1f} 毫秒；写入线程忙碌 "
+                f"{100 * busy / (writers * elapsed):.0f}%（其余时间在等下一个时间槽）；写入进程 CPU "
+                f"{writer_cpu:.1f} 秒 = 每条 {1000 * writer_cpu / len(calls):.1f} 毫秒"
+            )
+        if worker_cpu:
+            self.stdout.write(
+                "worker CPU（秒）："
+                + "，".join(f"{queue} {sec:.1f}" for queue, sec in worker_cpu.items())
+            )
+        if loads:
+            per_minute = [round(max(loads[i : i + 60]), 1) for i in range(0, len(loads), 60)]
+            self.stdout.write(
+                f"负载（1 分钟平均，每分钟最大值）：{per_minute}；机器 {os.cpu_count()} 核"
+            )
+
     def _check_against_full(self, code: str, today) -> None:
-        """The stored rows after the incremental runs against a full recomputation."""
+        """The stored rows after the incremental runs against a full recomputation: scores, and
+        the weekly statistics with their subtree sums."""
         fields = [
             f.attname
             for f in CadreScore._meta.concrete_fields
             if f.name not in ("id", "computed_at")
         ]
+        stat = ("organisation_id", "week", "channel", "contacts")
         before = set(CadreScore.objects.filter(period=code).values_list(*fields))
-        services.scores_compute(period=code, today=today)
+        weeks_before = set(ChannelWeekStat.objects.filter(run__period=code).values_list(*stat))
+        sums_before = set(SubtreeWeekStat.objects.filter(run__period=code).values_list(*stat))
+        # Padding detection is not part of an incremental run: left out (as the runs do).
+        run = services.scores_compute(period=code, today=today, integrity=False)
+        services.contact_stats_compute(run=run, today=today)
         after = set(CadreScore.objects.filter(period=code).values_list(*fields))
+        weeks_after = set(ChannelWeekStat.objects.filter(run__period=code).values_list(*stat))
+        sums_after = set(SubtreeWeekStat.objects.filter(run__period=code).values_list(*stat))
         differ = len(before ^ after) // 2
-        if differ:
-            self.stderr.write(f"增量重算后的 {code} 与整期重算有 {differ} 行不同！")
+        weeks_differ = len(weeks_before ^ weeks_after)
+        sums_differ = len(sums_before ^ sums_after)
+        if differ or weeks_differ or sums_differ:
+            self.stderr.write(
+                f"增量重算后的 {code} 与整期重算不同！评分 {differ} 行，每周统计 "
+                f"{weeks_differ} 行，下级合计 {sums_differ} 行"
+            )
         else:
             self.stdout.write(
-                f"核对：增量重算后的 {code} 评分与整期重算完全一致（{len(after):,} 行）。"
+                f"核对：增量重算后的 {code} 评分与整期重算完全一致（{len(after):,} 行），"
+                f"每周统计与下级合计也一致（{len(weeks_after):,} / {len(sums_after):,} 行）。"
             )
+
+
+class _Statements:
+    """connection.execute_wrapper: counts and times the statements of one logged contact."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def _cpu_self() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _plain_run(code: str, today) -> tuple[float, dict]:
+    """A period's whole recomputation as the nightly task has it done (tasks.compute_current:
+    a whole-period marker and the claim; freshness.run_pending; at province scale the bounded
+    steps, chunked.py), in-process, then its weekly statistics (their own task in production).
+    Returns the seconds and their split."""
+    freshness.touch([code], None)
+    RecomputeClaim.objects.get_or_create(period=code)
+    RecomputeClaim.objects.filter(period=code).update(
+        pending_since=timezone.now(), running_since=None
+    )
+    bounds = chunked.chunk_bounds()
+    t0 = time.perf_counter()
+    # The statistics' own task is replaced by the call below, timed apart.
+    with (
+        mock.patch.object(chunked, "inline", lambda: True),
+        mock.patch("assessment.tasks.enqueue_contact_stats"),
+    ):
+        out = freshness.run_pending(period=code, today=today)
+    scores = time.perf_counter() - t0
+    if out.get("status") != "done":
+        raise CommandError(f"{code} 的整期计算没有完成：{out}")
+    t1 = time.perf_counter()
+    services.contact_stats_compute(run=ScoreRun.objects.get(pk=out["run"]), today=today)
+    stats = time.perf_counter() - t1
+    steps = len(bounds) + 1 if chunked.is_chunked(bounds) else 1
+    return scores + stats, {"scores": scores, "stats": stats, "steps": steps}
 
 
 class _ThreadRunner:
@@ -452,6 +610,9 @@ class _ThreadRunner:
 
     def queue_length(self) -> int:
         return len(self.queue)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        return {}  # the worker thread's CPU is in the writers' process
 
     def stop(self) -> list[Run]:
         self.stop_event.set()
@@ -529,6 +690,18 @@ class _CeleryRunner:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise CommandError(f"Celery worker 未能启动，见 {log}")
                 time.sleep(0.5)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU (user + system) each worker process used so far, by its queues."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out: dict[str, float] = {}
+        for (proc, _log, _out), queues in zip(self.procs, self.queue_sets, strict=True):
+            try:
+                fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[queues or "all"] = (int(fields[11]) + int(fields[12])) / tick
+        return out
 
     def queue_length(self) -> int:
         # Sent and not finished: waiting in the list, or held by the worker until its countdown
