@@ -100,33 +100,52 @@ def _entries_sql(p: dict) -> str:
     slow = {"span": "burst_span"}
     fast = {"span": "burst_fast_span"}
     late = sql.days("e.created_day", "e.date")
+    # Entry times compared as timestamps, not as seconds (PostgreSQL's EXTRACT(EPOCH) is a
+    # numeric: two per contact of a province quarter, 1.2 M contacts).
+    slow_in = sql.within_seconds("e.created_at", "e.slow_start", "burst_window")
+    fast_in = sql.within_seconds("e.created_at", "e.fast_start", "burst_fast_window")
     ctes = [
-        # burst, end_dump, backdated and same_text: one pass over the period's hand-typed
-        # contacts, sorted once by cadre and entry time (the window), then aggregated per cadre
-        # (and per cadre and note key). Read twice below, so PostgreSQL materialises it.
+        # burst, end_dump and backdated: one pass over the period's hand-typed contacts in
+        # entry order per cadre (the window), aggregated per cadre. The order is that of
+        # contacts.Contact's `contact_integrity_entries_idx`, read index-only: no sort, no
+        # heap, and the aggregate streams cadre by cadre (each CTE is read once, so inlined).
         f"""e AS (
     SELECT ct.id, ct.cadre_id, ct.date, {sql.local_day("ct.created_at")} AS created_day,
-           {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **slow))} AS span,
+           ct.created_at, {lag.format(col="ct.created_at", **slow)} AS slow_start,
            {lag.format(col="ct.id", **slow)} AS first_id,
-           {sql.seconds("ct.created_at", lag.format(col="ct.created_at", **fast))} AS fast_span,
-           {lag.format(col="ct.id", **fast)} AS fast_first_id,
-           CASE WHEN ct.notes <> '' THEN 1 ELSE 0 END AS has_notes, ct.notes_key, ct.notes_chars
+           {lag.format(col="ct.created_at", **fast)} AS fast_start,
+           {lag.format(col="ct.id", **fast)} AS fast_first_id
     FROM contacts_contact ct WHERE {_TYPED}{_in_range("ct.cadre_id", p)}
 )""",
         f"""c AS (
     SELECT e.id, e.cadre_id,
-           CASE WHEN e.span <= %(burst_window)s THEN 1 ELSE 0 END AS slow_end,
-           CASE WHEN e.fast_span <= %(burst_fast_window)s THEN 1 ELSE 0 END AS fast_end,
-           CASE WHEN e.span <= %(burst_window)s THEN e.first_id
-                WHEN e.fast_span <= %(burst_fast_window)s THEN e.fast_first_id END AS first_id,
+           CASE WHEN {slow_in} THEN 1 ELSE 0 END AS slow_end,
+           CASE WHEN {fast_in} THEN 1 ELSE 0 END AS fast_end,
+           CASE WHEN {slow_in} THEN e.first_id
+                WHEN {fast_in} THEN e.fast_first_id END AS first_id,
            CASE WHEN e.created_day >= %(dump_from)s AND {late} >= %(dump_lag_days)s
                 THEN 1 ELSE 0 END AS dumped,
            CASE WHEN {late} >= %(backdate_days)s THEN 1 ELSE 0 END AS backdated
     FROM e
 )""",
-        # same_text: the contacts with a note per cadre, and those whose stored note key
-        # (contacts/notes_key.py: normalised, the youths' names out) is shared by many.
-        "tot AS (SELECT cadre_id, COUNT(*) AS n FROM e WHERE has_notes = 1 GROUP BY cadre_id)",
+        # same_text: the contacts with a note per cadre and stored note key
+        # (contacts/notes_key.py: normalised, the youths' names out), counted without their
+        # ids (an id list per group cost ~1.8 kB of memory each, hundreds of thousands of
+        # groups at province scale: the aggregate spilled to disk); the ids are read back
+        # below only for the few groups shared by many contacts.
+        f"""nk AS (
+    SELECT ct.cadre_id, ct.notes_key, COUNT(*) AS noted,
+           SUM(CASE WHEN ct.notes_chars >= %(text_min_chars)s THEN 1 ELSE 0 END) AS n
+    FROM contacts_contact ct
+    WHERE {_TYPED} AND ct.notes_key IS NOT NULL{_in_range("ct.cadre_id", p)}
+    GROUP BY ct.cadre_id, ct.notes_key
+)""",
+        """hot AS (
+    SELECT cadre_id, notes_key, n, with_text
+    FROM (SELECT cadre_id, notes_key, n, SUM(noted) OVER (PARTITION BY cadre_id) AS with_text
+          FROM nk) t
+    WHERE n >= %(text_min_contacts)s AND n >= %(text_min_share)s * with_text
+)""",
     ]
     entries = """FROM c GROUP BY cadre_id
 HAVING SUM(slow_end) + SUM(fast_end) > 0
@@ -134,10 +153,10 @@ HAVING SUM(slow_end) + SUM(fast_end) > 0
     OR SUM(dumped) >= %(dump_any_share_contacts)s
     OR (SUM(backdated) >= %(backdate_min_contacts)s
         AND SUM(backdated) >= %(backdate_min_share)s * COUNT(*))"""
-    same = """FROM e JOIN tot ON tot.cadre_id = e.cadre_id
-WHERE e.notes_chars >= %(text_min_chars)s
-GROUP BY e.cadre_id, e.notes_key, tot.n
-HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * tot.n"""
+    same = f"""FROM hot JOIN contacts_contact ct
+  ON ct.cadre_id = hot.cadre_id AND ct.notes_key = hot.notes_key
+WHERE {_TYPED} AND ct.notes_chars >= %(text_min_chars)s
+GROUP BY hot.cadre_id, hot.notes_key, hot.n, hot.with_text"""
     return sql.union(
         ctes,
         [
@@ -159,7 +178,7 @@ HAVING COUNT(*) >= %(text_min_contacts)s AND COUNT(*) >= %(text_min_share)s * to
                 ],
                 entries,
             ),
-            ("same_text", ["e.cadre_id", "COUNT(*)", "tot.n"], [sql.ids("e.id")], same),
+            ("same_text", ["hot.cadre_id", "hot.n", "hot.with_text"], [sql.ids("ct.id")], same),
         ],
     )
 
@@ -242,11 +261,17 @@ def _same_text_rows(rows: list[tuple], p: dict) -> list[Signal]:
 
 def _reached_sql(p: dict) -> str:
     valid = sql.valid_phone("y.phone")
+    why = "SUM(CASE WHEN w.why = '{}' THEN 1 ELSE 0 END)"
     ctes = [
-        f"""pair AS (
-    SELECT cadre_id, youth_id, MIN(date) AS first_date FROM contacts_contactyouth
+        # The period's contact-youth rows, read once for the two readings below (each cadre's
+        # distinct youths; each face-to-face contact's youths): two scans of the 1.7 M rows of
+        # a province quarter cost two passes over the table's 7 M.
+        f"""cyp AS MATERIALIZED (
+    SELECT cadre_id, youth_id, contact_id, date, is_offline FROM contacts_contactyouth
     WHERE date >= %(start)s AND date <= %(as_of)s{_in_range("cadre_id", p)}
-    GROUP BY cadre_id, youth_id
+)""",
+        """pair AS (
+    SELECT cadre_id, youth_id, MIN(date) AS first_date FROM cyp GROUP BY cadre_id, youth_id
 )""",
         # "Silent": no youth-side evidence ever (a check-in, a need they raised, a confirmation
         # from their own phone; any time, for any cadre — "never" must mean never). The youths
@@ -267,9 +292,8 @@ def _reached_sql(p: dict) -> str:
 )""",
         # One window over the cadre's silent youths sorted by number: a neighbour within a few
         # numbers, or the same number (the peers of the row) held by several of them. An
-        # invalid or missing number is NULL, so it is never anyone's neighbour. Materialised:
-        # inlined, the planner copies the CASE into each of the aggregates below.
-        """w AS MATERIALIZED (
+        # invalid or missing number is NULL, so it is never anyone's neighbour.
+        """w AS (
     SELECT cadre_id, youth_id, first_date,
            CASE WHEN silent = 0 THEN NULL
                 WHEN phone = '' THEN 'missing'
@@ -282,25 +306,34 @@ def _reached_sql(p: dict) -> str:
     FROM py
     WINDOW sw AS (PARTITION BY cadre_id, silent ORDER BY num)
 )""",
-        f"""big AS (
-    SELECT contact_id, COUNT(*) AS youths FROM contacts_contactyouth
-    WHERE is_offline = %(true)s AND date >= %(start)s AND date <= %(as_of)s{_in_range("cadre_id", p)}
+        # Per cadre first (the window's output is in cadre order: the aggregate streams), and
+        # only then the cadre's quota rule: 10,000 rows joined instead of 600,000.
+        f"""agg AS (
+    SELECT w.cadre_id, COUNT(*) AS reached,
+           SUM(CASE WHEN w.first_date >= %(jump_from)s THEN 1 ELSE 0 END) AS late,
+           SUM(CASE WHEN w.why IS NOT NULL THEN 1 ELSE 0 END) AS bad,
+           {why.format("missing")} AS missing, {why.format("invalid")} AS invalid,
+           {why.format("shared")} AS shared, {why.format("sequential")} AS sequential,
+           SUM(CASE WHEN w.why IS NOT NULL AND w.why <> 'missing' THEN 1 ELSE 0 END)
+               AS not_missing,
+           {sql.ids("CASE WHEN w.why IS NOT NULL THEN w.youth_id END")} AS bad_ids,
+           {sql.ids("CASE WHEN w.first_date >= %(jump_from)s THEN w.youth_id END")} AS late_ids
+    FROM w GROUP BY w.cadre_id
+)""",
+        """big AS (
+    SELECT contact_id, COUNT(*) AS youths FROM cyp WHERE is_offline = %(true)s
     GROUP BY contact_id HAVING COUNT(*) > %(batch_talk_max_youths)s
 )""",
     ]
-    bad = "SUM(CASE WHEN w.why IS NOT NULL THEN 1 ELSE 0 END)"
-    not_missing = "SUM(CASE WHEN w.why IS NOT NULL AND w.why <> 'missing' THEN 1 ELSE 0 END)"
-    late = "SUM(CASE WHEN w.first_date >= %(jump_from)s THEN 1 ELSE 0 END)"
     quota = "COALESCE(q.quota, %(default_quota)s)"
-    reached = f"""FROM w JOIN cadres_cadre cd ON cd.id = w.cadre_id
+    reached = f"""FROM agg JOIN cadres_cadre cd ON cd.id = agg.cadre_id
 LEFT JOIN cadres_quotarule q ON q.cadre_type = cd.cadre_type
-GROUP BY w.cadre_id, {quota}
-HAVING ({bad} >= %(ghost_min_youths)s
-        AND ({not_missing} >= %(ghost_min_youths)s AND {not_missing} >= %(ghost_min_share)s * COUNT(*)
-             OR {bad} >= %(ghost_missing_min_share)s * COUNT(*)))
-    OR ({quota} > 0 AND COUNT(*) >= {quota} AND COUNT(*) <= {quota} + %(quota_jump_slack)s
-        AND {late} >= %(quota_jump_min_share)s * {quota})"""
-    why = "SUM(CASE WHEN w.why = '{}' THEN 1 ELSE 0 END)"
+WHERE (agg.bad >= %(ghost_min_youths)s
+       AND (agg.not_missing >= %(ghost_min_youths)s
+            AND agg.not_missing >= %(ghost_min_share)s * agg.reached
+            OR agg.bad >= %(ghost_missing_min_share)s * agg.reached))
+   OR ({quota} > 0 AND agg.reached >= {quota} AND agg.reached <= {quota} + %(quota_jump_slack)s
+       AND agg.late >= %(quota_jump_min_share)s * {quota})"""
     batch = f"""FROM big JOIN contacts_contact ct ON ct.id = big.contact_id
 WHERE ct.activity_id IS NULL AND ct.is_deleted = %(false)s
   AND ct.date >= %(start)s AND ct.date <= %(as_of)s{_in_range("ct.cadre_id", p)}
@@ -317,18 +350,18 @@ HAVING SUM({denied.format(1)}) >= %(denials_min)s OR SUM({same.format(1)}) >= %(
             (
                 "reached",
                 [
-                    "w.cadre_id",
-                    "COUNT(*)",
-                    late,
+                    "agg.cadre_id",
+                    "agg.reached",
+                    "agg.late",
                     quota,
-                    bad,
-                    *(why.format(k) for k in ("missing", "invalid", "shared", "sequential")),
-                    not_missing,
+                    "agg.bad",
+                    "agg.missing",
+                    "agg.invalid",
+                    "agg.shared",
+                    "agg.sequential",
+                    "agg.not_missing",
                 ],
-                [
-                    sql.ids("CASE WHEN w.why IS NOT NULL THEN w.youth_id END"),
-                    sql.ids("CASE WHEN w.first_date >= %(jump_from)s THEN w.youth_id END"),
-                ],
+                ["agg.bad_ids", "agg.late_ids"],
                 reached,
             ),
             ("batch_log", ["ct.cadre_id", "ct.id", "big.youths"], [], batch),

@@ -37,6 +37,14 @@ def seconds(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
+def within_seconds(later: str, earlier: str, param: str) -> str:
+    """`later` is at most %(param)s seconds after `earlier` (two timestamps; NULL if either is).
+    On PostgreSQL an interval comparison: the bound is folded to one interval when planned."""
+    if pg():
+        return f"({later} - {earlier} <= %({param})s * interval '1 second')"
+    return f"({seconds(later, earlier)} <= %({param})s)"
+
+
 def ids(expr: str) -> str:
     """The ids of a group as "1,2,3" (NULLs skipped); capped in Python."""
     if pg():

@@ -121,6 +121,16 @@ class Contact(models.Model):
                 condition=Q(is_deleted=False),
                 name="contact_week_stats_idx",
             ),
+            # Padding detection's entries statement (assessment/integrity.py `_entries_sql`):
+            # the window over each cadre's hand-typed contacts in entry order, read in index
+            # order (no sort) and index-only (the date, the note key and its length are
+            # included); same_text's (cadre, note key) counts read the same index.
+            models.Index(
+                fields=["cadre", "created_at", "id"],
+                include=["date", "notes_key", "notes_chars"],
+                condition=Q(is_deleted=False, activity__isnull=True),
+                name="contact_integrity_entries_idx",
+            ),
         ]
 
     def __str__(self) -> str:
