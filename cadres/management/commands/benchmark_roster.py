@@ -10,8 +10,10 @@ The long jobs of issue 11, measured on the current database (PostgreSQL) with da
 4. floor, export: COPY (SELECT the youth list's columns) TO a file;
 5. the youth export as its job runs it (`export_job_run`: the list view replayed, rows streamed
    to a file), per format, each in a fresh process;
-6. print seconds and the peak RSS of each job's process (VmHWM, Django loaded included; the
-   RSS at the job's start beside it) and the targets (import ≤ 60 s and ≤ 200 MB for check and
+6. print, per step, wall seconds, the job process's CPU seconds (getrusage user + sys) and its
+   PostgreSQL backend's (from /proc, when the server is local), the load average, the peak RSS
+   of the job's process (VmHWM, Django loaded included; the RSS at the job's start beside it)
+   and the targets (import ≤ 60 s and ≤ 200 MB for check and
    commit each; export ≤ 15 s and ≤ 150 MB); remove the data unless --keep.
 """
 
@@ -60,19 +62,53 @@ def _reset_peak() -> bool:
     return True
 
 
+def _backend_cpu() -> float | None:
+    """CPU seconds (user + sys) used so far by this connection's PostgreSQL backend, read from
+    /proc when the server runs on this machine (None otherwise): the database's share of a job,
+    which the job's own getrusage does not see."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _own_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Step:
+    """Wall seconds, this process's CPU seconds, its backend's CPU seconds, peak RSS and the
+    load average of one step. Wall time follows the machine's load; the CPU figures do not."""
+
     def __init__(self, name: str):
         self.name = name
+        self.cpu: float | None = None
+        self.db_cpu: float | None = None
+        self.load = ""
 
     def __enter__(self):
         self.resettable = _reset_peak()
         self.rss_before = _status_kb("VmRSS") / 1024
+        self.load_before = os.getloadavg()[0]
+        self.db0 = _backend_cpu()
+        self.cpu0 = _own_cpu()
         self.t0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.t0
+        self.cpu = _own_cpu() - self.cpu0
         self.peak = _status_kb("VmHWM") / 1024
+        db1 = _backend_cpu() if exc[0] is None else None
+        self.db_cpu = db1 - self.db0 if db1 is not None and self.db0 is not None else None
+        self.load = f"{self.load_before:.1f}-{os.getloadavg()[0]:.1f}"
         return False
 
 
@@ -89,12 +125,19 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=100_000)
         parser.add_argument("--formats", default="csv,xlsx")
         parser.add_argument("--keep", action="store_true", help="keep the seeded data")
+        parser.add_argument(
+            "--profile",
+            metavar="DIR",
+            default="",
+            help="write each job's cProfile statistics to DIR/<step>.prof (slows the jobs)",
+        )
         # Internal: run one job in this (fresh) process and print its figures as JSON.
         parser.add_argument("--step", choices=["check", "commit", "export"], help=argparse_hide())
         parser.add_argument("--id", type=int, help=argparse_hide())
         parser.add_argument("--user", type=int, help=argparse_hide())
 
     def handle(self, *args, rows: int, formats: str, keep: bool, **options):
+        self.profile = options.get("profile") or ""
         if options.get("step"):
             return self._child(options["step"], options["id"], options["user"])
         if connection.vendor != "postgresql":
@@ -182,6 +225,10 @@ class Command(BaseCommand):
         total.peak = max(check.peak, commit.peak)
         total.rss_before = check.rss_before
         total.resettable = True
+        total.cpu = (check.cpu or 0) + (commit.cpu or 0)
+        if check.db_cpu is not None and commit.db_cpu is not None:
+            total.db_cpu = check.db_cpu + commit.db_cpu
+        total.load = f"{check.load.split('-')[0]}-{commit.load.split('-')[-1]}"
         out.append(("import check + commit", total, "import"))
         return out
 
@@ -231,6 +278,8 @@ class Command(BaseCommand):
         """One job in a fresh process (`manage.py benchmark_roster --step …`)."""
         command = [sys.executable, sys.argv[0], "benchmark_roster", "--step", step]
         command += ["--id", str(pk), "--user", str(user_id)]
+        if self.profile:
+            command += ["--profile", self.profile]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
         if done.returncode or not lines:
@@ -239,6 +288,7 @@ class Command(BaseCommand):
         result = Step(step)
         result.seconds, result.peak = figures["seconds"], figures["peak_mb"]
         result.rss_before, result.resettable = figures["start_mb"], True
+        result.cpu, result.db_cpu, result.load = figures["cpu"], figures["db_cpu"], figures["load"]
         return result
 
     def _child(self, step: str, pk: int, user_id: int) -> None:
@@ -257,10 +307,22 @@ class Command(BaseCommand):
             "export": lambda: export_job_run(job_id=pk),
         }[step]
         connection.ensure_connection()
+        profiler = None
+        if self.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
         with Step(step) as measured:
-            outcome = run()
+            outcome = profiler.runcall(run) if profiler else run()
+        if profiler is not None:
+            Path(self.profile).mkdir(parents=True, exist_ok=True)
+            suffix = "" if step != "export" else "-" + ExportJob.objects.get(pk=pk).export_format
+            profiler.dump_stats(str(Path(self.profile) / f"{step}{suffix}.prof"))
         figures = {
             "seconds": measured.seconds,
+            "cpu": measured.cpu,
+            "db_cpu": measured.db_cpu,
+            "load": measured.load,
             "peak_mb": measured.peak,
             "start_mb": measured.rss_before,
             "outcome": str(outcome),
@@ -273,17 +335,31 @@ class Command(BaseCommand):
             f"PostgreSQL {connection.pg_version}, pid {os.getpid()}, "
             f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
         )
-        self.stdout.write(f"{'step':<46} {'seconds':>8} {'peak MB':>8} {'start MB':>9}  target")
+        self.stdout.write(
+            f"{'step':<46} {'wall s':>7} {'CPU s':>6} {'DB CPU':>6} {'peak MB':>7} "
+            f"{'start':>5} {'load':>9}  target"
+        )
         for label, step, kind in results:
             verdict = ""
             if kind == "export" or label.startswith("import check + commit"):
                 seconds, megabytes = TARGETS[kind]
                 ok = step.seconds <= seconds and step.peak <= megabytes
                 verdict = f"{'met' if ok else 'NOT MET'} (≤ {seconds:.0f} s, ≤ {megabytes:.0f} MB)"
+                if step.cpu is not None and step.db_cpu is not None:
+                    # What the wall time would be on an idle machine, at best: CPU is not
+                    # shared out by the load.
+                    verdict += f"; CPU + DB CPU {step.cpu + step.db_cpu:.1f} s"
+            cpu = f"{step.cpu:>6.2f}" if step.cpu is not None else f"{'-':>6}"
+            db_cpu = f"{step.db_cpu:>6.2f}" if step.db_cpu is not None else f"{'-':>6}"
             self.stdout.write(
-                f"{label:<46} {step.seconds:>8.2f} {step.peak:>8.0f} {step.rss_before:>9.0f}  "
-                f"{verdict}"
+                f"{label:<46} {step.seconds:>7.2f} {cpu} {db_cpu} {step.peak:>7.0f} "
+                f"{step.rss_before:>5.0f} {step.load:>9}  {verdict}"
             )
+        self.stdout.write(
+            "wall s: elapsed; CPU s: the job process (user + sys); DB CPU: its PostgreSQL backend"
+            " (from /proc, '-' when the server is remote); peak MB: the job process's VmHWM, with"
+            " its RSS at the start; load: 1-minute load average at the step's start and end."
+        )
         if results and not results[0][1].resettable:
             self.stdout.write("(peak RSS could not be reset: each figure is the process's peak)")
 
