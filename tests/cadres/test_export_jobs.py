@@ -121,7 +121,7 @@ def test_xlsx_is_written_with_escaped_cells_and_without_minors(client, tree, big
 
 @pytest.mark.parametrize("export_format", ["xlsx", "csv"])
 def test_every_text_cell_is_escaped_and_cleaned_in_the_file_writers(tmp_path, export_format):
-    """The job's writers themselves (cadres.xlsx_writer, csv): formulas stay text, control characters
+    """The job's writers themselves (XlsxWriter, csv): formulas stay text, control characters
     go (XML 1.0 cannot hold them), numbers and dates stay typed in the workbook."""
     from openpyxl import load_workbook
 
