@@ -61,33 +61,30 @@ def _held(org, item, month: int, **kw) -> Activity:
     )
 
 
+def _town_a_study(tree, item):
+    """Township A's study session (甲镇学习会) on day 2, one hour, carrying out `item`."""
+    return services.activity_create(
+        by=tree.owner,
+        title="甲镇学习会",
+        category="theory",
+        organisation=tree.town_a,
+        starts_at=_at(2),
+        ends_at=_at(2) + datetime.timedelta(hours=1),
+        plan_item=item,
+    )
+
+
 class TestRules:
     def test_an_item_of_another_organisations_plan_is_refused(self, tree):
         item = _item(_plan(tree.town_b, tree.county), tree.county)
         with pytest.raises(ValidationError) as exc:
-            services.activity_create(
-                by=tree.owner,
-                title="甲镇学习会",
-                category="theory",
-                organisation=tree.town_a,
-                starts_at=_at(2),
-                ends_at=_at(2) + datetime.timedelta(hours=1),
-                plan_item=item,
-            )
+            _town_a_study(tree, item)
         assert "乙镇团委" in exc.value.message_dict["plan_item"][0]
         assert not Activity.objects.filter(title="甲镇学习会").exists()
 
     def test_an_item_of_another_year_is_refused_also_on_edit(self, tree):
         item = _item(_plan(tree.town_a, tree.owner), tree.owner)
-        activity = services.activity_create(
-            by=tree.owner,
-            title="甲镇学习会",
-            category="theory",
-            organisation=tree.town_a,
-            starts_at=_at(2),
-            ends_at=_at(2) + datetime.timedelta(hours=1),
-            plan_item=item,
-        )
+        activity = _town_a_study(tree, item)
         with pytest.raises(ValidationError) as exc:
             services.activity_update(
                 activity=activity,

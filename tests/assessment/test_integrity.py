@@ -102,16 +102,17 @@ def test_burst_one_slower_entry_does_not_hide_the_sitting(cadre):
     assert "burst" in _codes(cadre)
 
 
-def test_burst_near_miss_entries_ninety_seconds_apart(cadre):
-    youths = _youths(cadre, 12)
-    _log_sitting(cadre, youths, 12, 90)
-    assert "burst" not in _codes(cadre)
-
-
-def test_burst_near_miss_eleven_entries_forty_five_seconds_apart(cadre):
-    # Under a minute each but not a dozen, and slower than the form can be filled in blind.
-    youths = _youths(cadre, 12)
-    _log_sitting(cadre, youths, 11, 45)
+@pytest.mark.parametrize(
+    ("youths", "entries", "seconds"),
+    [
+        pytest.param(12, 12, 90, id="a-dozen-ninety-seconds-apart"),
+        # Under a minute each but not a dozen, and slower than the form can be filled in blind.
+        pytest.param(12, 11, 45, id="eleven-forty-five-seconds-apart"),
+        pytest.param(7, 7, 10, id="seven-fast-entries"),
+    ],
+)
+def test_burst_near_misses_are_not_flagged(cadre, youths, entries, seconds):
+    _log_sitting(cadre, _youths(cadre, youths), entries, seconds)
     assert "burst" not in _codes(cadre)
 
 
@@ -122,12 +123,6 @@ def test_burst_short_sitting_at_twenty_seconds_an_entry_is_flagged(cadre):
     sig = _signal(cadre, "burst")
     assert sig.detail["entries"] == 10
     assert {logged[0].pk, logged[-1].pk} <= set(sig.contacts)
-
-
-def test_burst_near_miss_seven_fast_entries(cadre):
-    youths = _youths(cadre, 7)
-    _log_sitting(cadre, youths, 7, 10)
-    assert "burst" not in _codes(cadre)
 
 
 def test_burst_ignores_contacts_derived_from_an_activity(cadre):
