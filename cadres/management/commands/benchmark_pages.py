@@ -50,8 +50,10 @@ STAFF_PAGES = [
     "/cadres/",
     "/cadres/youths/",
     "/contacts/",
+    "/activities/",
 ]
-ADMIN_PAGES = ["/admin/contacts/contact/"]  # for users with admin access
+# For users with admin access: the two admin lists over millions of rows (contacts, youths).
+ADMIN_PAGES = ["/admin/contacts/contact/", "/admin/cadres/youth/"]
 CADRE_PAGES = ["/", "/contacts/new/", "/cadres/me/youths/", "/contacts/dormant/"]
 WARMUP = 3
 _DUR = re.compile(r"dur=([0-9.]+)")
