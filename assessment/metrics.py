@@ -325,12 +325,16 @@ def store_channel_weeks(
             params,
         )
         deleted = cursor.rowcount
+        # The same restriction inside the anti-join: the planner then reads only those rows
+        # (channelweek_run_org_week_idx) instead of hashing all of the run's.
         cursor.execute(
             f"INSERT INTO {table} (run_id, organisation_id, week, channel, contacts) "
-            "SELECT %s, f.organisation_id, f.week, f.channel, f.contacts FROM channel_week_fresh f "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.run_id = %s AND "
-            "s.organisation_id = f.organisation_id AND s.week = f.week AND s.channel = f.channel)",
-            [run_id, run_id],
+            "SELECT %(run_id)s, f.organisation_id, f.week, f.channel, f.contacts "
+            f"FROM channel_week_fresh f WHERE NOT EXISTS (SELECT 1 FROM {table} "
+            f"WHERE {table}.run_id = %(run_id)s {only} AND "
+            f"{table}.organisation_id = f.organisation_id AND {table}.week = f.week AND "
+            f"{table}.channel = f.channel)",
+            params,
         )
         inserted = cursor.rowcount
         cursor.execute("DROP TABLE channel_week_fresh")

@@ -130,12 +130,15 @@ def subtree_week_stats_store(
             params,
         )
         deleted = cursor.rowcount
+        # The same restriction inside the anti-join: only those rows are read (the unique
+        # index), not all of the run's hashed (~1M for a province year).
         cursor.execute(
-            f"INSERT INTO {TABLE} (run_id, organisation_id, week, channel, contacts) "
+            f"{prefix} INSERT INTO {TABLE} (run_id, organisation_id, week, channel, contacts) "
             "SELECT %(run_id)s, f.organisation_id, f.week, f.channel, f.contacts "
-            "FROM subtree_week_fresh f WHERE NOT EXISTS (SELECT 1 FROM "
-            f"{TABLE} s WHERE s.run_id = %(run_id)s AND s.organisation_id = f.organisation_id "
-            "AND s.week = f.week AND s.channel = f.channel)",
+            f"FROM subtree_week_fresh f WHERE NOT EXISTS (SELECT 1 FROM {TABLE} "
+            f"WHERE {TABLE}.run_id = %(run_id)s {only} AND "
+            f"{TABLE}.organisation_id = f.organisation_id AND {TABLE}.week = f.week "
+            f"AND {TABLE}.channel = f.channel)",
             params,
         )
         inserted = cursor.rowcount
