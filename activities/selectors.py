@@ -301,20 +301,25 @@ def activity_totals(
     """Activities of the organisation's subtree, as far as `user` may see them, that started in
     [start, end] (cancelled ones not counted): number of activities, distinct attended youths,
     attendances, volunteer hours (attendance hours at volunteer activities + approved entered
-    hours recorded by the subtree). Three aggregate queries whatever the size of the subtree."""
+    hours recorded by the subtree). Two aggregate queries whatever the size of the subtree: the
+    activities with their attendance (each registration joins one activity, so the join
+    duplicates nothing), and the entered hours."""
     lo, hi = _day_bounds(start, end)
     activities = in_subtree(
         activity_scope(Activity.objects.all(), user=user), organisation=organisation
     ).filter(starts_at__gte=lo, starts_at__lt=hi)
     activities = activities.exclude(status=Activity.Status.CANCELLED)
-    n_activities = activities.count()
-    agg = Registration.objects.filter(
-        activity__in=activities.values("pk"), checked_in_at__isnull=False
-    ).aggregate(
-        attendances=Count("id"),
-        participants=Count("youth", distinct=True),
-        hours=Sum("hours", filter=Q(activity__category=Activity.Category.VOLUNTEER)),
+    attended = Q(registrations__checked_in_at__isnull=False)
+    agg = activities.aggregate(
+        n_activities=Count("pk", distinct=True),
+        attendances=Count("registrations", filter=attended),
+        participants=Count("registrations__youth", distinct=True, filter=attended),
+        hours=Sum(
+            "registrations__hours",
+            filter=attended & Q(category=Activity.Category.VOLUNTEER),
+        ),
     )
+    n_activities = agg["n_activities"]
     entered = (
         in_subtree(volunteer_hours_list(user=user), organisation=organisation)
         .filter(status=VolunteerHours.Status.APPROVED, date__gte=start, date__lte=end)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from . import scoring
+from .flag_stats import flag_stats_store
 from .models import Flag, ScoringPolicy, SupervisionCase
 from .periods import Period
 
@@ -44,6 +45,7 @@ def flags_refresh(
         open_qs = open_qs.filter(cadre_id__in=list(cadre_ids))
     open_flags = {f.cadre_id: f for f in open_qs}
     new, changed = [], []
+    touched: set[int] = set()  # organisations whose open flags change (flag_stats_store)
     for cadre_id, (org_id, reasons) in flagged.items():
         flag = open_flags.get(cadre_id)
         if flag is None:
@@ -61,6 +63,7 @@ def flags_refresh(
             period.code,
             org_id,
         ):
+            touched.update((flag.organisation_id, org_id))
             flag.reasons, flag.last_period, flag.organisation_id = reasons, period.code, org_id
             changed.append(flag)
     Flag.objects.bulk_create(new, batch_size=UPSERT_BATCH)
@@ -74,6 +77,11 @@ def flags_refresh(
         closed_at=now,
         closing_note=_("%(p)s 活跃度恢复，预警解除，自动结案。") % {"p": period.code},
     )
+    # The pages' per-organisation counts follow the flags, in this transaction: all of them
+    # after a whole run (which also mends any drift), the touched organisations' otherwise.
+    touched.update(f.organisation_id for f in new)
+    touched.update(open_flags[cid].organisation_id for cid in recovered)
+    flag_stats_store(organisation_ids=None if cadre_ids is None else touched)
     return {"opened": len(new), "kept": len(changed), "resolved": len(recovered), "closed": closed}
 
 

@@ -594,4 +594,8 @@ class DigestSent(models.Model):
 
 # Subtree rollups live in their own module (this one is near the size limit); imported here so
 # that Django registers them with the app.
-from .models_subtree import SubtreeScoreStat, SubtreeWeekStat  # noqa: E402, F401
+from .models_subtree import (  # noqa: E402, F401
+    OrganisationFlagStat,
+    SubtreeScoreStat,
+    SubtreeWeekStat,
+)

@@ -59,3 +59,21 @@ class SubtreeScoreStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.organisation_id}"
+
+
+class OrganisationFlagStat(models.Model):
+    """The open flags of one organisation's own cadres (not its subtree): how many cadres are
+    flagged, and how many for each reason code (scoring.REASON_LABELS). A subtree's figures are
+    the sum of its organisations' rows, instead of reading every open flag's reasons (7,744 for
+    a province) on each staff home and bulletin. Written only by assessment/flags.py
+    (flag_stats_store), in the same transaction as the flags themselves, which nothing else
+    writes: the rows are always the live counts. Every organisation has a row once it has run."""
+
+    organisation = models.OneToOneField(
+        "cadres.Organisation", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    flagged = models.PositiveIntegerField()
+    reasons = models.JSONField()  # {reason code: cadres flagged for it}
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.flagged}"

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from cadres.selectors import user_cadre
 
 from . import selectors
+from .flag_stats import open_flag_counts
 
 
 def cadre_panels(request: HttpRequest) -> list[str]:
@@ -27,7 +28,10 @@ def cadre_detail_panels(request: HttpRequest, cadre) -> list[str]:
 
 def staff_panels(request: HttpRequest) -> list[str]:
     organisation = request.user.organisation
-    flags = selectors.open_flags(user=request.user, organisation=organisation).count()
+    if organisation is None:  # a superuser without an organisation: everything, counted
+        flags = selectors.open_flags(user=request.user).count()
+    else:  # the subtree's stored counts (assessment/flag_stats.py), not every open flag
+        flags = open_flag_counts(user=request.user, organisation=organisation)[0]
     cases = selectors.case_list(
         user=request.user, organisation=organisation, open_only=True
     ).count()

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -25,6 +24,7 @@ from cadres.selectors import in_subtree, is_programme_committee, scope_queryset
 from contacts.models import Channel
 
 from . import scoring, sentences, sources
+from .flag_stats import open_flag_counts
 from .models import (
     CadreScore,
     Flag,
@@ -127,27 +127,10 @@ class FlagSummary:
 
 
 def flag_summary(*, user: User, organisation: Organisation) -> FlagSummary:
-    """Two queries. A cadre flagged for two reasons counts once in n_flagged and once under
-    each reason."""
-    counts = dict.fromkeys(scoring.REASON_LABELS, 0)
-    flags = open_flags(user=user, organisation=organisation).order_by()
-    if connection.vendor == "postgresql":
-        # Counted in the database (jsonb containment): a province has ~7,700 open flags, whose
-        # reasons (800 kB of JSON) were fetched and parsed on every bulletin view (121 ms).
-        by_code = {
-            f"r_{code}": Count("id", filter=Q(reasons__contains=[{"code": code}]))
-            for code in counts
-        }
-        row = flags.aggregate(n=Count("id"), **by_code)
-        n_flagged = row["n"]
-        counts = {code: row[f"r_{code}"] for code in counts}
-    else:  # SQLite has no JSON containment lookup: the same counts in Python
-        n_flagged = 0
-        for reasons in flags.values_list("reasons", flat=True):
-            n_flagged += 1
-            for code in {r.get("code") for r in reasons or []}:
-                if code in counts:
-                    counts[code] += 1
+    """Two queries: the subtree's stored open-flag counts (assessment/flag_stats.py) and the
+    open cases. A cadre flagged for two reasons counts once in n_flagged and once under each
+    reason."""
+    n_flagged, counts = open_flag_counts(user=user, organisation=organisation)
     n_cases = case_list(user=user, organisation=organisation, open_only=True).count()
     by_reason = [(str(scoring.REASON_LABELS[code]), n) for code, n in counts.items() if n]
     return FlagSummary(n_flagged=n_flagged, by_reason=by_reason, n_cases=n_cases)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
@@ -29,6 +30,16 @@ class DemoAwareModelBackend(ModelBackend):
         if getattr(user, "is_demo", False) and not demo_logins_allowed():
             return False
         return super().user_can_authenticate(user)
+
+    def get_user(self, user_id):
+        """The session's user with their organisation in the same query: every page reads it
+        (navigation, scoping), which was a second query on each request."""
+        UserModel = get_user_model()
+        try:
+            user = UserModel._default_manager.select_related("organisation").get(pk=user_id)
+        except UserModel.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def staff_required(view):

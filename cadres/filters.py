@@ -31,6 +31,20 @@ class _VisibleChoiceIterator(ModelChoiceIterator):
     def queryset(self, value) -> None:
         pass  # ModelChoiceIterator.__init__ copies field.queryset: read it live instead
 
+    def __iter__(self):
+        """The short list read once per form: the Select widget iterates its choices twice
+        (the first choice for the `required` attribute, then every option), and each pass
+        was a query through a server-side cursor (DECLARE … WITH HOLD, fetch, close)."""
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        queryset = self.queryset
+        cached = getattr(self.field, "_visible_rows", None)
+        if cached is None or cached[0] is not queryset:
+            cached = (queryset, list(queryset))
+            self.field._visible_rows = cached
+        for obj in cached[1]:
+            yield self.choice(obj)
+
 
 class SubtreeChoiceField(forms.ModelChoiceField):
     """Accepts any organisation in scope, but lists only a short, drillable part of the tree.
