@@ -281,13 +281,16 @@ def _drop_pending_uploads(needles: list[str]) -> int:
     encoded = [n.encode(codec) for n in needles for codec in ("utf-8", "gb18030")]
     dropped = []
     pending = RosterImport.objects.filter(status=RosterImport.Status.CHECKING).exclude(upload=b"")
-    for pk, filename, upload in pending.values_list("pk", "filename", "upload"):
+    # Locked: a check storing its outcome holds the row until it commits; the row is then
+    # re-read and, no longer CHECKING, skipped here (its stored rows are scrubbed next).
+    for pk, filename, upload in pending.select_for_update().values_list("pk", "filename", "upload"):
         data = bytes(upload)
         if filename.lower().endswith(".xlsx") or any(n in data for n in encoded):
             dropped.append(pk)
     return RosterImport.objects.filter(pk__in=dropped).update(
         status=RosterImport.Status.INVALID,
         upload=b"",
+        rows=[],
         errors=[{"row": None, "column": "", "problem": str(UPLOAD_ERASED)}],
     )
 
@@ -349,8 +352,9 @@ def youth_erase(
     1. lock the youth row; an erased youth cannot be erased again;
     2. every other app redacts the name, phone and WeChat ID in its own rows and their history
        (`_app_hooks`: contacts' notes, needs' asker fields, sign-ups);
-    3. this app: roster-import rows, pending uploads and export filters naming them; export
-       files that may hold them deleted (`_erase_export_files`); consents withdrawn; links to
+    3. this app: pending uploads that may name them (first, under row locks: a running check
+       stores nothing afterwards), then roster-import rows and export filters naming them;
+       export files that may hold them deleted (`_erase_export_files`); consents withdrawn; links to
        cadres ended (they can no longer be contacted; cadres' progress recounted), while the
        contacts, attendances and stored scores that counted them stay;
     4. the Youth row anonymised (ERASED_NAME, no phone, unit, notes) and every historical row of
@@ -372,8 +376,12 @@ def youth_erase(
     counts: dict[str, int] = {}
     for hook in _app_hooks():
         counts.update(hook(youth=youth, needles=needles, cadre_ids=cadre_ids))
-    counts["cadres.RosterImport"] = _scrub_roster_imports(youth, needles)
-    counts["cadres.RosterImport"] += _drop_pending_uploads(needles)
+    # Pending uploads first, under their row locks: a check storing its preview now is waited
+    # for, and its rows are then scrubbed by the next statement (READ COMMITTED: a statement
+    # sees what committed before it began); a check still running finds its import INVALID and
+    # stores nothing (`cadres.roster_import._store_check`).
+    counts["cadres.RosterImport"] = _drop_pending_uploads(needles)
+    counts["cadres.RosterImport"] += _scrub_roster_imports(youth, needles)
     counts["cadres.ExportLog"] = _scrub_export_logs(needles)
     counts["cadres.ExportJob"] = _erase_export_files(youth, cadre_ids, now)
     counts["cadres.Consent"] = Consent.objects.filter(

@@ -202,7 +202,7 @@ def test_a_commit_stopped_by_its_soft_time_limit_rolls_back_to_preview_with_the_
 
         return run
 
-    for name in ("_copy_new_youths", "_create_new_youths"):
+    for name in ("_insert_new_youths", "_create_new_youths"):
         monkeypatch.setattr(roster_import, name, writes_then_stops(getattr(roster_import, name)))
     assert tasks.roster_commit(preview.pk, tree.owner.pk) == "refused"
     record = RosterImport.objects.get(pk=preview.pk)
