@@ -15,6 +15,7 @@ import pytest
 from django.db import connection, transaction
 
 from cadres.models import Cadre, Organisation, User
+from tests import committed
 from tests.factories import CadreFactory, OrganisationFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("LIANQING_REQUIRE_SERVICES") == "1"
@@ -43,6 +44,8 @@ def pytest_collection_modifyitems(config, items):
             f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
         ),
     }
+    # The tests that share a copy of committed rows run next to each other (tests/committed.py).
+    items.sort(key=committed.sort_key)
     for item in items:
         for marker, (available, required, reason) in reasons.items():
             if item.get_closest_marker(marker) and not available:
@@ -51,6 +54,14 @@ def pytest_collection_modifyitems(config, items):
                     item.fixturenames.insert(0, "_fail_missing_component")
                 else:
                     item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture: the committed rows this test expects, or none (tests/committed.py)."""
+    from pytest_django.plugin import blocking_manager_key
+
+    committed.prepare(item.config.stash[blocking_manager_key], committed.needed(item.fixturenames))
 
 
 @pytest.fixture

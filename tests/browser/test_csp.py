@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import PHONE, SCREENSHOTS, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 DESKTOP = {"width": 1280, "height": 800}
 VIEWPORTS = [(PHONE, "phone"), (DESKTOP, "desktop")]

@@ -11,22 +11,22 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, login, shot
 from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory, YouthFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_server, tree, new_page):
+def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_site, tree, new_page):
     from cadres.models import CadreYouth, Youth
 
     kept = YouthFactory(name="乌兰", organisation=tree.town_a, unit="职教中心", phone="13900000001")
     dup = YouthFactory(name="乌兰", organisation=tree.branch_a, unit="牧场", phone="13900000002")
     CadreYouthFactory(cadre=tree.cadre, youth=dup)
     page = new_page(PHONE)
-    login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-    page.goto(f"{live_server.url}/cadres/youths/{kept.pk}/")
+    login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+    page.goto(f"{live_site.url}/cadres/youths/{kept.pk}/")
     page.get_by_role("link", name="修改信息").click()
     page.wait_for_load_state("networkidle")
     page.get_by_label("手机号", exact=True).fill("139 0000 0002")
@@ -52,7 +52,7 @@ def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_server, tree,
     assert Youth.objects.get(pk=kept.pk).phone == "13900000002"
 
 
-def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree, new_page):
+def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_site, tree, new_page):
     from cadres.models import CadreYouth
 
     SectorFactory(name="职校学生", code="vocational")
@@ -62,8 +62,8 @@ def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree,
     )
     CadreFactory(name="托雅", organisation=tree.town_b)  # outside the township: never offered
     page = new_page(PHONE)
-    login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-    page.goto(f"{live_server.url}/cadres/youths/new/")
+    login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+    page.goto(f"{live_site.url}/cadres/youths/new/")
     page.get_by_label("姓名", exact=True).fill("巴特尔")
     page.get_by_label("领域", exact=True).select_option(index=1)
     page.get_by_label("出生年份", exact=True).fill("1999")
@@ -85,7 +85,7 @@ def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree,
     assert CadreYouth.objects.filter(cadre=wanted, youth__name="巴特尔").exists()
 
 
-def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_server, tree, browser):
+def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_site, tree, browser):
     from cadres.models import CadreYouth
 
     SectorFactory(name="职校学生", code="vocational")
@@ -94,8 +94,8 @@ def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_server,
     context = browser.new_context(viewport=PHONE, java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     try:
-        login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-        page.goto(f"{live_server.url}/cadres/youths/new/")
+        login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+        page.goto(f"{live_site.url}/cadres/youths/new/")
         page.get_by_label("姓名", exact=True).fill("巴特尔")
         page.get_by_label("领域", exact=True).select_option(index=1)
         page.get_by_label("出生年份", exact=True).fill("1999")
