@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import os
-import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
-from django.db import connection
+from django.db import connections, transaction
 from django.test.testcases import LiveServerThread
+from django.test.utils import modify_settings
 from django.utils import timezone
 
+from tests import committed
 from tests.conftest import CHROMIUM
+
+logger = logging.getLogger(__name__)
 
 # Playwright's sync API runs an event loop in this thread; the test still talks to the database
 # synchronously between page actions, which Django would otherwise refuse.
@@ -42,21 +47,28 @@ def browser():
         browser.close()
 
 
-class _OneRequestAtATime(ThreadedWSGIServer):
-    """The live server, answering one request at a time on SQLite.
+class _InTheTestsTransaction(ThreadedWSGIServer):
+    """The live server of the browser tests, answering from inside the running test's transaction.
 
-    With an in-memory SQLite database every server thread uses the test's one connection. Two
-    requests at once (a page and its service worker, say) deadlocked there: one thread inside
-    sqlite3_step waiting for the GIL to run a Python SQL function (Django's MD5, date helpers),
-    the other holding the GIL waiting for that connection's mutex; the whole browser run then
-    hung with no CPU used. The response is read to the end inside the lock, as a streamed one
-    may still be reading rows."""
+    Every request thread uses the test's own connection (`connections_override`), so a page sees
+    what the test wrote and the test sees what a page wrote, none of it committed: the test's
+    ROLLBACK (pytest-django's `db`) undoes both, instead of a flush and a copy of the whole demo
+    back after every test. One request at a time (`lock`), the response read to the end inside
+    the lock, as a streamed one may still be reading rows; the test's own statements and atomic
+    blocks wait for a request in progress (`_serving`). Between tests (`serving` off) a request
+    gets a 503 without touching the database."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock = threading.RLock()
+        self.serving = False
 
     def set_app(self, application):
-        lock = threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
+        def in_turn(environ, start_response):
+            with self.lock:
+                if not self.serving:
+                    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                    return [b"between tests"]
                 response = application(environ, start_response)
                 try:
                     return [b"".join(response)]
@@ -64,112 +76,183 @@ class _OneRequestAtATime(ThreadedWSGIServer):
                     if hasattr(response, "close"):
                         response.close()
 
-        super().set_app(one_at_a_time)
+        super().set_app(in_turn)
+
+    def _close_connections(self):
+        # Django closes a request thread's connections after each request; here that is the
+        # test's connection, and closing it would end the test's transaction.
+        pass
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _serial_live_server_on_sqlite():
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(LiveServerThread, "server_class", _OneRequestAtATime)
-        yield
+class LiveSite:
+    """What the browser-test fixtures return: the server's address (like pytest-django's
+    live_server)."""
+
+    def __init__(self, thread: LiveServerThread) -> None:
+        self.thread = thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.thread.host}:{self.thread.port}"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@pytest.fixture(scope="session")
+def _server(django_db_setup):
+    """One live server per session (per xdist worker). Which connection its request threads use
+    is set for each test (`_serving`): the main thread's connection object is not the same one
+    across a session (Playwright's sync API runs the test in a greenlet of its own, with its own
+    context variables, where Django keeps connections)."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    thread = LiveServerThread("localhost", StaticFilesHandler, connections_override={})
+    thread.server_class = _InTheTestsTransaction
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    try:
+        if thread.error:
+            raise thread.error
+        yield thread
+    finally:
+        thread.terminate()
+        committed.close_connections()
+
+
+@contextmanager
+def _serving(thread: LiveServerThread):
+    """Open the server to requests for one test, inside the test's transaction.
+
+    1. The connection is not closed by the request machinery (Django's request_finished
+       handler closes a connection whose autocommit is off, which inside a transaction it is).
+    2. `transaction.on_commit` callbacks run when they would after a real commit: when the
+       outermost atomic block opened by the code under test ends without an error, or at once
+       when registered outside any (in-process tasks, the export and import jobs).
+    3. The test thread's statements and atomic blocks wait for a request in progress, and the
+       other way round, so that neither sees the other's half-done work.
+    4. At the end the server stops answering (503) once the request in progress, if any, ends;
+       then pytest-django's `db` rolls everything back."""
+    from django.db.transaction import Atomic
+
+    conn = connections["default"]
+    if not conn.in_atomic_block:
+        raise pytest.UsageError(
+            "the browser fixtures run the test in one transaction: mark the test "
+            "pytest.mark.django_db, not django_db(transaction=True)"
+        )
+    server = thread.httpd
+    lock = server.lock
+    test_thread = threading.current_thread()
+    base = len(conn.savepoint_ids)
+    on_commit = conn.on_commit
+    enter, exit_ = Atomic.__enter__, Atomic.__exit__
+
+    def run_commit_hooks():
+        # As BaseDatabaseWrapper.run_and_clear_commit_hooks does after a commit.
+        while conn.run_on_commit:
+            _, func, robust = conn.run_on_commit.pop(0)
+            if robust:
+                try:
+                    func()
+                except Exception:
+                    logger.exception("on_commit callback %r failed", func)
+            else:
+                func()
+
+    def committed_on_commit(func, robust=False):
+        on_commit(func, robust=robust)
+        if len(conn.savepoint_ids) == base:
+            run_commit_hooks()
+
+    def atomic_enter(self):
+        mine = threading.current_thread() is test_thread
+        if mine:
+            lock.acquire()
+        try:
+            return enter(self)
+        except BaseException:
+            if mine:
+                lock.release()
+            raise
+
+    def atomic_exit(self, exc_type, exc_value, traceback):
+        try:
+            result = exit_(self, exc_type, exc_value, traceback)
+            if (
+                exc_type is None
+                and transaction.get_connection(self.using) is conn
+                and len(conn.savepoint_ids) == base
+                and not conn.needs_rollback
+            ):
+                run_commit_hooks()
+            return result
+        finally:
+            if threading.current_thread() is test_thread:
+                lock.release()
+
+    def in_turn(execute, sql, params, many, context):
+        if threading.current_thread() is test_thread:
+            with lock:
+                return execute(sql, params, many, context)
+        return execute(sql, params, many, context)
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        conn.execute_wrapper(in_turn),
+        modify_settings(ALLOWED_HOSTS={"append": thread.host}),
+    ):
+        patch.setattr(conn, "close", lambda: None)
+        patch.setattr(conn, "close_if_unusable_or_obsolete", lambda: None)
+        patch.setattr(conn, "on_commit", committed_on_commit)
+        patch.setattr(Atomic, "__enter__", atomic_enter)
+        patch.setattr(Atomic, "__exit__", atomic_exit)
+        # Each request thread takes the connections of this dict (ThreadedWSGIServer).
+        server.connections_override["default"] = conn
+        committed.used(conn)
+        conn.inc_thread_sharing()
+        server.serving = True
+        try:
+            yield
+        finally:
+            with lock:
+                server.serving = False
+                del server.connections_override["default"]
+                conn.dec_thread_sharing()
+
+
+@pytest.fixture
+def live_site(db, _server):
+    """The live server, answering inside the test's transaction (`_serving`), on the empty test
+    database (the test writes its own rows, `tree` say)."""
+    committed.expect(committed.EMPTY)
+    with _serving(_server):
+        yield LiveSite(_server)
 
 
 @pytest.fixture(scope="session")
 def _demo_snapshot(django_db_setup, django_db_blocker):
-    """The seeded demo database, copied once per session (per xdist worker): seed_demo costs
-    several seconds of CPU and four dozen browser tests need it fresh. Each test restores the
-    copy (`_restore`) instead of seeding again."""
+    """The seeded demo, copied once per session (per xdist worker): seed_demo costs several
+    seconds of CPU and four dozen browser tests read it."""
     with django_db_blocker.unblock():
-        snapshot = _snapshot_after(_seed)
+        snapshot = committed.take("demo", _seed)
     yield snapshot
-    snapshot.close()
+    committed.forget("demo")
+    committed.close_connections()
 
 
 def _seed() -> None:
     call_command("seed_demo", seed=2017, stdout=io.StringIO())
 
 
-class _Snapshot:
-    """The database's rows as `build()` left them. On SQLite an in-memory copy of the whole
-    test database (the backup API); on PostgreSQL every Django table in COPY binary form, held in
-    memory. The live server holds a connection, so PostgreSQL's CREATE DATABASE … TEMPLATE, which
-    needs none, cannot be used between tests."""
-
-    def __init__(self) -> None:
-        self.sqlite: sqlite3.Connection | None = None
-        self.tables: dict[str, bytes] = {}
-
-    def close(self) -> None:
-        if self.sqlite is not None:
-            self.sqlite.close()
-
-
-def _tables() -> list[str]:
-    # The same tables `flush` empties at each test's teardown (transactional_db).
-    return sorted(connection.introspection.django_table_names(only_existing=True))
-
-
-def _snapshot_after(build) -> _Snapshot:
-    """A copy of the test database as `build()` leaves it; the database is then emptied again
-    for the tests that do not ask for the copy."""
-    build()
-    connection.ensure_connection()
-    snapshot = _Snapshot()
-    if connection.vendor == "sqlite":
-        snapshot.sqlite = sqlite3.connect(":memory:")
-        connection.connection.backup(snapshot.sqlite)
-    else:
-        with connection.cursor() as cursor:
-            for table in _tables():
-                buffer = io.BytesIO()
-                table_sql = connection.ops.quote_name(table)
-                cursor.cursor.copy_expert(f"COPY {table_sql} TO STDOUT (FORMAT binary)", buffer)
-                snapshot.tables[table] = buffer.getvalue()
-    call_command("flush", interactive=False, verbosity=0)
-    return snapshot
-
-
-def _restore(snapshot: _Snapshot) -> None:
-    """Put the copied rows back into the (flushed) test database."""
-    connection.ensure_connection()
-    if snapshot.sqlite is not None:
-        snapshot.sqlite.backup(connection.connection)
-        return
-    from django.apps import apps
-    from django.core.management.color import no_style
-
-    with connection.cursor() as cursor:
-        # Rows go back table by table in name order: foreign keys and the surveys app's triggers
-        # (sealed ballots, frozen electorates) are not checked while restoring rows that
-        # already passed them once.
-        cursor.execute("SET session_replication_role = replica")
-        try:
-            # The flush after the previous test wrote content types and permissions again
-            # (post_migrate): the copied ones, which the copied rows point to, replace them.
-            # DELETE, not TRUNCATE: a TRUNCATE of the 83 tables took seconds (new files, buffers
-            # dropped), a DELETE of the few rows there takes milliseconds (tests/conftest.py).
-            for table in snapshot.tables:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-            for table, rows in snapshot.tables.items():
-                table_sql = connection.ops.quote_name(table)
-                copy_sql = f"COPY {table_sql} FROM STDIN (FORMAT binary)"
-                cursor.cursor.copy_expert(copy_sql, io.BytesIO(rows))
-        finally:
-            cursor.execute("SET session_replication_role = DEFAULT")
-        # The sequences continue after the restored ids, as they did after the seed.
-        for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
-            cursor.execute(statement)
-
-
 @pytest.fixture
-def demo_site(_demo_snapshot, transactional_db, live_server):
-    """The live server with the banner demo data (seed_demo, fixed seed), fresh for each test:
-    the test's writes are flushed at teardown (transactional_db)."""
-    _restore(_demo_snapshot)
-    return live_server
+def demo_site(_demo_snapshot, db, _server):
+    """The live server with the banner demo data (seed_demo, fixed seed); what the test and the
+    pages write is rolled back at the end of the test."""
+    committed.expect("demo")
+    with _serving(_server):
+        yield LiveSite(_server)
 
 
 def _add_contacts() -> None:
@@ -197,18 +280,18 @@ def _contacts_snapshot(_demo_snapshot, django_db_blocker):
     session like `_demo_snapshot`: 600 logged contacts and a score run cost seconds, and a dozen
     browser tests start from them."""
     with django_db_blocker.unblock():
-        _restore(_demo_snapshot)
-        snapshot = _snapshot_after(_add_contacts)
+        snapshot = committed.take("contacts", _add_contacts, start_from="demo")
     yield snapshot
-    snapshot.close()
+    committed.forget("contacts")
 
 
 @pytest.fixture
-def with_contacts(_contacts_snapshot, transactional_db, live_server):
+def with_contacts(_contacts_snapshot, db, _server):
     """`demo_site` with contacts for the demo cadres and the current quarter's scores and weekly
-    statistics (`_add_contacts`), fresh for each test."""
-    _restore(_contacts_snapshot)
-    return live_server
+    statistics (`_add_contacts`), rolled back at the end of the test like `demo_site`."""
+    committed.expect("contacts")
+    with _serving(_server):
+        yield LiveSite(_server)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from cadres.models import Cadre, CadreYouth, Youth
 from contacts.models import ContactYouth
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):

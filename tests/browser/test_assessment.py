@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 # Text pulled out of Chromium's PDF maps some glyphs of Noto CJK back to radicals (⻘ for 青,

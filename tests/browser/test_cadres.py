@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cadres.models import Cadre, Organisation
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_page):

@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser.conftest import PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):

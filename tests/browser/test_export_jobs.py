@@ -11,7 +11,7 @@ from django.utils import timezone
 from cadres.models import ExportJob, User
 from tests.browser.conftest import PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_an_export_in_the_background_shows_progress_then_the_download(

@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):

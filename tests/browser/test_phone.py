@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser.conftest import PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def _wait_for_worker(page):

@@ -11,22 +11,22 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, login, shot
 from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory, YouthFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_server, tree, new_page):
+def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_site, tree, new_page):
     from cadres.models import CadreYouth, Youth
 
     kept = YouthFactory(name="乌兰", organisation=tree.town_a, unit="职教中心", phone="13900000001")
     dup = YouthFactory(name="乌兰", organisation=tree.branch_a, unit="牧场", phone="13900000002")
     CadreYouthFactory(cadre=tree.cadre, youth=dup)
     page = new_page(PHONE)
-    login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-    page.goto(f"{live_server.url}/cadres/youths/{kept.pk}/")
+    login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+    page.goto(f"{live_site.url}/cadres/youths/{kept.pk}/")
     page.get_by_role("link", name="修改信息").click()
     page.wait_for_load_state("networkidle")
     page.get_by_label("手机号", exact=True).fill("139 0000 0002")
@@ -52,17 +52,17 @@ def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_server, tree,
     assert Youth.objects.get(pk=kept.pk).phone == "13900000002"
 
 
-def _new_youth_for(page, live_server, tree, *, cadre_typed: str) -> None:
+def _new_youth_for(page, live_site, tree, *, cadre_typed: str) -> None:
     """Staff open the new-youth form, fill in 巴特尔 and type `cadre_typed` into the cadre picker."""
-    login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-    page.goto(f"{live_server.url}/cadres/youths/new/")
+    login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+    page.goto(f"{live_site.url}/cadres/youths/new/")
     page.get_by_label("姓名", exact=True).fill("巴特尔")
     page.get_by_label("领域", exact=True).select_option(index=1)
     page.get_by_label("出生年份", exact=True).fill("1999")
     page.get_by_label("联系的团干部", exact=True).fill(cadre_typed)
 
 
-def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree, new_page):
+def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_site, tree, new_page):
     from cadres.models import CadreYouth
 
     SectorFactory(name="职校学生", code="vocational")
@@ -72,7 +72,7 @@ def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree,
     )
     CadreFactory(name="托雅", organisation=tree.town_b)  # outside the township: never offered
     page = new_page(PHONE)
-    _new_youth_for(page, live_server, tree, cadre_typed="托")
+    _new_youth_for(page, live_site, tree, cadre_typed="托")
     options = page.locator(".lq-picker-list li[data-id]")
     expect(options).to_have_count(2)
     assert options.all_inner_texts() == [
@@ -90,7 +90,7 @@ def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_server, tree,
     assert CadreYouth.objects.filter(cadre=wanted, youth__name="巴特尔").exists()
 
 
-def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_server, tree, browser):
+def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_site, tree, browser):
     from cadres.models import CadreYouth
 
     SectorFactory(name="职校学生", code="vocational")
@@ -99,7 +99,7 @@ def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_server,
     context = browser.new_context(viewport=PHONE, java_script_enabled=False, locale="zh-CN")
     page = context.new_page()
     try:
-        _new_youth_for(page, live_server, tree, cadre_typed="托雅")
+        _new_youth_for(page, live_site, tree, cadre_typed="托雅")
         page.get_by_role("button", name="保存并加入联系名单").click()
         assert page.get_by_text("有 2 个“托雅”，请从下面选择一个。").is_visible()
         shot(page, "picker-no-script-namesakes-phone")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.browser.conftest import PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def _past_activity():

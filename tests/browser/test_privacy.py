@@ -10,7 +10,7 @@ from cadres.models import Cadre, Consent, ErasureLog, User, Youth
 from cadres.privacy import ERASED_NAME
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_a_youth_joins_from_the_card_on_a_phone(demo_site, new_page):

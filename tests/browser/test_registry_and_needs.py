@@ -9,15 +9,15 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, login, shot
 from tests.factories import CadreFactory, CadreYouthFactory, NeedFactory, QuotaRuleFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
-def test_a_youth_follows_their_need_from_the_thanks_page(live_server, tree, new_page, settings):
+def test_a_youth_follows_their_need_from_the_thanks_page(live_site, tree, new_page, settings):
     from contacts.models import Need
 
     settings.LIANQING_ASK_RATE = 10_000
     page = new_page(PHONE)
-    page.goto(f"{live_server.url}/contacts/ask/{tree.cadre.pk}/")
+    page.goto(f"{live_site.url}/contacts/ask/{tree.cadre.pk}/")
     page.locator("textarea[name=question]").fill("想了解创业担保贷款怎么申请")
     page.locator("select[name=category]").select_option("finance")
     page.locator("input[name=anonymous]").check()
@@ -40,7 +40,7 @@ def test_a_youth_follows_their_need_from_the_thanks_page(live_server, tree, new_
     assert need.youth_helped is True
 
 
-def test_staff_hand_over_a_leaving_cadre_on_a_phone(live_server, tree, new_page):
+def test_staff_hand_over_a_leaving_cadre_on_a_phone(live_site, tree, new_page):
     from cadres.models import CadreYouth
 
     QuotaRuleFactory(cadre_type="full_time", quota=10, min_sectors=1)
@@ -49,8 +49,8 @@ def test_staff_hand_over_a_leaving_cadre_on_a_phone(live_server, tree, new_page)
         CadreYouthFactory(cadre=leaving)
     NeedFactory(organisation=tree.town_a, owner_cadre=leaving, status="new")
     page = new_page(PHONE)
-    login(page, live_server.url, tree.owner.username, "pw-lianqing-123")
-    page.goto(f"{live_server.url}/cadres/{leaving.pk}/")
+    login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
+    page.goto(f"{live_site.url}/cadres/{leaving.pk}/")
     page.get_by_role("link", name="离任交接").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("联系的青年 3 名").is_visible()

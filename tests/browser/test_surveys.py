@@ -14,7 +14,7 @@ from surveys.models import Campaign
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 from tests.surveys.helpers import sealed_ballots, used_codes
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
