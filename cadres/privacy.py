@@ -295,6 +295,41 @@ def _drop_pending_uploads(needles: list[str]) -> int:
     )
 
 
+# Said on a checked import, not yet committed, whose rows named an erased youth.
+PREVIEW_ERASED = _lazy(
+    "导入已作废：名单中含有一名已删除个人信息的青年（个人信息删除），请重新上传。"
+)
+
+
+def _void_uncommitted_previews(youth_pk: int) -> int:
+    """Checked imports waiting for (or in) their commit whose rows name the person: voided, the
+    preview dropped, the import refused with PREVIEW_ERASED. Scrubbing their rows instead would
+    let the commit, which matches the stored rows again, create a youth named ERASED_NAME.
+
+    Locked before the youth row (the commit locks its import, then touches youths: one order,
+    no deadlock); a commit holding the lock finishes first and its import, DONE by then, is
+    scrubbed like any other."""
+    current = Youth.objects.filter(pk=youth_pk).first()
+    needles = _needles(current) if current is not None else []
+    if not needles:
+        return 0
+    spellings = set(needles) | {json.dumps(n)[1:-1] for n in needles}
+    waiting = RosterImport.objects.filter(
+        status__in=[RosterImport.Status.PREVIEW, RosterImport.Status.COMMITTING]
+    )
+    voided = list(
+        waiting.annotate(text=Cast("rows", TextField()))
+        .filter(text_mentions(["text"], spellings))
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    return RosterImport.objects.filter(pk__in=voided).update(
+        status=RosterImport.Status.INVALID,
+        rows=[],
+        errors=[{"row": None, "column": "", "problem": str(PREVIEW_ERASED)}],
+    )
+
+
 def _scrub_export_logs(needles: list[str]) -> int:
     """An export's filter may have searched for the person by name or phone."""
     touched = 0
@@ -352,8 +387,9 @@ def youth_erase(
     1. lock the youth row; an erased youth cannot be erased again;
     2. every other app redacts the name, phone and WeChat ID in its own rows and their history
        (`_app_hooks`: contacts' notes, needs' asker fields, sign-ups);
-    3. this app: pending uploads that may name them (first, under row locks: a running check
-       stores nothing afterwards), then roster-import rows and export filters naming them;
+    3. this app: checked imports not yet committed that name them voided (before the youth is
+       locked: `_void_uncommitted_previews`); pending uploads that may name them (under row
+       locks: a running check stores nothing afterwards), then roster-import rows and export filters naming them;
        export files that may hold them deleted (`_erase_export_files`); consents withdrawn; links to
        cadres ended (they can no longer be contacted; cadres' progress recounted), while the
        contacts, attendances and stored scores that counted them stay;
@@ -365,6 +401,7 @@ def youth_erase(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写删除原因。")})
+    voided = _void_uncommitted_previews(youth.pk)
     locked = Youth.objects.select_for_update().filter(pk=youth.pk).first()
     if locked is None or locked.erased_at is not None:
         raise ValidationError(_("这名青年的个人信息已删除。"))
@@ -380,7 +417,7 @@ def youth_erase(
     # for, and its rows are then scrubbed by the next statement (READ COMMITTED: a statement
     # sees what committed before it began); a check still running finds its import INVALID and
     # stores nothing (`cadres.roster_import._store_check`).
-    counts["cadres.RosterImport"] = _drop_pending_uploads(needles)
+    counts["cadres.RosterImport"] = voided + _drop_pending_uploads(needles)
     counts["cadres.RosterImport"] += _scrub_roster_imports(youth, needles)
     counts["cadres.ExportLog"] = _scrub_export_logs(needles)
     counts["cadres.ExportJob"] = _erase_export_files(youth, cadre_ids, now)

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from cadres import jobs, roster_import, services
@@ -113,3 +114,34 @@ def test_an_erasure_during_the_checks_final_write_scrubs_what_it_stored(tree, mo
     assert len(stored.rows) == 21
     text = _stored_text(record.pk)
     assert NAME not in text and PHONE not in text
+
+
+@pytest.mark.django_db
+def test_an_erasure_after_the_check_voids_the_waiting_preview(tree):
+    """A checked import waiting for its commit names the person: the erasure voids it, so the
+    commit (which matches the stored rows again) can never create a youth named （已删除）."""
+    from cadres.models import Youth
+    from cadres.privacy import ERASED_NAME, PREVIEW_ERASED
+
+    person, record = _upload(tree)
+    assert jobs.roster_check_run(import_id=record.pk, user_id=tree.owner.pk) == "preview"
+    services.youth_erase(youth=person, reason="本人申请删除", by=tree.owner)
+    stored = RosterImport.objects.get(pk=record.pk)
+    assert stored.status == RosterImport.Status.INVALID and stored.rows == []
+    assert stored.errors[0]["problem"] == str(PREVIEW_ERASED)
+    text = _stored_text(record.pk)
+    assert NAME not in text and PHONE not in text
+    youths = Youth.objects.count()
+    with pytest.raises(ValidationError):
+        roster_import.roster_import_commit(roster_import=stored, by=tree.owner)
+    assert Youth.objects.count() == youths
+    assert Youth.objects.filter(name=ERASED_NAME).count() == 1  # the erased person only
+
+
+@pytest.mark.django_db
+def test_an_import_without_the_person_is_left_to_commit(tree):
+    _person, record = _upload(tree)
+    other = YouthFactory(name="李四", phone="13800000001", organisation=tree.town_a)
+    assert jobs.roster_check_run(import_id=record.pk, user_id=tree.owner.pk) == "preview"
+    services.youth_erase(youth=other, reason="本人申请删除", by=tree.owner)
+    assert RosterImport.objects.get(pk=record.pk).status == RosterImport.Status.PREVIEW
