@@ -221,12 +221,9 @@ class ChannelWeekStat(models.Model):
 
     class Meta:
         indexes = [
-            # Dashboards and bulletins: the rows of one run, joined to an organisation subtree;
-            # and an incremental run's rewrite of its organisations' touched weeks
-            # (metrics.store_channel_weeks: run = ? AND organisation = ANY AND week = ANY).
-            # With (run, organisation) alone that rewrite read every week of each organisation
-            # (2.6 s of heap for 3,774 rows of the province year) and the insert's anti-join
-            # hashed the run's 877,767 rows (3.6 s).
+            # Dashboards and bulletins (one run's rows of a subtree), and an incremental run's
+            # rewrite of touched weeks (metrics.store_channel_weeks): without `week` it read every
+            # week of each organisation (2.6 s for the province year's 3,774 rows).
             models.Index(
                 fields=["run", "organisation", "week"], name="channelweek_run_org_week_idx"
             ),

@@ -133,7 +133,7 @@ def everywhere(tree, person):  # noqa: F811
         device="0" * 32,
     )
     TaskOutbox.objects.create(task="assessment.compute_scores", args=[tree.cadre.pk])
-    TouchedCadre.objects.create(period="2026Q4", cadre_id=tree.cadre.pk)
+    TouchedCadre.objects.create(period="2026Q4", cadre_id=tree.cadre.pk, week=timezone.localdate())
     RosterImport.objects.create(
         organisation=tree.town_a,
         filename="待检查.csv",
