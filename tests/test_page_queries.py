@@ -12,13 +12,13 @@ of each township.
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from cadres.models import Organisation, User
-from tests.conftest import build_tree
+from tests.conftest import build_tree, rows_for_module
 from tests.factories import (
     ActivityFactory,
     CadreFactory,
@@ -115,14 +115,8 @@ def _world():
 @pytest.fixture(scope="module")
 def sized_world(django_db_setup, django_db_blocker):
     """Built once for the module, in a transaction rolled back at its end (as the walker's)."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rows_for_module(django_db_blocker, _world) as world:
+        yield world
 
 
 def _url(name: str, converters, ids: dict) -> str:

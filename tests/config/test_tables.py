@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import transaction
 
 from activities.tables import ActivityTable
 from assessment.tables import ScoreTable
 from cadres.tables import CadreProgressTable, YouthTable
 from config.tables import _arguments, _call_with_appropriate
 from contacts.tables import ContactTable, NeedTable
+from tests.conftest import rows_for_module
 from tests.test_page_queries import _world
 
 LIBRARY_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -29,14 +29,8 @@ LISTS = [
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield _world()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rows_for_module(django_db_blocker, _world) as world:
+        yield world
 
 
 def _body_rows(html: str) -> list[str]:
