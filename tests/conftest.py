@@ -65,6 +65,29 @@ def pytest_runtest_setup(item):
     committed.prepare(item.config.stash[blocking_manager_key], committed.needed(item.fixturenames))
 
 
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return "transactional_db" in getattr(item, "fixturenames", ()) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A transactional test's fixtures build their rows with the recomputation paused.
+
+    Each factory save commits there, and each commit would run a whole recomputation of three
+    periods (in-process tasks): 297 of them, 30 s, for the nine cadres of one fixture. Inside a
+    test's transaction, as in every other test, none runs (no commit). The test's own writes
+    still schedule as they would in production."""
+    if not _transactional(request.node):
+        return (yield)
+    from assessment.freshness import paused
+
+    with paused():
+        return (yield)
+
+
 @pytest.fixture
 def _fail_missing_component(request):
     pytest.fail("a component CI must provide is missing (see the test's marker)")

@@ -315,7 +315,21 @@ def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> 
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the page a click or a goto led to has loaded and drawn.
+
+    Not "networkidle": that waits for 500 ms without a request after the last one, on every
+    page (a minute and a half of the tour alone), and the pages' late requests — the service
+    worker installing its copies, the freshness poll — are not what a test looks at; a test
+    that needs one waits for it (the service worker: test_phone's `_wait_for_worker`). A click
+    that starts a navigation returns once the new document is committed (Playwright waits for
+    it), so `load` here is the new page's, and the scripts that draw (filters, charts,
+    pickers) ran on DOMContentLoaded or load, before it. (Not a requestAnimationFrame either:
+    a page that is not in front draws no frames, and the wait never ended.)"""
+    page.wait_for_load_state("load")
 
 
 def shot(page, name: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 from activities.models import Activity, Registration
 from cadres.models import Cadre, CadreYouth, Youth
 from contacts.models import ContactYouth
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -34,7 +34,7 @@ def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
         staff.goto(f"{demo_site.url}/activities/{activity.pk}/register/?q={youth.phone}")
         staff.locator(f"#y{youth.pk}").check()
         staff.get_by_role("button", name="报名所选青年").click()
-        staff.wait_for_load_state("networkidle")
+        settle(staff)
         assert "已报名 1 人" in staff.get_by_role("alert").first.inner_text()
     shot(staff, "activity-checkin-list-desktop")
 

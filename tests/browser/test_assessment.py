@@ -11,7 +11,7 @@ import unicodedata
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -132,7 +132,7 @@ def test_supervision_case_steps_on_a_phone(with_contacts, new_page):
     follow = (timezone.localdate() + datetime.timedelta(14)).isoformat()
     page.get_by_label("回访日期").fill(follow)
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     shot(page, "assessment-case-error-phone")
     assert page.get_by_text("督导须按“提醒 → 约谈 → 诫勉”的顺序进行").is_visible()
     assert page.get_by_label("实施人", exact=True).input_value() == "旗团委·王书记"
@@ -142,7 +142,7 @@ def test_supervision_case_steps_on_a_phone(with_contacts, new_page):
     done_before = page.locator("h2, h3").filter(has_text=re.compile(r"^\d+\. ")).count()
     page.get_by_label("措施", exact=True).select_option(label=expected)
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("已记录督导措施").is_visible()
     assert page.get_by_role("heading", name=f"{done_before + 1}. {expected}").is_visible()
     shot(page, "assessment-case-phone")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cadres.models import Cadre, Organisation
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -76,7 +76,7 @@ def test_staff_import_shows_bad_row_then_commits(demo_site, new_page, tmp_path):
     page.get_by_label("花名册文件（.xlsx 或 .csv）").set_input_files(str(bad))
     page.get_by_label("青年所属组织").fill("天山镇团委")  # typed: the picker resolves the name
     page.get_by_role("button", name="检查文件").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("发现 2 处问题").is_visible()
     assert page.locator("#import-errors").get_by_text("手机号格式不正确").is_visible()
     shot(page, "cadres-import-errors-phone")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -23,9 +23,12 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
 
     # 1. The cadre's phone: home → 见面码.
     page = new_page(PHONE)
+    # The page's own timers on a clock the test can move (time still flows as usual): step 4
+    # waits for the screen's self-refresh, 20 s of the cadre's time, not of the suite's.
+    page.clock.install()
     login(page, demo_site.url, "cadre")
     page.get_by_role("link", name="见面码（请青年扫码确认见面）").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(".lq-meet-qr svg").is_visible()
     box = page.locator(".lq-meet-qr").bounding_box()
     assert box["width"] >= 300  # big enough for a camera at arm's length
@@ -38,7 +41,7 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
     phone.get_by_label("你的手机号").fill("139 8765 4321")
     shot(phone, "confirm-youth-phone-form")
     phone.get_by_role("button", name="确认见面").click()
-    phone.wait_for_load_state("networkidle")
+    settle(phone)
     assert "已确认见面" in phone.content()
     shot(phone, "confirm-youth-done")
 
@@ -51,12 +54,14 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
     # 4. The cadre's screen refreshes itself (every 20 s) and shows it confirmed; the contact
     #    page marks the youth.
     row = page.locator("#meet-today li", has_text=youth.name)
+    assert row.count() == 0  # not until the screen refreshes itself
+    page.clock.fast_forward("00:21")
     row.wait_for(timeout=30_000)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已确认" in row.inner_text()
     shot(page, "confirm-meeting-code-after-phone")
     row.get_by_role("link").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "青年已确认" in page.content()
     assert Confirmation.objects.filter(cadre=cadre, youth=youth, same_device=False).count() == 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -22,7 +22,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
 
     # 1. One screen: tap the big button, pick a youth, tap a channel, save.
     page.get_by_role("link", name="记录联系", exact=True).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     first = page.locator("#youth-list label").first
     name = first.get_attribute("data-name")
     page.get_by_label("在我的青年中查找").fill(name)
@@ -31,7 +31,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     page.wait_for_timeout(300)  # let the button transition finish before the screenshot
     shot(page, "contacts-quick-log-phone")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.url.rstrip("/") == demo_site.url
     assert f"已记录与 {name} 的联系（面对面交谈）" in page.get_by_role("alert").inner_text()
     shot(page, "contacts-saved-phone")
@@ -47,7 +47,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     page.get_by_label("话题").fill("青年座谈会")
     shot(page, "contacts-batch-phone")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已记录与 5 名青年的联系" in page.get_by_role("alert").inner_text()
     assert Contact.objects.filter(cadre=cadre).count() == before + 2
 
@@ -59,7 +59,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     youth_page.get_by_label("回复方式：手机号或微信号（可不填）").fill("13912345678")
     shot(youth_page, "contacts-ask-phone")
     youth_page.get_by_role("button", name="提交").click()
-    youth_page.wait_for_load_state("networkidle")
+    settle(youth_page)
     assert "已收到您的问题" in youth_page.locator("h1").inner_text()
     need = Need.objects.get(question__startswith="想报名电商直播培训")
     assert need.owner_cadre == cadre
@@ -67,10 +67,10 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     # ... and the cadre answers it.
     page.goto(f"{demo_site.url}/contacts/needs/?status=new")
     page.get_by_role("link", name="想报名电商直播培训").first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("答复内容").fill("下周三开班，已为您报名。")
     page.get_by_role("button", name="提交答复").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已答复" in page.get_by_role("alert").inner_text()
     shot(page, "contacts-need-answered-phone")
     need.refresh_from_db()

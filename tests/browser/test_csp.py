@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PHONE, SCREENSHOTS, login, shot
+from tests.browser.conftest import PHONE, SCREENSHOTS, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -43,7 +43,7 @@ class Watch:
     def visit(self, url: str, expect_status: int = 200):
         self.errors.clear()
         response = self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
+        settle(self.page)
         assert response.status == expect_status, url
         if expect_status != 200:
             # Chromium logs the document's own status as an error: that one is expected.
@@ -332,7 +332,7 @@ def test_confirm_buttons_ask_before_deleting(with_contacts, new_page):
     page.once("dialog", lambda d: answer(d, True))
     with page.expect_request(lambda r: r.method == "POST" and "/delete/" in r.url):
         page.get_by_role("button", name="删除").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert len(asked) == 2
     watch.assert_clean()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -23,7 +23,7 @@ def test_integrity_page_lists_padded_cadres_with_evidence(demo_site, new_page, v
     assert width <= viewport["width"]
     shot(page, f"assessment-integrity-{label}")
     page.get_by_role("link", name="查看证据并核实").first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "涉及的联系记录" in page.locator("main").inner_text()
     shot(page, f"assessment-integrity-detail-{label}")
 
@@ -36,6 +36,6 @@ def test_supervisor_records_pending_at_phone_width(demo_site, new_page):
     page.get_by_label("待核实").check()
     page.get_by_label("核实说明").fill("下周到村里走访核实")
     page.get_by_role("button", name="保存核实结果").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     history = page.locator("#hist-h").locator("..").inner_text()
     assert "待核实" in history and "下周到村里走访核实" in history

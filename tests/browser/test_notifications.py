@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -56,7 +56,7 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
     shot(page, "notifications-home-bell-phone")
 
     bell.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.url.endswith("/notifications/")
     assert "想了解创业担保贷款怎么申请" in page.content()
     assert "明天 09:30 您负责的活动：青年就业政策宣讲（镇文化站）" in page.content()
@@ -65,16 +65,16 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
     shot(page, "notifications-centre-phone")
 
     page.get_by_role("button", name="标为已读", exact=True).first.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("a.lq-bell .lq-bell-count").inner_text() == str(unread - 1)
 
     page.get_by_role("link", name="提醒设置").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("尚未建立的联系渠道").uncheck()
     page.get_by_label("每周一发送邮件摘要").check()
     shot(page, "notifications-settings-phone")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "提醒设置已保存" in page.get_by_role("alert").inner_text()
 
     desk = new_page(DESKTOP)

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def _wait_for_worker(page):
     page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000
+        # A function, not an expression: Playwright evals the predicate's text in the page, once
+        # for a function (then calls it) but on every poll for an expression, and a poll after
+        # the first is the page's own eval, which the strict policy refuses (an EvalError when
+        # the worker was not yet in control at the first look: flaky under load).
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=15000,
     )
 
 
@@ -39,7 +44,7 @@ def test_contacts_logged_without_signal_are_sent_once_when_it_returns(demo_site,
     # Online once: the pages the cadre needs are kept.
     for path in ("/", "/contacts/new/", "/contacts/batch/", "/cadres/me/youths/"):
         page.goto(demo_site.url + path)
-        page.wait_for_load_state("networkidle")
+        settle(page)
 
     context.set_offline(True)
     # Every page opens from the phone, also after a reload.
@@ -94,7 +99,7 @@ def test_a_refused_entry_stays_with_its_reason_until_discarded(demo_site, new_pa
     login(page, demo_site.url, "cadre")
     _wait_for_worker(page)
     page.goto(demo_site.url + "/contacts/new/")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.context.set_offline(True)
     name = _log_offline(page, 0, "id_channel_5")
     page.get_by_test_id("outbox").get_by_text("待同步 1 条").wait_for()
@@ -121,7 +126,7 @@ def test_a_double_tapped_save_makes_one_contact(demo_site, new_page):
     page.locator("label[for='id_channel_5']").click()
     page.get_by_role("button", name="保存").dblclick()
     page.wait_for_url(demo_site.url + "/")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已记录与" in page.get_by_role("alert").inner_text()
     assert Contact.objects.filter(cadre=cadre).count() == before + 1
 
@@ -179,7 +184,7 @@ def test_every_tap_target_on_the_cadre_pages_is_at_least_44px(with_contacts, new
         ("meeting-code", "/contacts/meet/"),  # 见面码
     ]:
         assert page.goto(with_contacts.url + path).status == 200, path
-        page.wait_for_load_state("networkidle")
+        settle(page)
         result = page.evaluate(MEASURE)
         report[name] = result
         shot(page, f"phone-taps-{name}")
@@ -210,7 +215,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     page.get_by_label("出生年份").fill("1998")
     shot(page, "phone-youth-new")
     page.get_by_role("button", name="保存并加入联系名单").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "/contacts/new/?youth=" in page.url
     assert "已登记 乌兰 并加入联系名单" in page.get_by_role("alert").inner_text()
     assert page.locator("#youth-list input:checked").get_attribute("value") == str(
@@ -232,7 +237,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     page.get_by_label("联系的组织、班级、企业或阵地名称").fill("天山镇8+4联系点")
     shot(page, "phone-channels")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已建立联系渠道" in page.get_by_role("alert").inner_text()
     assert LiaisonChannel.objects.filter(cadre=cadre, name="天山镇8+4联系点").exists()
 
@@ -241,7 +246,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     page.locator("#youth-list label").first.click()
     page.locator("label[for='id_channel_0']").click()
     page.get_by_role("button", name="保存").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.goto(demo_site.url + "/contacts/mine/")
     shot(page, "phone-my-contacts")
     page.get_by_test_id("my-contacts").locator("a").first.click()
@@ -251,7 +256,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     page.get_by_label("话题").fill("就业信息")
     shot(page, "phone-contact-edit")
     page.get_by_role("button", name="保存修改").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "联系记录已修改" in page.get_by_role("alert").inner_text()
     shot(page, "phone-contact-corrected")
     latest = Contact.objects.filter(cadre=cadre).order_by("-created_at", "-pk").first()

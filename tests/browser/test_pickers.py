@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory, YouthFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -28,7 +28,7 @@ def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_site, tree, n
     login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
     page.goto(f"{live_site.url}/cadres/youths/{kept.pk}/")
     page.get_by_role("link", name="修改信息").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("手机号", exact=True).fill("139 0000 0002")
     shot(page, "youth-edit-phone")
     _fits(page)
@@ -36,7 +36,7 @@ def test_staff_fix_a_phone_and_merge_the_duplicate_on_a_phone(live_site, tree, n
     expect(page.get_by_test_id("phone-held")).to_contain_text("该手机号已登记为 乌兰（1998，牧场）")
     shot(page, "youth-edit-phone-held-phone")
     page.get_by_role("link", name="合并这两条记录…").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("乌兰 · 1998 · 牧场 · 甲镇第一团支部").check()
     page.get_by_label("我已核实这两条记录是同一人", exact=False).check()
     shot(page, "youth-merge-phone")
@@ -86,7 +86,7 @@ def test_a_cadre_is_picked_by_name_among_namesakes_on_a_phone(live_site, tree, n
         "托雅 · 兼职书记 · 甲镇第一团支部"
     )
     page.get_by_role("button", name="保存并加入联系名单").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert CadreYouth.objects.filter(cadre=wanted, youth__name="巴特尔").exists()
 
 

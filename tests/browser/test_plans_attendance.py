@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -47,7 +47,7 @@ def test_attendance_after_the_event_on_a_phone(demo_site, new_page):
     login(page, demo_site.url, "county")
     page.goto(f"{demo_site.url}/activities/{activity.pk}/checkin/")
     page.get_by_role("link", name="活动后补录").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "活动后补录出勤" in page.content()
 
     # Too many hours: refused in Chinese, what was typed and ticked stays.
@@ -63,7 +63,7 @@ def test_attendance_after_the_event_on_a_phone(demo_site, new_page):
     page.get_by_label("时长（小时）").fill("1.5")
     page.get_by_placeholder("查找未报名的青年：姓名、手机号或单位").fill(youths[2].name)
     page.get_by_role("button", name="查找").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.locator(f"label[for='lr{reg0.pk}']").click()
     page.locator(f"label[for='ly{youths[2].pk}']").click()
     page.get_by_label("时长（小时）").fill("1.5")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, login, shot
+from tests.browser.conftest import PHONE, login, settle, shot
 from tests.factories import CadreFactory, CadreYouthFactory, NeedFactory, QuotaRuleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -30,7 +30,7 @@ def test_a_youth_follows_their_need_from_the_thanks_page(live_site, tree, new_pa
         status="answered", answer="请带身份证到旗人社局一楼窗口。"
     )
     page.get_by_role("link", name="打开我的进度页").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("请带身份证到旗人社局一楼窗口。").is_visible()
     shot(page, "needs-status-answered-phone")
     page.get_by_role("button", name="解决了").click()
@@ -52,7 +52,7 @@ def test_staff_hand_over_a_leaving_cadre_on_a_phone(live_site, tree, new_page):
     login(page, live_site.url, tree.owner.username, "pw-lianqing-123")
     page.goto(f"{live_site.url}/cadres/{leaving.pk}/")
     page.get_by_role("link", name="离任交接").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_text("联系的青年 3 名").is_visible()
     # The searchable picker (config/pickers.py): type, then choose the suggestion.
     page.get_by_label("接任者", exact=True).fill(tree.cadre.name[:2])

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from surveys.models import Campaign
-from tests.browser.conftest import DESKTOP, PHONE, login, shot
+from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 from tests.surveys.helpers import sealed_ballots, used_codes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -28,14 +28,14 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     shot(desk, "surveys-campaign-planned-desktop")
     desk.get_by_role("button", name=re.compile("生成 22 个投票码")).click()
-    desk.wait_for_load_state("networkidle")
+    settle(desk)
     codes = desk.locator(".lq-slip code").all_inner_texts()
     assert len(codes) == 22
     shot(desk, "surveys-code-slips-desktop")
 
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     desk.get_by_role("button", name="启用票箱，打印监票人份额").click()
-    desk.wait_for_load_state("networkidle")
+    settle(desk)
     assert "监票密钥份额" in desk.locator("h1").inner_text()
     shares = desk.locator(".lq-share-code").all_inner_texts()
     planned.refresh_from_db()
@@ -92,7 +92,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     # Staff end the voting early; counting waits for the scrutineers.
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     desk.get_by_role("button", name="提前结束投票").click()
-    desk.wait_for_load_state("networkidle")
+    settle(desk)
     desk.get_by_role("link", name="监票人结算").wait_for()
     planned.refresh_from_db()
     assert planned.voting_closed_at is not None and planned.closed_at is None
@@ -115,7 +115,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     scrutineers.get_by_label("监票人份额码 1").fill(shares[2])
     scrutineers.get_by_label("监票人份额码 3").fill(shares[0])
     scrutineers.get_by_role("button", name="还原密钥并计票").click()
-    scrutineers.wait_for_load_state("networkidle")
+    settle(scrutineers)
     assert "结算完成" in scrutineers.locator("main").inner_text()
     shot(scrutineers, "surveys-settled-result-phone")
     planned.refresh_from_db()
@@ -207,7 +207,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
 
     # 2. A campaign on that branch: the electorate comes from the roster.
     page.get_by_role("link", name="新建测评").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.get_by_label(re.compile("应参评人数")).input_value() == "6"
     page.get_by_label("被测评的团支部书记").select_option(str(old.pk))
     start = timezone.localtime() - datetime.timedelta(minutes=5)
@@ -217,29 +217,29 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     )
     shot(page, "surveys-campaign-form-roster-phone")
     page.get_by_role("button", name=re.compile("创建|保存")).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     campaign = Campaign.objects.get(branch=branch, year=year)
     assert campaign.electorate == 6
     page.get_by_role("button", name=re.compile("生成 6 个投票码")).click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     codes = page.locator(".lq-slip code").all_inner_texts()
     assert len(codes) == 6
     page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
     page.get_by_role("button", name="启用票箱，打印监票人份额").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     shares = page.locator(".lq-share-code").all_inner_texts()
     assert Elector.objects.filter(campaign=campaign).count() == 6
 
     # 3. 领票登记: five members present receive a slip, ticked in one save.
     page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
     page.locator("#slips-summary").get_by_role("link", name="领票登记").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     for n in range(1, 6):
         page.get_by_label(f"团员{n}", exact=True).check()
     assert page.locator("[data-lq-count]").inner_text() == "5"
     shot(page, "surveys-slips-phone")
     page.get_by_role("button", name="保存领票登记").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "已领票 5 / 6" in page.locator("main").inner_text() or "5 人已领票" in page.content()
     assert Elector.objects.filter(campaign=campaign, slip_received=True).count() == 5
 
@@ -255,15 +255,15 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     # 5. Voting ends early; two scrutineers paste their shares into the boxes.
     page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
     page.get_by_role("button", name="提前结束投票").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_role("link", name="监票人结算").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.get_by_label("监票人份额码 1").fill(shares[0].replace("-", " "))
     page.get_by_label("监票人份额码 2").fill(shares[1].replace("-", "\n", 3))
     assert "64 / 64" in page.locator("#id_share_1-count").inner_text()
     shot(page, "surveys-settle-shares-pasted-phone")
     page.get_by_role("button", name="还原密钥并计票").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     campaign.refresh_from_db()
     assert campaign.outcome == "not_satisfied" and campaign.electorate == 6
 
@@ -273,7 +273,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     page.get_by_label("新任书记姓名").fill("新书记甲")
     page.get_by_label("性别", exact=True).select_option("F")
     page.get_by_role("button", name="登记改选结果").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "新书记甲 任团支部书记" in page.locator("#reelection-result").inner_text()
     shot(page, "surveys-reelection-done-phone")
     old.refresh_from_db()
