@@ -104,8 +104,13 @@ def _world():
     from assessment.models import IntegrityFinding
 
     finding = IntegrityFinding.objects.get(run=run, cadre=big_cadre)
+    big_ids["assessment:integrity_detail"] = finding.pk
     finding.pk, finding.cadre, finding.organisation = None, tree.cadre, tree.town_a
     finding.save()
+    # Each detail page its own finding: without, the page got an activity's id, a finding of
+    # one township, the other's or none as the database's sequences happened to stand (a 200
+    # against a 404, seen when the module ran after the hostile-input walk).
+    small_ids["assessment:integrity_detail"] = finding.pk
     return {
         "staff": ((tree.owner, small_ids), (big_staff, big_ids)),
         "cadre": ((tree.cadre_user, small_ids), (big_cadre_user, big_ids)),
