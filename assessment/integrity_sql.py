@@ -45,6 +45,13 @@ def within_seconds(later: str, earlier: str, param: str) -> str:
     return f"({seconds(later, earlier)} <= %({param})s)"
 
 
+def in_range(column: str, p: dict) -> str:
+    """Only the cadres lo <= id < hi (`cadre_range` of integrity.detect: the bounded steps of
+    assessment/chunked.py). Every signal is a cadre's own: their contacts, youths and
+    confirmations; the youths' evidence (`ev`) is read whole in every step."""
+    return f" AND {column} >= %(lo)s AND {column} < %(hi)s" if "lo" in p else ""
+
+
 def ids(expr: str) -> str:
     """The ids of a group as "1,2,3" (NULLs skipped); capped in Python."""
     if pg():
