@@ -24,6 +24,13 @@ def local_day(column: str) -> str:
     return f"date({column}, '{hours:+d} hours')"
 
 
+def connection_day(column: str) -> str:
+    """The calendar day of a timestamp column in the connection's time zone (UTC: Django sets
+    it so on PostgreSQL, and SQLite stores UTC), without a named zone's conversion. Any two
+    zones' days differ by at most 2 (offsets lie within -12 h and +14 h)."""
+    return f"CAST({column} AS date)" if pg() else f"date({column})"
+
+
 def days(later: str, earlier: str) -> str:
     """Whole days between two dates."""
     if pg():
