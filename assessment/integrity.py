@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -61,13 +61,7 @@ class Signal:
     youths: list[int] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {
-            "code": self.code,
-            "value": self.value,
-            "detail": self.detail,
-            "contacts": self.contacts,
-            "youths": self.youths,
-        }
+        return asdict(self)  # code, value, detail, contacts, youths
 
 
 def _ids(text: str | None, cap: int) -> list[int]:
@@ -88,45 +82,70 @@ _LIVE = "ct.is_deleted = %(false)s AND ct.date >= %(start)s AND ct.date <= %(as_
 _TYPED = f"{_LIVE} AND ct.activity_id IS NULL"  # contacts derived from check-ins are excluded
 
 
-def _in_range(column: str, p: dict) -> str:
-    """Only the cadres lo <= id < hi (`cadre_range` of detect: the bounded steps of
-    assessment/chunked.py). Every signal is a cadre's own: their contacts, youths and
-    confirmations; the youths' evidence (`ev`) is read whole in every step."""
-    return f" AND {column} >= %(lo)s AND {column} < %(hi)s" if "lo" in p else ""
-
-
 def _entries_sql(p: dict) -> str:
     lag = "LAG({col}, %({span})s) OVER (PARTITION BY ct.cadre_id ORDER BY ct.created_at, ct.id)"
     slow = {"span": "burst_span"}
     fast = {"span": "burst_fast_span"}
-    late = sql.days("e.created_day", "e.date")
+    day = sql.local_day("e.created_at")
+    late = sql.days(day, "e.date")
+    # The local day is a time zone conversion per contact (0.4 s of CPU in a province quarter);
+    # the connection's day (UTC), nearly free and at most 2 days off, rules most contacts out.
+    rough = sql.days(sql.connection_day("e.created_at"), "e.date")
     # Entry times compared as timestamps, not as seconds (PostgreSQL's EXTRACT(EPOCH) is a
     # numeric: two per contact of a province quarter, 1.2 M contacts).
-    slow_in = sql.within_seconds("e.created_at", "e.slow_start", "burst_window")
-    fast_in = sql.within_seconds("e.created_at", "e.fast_start", "burst_fast_window")
+    slow_in, fast_in, b_slow, b_fast = (
+        sql.within_seconds(f"{t}.created_at", f"{t}.{start}", window)
+        for t in ("e", "b")
+        for start, window in (("slow_start", "burst_window"), ("fast_start", "burst_fast_window"))
+    )
+    first_of_window = f"CASE WHEN {b_slow} THEN b.first_id WHEN {b_fast} THEN b.fast_first_id END"
     ctes = [
         # burst, end_dump and backdated: one pass over the period's hand-typed contacts in
         # entry order per cadre (the window), aggregated per cadre. The order is that of
         # contacts.Contact's `contact_integrity_entries_idx`, read index-only: no sort, no
-        # heap, and the aggregate streams cadre by cadre (each CTE is read once, so inlined).
+        # heap, and the aggregate streams cadre by cadre (e and c are read once, so inlined).
         f"""e AS (
-    SELECT ct.id, ct.cadre_id, ct.date, {sql.local_day("ct.created_at")} AS created_day,
-           ct.created_at, {lag.format(col="ct.created_at", **slow)} AS slow_start,
-           {lag.format(col="ct.id", **slow)} AS first_id,
-           {lag.format(col="ct.created_at", **fast)} AS fast_start,
-           {lag.format(col="ct.id", **fast)} AS fast_first_id
-    FROM contacts_contact ct WHERE {_TYPED}{_in_range("ct.cadre_id", p)}
+    SELECT ct.id, ct.cadre_id, ct.date, ct.created_at,
+           {lag.format(col="ct.created_at", **slow)} AS slow_start,
+           {lag.format(col="ct.created_at", **fast)} AS fast_start
+    FROM contacts_contact ct WHERE {_TYPED}{sql.in_range("ct.cadre_id", p)}
 )""",
         f"""c AS (
     SELECT e.id, e.cadre_id,
            CASE WHEN {slow_in} THEN 1 ELSE 0 END AS slow_end,
            CASE WHEN {fast_in} THEN 1 ELSE 0 END AS fast_end,
-           CASE WHEN {slow_in} THEN e.first_id
-                WHEN {fast_in} THEN e.fast_first_id END AS first_id,
-           CASE WHEN e.created_day >= %(dump_from)s AND {late} >= %(dump_lag_days)s
-                THEN 1 ELSE 0 END AS dumped,
-           CASE WHEN {late} >= %(backdate_days)s THEN 1 ELSE 0 END AS backdated
+           CASE WHEN {rough} >= %(dump_lag_days)s - 2 AND {day} >= %(dump_from)s
+                     AND {late} >= %(dump_lag_days)s THEN 1 ELSE 0 END AS dumped,
+           CASE WHEN {rough} >= %(backdate_days)s - 2 AND {late} >= %(backdate_days)s
+                THEN 1 ELSE 0 END AS backdated
     FROM e
+)""",
+        f"""g AS (
+    SELECT cadre_id, COUNT(*) AS n, SUM(dumped) AS n_dumped, SUM(backdated) AS n_backdated,
+           SUM(slow_end) AS n_slow, SUM(fast_end) AS n_fast,
+           {sql.ids("CASE WHEN dumped = 1 THEN id END")} AS dumped_ids,
+           {sql.ids("CASE WHEN backdated = 1 THEN id END")} AS backdated_ids,
+           {sql.ids("CASE WHEN slow_end = 1 OR fast_end = 1 THEN id END")} AS end_ids
+    FROM c GROUP BY cadre_id
+    HAVING SUM(slow_end) + SUM(fast_end) > 0
+        OR (SUM(dumped) >= %(dump_min_contacts)s AND SUM(dumped) >= %(dump_min_share)s * COUNT(*))
+        OR SUM(dumped) >= %(dump_any_share_contacts)s
+        OR (SUM(backdated) >= %(backdate_min_contacts)s
+            AND SUM(backdated) >= %(backdate_min_share)s * COUNT(*))
+)""",
+        # A burst's evidence names each window's first entry too: the same window again, the
+        # ids looked back, over the few burst cadres' contacts only (two LAGs fewer over the
+        # quarter's 1.2 M contacts: about a fifth of the statement's backend CPU).
+        f"""b AS (
+    SELECT ct.cadre_id, ct.created_at, {lag.format(col="ct.created_at", **slow)} AS slow_start,
+           {lag.format(col="ct.id", **slow)} AS first_id,
+           {lag.format(col="ct.created_at", **fast)} AS fast_start,
+           {lag.format(col="ct.id", **fast)} AS fast_first_id
+    FROM contacts_contact ct
+    WHERE {_TYPED} AND ct.cadre_id IN (SELECT cadre_id FROM g WHERE n_slow + n_fast > 0)
+)""",
+        f"""bf AS (
+    SELECT b.cadre_id, {sql.ids(first_of_window)} AS first_ids FROM b GROUP BY b.cadre_id
 )""",
         # same_text: the contacts with a note per cadre and stored note key
         # (contacts/notes_key.py: normalised, the youths' names out), counted without their
@@ -137,7 +156,7 @@ def _entries_sql(p: dict) -> str:
     SELECT ct.cadre_id, ct.notes_key, COUNT(*) AS noted,
            SUM(CASE WHEN ct.notes_chars >= %(text_min_chars)s THEN 1 ELSE 0 END) AS n
     FROM contacts_contact ct
-    WHERE {_TYPED} AND ct.notes_key IS NOT NULL{_in_range("ct.cadre_id", p)}
+    WHERE {_TYPED} AND ct.notes_key IS NOT NULL{sql.in_range("ct.cadre_id", p)}
     GROUP BY ct.cadre_id, ct.notes_key
 )""",
         """hot AS (
@@ -147,12 +166,7 @@ def _entries_sql(p: dict) -> str:
     WHERE n >= %(text_min_contacts)s AND n >= %(text_min_share)s * with_text
 )""",
     ]
-    entries = """FROM c GROUP BY cadre_id
-HAVING SUM(slow_end) + SUM(fast_end) > 0
-    OR (SUM(dumped) >= %(dump_min_contacts)s AND SUM(dumped) >= %(dump_min_share)s * COUNT(*))
-    OR SUM(dumped) >= %(dump_any_share_contacts)s
-    OR (SUM(backdated) >= %(backdate_min_contacts)s
-        AND SUM(backdated) >= %(backdate_min_share)s * COUNT(*))"""
+    entries = "FROM g LEFT JOIN bf ON bf.cadre_id = g.cadre_id"
     same = f"""FROM hot JOIN contacts_contact ct
   ON ct.cadre_id = hot.cadre_id AND ct.notes_key = hot.notes_key
 WHERE {_TYPED} AND ct.notes_chars >= %(text_min_chars)s
@@ -162,20 +176,8 @@ GROUP BY hot.cadre_id, hot.notes_key, hot.n, hot.with_text"""
         [
             (
                 "entries",
-                [
-                    "cadre_id",
-                    "COUNT(*)",
-                    "SUM(dumped)",
-                    "SUM(backdated)",
-                    "SUM(slow_end)",
-                    "SUM(fast_end)",
-                ],
-                [
-                    sql.ids("CASE WHEN dumped = 1 THEN id END"),
-                    sql.ids("CASE WHEN backdated = 1 THEN id END"),
-                    sql.ids("CASE WHEN first_id IS NOT NULL THEN id END"),
-                    sql.ids("first_id"),
-                ],
+                ["g.cadre_id", "g.n", "g.n_dumped", "g.n_backdated", "g.n_slow", "g.n_fast"],
+                ["g.dumped_ids", "g.backdated_ids", "g.end_ids", "bf.first_ids"],
                 entries,
             ),
             ("same_text", ["hot.cadre_id", "hot.n", "hot.with_text"], [sql.ids("ct.id")], same),
@@ -268,7 +270,7 @@ def _reached_sql(p: dict) -> str:
         # a province quarter cost two passes over the table's 7 M.
         f"""cyp AS MATERIALIZED (
     SELECT cadre_id, youth_id, contact_id, date, is_offline FROM contacts_contactyouth
-    WHERE date >= %(start)s AND date <= %(as_of)s{_in_range("cadre_id", p)}
+    WHERE date >= %(start)s AND date <= %(as_of)s{sql.in_range("cadre_id", p)}
 )""",
         """pair AS (
     SELECT cadre_id, youth_id, MIN(date) AS first_date FROM cyp GROUP BY cadre_id, youth_id
@@ -283,42 +285,58 @@ def _reached_sql(p: dict) -> str:
     UNION SELECT youth_id FROM contacts_confirmation
           WHERE outcome = 'confirmed' AND same_device = %(false)s AND youth_id IS NOT NULL
 )""",
-        f"""py AS (
-    SELECT pair.cadre_id, pair.youth_id, pair.first_date, y.phone,
-           CASE WHEN {valid} THEN {sql.phone_number("y.phone")} END AS num,
-           CASE WHEN ev.youth_id IS NULL THEN 1 ELSE 0 END AS silent
+        # Each cadre's distinct youths and those first reached in the last days (quota_jump):
+        # from the pairs alone, only the silent youths need a phone (`pair`, read twice, is
+        # kept by PostgreSQL: 600,000 rows).
+        f"""reach AS (
+    SELECT cadre_id, COUNT(*) AS reached,
+           SUM(CASE WHEN first_date >= %(jump_from)s THEN 1 ELSE 0 END) AS late,
+           {sql.ids("CASE WHEN first_date >= %(jump_from)s THEN youth_id END")} AS late_ids
+    FROM pair GROUP BY cadre_id
+)""",
+        # The silent pairs and their phones: the youths with evidence set aside first (an
+        # anti-join on the small set), the join to the 1 M youths, the phone pattern and the
+        # window's sort see only the pairs that can be ghosts (86 % in the province seed).
+        f"""sp AS (
+    SELECT pair.cadre_id, pair.youth_id, y.phone,
+           CASE WHEN {valid} THEN {sql.phone_number("y.phone")} END AS num
     FROM pair JOIN cadres_youth y ON y.id = pair.youth_id
-    LEFT JOIN ev ON ev.youth_id = pair.youth_id
+    WHERE NOT EXISTS (SELECT 1 FROM ev WHERE ev.youth_id = pair.youth_id)
 )""",
         # One window over the cadre's silent youths sorted by number: a neighbour within a few
         # numbers, or the same number (the peers of the row) held by several of them. An
-        # invalid or missing number is NULL, so it is never anyone's neighbour.
+        # invalid or missing number is NULL, so it is never anyone's neighbour. The frame is
+        # the window's, not the COUNT's alone: LAG and LEAD ignore it, and one definition is
+        # one WindowAgg pass over the sorted rows (two were two).
         """w AS (
-    SELECT cadre_id, youth_id, first_date,
-           CASE WHEN silent = 0 THEN NULL
-                WHEN phone = '' THEN 'missing'
+    SELECT cadre_id, youth_id,
+           CASE WHEN phone = '' THEN 'missing'
                 WHEN num IS NULL THEN 'invalid'
-                WHEN COUNT(*) OVER (sw RANGE BETWEEN CURRENT ROW AND CURRENT ROW)
-                     >= %(ghost_shared_phone_youths)s THEN 'shared'
+                WHEN COUNT(*) OVER sw >= %(ghost_shared_phone_youths)s THEN 'shared'
                 WHEN num - LAG(num) OVER sw <= %(ghost_sequential_gap)s
                   OR LEAD(num) OVER sw - num <= %(ghost_sequential_gap)s THEN 'sequential'
            END AS why
-    FROM py
-    WINDOW sw AS (PARTITION BY cadre_id, silent ORDER BY num)
+    FROM sp
+    WINDOW sw AS (PARTITION BY cadre_id ORDER BY num RANGE BETWEEN CURRENT ROW AND CURRENT ROW)
 )""",
-        # Per cadre first (the window's output is in cadre order: the aggregate streams), and
-        # only then the cadre's quota rule: 10,000 rows joined instead of 600,000.
-        f"""agg AS (
-    SELECT w.cadre_id, COUNT(*) AS reached,
-           SUM(CASE WHEN w.first_date >= %(jump_from)s THEN 1 ELSE 0 END) AS late,
+        f"""bad AS (
+    SELECT w.cadre_id,
            SUM(CASE WHEN w.why IS NOT NULL THEN 1 ELSE 0 END) AS bad,
            {why.format("missing")} AS missing, {why.format("invalid")} AS invalid,
            {why.format("shared")} AS shared, {why.format("sequential")} AS sequential,
            SUM(CASE WHEN w.why IS NOT NULL AND w.why <> 'missing' THEN 1 ELSE 0 END)
                AS not_missing,
-           {sql.ids("CASE WHEN w.why IS NOT NULL THEN w.youth_id END")} AS bad_ids,
-           {sql.ids("CASE WHEN w.first_date >= %(jump_from)s THEN w.youth_id END")} AS late_ids
+           {sql.ids("CASE WHEN w.why IS NOT NULL THEN w.youth_id END")} AS bad_ids
     FROM w GROUP BY w.cadre_id
+)""",
+        # Per cadre first, then the quota rule: 10,000 rows joined, not 600,000. A cadre
+        # without silent youths has no `bad` row: zeros.
+        """agg AS (
+    SELECT reach.cadre_id, reach.reached, reach.late, COALESCE(bad.bad, 0) AS bad,
+           COALESCE(bad.missing, 0) AS missing, COALESCE(bad.invalid, 0) AS invalid,
+           COALESCE(bad.shared, 0) AS shared, COALESCE(bad.sequential, 0) AS sequential,
+           COALESCE(bad.not_missing, 0) AS not_missing, bad.bad_ids, reach.late_ids
+    FROM reach LEFT JOIN bad ON bad.cadre_id = reach.cadre_id
 )""",
         """big AS (
     SELECT contact_id, COUNT(*) AS youths FROM cyp WHERE is_offline = %(true)s
@@ -336,12 +354,12 @@ WHERE (agg.bad >= %(ghost_min_youths)s
        AND agg.late >= %(quota_jump_min_share)s * {quota})"""
     batch = f"""FROM big JOIN contacts_contact ct ON ct.id = big.contact_id
 WHERE ct.activity_id IS NULL AND ct.is_deleted = %(false)s
-  AND ct.date >= %(start)s AND ct.date <= %(as_of)s{_in_range("ct.cadre_id", p)}
+  AND ct.date >= %(start)s AND ct.date <= %(as_of)s{sql.in_range("ct.cadre_id", p)}
   AND (ct.channel IN ('talk', 'visit') OR big.youths > %(batch_offline_max_youths)s)"""
     denied = "CASE WHEN cf.outcome = 'denied' THEN {} END"
     same = "CASE WHEN cf.same_device = %(true)s THEN {} END"
     confirmations = f"""FROM contacts_confirmation cf
-WHERE cf.day >= %(start)s AND cf.day <= %(as_of)s{_in_range("cf.cadre_id", p)}
+WHERE cf.day >= %(start)s AND cf.day <= %(as_of)s{sql.in_range("cf.cadre_id", p)}
 GROUP BY cf.cadre_id
 HAVING SUM({denied.format(1)}) >= %(denials_min)s OR SUM({same.format(1)}) >= %(same_device_min)s"""
     return sql.union(
@@ -350,15 +368,9 @@ HAVING SUM({denied.format(1)}) >= %(denials_min)s OR SUM({same.format(1)}) >= %(
             (
                 "reached",
                 [
-                    "agg.cadre_id",
-                    "agg.reached",
-                    "agg.late",
+                    *(f"agg.{c}" for c in ("cadre_id", "reached", "late")),
                     quota,
-                    "agg.bad",
-                    "agg.missing",
-                    "agg.invalid",
-                    "agg.shared",
-                    "agg.sequential",
+                    *(f"agg.{c}" for c in ("bad", "missing", "invalid", "shared", "sequential")),
                     "agg.not_missing",
                 ],
                 ["agg.bad_ids", "agg.late_ids"],
@@ -394,19 +406,7 @@ def _ghost_rows(rows: list[tuple], p: dict) -> list[Signal]:
     another's. A missing phone alone is weak (many real youths give none): those count only
     when, with the others, they are a large share of the youths reached."""
     out = []
-    for (
-        cadre_id,
-        total,
-        *_,
-        bad,
-        missing,
-        invalid,
-        shared,
-        sequential,
-        not_missing,
-        ids,
-        _l,
-    ) in rows:
+    for cadre_id, total, *_r, bad, missing, invalid, shared, seq, not_missing, ids, _l in rows:
         bad, total, not_missing = int(bad or 0), int(total), int(not_missing or 0)
         strong = (
             not_missing >= p["ghost_min_youths"] and not_missing >= p["ghost_min_share"] * total
@@ -420,7 +420,7 @@ def _ghost_rows(rows: list[tuple], p: dict) -> list[Signal]:
             "missing": int(missing or 0),
             "invalid": int(invalid or 0),
             "shared": int(shared or 0),
-            "sequential": int(sequential or 0),
+            "sequential": int(seq or 0),
         }
         sig = Signal("ghost_youths", bad, detail, youths=_ids(ids, p["cap"]))
         out.append(_tag(cadre_id, sig))

@@ -24,6 +24,13 @@ def local_day(column: str) -> str:
     return f"date({column}, '{hours:+d} hours')"
 
 
+def connection_day(column: str) -> str:
+    """The calendar day of a timestamp column in the connection's time zone (UTC: Django sets
+    it so on PostgreSQL, and SQLite stores UTC), without a named zone's conversion. Any two
+    zones' days differ by at most 2 (offsets lie within -12 h and +14 h)."""
+    return f"CAST({column} AS date)" if pg() else f"date({column})"
+
+
 def days(later: str, earlier: str) -> str:
     """Whole days between two dates."""
     if pg():
@@ -43,6 +50,13 @@ def within_seconds(later: str, earlier: str, param: str) -> str:
     if pg():
         return f"({later} - {earlier} <= %({param})s * interval '1 second')"
     return f"({seconds(later, earlier)} <= %({param})s)"
+
+
+def in_range(column: str, p: dict) -> str:
+    """Only the cadres lo <= id < hi (`cadre_range` of integrity.detect: the bounded steps of
+    assessment/chunked.py). Every signal is a cadre's own: their contacts, youths and
+    confirmations; the youths' evidence (`ev`) is read whole in every step."""
+    return f" AND {column} >= %(lo)s AND {column} < %(hi)s" if "lo" in p else ""
 
 
 def ids(expr: str) -> str:
