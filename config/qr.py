@@ -5,10 +5,15 @@ check-in, the asker's status link, ballot slips."""
 from __future__ import annotations
 
 import base64
+import functools
 
 from django.utils.safestring import SafeString, mark_safe
 
 
+# The same data draws the same code, and drawing one costs ~25 ms of CPU (qrcode's mask
+# search): a cadre's card, activity codes and status links are drawn again on every view, the
+# 见面码 screen every 20 s within its minute. A few hundred drawings of ~10 KB each.
+@functools.lru_cache(maxsize=256)
 def qr_svg(data: str, *, box_size: int = 10, error_correction: int | None = None) -> SafeString:
     """An inline <svg> of `data`. Safe to print unescaped: qrcode writes it, not the user."""
     import qrcode
