@@ -259,8 +259,13 @@ def test_activity_totals(tree, activity):
         "attendances": 2,
         "volunteer_hours": Decimal("4.5"),
     }
+    # The same window as above: the factory's activities started an hour ago, which between
+    # midnight and one o'clock is yesterday (failed in CI at 00:05 Beijing time).
     banner = selectors.activity_totals(
-        user=tree.county, organisation=tree.banner, start=today, end=today
+        user=tree.county,
+        organisation=tree.banner,
+        start=today - datetime.timedelta(days=1),
+        end=today,
     )
     assert banner["activities"] == 2
     # Scoped by the user, whatever organisation is asked: township B's staff see none of A's.
