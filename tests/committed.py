@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 # The fixtures that stand for a copy, and the copy each one needs.
-ROWS = {"demo_site": "demo", "with_contacts": "contacts"}
+ROWS = {"demo_site": "demo", "demo_rows": "demo", "with_contacts": "contacts"}
 EMPTY = "empty"
 
 
@@ -38,6 +38,7 @@ class Snapshot:
     def __init__(self) -> None:
         self.sqlite: sqlite3.Connection | None = None
         self.tables: dict[str, bytes] = {}
+        self.output = ""  # what the build printed, if the tests need it (the demo's key shares)
 
     def close(self) -> None:
         if self.sqlite is not None:

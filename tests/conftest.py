@@ -5,6 +5,7 @@ tests that need PostgreSQL, Redis or a browser."""
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from cadres.models import Cadre, Organisation, User
@@ -267,6 +269,29 @@ def pytest_sessionfinish(session):
             cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(template)}")
     except Exception:  # noqa: BLE001 - a template left over is replaced by the next run
         pass
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker):
+    """The seeded demo (seed_demo, seed 2017), built once per session (per xdist worker) and
+    copied (tests/committed.py): seed_demo costs seconds of CPU, and the browser tests and the
+    tests of the demo's own content all read the same rows. What the seed printed is kept with
+    the copy (`output`): the open campaign's key shares exist nowhere else."""
+    out = io.StringIO()
+    with django_db_blocker.unblock():
+        snapshot = committed.take("demo", lambda: call_command("seed_demo", seed=2017, stdout=out))
+    snapshot.output = out.getvalue()
+    yield snapshot
+    committed.forget("demo")
+    committed.close_connections()
+
+
+@pytest.fixture
+def demo_rows(_demo_snapshot, db) -> str:
+    """The seeded demo's rows for a test that reads them (no live server); what the test writes
+    is rolled back. Returns what seed_demo printed."""
+    committed.expect("demo")
+    return _demo_snapshot.output
 
 
 @dataclass

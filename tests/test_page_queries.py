@@ -44,7 +44,7 @@ def _populate(org: Organisation, cadre, cadre_user: User, n: int) -> dict[str, i
     """n of everything in `org` (n=1: one of everything); returns the ids detail pages need."""
     for i in range(n):
         OrganisationFactory(name=f"{org.name}第{i + 2}团支部", kind="branch", parent=org)
-    links = [CadreYouthFactory(cadre=cadre) for _ in range(3 * n)]
+    links = CadreYouthFactory.create_batch(3 * n, cadre=cadre)
     youths = [link.youth for link in links]
     for i in range(n):
         other = CadreFactory(organisation=org, name=f"{org.name}干部{i}")

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from contacts.models import OFFLINE_CHANNELS, Contact, ContactYouth, Need
 from contacts.notes_key import notes_key
-from tests.factories import CadreYouthFactory, QuotaRuleFactory, SectorFactory, YouthFactory
+from tests.factories import (
+    CadreYouthFactory,
+    QuotaRuleFactory,
+    SectorFactory,
+    YouthFactory,
+    recount_once,
+)
 
 TODAY = datetime.date(2026, 7, 15)  # 2026Q2 is closed, 2026Q3 runs
 
@@ -56,14 +62,15 @@ def add_need(cadre, *, due: datetime.date, answered: datetime.date | None = None
 
 def link_youths(cadre, n: int, sectors: int, linked_on=datetime.date(2026, 1, 10)):
     secs = [SectorFactory(code=f"s{i}", name=f"领域{i}") for i in range(sectors)]
-    return [
-        CadreYouthFactory(
-            cadre=cadre,
-            youth=YouthFactory(sector=secs[i % sectors], organisation=cadre.organisation),
-            linked_on=linked_on,
-        ).youth
-        for i in range(n)
-    ]
+    with recount_once():
+        return [
+            CadreYouthFactory(
+                cadre=cadre,
+                youth=YouthFactory(sector=secs[i % sectors], organisation=cadre.organisation),
+                linked_on=linked_on,
+            ).youth
+            for i in range(n)
+        ]
 
 
 @pytest.fixture

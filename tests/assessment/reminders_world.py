@@ -18,6 +18,7 @@ from tests.factories import (
     NeedFactory,
     YouthFactory,
     log_contact,
+    recount_once,
 )
 
 
@@ -88,8 +89,11 @@ def build_world(tree) -> World:
     )
     # Seven youths never contacted (the top five are reminded), one contacted today (awake).
     names = [f"沉默青年{i}" for i in range(7)]
-    for name in names:
-        CadreYouthFactory(cadre=tree.cadre, youth=YouthFactory(name=name, organisation=tree.town_a))
+    with recount_once():
+        for name in names:
+            CadreYouthFactory(
+                cadre=tree.cadre, youth=YouthFactory(name=name, organisation=tree.town_a)
+            )
     awake = CadreYouthFactory(
         cadre=tree.cadre, youth=YouthFactory(name="刚联系的青年", organisation=tree.town_a)
     )

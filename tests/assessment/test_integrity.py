@@ -21,6 +21,7 @@ from tests.factories import (
     NeedFactory,
     RegistrationFactory,
     YouthFactory,
+    recount_once,
 )
 
 TODAY = datetime.date(2026, 10, 15)
@@ -40,12 +41,13 @@ def _entered(contact: Contact, at: datetime.datetime) -> Contact:
 
 def _youths(cadre, n: int, phones=None) -> list:
     out = []
-    for i in range(n):
-        youth = YouthFactory(
-            organisation=cadre.organisation, phone=phones[i] if phones else f"1391234{i:04d}0"
-        )
-        CadreYouthFactory(cadre=cadre, youth=youth, linked_on=datetime.date(2026, 1, 5))
-        out.append(youth)
+    with recount_once():
+        for i in range(n):
+            youth = YouthFactory(
+                organisation=cadre.organisation, phone=phones[i] if phones else f"1391234{i:04d}0"
+            )
+            CadreYouthFactory(cadre=cadre, youth=youth, linked_on=datetime.date(2026, 1, 5))
+            out.append(youth)
     return out
 
 

@@ -77,8 +77,7 @@ def test_compute_button_queues_the_task_for_staff_not_cadres(
     assert ScoreRun.objects.filter(period="2026Q3").exists()  # eager in tests
 
 
-def test_demo_has_scores_flags_and_cases_at_each_step(transactional_db):
-    call_command("seed_demo", seed=2017, stdout=io.StringIO())
+def test_demo_has_scores_flags_and_cases_at_each_step(demo_rows):
     assert ScoreRun.objects.filter(period__contains="Q").count() >= 4
     steps = sorted(
         SupervisionCase.objects.filter(status="open").values_list("id", flat=True).distinct()

@@ -4,7 +4,6 @@ browser). Screenshots go to artifacts/screenshots/ (git-ignored) to be looked at
 from __future__ import annotations
 
 import datetime
-import io
 import logging
 import os
 import threading
@@ -12,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connections, transaction
 from django.test.testcases import LiveServerThread
@@ -229,21 +227,6 @@ def live_site(db, _server):
     committed.expect(committed.EMPTY)
     with _serving(_server):
         yield LiveSite(_server)
-
-
-@pytest.fixture(scope="session")
-def _demo_snapshot(django_db_setup, django_db_blocker):
-    """The seeded demo, copied once per session (per xdist worker): seed_demo costs several
-    seconds of CPU and four dozen browser tests read it."""
-    with django_db_blocker.unblock():
-        snapshot = committed.take("demo", _seed)
-    yield snapshot
-    committed.forget("demo")
-    committed.close_connections()
-
-
-def _seed() -> None:
-    call_command("seed_demo", seed=2017, stdout=io.StringIO())
 
 
 @pytest.fixture

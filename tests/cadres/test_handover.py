@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def leaving(tree):
     QuotaRuleFactory(cadre_type="full_time", quota=10, min_sectors=1)
     old = CadreFactory(name="离任干部", organisation=tree.town_a)
-    links = [CadreYouthFactory(cadre=old) for _ in range(4)]
+    links = CadreYouthFactory.create_batch(4, cadre=old)
     open_need = NeedFactory(organisation=tree.town_a, owner_cadre=old, status="new")
     answered = NeedFactory(organisation=tree.town_a, owner_cadre=old, status="answered")
     return {

@@ -3,13 +3,14 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.factories import CadreYouthFactory, YouthFactory
+from tests.factories import CadreYouthFactory, YouthFactory, recount_once
 
 
 @pytest.fixture
 def own_youths(tree):
     """Five youths in the tree cadre's list (township A)."""
-    return [CadreYouthFactory(cadre=tree.cadre).youth for _ in range(5)]
+    with recount_once():
+        return [CadreYouthFactory(cadre=tree.cadre).youth for _ in range(5)]
 
 
 @pytest.fixture

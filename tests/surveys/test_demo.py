@@ -1,22 +1,15 @@
 from __future__ import annotations
 
 import datetime
-import io
 import re
-
-import pytest
-from django.core.management import call_command
 
 from cadres.models import User
 from surveys import services, settlement
 from surveys.models import BallotBox, Campaign, ReelectionProcedure
 from tests.surveys.helpers import sealed_ballots, used_codes
 
-pytestmark = pytest.mark.django_db
 
-
-def test_demo_has_campaigns_in_every_state():
-    call_command("seed_demo", seed=2017, stdout=io.StringIO())
+def test_demo_has_campaigns_in_every_state(demo_rows):
     campaigns = list(Campaign.objects.all())
     states = {(c.status, c.outcome) for c in campaigns}
     assert ("planned", "") in states and ("open", "") in states
@@ -32,14 +25,12 @@ def test_demo_has_campaigns_in_every_state():
             assert len(campaign.counted_receipts) == campaign.turnout
 
 
-def test_open_demo_campaign_settles_with_the_printed_shares():
+def test_open_demo_campaign_settles_with_the_printed_shares(demo_rows):
     """The open demo campaign is sealed and the server keeps no share: the seed output is the
     only place its shares exist, and two of them must really count it."""
-    out = io.StringIO()
-    call_command("seed_demo", seed=2017, stdout=out)
     campaign = Campaign.objects.get(branch__name="双胜镇第1团支部")
     assert campaign.status == "open" and campaign.is_sealed
-    shares = re.findall(r"份额 \d: (\S+)", out.getvalue())
+    shares = re.findall(r"份额 \d: (\S+)", demo_rows)
     assert len(shares) == campaign.share_count == 3
     later = campaign.closes_at + datetime.timedelta(minutes=1)
     services.campaign_close(campaign=campaign, by=None, now=later)

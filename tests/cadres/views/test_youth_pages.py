@@ -30,8 +30,7 @@ def test_youth_list_is_scoped_and_marks_duplicates(client, tree):
 def forty_youths(tree):
     """A full page: forty youths in the tree cadre's list, one field."""
     sector = SectorFactory(code="s")
-    for _ in range(40):
-        CadreYouthFactory(cadre=tree.cadre, youth__sector=sector)
+    CadreYouthFactory.create_batch(40, cadre=tree.cadre, youth__sector=sector)
 
 
 @pytest.mark.usefixtures("forty_youths")
