@@ -4,7 +4,6 @@ tests that need PostgreSQL, Redis or a browser."""
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
 import shutil
@@ -18,7 +17,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from cadres.models import Cadre, Organisation, User
-from tests import committed
+from tests import committed, template_db
 from tests.factories import CadreFactory, OrganisationFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("LIANQING_REQUIRE_SERVICES") == "1"
@@ -146,11 +145,6 @@ def _flush_by_delete():
         yield
 
 
-def _template_name(test_name: str) -> str:
-    # test_lq (test_lq_gw0 without the worker's suffix) -> test_lq_migrated.
-    return f"{test_name}_migrated"
-
-
 @pytest.fixture(scope="session")
 def django_db_setup(
     request,
@@ -160,18 +154,17 @@ def django_db_setup(
     django_db_keepdb,
     django_db_createdb,
     django_db_modify_db_settings,
-    tmp_path_factory,
 ):
-    """pytest-django's test database, except on PostgreSQL under xdist: the first worker to get
-    here migrates one database for the run (27 s of CPU), and every worker copies it with
-    CREATE DATABASE … TEMPLATE (a file copy, under a second) instead of migrating its own.
+    """pytest-django's test database, except on PostgreSQL under xdist: every worker copies a
+    migrated template with CREATE DATABASE … TEMPLATE (a file copy, under a second) instead of
+    migrating its own (tests/template_db.py).
 
-    1. Under a lock shared by the run's workers (a file in xdist's common temporary directory),
-       the template is migrated unless this run made it already (its COMMENT is the run's id).
+    1. Under an advisory lock shared by every run on the server, the template named after the
+       migrations' digest is migrated unless it is there complete (or `--create-db` was given).
     2. Still under the lock (no session may use the template while it is copied), the worker's
        database is dropped if left over and created from the template.
-    3. At the end the worker drops its database (Django's teardown); the controller drops the
-       template (`pytest_sessionfinish`)."""
+    3. At the end the worker drops its database (Django's teardown); the template stays for the
+       next run with the same migrations."""
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
 
@@ -198,11 +191,8 @@ def django_db_setup(
                 **kwargs,
             )
     else:
-        run = request.config.workerinput["testrunuid"]
-        lock_path = tmp_path_factory.getbasetemp().parent / "lianqing-test-db.lock"
-        with django_db_blocker.unblock(), open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            db_cfg = _clone_from_template(worker, run)
+        with django_db_blocker.unblock(), template_db.Lock():
+            db_cfg = _clone_from_template(worker, rebuild=django_db_createdb)
     yield
     if not django_db_keepdb:
         with django_db_blocker.unblock():
@@ -214,22 +204,20 @@ def django_db_setup(
                 )
 
 
-def _clone_from_template(worker: str, run: str):
+def _clone_from_template(worker: str, *, rebuild: bool):
     from django.conf import settings
     from django.test.utils import setup_databases
 
     settings_dict = connection.settings_dict
     original_name = settings_dict["NAME"]
     test_name = connection.creation._get_test_db_name()
-    template = _template_name(test_name.removesuffix(f"_{worker}"))
+    run_name = test_name.removesuffix(f"_{worker}")
+    schema = template_db.digest()
+    template = template_db.name(run_name, schema)
     quote = connection.ops.quote_name
     with connection._nodb_cursor() as cursor:
-        cursor.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [template],
-        )
-        row = cursor.fetchone()
-    if row is None or row[0] != run:
+        complete = template_db.is_complete(cursor, template, schema)
+    if rebuild or not complete:
         settings_dict["TEST"]["NAME"] = template
         try:
             setup_databases(verbosity=0, interactive=False, aliases={"default"})
@@ -237,7 +225,8 @@ def _clone_from_template(worker: str, run: str):
             settings_dict["TEST"]["NAME"] = test_name
         connection.close()
         with connection._nodb_cursor() as cursor:
-            cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS %s", [run])
+            template_db.mark_complete(cursor, template, schema)
+            template_db.drop_others(cursor, run_name, keep=template)
         # setup_databases pointed the connection at the template: back to the server's name.
         settings.DATABASES["default"]["NAME"] = settings_dict["NAME"] = original_name
     with connection._nodb_cursor() as cursor:
@@ -248,27 +237,6 @@ def _clone_from_template(worker: str, run: str):
     settings_dict["NAME"] = test_name
     # What teardown_databases expects: the connection, the name to restore, drop it.
     return [(connections["default"], original_name, True)]
-
-
-def pytest_sessionfinish(session):
-    """The controller of an xdist run drops the template its workers copied (django_db_setup)."""
-    if hasattr(session.config, "workerinput") or not getattr(
-        session.config.option, "numprocesses", None
-    ):
-        return
-    if connection.vendor != "postgresql":
-        return
-    from pytest_django.plugin import blocking_manager_key
-
-    template = _template_name(connection.creation._get_test_db_name())
-    try:
-        with (
-            session.config.stash[blocking_manager_key].unblock(),
-            connection._nodb_cursor() as cursor,
-        ):
-            cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(template)}")
-    except Exception:  # noqa: BLE001 - a template left over is replaced by the next run
-        pass
 
 
 @pytest.fixture(scope="session")
