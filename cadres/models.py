@@ -382,8 +382,8 @@ class CadreProgress(models.Model):
 
 class OrganisationRollup(models.Model):
     """Counts per organisation (its own rows, not its subtree), stored so that a staff page sums
-    a few thousand rollups for a subtree instead of counting a million youths on each view
-    (the province staff home spent 276 ms of 604 in that count).
+    a few thousand rollups for a subtree instead of counting a million youths and 10,000
+    cadres on each view (the province staff home spent 276 ms of 604 in the youths' count).
 
     Written ONLY by cadres.services.organisation_rollup_refresh (set-based, only changed rows),
     which the scoring chain runs with the latest quarter's flags (a minute after a change) and
@@ -394,6 +394,11 @@ class OrganisationRollup(models.Model):
         Organisation, on_delete=models.CASCADE, primary_key=True, related_name="rollup"
     )
     youths = models.PositiveIntegerField(_("青年人数"), default=0)
+    # The staff home's registry figures: the organisation's cadres, and how many of them meet
+    # the quota by their stored progress (CadreProgress.quota_met), instead of a join of every
+    # cadre in scope with their progress on each view (85 ms for a province).
+    cadres = models.PositiveIntegerField(_("团干部人数"), default=0)
+    cadres_quota_met = models.PositiveIntegerField(_("达标团干部人数"), default=0)
     computed_at = models.DateTimeField(_("统计时间"))
 
     class Meta:
