@@ -178,6 +178,20 @@ class QuotaRuleAdmin(ProgrammeSettingAdminMixin, admin.ModelAdmin):
     list_display = ["cadre_type", "quota", "min_sectors", "min_channels"]
     list_editable = ["quota", "min_sectors", "min_channels"]
 
+    # Admin edits bypass `rules.quota_rule_set`: every cadre's stored progress takes the rule
+    # (or, deleted, the defaults) here too. The counts do not change, only the verdict on them.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.cadre_progress_refresh(recount=False)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.cadre_progress_refresh(recount=False)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.cadre_progress_refresh(recount=False)
+
 
 class RefreshProgressAdminMixin:
     """Admin edits bypass the services: recount the quota progress of the cadres concerned."""
@@ -208,6 +222,12 @@ class CadreAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "phone"]
     autocomplete_fields = ["organisation", "user"]
     list_select_related = ["organisation"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new cadre gets its progress row; another type brings another quota rule.
+        if not change or "cadre_type" in form.changed_data:
+            services.cadre_progress_refresh(cadre_ids=[obj.pk])
 
 
 @admin.register(Youth)

@@ -22,25 +22,28 @@ def staff_panels(request: HttpRequest) -> list[str]:
     counts = organisation_list(user=user).aggregate(
         organisations=Count("id"), branches=Count("id", filter=Q(kind=Organisation.Kind.BRANCH))
     )
-    counts.update(
-        cadre_progress_list(user=user)
-        .order_by()
-        .aggregate(cadres=Count("id"), below_quota=Count("id", filter=Q(quota_met=False)))
-    )
-    # Youths from the stored rollups (cadres/rollups.py): a sum over one row per organisation,
-    # not a count of every youth in scope. Before the first scoring run there are none yet.
+    # Youths and cadres from the stored rollups (cadres/rollups.py): a sum over one row per
+    # organisation, not a count of every youth and cadre in scope. Before the first scoring run
+    # there are none yet: counted live.
     rollup = subtree_rollup(user=user)
     if rollup.computed_at is not None:
         counts["youths"] = rollup.youths
+        counts["cadres"] = rollup.cadres
+        counts["below_quota"] = rollup.cadres - rollup.cadres_quota_met
     else:
         counts["youths"] = scope_queryset(Youth.objects.all(), user=user).count()
+        counts.update(
+            cadre_progress_list(user=user)
+            .order_by()
+            .aggregate(cadres=Count("id"), below_quota=Count("id", filter=Q(quota_met=False)))
+        )
     return [
         render_to_string(
             "cadres/partials/staff_overview.html",
             {
                 "counts": counts,
                 "organisation": user.organisation,
-                "youths_computed_at": rollup.computed_at,
+                "youths_computed_at": rollup.computed_at,  # youths and cadres
             },
             request=request,
         )

@@ -5,8 +5,9 @@ fields (领域). Liaison channels are guidance shown to the cadre, not part of t
 
 Every page, export and task asks this module, in one of three forms of the same rule:
 - `quota_met(youths, fields, rule)` for one row in Python (flags, eligibility, a cadre's page);
-- `quota_met_q(...)` / `quota_met_expression(...)` for set-based ORM code (the cadre list and
-  home panel over live progress, the dashboard, bulletin and ranking over stored scores);
+- `quota_met_q(...)` / `quota_met_expression(...)` for set-based ORM code (the stored progress
+  that the cadre list sorts and filters on, the dashboard, bulletin and ranking over stored
+  scores); `progress_expression(...)` is the list's sortable ratio, in the same two forms;
 - `sql_params()` for the raw metrics SQL (assessment/metrics.py), which takes the defaults as
   parameters instead of literals.
 
@@ -24,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, Expression, ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models.functions import Least
 
 # When the committee has set no QuotaRule for a cadre type: 100 youths from 5 fields, and one
 # of each of the 9 liaison-channel kinds the report lists (cadres.models.LiaisonChannel.Kind;
@@ -67,20 +69,48 @@ def quota_met(youths: int, fields: int, rule: HasRule | dict[str, int] = DEFAULT
     return youths >= quota and fields >= min_sectors
 
 
+def _ref(value: str | int) -> F | Value:
+    return F(value) if isinstance(value, str) else Value(value)
+
+
 def quota_met_q(
     *,
     youths: str = "linked",
     fields: str = "sectors",
-    quota: str = "quota",
-    min_sectors: str = "min_sectors",
+    quota: str | int = "quota",
+    min_sectors: str | int = "min_sectors",
 ) -> Q:
-    """The same rule as a Q over columns/annotations (defaults: CadreScore's column names)."""
-    return Q(**{f"{youths}__gte": F(quota)}) & Q(**{f"{fields}__gte": F(min_sectors)})
+    """The same rule as a Q over columns/annotations (defaults: CadreScore's column names).
+
+    `quota` and `min_sectors` may also be numbers: one cadre type's rule, for a statement that
+    handles one type at a time (the stored progress, `cadres.services.cadre_progress_refresh`)."""
+    return Q(**{f"{youths}__gte": _ref(quota)}) & Q(**{f"{fields}__gte": _ref(min_sectors)})
 
 
-def quota_met_expression(**names: str) -> ExpressionWrapper:
+def quota_met_expression(
+    *,
+    youths: str = "linked",
+    fields: str = "sectors",
+    quota: str | int = "quota",
+    min_sectors: str | int = "min_sectors",
+) -> ExpressionWrapper:
     """The rule as a boolean annotation (same arguments as `quota_met_q`)."""
-    return ExpressionWrapper(quota_met_q(**names), output_field=BooleanField())
+    condition = quota_met_q(youths=youths, fields=fields, quota=quota, min_sectors=min_sectors)
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def progress(youths: int, quota: int) -> float:
+    """How far a cadre is towards the quota of youths, 0.0 to 1.0 (the cadre list's bar and
+    its sort); fields are not in it: `quota_met` says whether the bar is met."""
+    return min(youths * 1.0 / quota, 1.0)
+
+
+def progress_expression(*, youths: str = "linked", quota: str | int = "quota") -> Expression:
+    """`progress` as an ORM expression (same names as `quota_met_q`)."""
+    return Least(
+        ExpressionWrapper(F(youths) * Value(1.0) / _ref(quota), output_field=FloatField()),
+        Value(1.0),
+    )
 
 
 def sql_params() -> dict[str, int]:

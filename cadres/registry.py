@@ -278,6 +278,7 @@ def branch_secretary_change(
             is_branch_secretary=True,
             active_from=on,
         )
+        cadre_progress_refresh(cadre_ids=[successor.pk])  # its row: the cadre list needs one
     else:
         successor.is_branch_secretary = True
         successor.position = _("团支部书记")

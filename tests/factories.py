@@ -12,6 +12,7 @@ from django.utils import timezone
 from cadres import services as cadre_services
 from cadres.models import (
     Cadre,
+    CadreProgress,
     CadreType,
     CadreYouth,
     LiaisonChannel,
@@ -252,6 +253,39 @@ def _recount_after_create(factory_class):
 
 _recount_after_create(CadreYouthFactory)
 _recount_after_create(LiaisonChannelFactory)
+
+
+def _rerate_after_create(factory_class):
+    # A rule written here takes effect on the stored progress, as `rules.quota_rule_set` does.
+    create = factory_class._create.__func__
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = create(cls, model_class, *args, **kwargs)
+        cadre_services.cadre_progress_refresh(recount=False)
+        return obj
+
+    factory_class._create = _create
+
+
+_rerate_after_create(QuotaRuleFactory)
+
+
+def _progress_row_after_create(factory_class):
+    # Every cadre has its progress row (cadres.models.CadreProgress), as the services that
+    # create cadres give it; a new cadre's row is the defaults: no youths, 0.0, not met.
+    create = factory_class._create.__func__
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = create(cls, model_class, *args, **kwargs)
+        CadreProgress.objects.bulk_create([CadreProgress(cadre=obj)], ignore_conflicts=True)
+        return obj
+
+    factory_class._create = _create
+
+
+_progress_row_after_create(CadreFactory)
 
 # --- assessment ---
 from assessment.models import ScoringPolicy  # noqa: E402

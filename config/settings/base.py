@@ -90,7 +90,11 @@ TEMPLATES = [
                 "assessment.context_processors.notifications",
             ],
             # Not in an app's templatetags/: config is the project, not an installed app.
-            "libraries": {"panels": "config.panels", "tables": "config.tables"},
+            "libraries": {
+                "panels": "config.panels",
+                "row_urls": "config.row_urls",
+                "tables": "config.tables",
+            },
         },
     },
 ]

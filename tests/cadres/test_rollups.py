@@ -78,3 +78,70 @@ def test_refresh_of_some_organisations_recounts_and_stamps_only_those(tree):
     assert (rows[new_town.pk].youths, rows[new_town.pk].computed_at) == (1, later)
     assert (rows[tree.town_b.pk].youths, rows[tree.town_b.pk].computed_at) == (0, first)
     assert organisation_rollup_refresh(now=later) == 1  # the full run catches township B
+
+
+def _live_cadre_figures(user) -> tuple[int, int]:
+    from django.db.models import Count, Q
+
+    from cadres.selectors import cadre_progress_list
+
+    row = (
+        cadre_progress_list(user=user)
+        .order_by()
+        .aggregate(cadres=Count("id"), met=Count("id", filter=Q(quota_met=True)))
+    )
+    return row["cadres"], row["met"]
+
+
+def _stored_cadre_figures(user) -> tuple[int, int]:
+    rollup = subtree_rollup(user=user)
+    return rollup.cadres, rollup.cadres_quota_met
+
+
+def test_cadre_figures_equal_the_live_counts_after_each_kind_of_change(tree):
+    from cadres import rules, services
+    from cadres.models import CadreType
+    from tests.factories import CadreFactory, CadreYouthFactory, SectorFactory
+
+    users = [tree.county, tree.owner, tree.outsider]
+    rules.quota_rule_set(
+        cadre_type=CadreType.FULL_TIME, quota=2, min_sectors=1, min_channels=0, by=tree.county
+    )
+    CadreFactory(organisation=tree.branch_a)
+    outside = CadreFactory(organisation=tree.town_b)
+    organisation_rollup_refresh()
+    assert _stored_cadre_figures(tree.county) == (3, 0)
+    for user in users:
+        assert _stored_cadre_figures(user) == _live_cadre_figures(user)
+
+    sector = SectorFactory(code="x")
+    CadreYouthFactory.create_batch(2, cadre=tree.cadre, youth__sector=sector)  # links: met
+    CadreYouthFactory.create_batch(2, cadre=outside, youth__sector=sector)
+    organisation_rollup_refresh()
+    assert _stored_cadre_figures(tree.owner) == (2, 1)
+    assert _stored_cadre_figures(tree.outsider) == (1, 1)  # township B's own, nothing of A
+    for user in users:
+        assert _stored_cadre_figures(user) == _live_cadre_figures(user)
+
+    rules.quota_rule_set(  # a stricter rule: nobody meets it
+        cadre_type=CadreType.FULL_TIME, quota=3, min_sectors=1, min_channels=0, by=tree.county
+    )
+    organisation_rollup_refresh()
+    assert _stored_cadre_figures(tree.county) == (3, 0)
+    for user in users:
+        assert _stored_cadre_figures(user) == _live_cadre_figures(user)
+
+    services.cadre_progress_refresh()  # nothing moved: the nightly recount changes nothing
+    assert organisation_rollup_refresh() == 0
+
+
+def test_staff_home_shows_the_cadre_figures_of_the_rollup(client, tree):
+    from tests.factories import CadreFactory
+
+    CadreFactory(organisation=tree.town_a)
+    organisation_rollup_refresh()
+    CadreFactory(organisation=tree.town_a)  # not yet in the rollup: shown by the next run
+    client.force_login(tree.owner)
+    html = client.get("/").content.decode()
+    assert '<div class="lq-stat">2</div><div class="lq-stat-label">团干部</div>' in html
+    assert '<div class="lq-stat text-danger">2</div><div class="lq-stat-label">未达标团干部' in html
