@@ -166,6 +166,16 @@ class ContactYouth(models.Model):
             # EXISTS probe on (cadre, youth, date >= cutoff) for every link of the cadre; the
             # (cadre, date, youth) index would scan all the cadre's recent rows per link.
             models.Index(fields=["cadre", "youth", "date"], name="contactyouth_cadre_youth_idx"),
+            # A period's rows, whatever the years of history before it: the scoring statement's
+            # `pair` and evidence parts (assessment/metrics.py) and padding detection's `cyp`
+            # (assessment/integrity.py) read `date BETWEEN` as a range of this index, index-only
+            # (docs/scaling.md, issue 16 item 4). Read through the (cadre, …) indexes every
+            # year's rows were scanned for a quarter.
+            models.Index(
+                fields=["date"],
+                include=["cadre", "youth", "is_offline", "contact"],
+                name="contactyouth_period_idx",
+            ),
         ]
 
     def __str__(self) -> str:
