@@ -135,3 +135,10 @@ def test_the_weekly_statistics_read_only_the_periods_contacts(three_years):
     scans = _scans(metrics.channel_week_sql(), params, "contacts_contact")
     _assert_date_ranges(scans, Contact)
     assert {s["index"] for s in scans} == {"contact_week_stats_idx"}
+
+
+def test_padding_detection_reads_only_the_periods_typed_contacts(three_years):
+    params = integrity.params_for(period=PERIOD, as_of=WINDOW.as_of, thresholds={})
+    scans = _scans(integrity._entries_sql(params), params, "contacts_contact")
+    _assert_date_ranges(scans, Contact)
+    assert "contact_integrity_period_idx" in {s["index"] for s in scans}
