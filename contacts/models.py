@@ -177,11 +177,10 @@ class ContactYouth(models.Model):
             # EXISTS probe on (cadre, youth, date >= cutoff) for every link of the cadre; the
             # (cadre, date, youth) index would scan all the cadre's recent rows per link.
             models.Index(fields=["cadre", "youth", "date"], name="contactyouth_cadre_youth_idx"),
-            # A period's rows, whatever the years of history before it: the scoring statement's
-            # `pair` and evidence parts (assessment/metrics.py) and padding detection's `cyp`
-            # (assessment/integrity.py) read `date BETWEEN` as a range of this index, index-only
-            # (docs/scaling.md, issue 16 item 4). Read through the (cadre, …) indexes every
-            # year's rows were scanned for a quarter.
+            # A period's rows, whatever the years of history before it: padding detection's
+            # `cyp` (assessment/integrity.py) reads `date BETWEEN` as a range of this index,
+            # index-only, not every year's pages (docs/scaling.md, issue 16 item 4; the scoring
+            # statement's pairs read per cadre, contactyouth_cadre_date_idx).
             models.Index(
                 fields=["date"],
                 include=["cadre", "youth", "is_offline", "contact"],
