@@ -1,8 +1,9 @@
 """The raw numbers behind every cadre's score for a period, in ONE set-based SQL statement.
 
 One statement for all cadres (10,000 at province scale) instead of a query per cadre. It reads the
-ContactYouth fact table through its (cadre, date, youth) index, the cadre ↔ youth links and the
-needs. Written in SQL common to PostgreSQL and SQLite except two date expressions.
+ContactYouth fact table by ranges of its (cadre, date, youth) index, the cadre ↔ youth links and the
+needs. Written in SQL common to PostgreSQL and SQLite except two date expressions and the
+per-cadre reading of the pairs (`_pair_sql`: LATERAL, PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -138,6 +139,41 @@ def days_of_weeks(weeks: Collection[datetime.date], window: Window) -> list[date
     )
 
 
+_PAIR_COLUMNS = """youth_id,
+           MAX(CASE WHEN date >= %(start)s THEN 1 ELSE 0 END) AS in_period,
+           MAX(CASE WHEN is_offline AND date >= %(year_start)s THEN 1 ELSE 0 END) AS offline_year,
+           MAX(CASE WHEN date >= %(start)s AND NOT is_offline THEN 1 ELSE 0 END) AS online_period,
+           MAX(CASE WHEN date >= %(start)s AND is_offline THEN 1 ELSE 0 END) AS offline_period,
+           MAX(date) AS last_date
+    FROM contacts_contactyouth"""
+
+
+def _pair_sql(only_cadres: str) -> str:
+    """`pair`: each (cadre, youth) of the window's contact-youth rows, with what the score needs.
+
+    On PostgreSQL per cadre of `cad` (LATERAL): each cadre's window is a range of the
+    (cadre, date, youth) index, and the groups are that cadre's few hundred youths. One
+    aggregate over the window (SQLite's form) was read on one year through the (cadre, youth)
+    index whole, in group order, and on three years as a date range whose 800,000 groups spilled
+    to disk: 3.8 s against 5.6 s for a province quarter; per cadre 3.7–4.1 s on both
+    (docs/scaling.md, issue 16 item 4). The same pairs: `tch` is joined to `cad` anyway."""
+    if connection.vendor == "postgresql":
+        return f"""pair AS (
+    SELECT cad.cadre_id, p.youth_id, p.in_period, p.offline_year, p.online_period,
+           p.offline_period, p.last_date
+    FROM cad CROSS JOIN LATERAL (
+        SELECT {_PAIR_COLUMNS}
+        WHERE cadre_id = cad.cadre_id AND date >= %(scan_start)s AND date <= %(as_of)s
+        GROUP BY youth_id
+    ) p
+)"""
+    return f"""pair AS (
+    SELECT cadre_id, {_PAIR_COLUMNS}
+    WHERE date >= %(scan_start)s AND date <= %(as_of)s {only_cadres}
+    GROUP BY cadre_id, youth_id
+)"""
+
+
 def metrics_sql(window: Window, *, some_cadres: bool = False) -> str:
     """The statement; with `some_cadres`, only the cadres in %(cadre_ids)s (the incremental run
     of assessment/freshness.py): every part is filtered by cadre, so each reads those cadres'
@@ -165,17 +201,7 @@ lnk AS (
     WHERE cy.linked_on <= %(as_of)s {only("cy.cadre_id")}
     GROUP BY cy.cadre_id
 ),
-pair AS (
-    SELECT cadre_id, youth_id,
-           MAX(CASE WHEN date >= %(start)s THEN 1 ELSE 0 END) AS in_period,
-           MAX(CASE WHEN is_offline AND date >= %(year_start)s THEN 1 ELSE 0 END) AS offline_year,
-           MAX(CASE WHEN date >= %(start)s AND NOT is_offline THEN 1 ELSE 0 END) AS online_period,
-           MAX(CASE WHEN date >= %(start)s AND is_offline THEN 1 ELSE 0 END) AS offline_period,
-           MAX(date) AS last_date
-    FROM contacts_contactyouth
-    WHERE date >= %(scan_start)s AND date <= %(as_of)s {only("cadre_id")}
-    GROUP BY cadre_id, youth_id
-),
+{_pair_sql(only("cadre_id"))},
 ev AS (
     SELECT e.cadre_id, e.youth_id FROM ({evidence}) e WHERE 1 = 1 {only("e.cadre_id")}
 ),
