@@ -151,5 +151,7 @@ def test_the_weekly_statistics_read_only_the_periods_contacts(three_years):
 def test_padding_detection_reads_only_the_periods_typed_contacts(three_years):
     params = integrity.params_for(period=PERIOD, as_of=WINDOW.as_of, thresholds={})
     scans = _scans(integrity._entries_sql(params), params, "contacts_contact")
+    # Which date-leading index serves it is the planner's choice at this size (both
+    # contact_integrity_period_idx and contact_week_stats_idx read only the window here); at
+    # province scale it is contact_integrity_period_idx (docs/scaling.md, with the plans).
     _assert_date_ranges(scans, Contact)
-    assert "contact_integrity_period_idx" in {s["index"] for s in scans}
