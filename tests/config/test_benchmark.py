@@ -52,3 +52,19 @@ def test_the_second_pool_takes_the_staff_dashboards_never_a_cadre_page():
         assert _staff_pool(path)
     for path in CADRE_PAGES + ["/contacts/mine/", "/contacts/ask/", "/"]:
         assert not _staff_pool(path), path
+
+
+def test_the_staff_pool_can_be_started_at_a_lower_cpu_priority(monkeypatch):
+    """`--staff-nice`: the second pool's gunicorn runs under nice, the main pool never does."""
+    from cadres.management.commands import benchmark_pages
+
+    started = []
+    monkeypatch.setattr(
+        benchmark_pages.subprocess, "Popen", lambda cmd, **kwargs: started.append(cmd)
+    )
+    command = benchmark_pages.Command()
+    opts = {"worker_class": "gthread", "workers": 1, "threads": 2}
+    command._start({}, 8001, {**opts, "nice": 10}, label="看板池")
+    command._start({}, 8000, opts)
+    assert started[0][:3] == ["nice", "-n", "10"] and "gunicorn" in started[0][3]
+    assert "gunicorn" in started[1][0] and "nice" not in started[1]

@@ -141,6 +141,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--staff-workers", type=int, default=1)
         parser.add_argument("--staff-threads", type=int, default=4)
+        parser.add_argument(
+            "--staff-nice", type=int, default=0, help="看板池进程的 nice 值（0–19，越大越让出 CPU）"
+        )
+        parser.add_argument(
+            "--staff-all",
+            action="store_true",
+            help="工作人员的全部请求（含首页）都走看板池（模拟 nginx 按登录角色 Cookie 分流）",
+        )
 
     def handle(self, *args, **opts):
         if not os.environ.get("DATABASE_URL"):
@@ -166,6 +174,7 @@ class Command(BaseCommand):
                         **opts,
                         "workers": opts["staff_workers"],
                         "threads": opts["staff_threads"],
+                        "nice": opts["staff_nice"],
                     },
                     label="看板池",
                 )
@@ -252,6 +261,11 @@ class Command(BaseCommand):
             f"{opts['workers']} 个进程 × {opts['threads']} 线程，"
             f"127.0.0.1:{port}，生产设置（DEBUG 关闭）"
         )
+        nice = int(opts.get("nice") or 0)
+        if nice:
+            # The pool yields the CPU to the main pool's requests (cadres, the quick log) when
+            # both want it; its PostgreSQL backends are not reniced (the database may be remote).
+            cmd = ["nice", "-n", str(nice), *cmd]
         return subprocess.Popen(cmd, cwd=settings.BASE_DIR, env=env)
 
     def _wait_ready(self, port: int, server: subprocess.Popen) -> None:
@@ -367,7 +381,8 @@ class Command(BaseCommand):
             try:
                 while time.monotonic() < stop_at:
                     path = rng.choice(pages)
-                    target = staff_port if role == "staff" and _staff_pool(path) else port
+                    to_pool = opts["staff_all"] or _staff_pool(path)
+                    target = staff_port if role == "staff" and to_pool else port
                     t0 = time.perf_counter()
                     try:
                         response, _ = clients[target].request("GET", path)
