@@ -16,12 +16,13 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Cadre, Organisation, OrganisationRollup, User, Youth
 from .scoping import in_subtree, scope_queryset
+from .selectors import count_subquery
 
 
 def rollup_counts() -> dict[str, Coalesce]:
@@ -29,15 +30,13 @@ def rollup_counts() -> dict[str, Coalesce]:
     by the youth and cadre organisation indexes: youths, cadres, cadres meeting the quota by
     their stored progress (a cadre never counted has no row: not met, as the list says)."""
 
-    def count(qs: QuerySet) -> Coalesce:
-        sub = qs.order_by().values("organisation_id").annotate(n=Count("id")).values("n")[:1]
-        return Coalesce(Subquery(sub), 0)
-
+    youths = Youth.objects.filter(organisation_id=OuterRef("organisation_id"))
     cadres = Cadre.objects.filter(organisation_id=OuterRef("organisation_id"))
+    met = cadres.filter(progress_counts__quota_met=True)
     return {
-        "youths": count(Youth.objects.filter(organisation_id=OuterRef("organisation_id"))),
-        "cadres": count(cadres),
-        "cadres_quota_met": count(cadres.filter(progress_counts__quota_met=True)),
+        "youths": count_subquery(youths, "organisation_id", "id"),
+        "cadres": count_subquery(cadres, "organisation_id", "id"),
+        "cadres_quota_met": count_subquery(met, "organisation_id", "id"),
     }
 
 

@@ -86,7 +86,7 @@ def cadre_list(*, user: User) -> QuerySet[Cadre]:
 # The defaults and the rule itself live in cadres/quota.py; re-exported for existing callers.
 
 
-def _count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False) -> Coalesce:
+def count_subquery(qs: QuerySet, group: str, counted: str, *, distinct: bool = False) -> Coalesce:
     """A correlated COUNT per row as a scalar subquery, 0 when there is nothing to count.
 
     Scalar subqueries instead of JOIN + GROUP BY: counts over different tables would otherwise
@@ -115,9 +115,9 @@ def progress_counts() -> dict:
     """The exact counts behind quota progress, per cadre (OuterRef "cadre"), for the refresh."""
     links = CadreYouth.objects.filter(cadre=OuterRef("cadre"))
     return {
-        "youth_count": _count_subquery(links, "cadre", "youth"),
-        "sector_count": _count_subquery(links, "cadre", "youth__sector", distinct=True),
-        "channel_count": _count_subquery(
+        "youth_count": count_subquery(links, "cadre", "youth"),
+        "sector_count": count_subquery(links, "cadre", "youth__sector", distinct=True),
+        "channel_count": count_subquery(
             held_channels().filter(cadre=OuterRef("cadre")), "cadre", "kind", distinct=True
         ),
     }
@@ -289,7 +289,7 @@ def link_ceiling(cadre: Cadre) -> int:
 
 
 def _youth_cadre_count() -> Coalesce:
-    return _count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
+    return count_subquery(CadreYouth.objects.filter(youth=OuterRef("pk")), "youth", "cadre")
 
 
 def get_youth_for_user(*, user: User, pk: int | str) -> Youth:
