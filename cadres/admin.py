@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.pagination import CappedCountPaginator
 
-from . import services
+from . import rules, services
 from .models import (
     Cadre,
     CadreYouth,
@@ -178,19 +178,19 @@ class QuotaRuleAdmin(ProgrammeSettingAdminMixin, admin.ModelAdmin):
     list_display = ["cadre_type", "quota", "min_sectors", "min_channels"]
     list_editable = ["quota", "min_sectors", "min_channels"]
 
-    # Admin edits bypass `rules.quota_rule_set`: every cadre's stored progress takes the rule
-    # (or, deleted, the defaults) here too. The counts do not change, only the verdict on them.
+    # Admin edits bypass `rules.quota_rule_set`: they move the same figures (the stored
+    # progress at once, or the defaults' after a delete; the scores within a minute).
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.cadre_progress_refresh(recount=False)
+        rules.quota_rule_changed()
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        services.cadre_progress_refresh(recount=False)
+        rules.quota_rule_changed()
 
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
-        services.cadre_progress_refresh(recount=False)
+        rules.quota_rule_changed()
 
 
 class RefreshProgressAdminMixin:

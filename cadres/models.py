@@ -348,9 +348,9 @@ class CadreProgress(models.Model):
     A table of its own (not columns on Cadre) so that saving a Cadre loaded a minute ago can
     never overwrite fresher counts. Every cadre has its row: whatever creates a cadre calls
     `cadre_progress_refresh` for it (the registry, a new branch secretary, admin, the seed), and
-    the nightly full recount adds any missing one; the cadre list joins it as an inner join. Written ONLY by cadres.services.cadre_progress_refresh
-    (set-based); read through cadres.selectors.with_progress as n_youths / n_sectors / n_channels
-    / progress / quota_met.
+    the nightly full recount adds any missing one; the cadre list joins it as an inner join.
+    Written ONLY by cadres.services.cadre_progress_refresh (set-based); read through
+    cadres.selectors.with_progress as n_youths / n_sectors / n_channels / progress / quota_met.
     `manage.py refresh_quota_progress` (and the task of the same name) recounts every cadre.
     """
 

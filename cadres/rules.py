@@ -27,13 +27,7 @@ def _check(by: User) -> None:
 def quota_rule_set(
     *, cadre_type: str, quota: int, min_sectors: int, min_channels: int, by: User
 ) -> QuotaRule:
-    """Set a cadre type's quota (youths, fields, channels). Every cadre's stored progress takes
-    the new rule at once, in this transaction (`services.cadre_progress_refresh`, the counts
-    unchanged); the stored scores are recomputed (`numbers_changed`)."""
-    from assessment.freshness import numbers_changed
-
-    from .services import cadre_progress_refresh
-
+    """Set a cadre type's quota (youths, fields, channels); its effects in `quota_rule_changed`."""
     _check(by)
     if cadre_type not in CadreType.values:
         raise ValidationError({"cadre_type": _("团干部类型无效。")})
@@ -61,9 +55,21 @@ def quota_rule_set(
         min_channels,
         by.pk,
     )
+    quota_rule_changed()
+    return rule
+
+
+def quota_rule_changed() -> None:
+    """What any change of a quota rule moves (this module's service, and admin's edits and
+    deletes): every cadre's stored progress takes the rule at once, in the caller's transaction
+    (`services.cadre_progress_refresh`, the counts unchanged), and the stored scores are
+    recomputed within a minute (`numbers_changed`)."""
+    from assessment.freshness import numbers_changed
+
+    from .services import cadre_progress_refresh
+
     cadre_progress_refresh(recount=False)
     numbers_changed()
-    return rule
 
 
 @transaction.atomic

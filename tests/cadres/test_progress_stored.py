@@ -5,6 +5,8 @@ type changed (service and admin); and every new cadre has its row, which the lis
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from cadres import quota, registry, rules, services
@@ -123,16 +125,19 @@ def test_admin_rule_and_cadre_edits_rerate(client, tree, fields):
     _link(tree.cadre, fields[1], 1)
     admin_user = UserFactory(organisation=tree.city, role=User.Role.ADMIN, is_superuser=True)
     client.force_login(admin_user)
-    response = client.post(
-        "/admin/cadres/quotarule/add/",
-        {"cadre_type": "full_time", "quota": "3", "min_sectors": "2", "min_channels": "0"},
-    )
-    assert response.status_code == 302
+    # The stored scores are rescheduled as after `rules.quota_rule_set` (one rule, one effect).
+    with mock.patch("assessment.freshness.numbers_changed") as changed:
+        response = client.post(
+            "/admin/cadres/quotarule/add/",
+            {"cadre_type": "full_time", "quota": "3", "min_sectors": "2", "min_channels": "0"},
+        )
+    assert response.status_code == 302 and changed.called
     assert CadreProgress.objects.get(cadre=tree.cadre).quota_met is True
     assert_stored_equals_live()
     rule = QuotaRule.objects.get()
-    response = client.post(f"/admin/cadres/quotarule/{rule.pk}/delete/", {"post": "yes"})
-    assert response.status_code == 302 and not QuotaRule.objects.exists()
+    with mock.patch("assessment.freshness.numbers_changed") as changed:
+        response = client.post(f"/admin/cadres/quotarule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not QuotaRule.objects.exists() and changed.called
     assert CadreProgress.objects.get(cadre=tree.cadre).quota_met is False  # 100 / 5 again
     assert_stored_equals_live()
 
