@@ -4,6 +4,7 @@ attendance becomes contact (derived, not typed) shown on the youth's record and 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from activities.models import Activity, Registration
 from cadres.models import Cadre, CadreYouth, Youth
@@ -66,7 +67,7 @@ def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
     #    record shows the attendance, at phone width.
     cadre_page = new_page(PHONE)
     login(cadre_page, demo_site.url, "cadre")
-    assert cadre_page.get_by_text(activity.title).first.is_visible()
+    expect(cadre_page.get_by_text(activity.title).first).to_be_visible()
     shot(cadre_page, "activity-cadre-home-phone")
     cadre_page.goto(f"{demo_site.url}/activities/volunteers/youth/{youths[0].pk}/")
     assert activity.title in cadre_page.locator("main").inner_text()

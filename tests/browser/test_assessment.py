@@ -10,6 +10,7 @@ import unicodedata
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, login, settle, shot
 
@@ -110,10 +111,10 @@ def test_dashboard_renders_charts_with_data(with_contacts, new_page, viewport, l
 def test_cadre_sees_explained_score_on_phone(with_contacts, new_page):
     page = new_page(PHONE)
     login(page, with_contacts.url, "cadre")
-    assert page.get_by_text("我的活跃度").first.is_visible()
+    expect(page.get_by_text("我的活跃度").first).to_be_visible()
     shot(page, "assessment-cadre-home-phone")
     page.goto(f"{with_contacts.url}/assessment/")
-    assert page.get_by_text("怎样提高最快").first.is_visible()
+    expect(page.get_by_text("怎样提高最快").first).to_be_visible()
     shot(page, "assessment-cadre-score-phone")
 
 
@@ -134,7 +135,7 @@ def test_supervision_case_steps_on_a_phone(with_contacts, new_page):
     page.get_by_role("button", name="保存").click()
     settle(page)
     shot(page, "assessment-case-error-phone")
-    assert page.get_by_text("督导须按“提醒 → 约谈 → 诫勉”的顺序进行").is_visible()
+    expect(page.get_by_text("督导须按“提醒 → 约谈 → 诫勉”的顺序进行")).to_be_visible()
     assert page.get_by_label("实施人", exact=True).input_value() == "旗团委·王书记"
     # The demo case may already have steps: take the next step the refusal names.
     message = page.get_by_text("督导须按").inner_text()
@@ -143,6 +144,6 @@ def test_supervision_case_steps_on_a_phone(with_contacts, new_page):
     page.get_by_label("措施", exact=True).select_option(label=expected)
     page.get_by_role("button", name="保存").click()
     settle(page)
-    assert page.get_by_text("已记录督导措施").is_visible()
-    assert page.get_by_role("heading", name=f"{done_before + 1}. {expected}").is_visible()
+    expect(page.get_by_text("已记录督导措施")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{done_before + 1}. {expected}")).to_be_visible()
     shot(page, "assessment-case-phone")

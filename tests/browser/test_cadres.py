@@ -19,8 +19,8 @@ def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_pag
     progress = page.get_by_test_id("quota-progress")
     assert re.fullmatch(r"\d+/100", progress.inner_text())
     assert progress.inner_text() == "93/100"
-    assert page.get_by_text("还没有建立的联系渠道").is_visible()
-    assert page.get_by_text("再联系 7 名青年，就能完成指标。").is_visible()
+    expect(page.get_by_text("还没有建立的联系渠道")).to_be_visible()
+    expect(page.get_by_text("再联系 7 名青年，就能完成指标。")).to_be_visible()
     # Nothing overflows the phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "cadres-cadre-home-phone")
@@ -30,13 +30,13 @@ def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_pag
     expect(page.get_by_text("还没有建立的渠道")).to_be_visible()
     shot(page, "cadres-channels-phone")
     page.goto(page.url.split("/channels/")[0] + "/")  # the cadre's own page
-    assert page.get_by_text("（尚未建立）").first.is_visible()
+    expect(page.get_by_text("（尚未建立）").first).to_be_visible()
     shot(page, "cadres-cadre-detail-phone")
 
     page.get_by_role("link", name="打印联系卡").click()
     # Two codes: the needs desk (有问必答) and 加入联系 (the youth joins the cadre's list).
     assert page.locator(".qr svg").count() == 2
-    assert page.locator(".qr svg").first.is_visible()
+    expect(page.locator(".qr svg").first).to_be_visible()
     shot(page, "cadres-card-phone")
 
     page.goto(f"{demo_site.url}/cadres/me/youths/")
@@ -50,7 +50,7 @@ def test_township_sees_only_its_cadres(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "township")
     page.goto(f"{demo_site.url}/cadres/")
-    assert page.get_by_text(f"共 {expected} 名团干部").is_visible()
+    expect(page.get_by_text(f"共 {expected} 名团干部")).to_be_visible()
     organisations = set(page.locator("table tbody tr td:nth-child(2)").all_inner_texts())
     assert organisations and all(name.startswith("天山镇") for name in organisations)
     shot(page, "cadres-township-table-phone")
@@ -77,8 +77,8 @@ def test_staff_import_shows_bad_row_then_commits(demo_site, new_page, tmp_path):
     page.get_by_label("青年所属组织").fill("天山镇团委")  # typed: the picker resolves the name
     page.get_by_role("button", name="检查文件").click()
     settle(page)
-    assert page.get_by_text("发现 2 处问题").is_visible()
-    assert page.locator("#import-errors").get_by_text("手机号格式不正确").is_visible()
+    expect(page.get_by_text("发现 2 处问题")).to_be_visible()
+    expect(page.locator("#import-errors").get_by_text("手机号格式不正确")).to_be_visible()
     shot(page, "cadres-import-errors-phone")
 
     good = tmp_path / "名单2.csv"
@@ -90,8 +90,8 @@ def test_staff_import_shows_bad_row_then_commits(demo_site, new_page, tmp_path):
     page.get_by_label("花名册文件（.xlsx 或 .csv）").set_input_files(str(good))
     page.get_by_label("青年所属组织").fill("天山镇团委")  # typed: the picker resolves the name
     page.get_by_role("button", name="检查文件").click()
-    assert page.get_by_text("检查通过：共 2 行").is_visible()
+    expect(page.get_by_text("检查通过：共 2 行")).to_be_visible()
     shot(page, "cadres-import-preview-phone")
     page.get_by_role("button", name="确认导入").click()
-    assert page.get_by_text("导入完成").first.is_visible()
+    expect(page.get_by_text("导入完成").first).to_be_visible()
     shot(page, "cadres-import-done-phone")

@@ -5,6 +5,7 @@ the cadre. Then a share link answered on the youth's phone."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, login, settle, shot
 
@@ -29,7 +30,7 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
     login(page, demo_site.url, "cadre")
     page.get_by_role("link", name="见面码（请青年扫码确认见面）").click()
     settle(page)
-    assert page.locator(".lq-meet-qr svg").is_visible()
+    expect(page.locator(".lq-meet-qr svg")).to_be_visible()
     box = page.locator(".lq-meet-qr").bounding_box()
     assert box["width"] >= 300  # big enough for a camera at arm's length
     shot(page, "confirm-meeting-code-phone")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, SCREENSHOTS, login, settle, shot
 
@@ -303,7 +304,7 @@ def test_roster_upload_shows_the_spinner(with_contacts, new_page, tmp_path):
     )
     assert not page.locator("#roster-busy").is_visible()
     page.locator("#roster-submit").click()
-    assert page.locator("#roster-busy").is_visible()
+    expect(page.locator("#roster-busy")).to_be_visible()
     assert page.locator("#roster-submit").is_disabled()
     shot(page, "csp-import-busy-phone")
     watch.assert_clean()

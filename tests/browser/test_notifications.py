@@ -4,6 +4,7 @@ marked read, the settings page. Screenshots in artifacts/screenshots/notificatio
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
@@ -52,7 +53,7 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
     assert bell.locator(".lq-bell-count").inner_text() == str(unread)
     box = bell.bounding_box()
     assert box and box["width"] >= 44 and box["height"] >= 44  # a thumb's tap target
-    assert bell.is_visible()  # on the phone without opening the menu
+    expect(bell).to_be_visible()  # on the phone without opening the menu
     shot(page, "notifications-home-bell-phone")
 
     bell.click()

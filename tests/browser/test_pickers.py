@@ -101,7 +101,7 @@ def test_without_the_script_the_name_is_typed_and_namesakes_offered(live_site, t
     try:
         _new_youth_for(page, live_site, tree, cadre_typed="托雅")
         page.get_by_role("button", name="保存并加入联系名单").click()
-        assert page.get_by_text("有 2 个“托雅”，请从下面选择一个。").is_visible()
+        expect(page.get_by_text("有 2 个“托雅”，请从下面选择一个。")).to_be_visible()
         shot(page, "picker-no-script-namesakes-phone")
         page.get_by_label("托雅 · 专职书记 · 甲镇第一团支部").check()
         page.get_by_role("button", name="保存并加入联系名单").click()

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, login, settle, shot
 
@@ -96,7 +97,7 @@ def test_work_plan_year_on_a_phone(demo_site, new_page):
     page.get_by_label("计划提交截止日期").fill(f"{year}-01-31")
     page.get_by_role("button", name="设定截止日期").click()
     page.get_by_text("已设定计划提交截止日期。").wait_for()
-    assert page.get_by_test_id("plan-missing").is_visible()
+    expect(page.get_by_test_id("plan-missing")).to_be_visible()
     shot(page, "plans-overview-phone")
 
     # The committee writes its own plan: one item measured by linked activities.
@@ -124,7 +125,7 @@ def test_work_plan_year_on_a_phone(demo_site, new_page):
     page.get_by_role("button", name="提交计划").click()
     page.get_by_text("计划已提交。").wait_for()
     assert "完成 0 / 目标 4 次线下活动" in page.get_by_test_id("plan-items").inner_text()
-    assert page.get_by_test_id("quarters").is_visible()
+    expect(page.get_by_test_id("quarters")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "plan-detail-phone")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from playwright.sync_api import expect
 
 from cadres.models import Cadre, Consent, ErasureLog, User, Youth
 from cadres.privacy import ERASED_NAME
@@ -31,12 +32,12 @@ def test_a_youth_joins_from_the_card_on_a_phone(demo_site, new_page):
     youth_page.get_by_label("单位/学校/村（嘎查）", exact=True).fill("天山镇职教中心")
     youth_page.get_by_label("出生年份", exact=True).fill("2002")
     youth_page.get_by_role("button", name="同意并加入").click()
-    assert youth_page.get_by_text("请阅读并勾选同意后再提交。").is_visible()
+    expect(youth_page.get_by_text("请阅读并勾选同意后再提交。")).to_be_visible()
     assert youth_page.get_by_label("姓名", exact=True).input_value() == "乌兰图雅"
     shot(youth_page, "privacy-join-no-consent-phone")
     youth_page.locator("#id_consent").check()
     youth_page.get_by_role("button", name="同意并加入").click()
-    assert youth_page.get_by_role("heading", name="已加入联系").is_visible()
+    expect(youth_page.get_by_role("heading", name="已加入联系")).to_be_visible()
     shot(youth_page, "privacy-join-done-phone")
     youth = Youth.objects.get(phone="13900005678")
     assert youth.cadre_links.filter(cadre=cadre).exists()
@@ -52,19 +53,19 @@ def test_staff_erase_a_youth_after_confirming(demo_site, new_page):
         login(page, demo_site.url, "township")
         page.goto(f"{demo_site.url}/cadres/youths/{youth.pk}/")
         page.get_by_role("link", name="删除该青年的个人信息…").click()
-        assert page.get_by_text("删除后无法恢复").is_visible()
+        expect(page.get_by_text("删除后无法恢复")).to_be_visible()
         if suffix == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         shot(page, f"privacy-erase-confirm-{suffix}")
     page.get_by_label("删除原因").fill("本人申请删除")
     page.get_by_label("请输入该青年的姓名以确认").fill("不是这个名字")
     page.get_by_role("button", name="确认删除").click()
-    assert page.get_by_text("输入的姓名与该青年不一致，未删除。").is_visible()
+    expect(page.get_by_text("输入的姓名与该青年不一致，未删除。")).to_be_visible()
     shot(page, "privacy-erase-wrong-name-desktop")
     page.get_by_label("请输入该青年的姓名以确认").fill(youth.name)
     page.get_by_role("button", name="确认删除").click()
     log = ErasureLog.objects.get()
-    assert page.get_by_text(log.tag).is_visible()
+    expect(page.get_by_text(log.tag)).to_be_visible()
     shot(page, "privacy-erase-done-desktop")
     assert Youth.objects.get(pk=youth.pk).name == ERASED_NAME
 
@@ -89,7 +90,7 @@ def test_an_import_commit_in_the_background_shows_progress_then_the_result(demo_
     page = new_page(PHONE)
     login(page, demo_site.url, "township")
     page.goto(f"{demo_site.url}/cadres/import/{record.pk}/")
-    assert page.locator("progress[data-lq-job-bar]").is_visible()
+    expect(page.locator("progress[data-lq-job-bar]")).to_be_visible()
     shot(page, "import-job-progress-phone")
     assert tasks.roster_commit(record.pk, user.pk) == "done"  # the worker
     page.get_by_text("已于").wait_for(timeout=10_000)  # the poller reloaded the page

@@ -23,7 +23,7 @@ def test_a_youth_follows_their_need_from_the_thanks_page(live_site, tree, new_pa
     page.locator("input[name=anonymous]").check()
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_text("已收到您的问题")).to_be_visible()
-    assert page.locator(".lq-need-qr svg").is_visible()
+    expect(page.locator(".lq-need-qr svg")).to_be_visible()
     shot(page, "needs-thanks-with-status-link-phone")
     need = Need.objects.get()
     Need.objects.filter(pk=need.pk).update(
@@ -31,7 +31,7 @@ def test_a_youth_follows_their_need_from_the_thanks_page(live_site, tree, new_pa
     )
     page.get_by_role("link", name="打开我的进度页").click()
     settle(page)
-    assert page.get_by_text("请带身份证到旗人社局一楼窗口。").is_visible()
+    expect(page.get_by_text("请带身份证到旗人社局一楼窗口。")).to_be_visible()
     shot(page, "needs-status-answered-phone")
     page.get_by_role("button", name="解决了").click()
     expect(page.get_by_text("谢谢您的反馈")).to_be_visible()  # waits for the redirect
@@ -53,7 +53,7 @@ def test_staff_hand_over_a_leaving_cadre_on_a_phone(live_site, tree, new_page):
     page.goto(f"{live_site.url}/cadres/{leaving.pk}/")
     page.get_by_role("link", name="离任交接").click()
     settle(page)
-    assert page.get_by_text("联系的青年 3 名").is_visible()
+    expect(page.get_by_text("联系的青年 3 名")).to_be_visible()
     # The searchable picker (config/pickers.py): type, then choose the suggestion.
     page.get_by_label("接任者", exact=True).fill(tree.cadre.name[:2])
     page.locator(".lq-picker-list li[data-id]", has_text=tree.town_a.name).first.click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, login, shot
 
@@ -18,7 +19,7 @@ def test_county_logs_in_and_sees_chinese_home(demo_site, new_page, viewport, lab
     login(page, demo_site.url, "county")
     assert page.url.rstrip("/") == demo_site.url
     assert "共青团阿鲁科尔沁旗委员会 · 工作台" in page.locator("h1").inner_text()
-    assert page.get_by_text("本级及下级概况").is_visible()
+    expect(page.get_by_text("本级及下级概况")).to_be_visible()
     shot(page, f"county-home-{label}")
     if viewport is PHONE:
         # On a phone the navigation folds behind the toggler and opens by tap.
@@ -35,7 +36,7 @@ def test_cadre_logs_in_and_sees_own_home(demo_site, new_page, viewport, label):
     # A cadre has no staff pages: the organisation tree is 404 for them.
     response = page.goto(f"{demo_site.url}/cadres/organisations/")
     assert response.status == 404
-    assert page.get_by_text("页面不存在或您无权查看").is_visible()
+    expect(page.get_by_text("页面不存在或您无权查看")).to_be_visible()
     shot(page, f"cadre-404-{label}")
 
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from surveys.models import Campaign
 from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
@@ -143,11 +144,11 @@ def test_committee_reads_results_on_a_phone(demo_site, new_page):
     shot(page, "surveys-overview-phone")
     unhappy = Campaign.objects.get(branch__name="天山镇第2团支部", year=timezone.now().year)
     page.goto(f"{demo_site.url}/surveys/campaigns/{unhappy.pk}/")
-    assert page.get_by_text("团支部书记改选程序").is_visible()
+    expect(page.get_by_text("团支部书记改选程序")).to_be_visible()
     shot(page, "surveys-result-not-satisfied-phone")
     small = Campaign.objects.get(branch__name="双胜镇第3团支部")
     page.goto(f"{demo_site.url}/surveys/campaigns/{small.pk}/")
-    assert page.get_by_text("只公布测评结果").is_visible()
+    expect(page.get_by_text("只公布测评结果")).to_be_visible()
     shot(page, "surveys-result-small-branch-phone")
     page.goto(f"{demo_site.url}/surveys/receipts/{small.public_id}/")
     assert "共 3 张选票被计入" in page.locator("main").inner_text()
