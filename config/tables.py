@@ -6,7 +6,9 @@ library calls `inspect.signature` on the render method to choose its arguments, 
 column's `<td>` attributes, and the template engine resolves a dozen variables. Here:
 
 - `Table` (every project table inherits it) gives its rows a `BoundRow` that looks each render
-  or value method's arguments up once per method (`_arguments`), not once per cell;
+  or value method's arguments up once per method (`_arguments`), not once per cell, and reads a
+  model record's cell attribute by attribute (`BoundRow._get_and_render_with`) instead of the
+  library's dict-then-attribute-then-index attempt per path step and `_meta` walk per cell;
 - `{% table_body table %}` (used by templates/django_tables2/lianqing.html, the project's table
   template) writes the `<tr>`/`<td>` of the page in Python: the same cells (`row.get_cell`, so
   every `render_FOO`, linkify and `get_FOO_display` as before), the same row attributes, the same
@@ -15,8 +17,8 @@ column's `<td>` attributes, and the template engine resolves a dozen variables. 
 - `DateColumn` / `DateTimeColumn` compile their template code once, where the library compiles
   it for every cell.
 
-What a cell shows is unchanged; tests/test_tables.py compares the body with the library's own
-template, cell by cell.
+What a cell shows is unchanged; tests/config/test_tables.py compares the body and the export
+values with the library's own template and cell code, cell by cell.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Any
 import django_tables2 as tables
 from django import template
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.template import Context, Template
 from django.template.base import render_value_in_context
 from django.utils import formats
@@ -61,7 +65,82 @@ def _call_with_appropriate(fn: Callable, kwargs: dict[str, Any]) -> Any:
     return fn(**kwargs)
 
 
+_MISSING = object()
+# (record class, accessor) -> whether the field the accessor ends on has choices: what
+# django-tables2 reads from the model's _meta for every cell (`Accessor.get_field`).
+_CHOICES: dict[tuple[type, str], bool] = {}
+
+
+def _cell_plan(bound_column) -> tuple[tuple[str, ...], str] | None:
+    """The accessor's path to the cell's object and the attribute read from it, or None where
+    the cell needs django-tables2's general lookup (callable arguments, many-to-many columns)."""
+    plan = getattr(bound_column, "_lq_plan", _MISSING)
+    if plan is _MISSING:
+        accessor = tables.A(bound_column.accessor)
+        plan = None
+        if (
+            accessor
+            and not accessor.callable_args
+            and not accessor.callable_kwargs
+            and not isinstance(bound_column.column, tables.ManyToManyColumn)
+        ):
+            *head, remainder = accessor.bits
+            plan = (tuple(head), remainder)
+        bound_column._lq_plan = plan
+    return plan
+
+
+def _has_choices(record: models.Model, accessor: str) -> bool:
+    key = (type(record), accessor)
+    found = _CHOICES.get(key)
+    if found is None:
+        try:
+            field = tables.A(accessor).get_field(record)
+        except FieldDoesNotExist:
+            field = None
+        found = _CHOICES[key] = bool(getattr(field, "choices", ()))
+    return found
+
+
+def _plain(obj: Any) -> bool:
+    # An object the library's lookup reads by attribute: `obj[bit]` raises TypeError first.
+    return not hasattr(type(obj), "__getitem__")
+
+
 class BoundRow(_BoundRow):
+    def _get_and_render_with(self, bound_column, render_func, default):
+        """django-tables2's cell lookup for the common case, a model record read attribute by
+        attribute: the same value (`get_FOO_display()` for a field with choices, None past a
+        null relation, the column's default for an empty value) without the library's
+        try-dict-then-attribute-then-index per path step and `_meta` walk per cell. Anything
+        else (dicts, callables on the path, a failing lookup) takes the library's own code."""
+        plan = _cell_plan(bound_column)
+        record = self._record
+        if plan is None or not isinstance(record, models.Model) or not _plain(record):
+            return super()._get_and_render_with(bound_column, render_func, default)
+        head, remainder = plan
+        current: Any = record
+        for bit in head:
+            current = getattr(current, bit, _MISSING)
+            if current is _MISSING or callable(current) or not _plain(current):
+                return super()._get_and_render_with(bound_column, render_func, default)
+            if current is None:
+                break
+        if current is None:
+            value = None
+        elif isinstance(current, models.Model) and _has_choices(record, bound_column.accessor):
+            display = getattr(current, f"get_{remainder}_display", None)
+            value = display() if display else getattr(current, remainder, None)
+            if not display and callable(value):
+                return super()._get_and_render_with(bound_column, render_func, default)
+        else:
+            value = getattr(current, remainder, _MISSING)
+            if value is _MISSING or callable(value):
+                return super()._get_and_render_with(bound_column, render_func, default)
+        if value in bound_column.column.empty_values:
+            return default
+        return render_func(bound_column, value)
+
     def _call_render(self, bound_column, value=None):
         render_kwargs = self._optional_cell_arguments(bound_column, value)
         content = _call_with_appropriate(bound_column.render, render_kwargs)
@@ -169,7 +248,8 @@ def table_body(context, table) -> SafeString:
     for row in table.paginated_rows:
         out.append(format_html("<tr {}>", row.attrs.as_html()))
         for column in columns:
-            cell = row.get_cell(column.name)
+            # row.get_cell(column.name), without looking the column up by name again
+            cell = row._get_and_render_with(column, row._call_render, column.default)
             column.current_value, column.current_record = cell, row.record  # as BoundRow.items
             td = static_td.get(column.name)
             if td is None:
