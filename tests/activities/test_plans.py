@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,6 +225,16 @@ class TestOverview:
             "乙镇团委": "late",
         }
         assert overview.with_plan == 1 and len(overview.missing) == 3
+
+    def test_missing_text_is_what_the_join_filter_writes(self, tree):
+        tree.town_b.name = 'O\'Neil & <乙> "镇"'
+        tree.town_b.save(update_fields=["name"])
+        overview = plan_overview(user=tree.county, organisation=tree.banner, year=YEAR)
+        names = overview.missing_names
+        assert len(names) == 4 and tree.town_b.name in names
+        expected = Template('{{ names|join:"、" }}').render(Context({"names": names}))
+        assert overview.missing_text == expected
+        assert "&lt;乙&gt;" in overview.missing_text
 
     def test_township_sees_only_its_subtree(self, tree):
         _plan(tree.town_b, tree.outsider)
