@@ -307,6 +307,9 @@ def cadre_youths_link(
     return len(links)
 
 
+# In the caller's transaction when there is one (no savepoint), else its own: the rows stay
+# locked from before the rules are read until the verdict is stored.
+@transaction.atomic(savepoint=False)
 def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None, recount: bool = True) -> int:
     """Recount the stored quota progress of these cadres, or of every cadre when None, and
     apply the quota rule to it. Call it after any write to CadreYouth, LiaisonChannel, a
@@ -333,19 +336,27 @@ def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None, recount: b
         [CadreProgress(cadre_id=pk) for pk in missing], ignore_conflicts=True, batch_size=5000
     )
     rows = CadreProgress.objects.all()
-    types = quota_rules()
     if cadre_ids is not None:
         rows = rows.filter(cadre_id__in=ids)
-        # The rule statements only for the types these cadres have (one, for a link).
-        present = set(cadres.order_by().values_list("cadre_type", flat=True).distinct())
-        types = {t: rule for t, rule in types.items() if t in present}
         if recount:
             # Links moved: the stored scores follow within a minute (assessment/freshness.py).
             # The full recount (None) is the nightly safety net, followed by the nightly run.
             from assessment.freshness import numbers_changed
 
             numbers_changed(cadre_ids=ids)
+    # Lock the rows before reading the rules (in id order, so that two refreshes never wait for
+    # each other crosswise). A rule change re-rates every row in its own transaction: it now
+    # either committed before the read below, which then sees the new rule, or it waits for
+    # these rows until this transaction ends and re-rates them after it. Reading the rules first
+    # left a window in which a concurrent rule change committed, and this transaction wrote
+    # the old rule's verdict after it (kept until the nightly recount).
+    list(rows.select_for_update().order_by("cadre_id").values_list("cadre_id", flat=True))
     n = rows.update(**progress_counts()) if recount else 0
+    types = quota_rules()
+    if cadre_ids is not None:
+        # The rule statements only for the types these cadres have (one, for a link).
+        present = set(cadres.order_by().values_list("cadre_type", flat=True).distinct())
+        types = {t: rule for t, rule in types.items() if t in present}
     rated = 0
     for cadre_type, (quota, min_sectors, _channels) in types.items():
         rated += rows.filter(cadre__cadre_type=cadre_type).update(
