@@ -229,6 +229,14 @@ class CadreAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not change or "cadre_type" in form.changed_data:
             services.cadre_progress_refresh(cadre_ids=[obj.pk])
 
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.cadres_removed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.cadres_removed()
+
 
 @admin.register(Youth)
 class YouthAdmin(ScopedAdminMixin, SimpleHistoryAdmin):

@@ -368,6 +368,16 @@ def cadre_progress_refresh(*, cadre_ids: Iterable[int] | None = None, recount: b
     return n if recount else rated
 
 
+def cadres_removed() -> None:
+    """What deleting cadres moves (admin deletes them, bypassing the services): the stored
+    scores, flags, per-organisation figures and statistics that counted them are recomputed
+    for the whole of each current period within a minute (`numbers_changed`; whole periods,
+    as the deleted cadres' ids mark nothing any more). Their progress rows go with them."""
+    from assessment.freshness import numbers_changed
+
+    numbers_changed()
+
+
 def cadre_ids_holding(*, youth_ids: Iterable[int]) -> list[int]:
     """Cadres whose progress depends on these youths (e.g. after a youth's field changed)."""
     return list(

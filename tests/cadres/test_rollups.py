@@ -145,3 +145,36 @@ def test_staff_home_shows_the_cadre_figures_of_the_rollup(client, tree):
     html = client.get("/").content.decode()
     assert '<div class="lq-stat">2</div><div class="lq-stat-label">团干部</div>' in html
     assert '<div class="lq-stat text-danger">2</div><div class="lq-stat-label">未达标团干部' in html
+
+
+def test_a_cadre_deleted_in_admin_leaves_the_stored_figures(
+    client, tree, django_capture_on_commit_callbacks
+):
+    """Admin bypasses the services: deleting a cadre (one without contacts; contacts protect a
+    cadre) still moves the stored figures that counted them, as the services' changes do."""
+    from assessment import services
+    from assessment.periods import period_containing
+    from cadres.models import Cadre, User
+    from tests.factories import CadreFactory, UserFactory
+
+    mistaken, twice = CadreFactory.create_batch(2, organisation=tree.town_b)
+    today = timezone.localdate()
+    services.scores_compute(period=period_containing(today), today=today)
+    assert _stored_cadre_figures(tree.outsider) == _live_cadre_figures(tree.outsider)
+    before = _stored_cadre_figures(tree.outsider)[0]
+    admin_user = UserFactory(organisation=tree.city, role=User.Role.ADMIN, is_superuser=True)
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/cadres/cadre/{mistaken.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Cadre.objects.filter(pk=mistaken.pk).exists()
+    assert _stored_cadre_figures(tree.outsider) == _live_cadre_figures(tree.outsider)
+    assert _stored_cadre_figures(tree.outsider)[0] == before - 1
+    with django_capture_on_commit_callbacks(execute=True):  # the list's "delete selected"
+        response = client.post(
+            "/admin/cadres/cadre/",
+            {"action": "delete_selected", "_selected_action": [twice.pk], "post": "yes"},
+        )
+    assert response.status_code == 302 and not Cadre.objects.filter(pk=twice.pk).exists()
+    assert _stored_cadre_figures(tree.outsider) == _live_cadre_figures(tree.outsider)
+    assert _stored_cadre_figures(tree.outsider)[0] == before - 2
