@@ -51,6 +51,16 @@ def test_benchmark_plants_padding_and_reports_the_figures(db):
         r"^recall [01]\.\d\d precision [01]\.\d\d false_flag_rate 0\.\d{3}$", text, re.M
     )
     assert "活跃度计算" in text and "真实性核查" in text
+    # The bulk-written dataset keeps the invariants of the services: every cadre has its stored
+    # progress, counted from its links (the cadre list joins it, the rollups sum it).
+    from collections import Counter
+
+    from cadres.models import CadreProgress, CadreYouth
+
+    progress = dict(CadreProgress.objects.values_list("cadre_id", "youth_count"))
+    assert set(progress) == set(Cadre.objects.values_list("pk", flat=True))
+    links = Counter(CadreYouth.objects.values_list("cadre_id", flat=True))
+    assert links and {c: progress[c] for c in links} == dict(links)
     n_before = Cadre.objects.count()
     # A second run replaces the first dataset instead of adding to it.
     call_command("benchmark_integrity", seed=4, cadres=20, period="2026Q3", stdout=io.StringIO())
