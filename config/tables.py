@@ -107,6 +107,25 @@ def _plain(obj: Any) -> bool:
     return not hasattr(type(obj), "__getitem__")
 
 
+def _read(record: models.Model, plan: tuple[tuple[str, ...], str], accessor: str) -> Any:
+    """The cell's value as django-tables2 reads it, or _MISSING where only the library's own
+    lookup can say (a callable on the path, a subscriptable object, a missing attribute)."""
+    head, remainder = plan
+    current: Any = record
+    for bit in head:
+        current = getattr(current, bit, _MISSING)
+        if current is _MISSING or callable(current) or not _plain(current):
+            return _MISSING
+        if current is None:
+            return None  # past a null relation: the library's lookup stops there too
+    if isinstance(current, models.Model) and _has_choices(record, accessor):
+        display = getattr(current, f"get_{remainder}_display", None)
+        if display is not None:
+            return display()
+    value = getattr(current, remainder, _MISSING)
+    return _MISSING if callable(value) else value
+
+
 class BoundRow(_BoundRow):
     def _get_and_render_with(self, bound_column, render_func, default):
         """django-tables2's cell lookup for the common case, a model record read attribute by
@@ -118,25 +137,12 @@ class BoundRow(_BoundRow):
         record = self._record
         if plan is None or not isinstance(record, models.Model) or not _plain(record):
             return super()._get_and_render_with(bound_column, render_func, default)
-        head, remainder = plan
-        current: Any = record
-        for bit in head:
-            current = getattr(current, bit, _MISSING)
-            if current is _MISSING or callable(current) or not _plain(current):
-                return super()._get_and_render_with(bound_column, render_func, default)
-            if current is None:
-                break
-        if current is None:
-            value = None
-        elif isinstance(current, models.Model) and _has_choices(record, bound_column.accessor):
-            display = getattr(current, f"get_{remainder}_display", None)
-            value = display() if display else getattr(current, remainder, None)
-            if not display and callable(value):
-                return super()._get_and_render_with(bound_column, render_func, default)
-        else:
-            value = getattr(current, remainder, _MISSING)
-            if value is _MISSING or callable(value):
-                return super()._get_and_render_with(bound_column, render_func, default)
+        try:
+            value = _read(record, plan, bound_column.accessor)
+        except Exception:  # noqa: BLE001 - the library's lookup decides what a failure shows
+            value = _MISSING
+        if value is _MISSING:
+            return super()._get_and_render_with(bound_column, render_func, default)
         if value in bound_column.column.empty_values:
             return default
         return render_func(bound_column, value)

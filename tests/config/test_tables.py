@@ -106,3 +106,39 @@ def test_arguments_are_those_of_the_method_whatever_the_instance():
     # A missing argument: not called, as django-tables2 does.
     assert _call_with_appropriate(one.render, {"value": 1}) is None
     assert _call_with_appropriate(lambda **kw: sorted(kw), {"b": 1, "a": 2}) == ["a", "b"]
+
+
+@pytest.mark.django_db
+def test_cell_lookup_edges_are_the_librarys(tree, monkeypatch):
+    """Past a null relation, a field with choices, a method, a missing attribute, a related
+    field with choices: the faster lookup gives what django-tables2's own does."""
+    import django_tables2 as tables
+
+    from cadres.models import Cadre
+    from config.tables import Table
+
+    class Edges(Table):
+        organisation = tables.Column(accessor="organisation__name")
+        gender = tables.Column()
+        login = tables.Column(accessor="user__username", default="—")
+        label = tables.Column(accessor="__str__")
+        missing = tables.Column(accessor="no_such_attribute", default="?")
+        org_kind = tables.Column(accessor="organisation__kind")
+
+        class Meta:
+            model = Cadre
+            fields = ()
+
+    from tests.factories import CadreFactory
+
+    CadreFactory(organisation=tree.town_a, user=None)  # a cadre without a login
+    records = list(Cadre.objects.select_related("organisation", "user").order_by("pk"))
+    assert any(r.user_id is None for r in records) and any(r.user_id for r in records)
+
+    def cells():
+        table = Edges(records)
+        return [[row.get_cell(c.name) for c in table.columns] for row in table.rows]
+
+    ours = cells()
+    _library_cells(monkeypatch)
+    assert ours == cells()
