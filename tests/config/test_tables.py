@@ -109,7 +109,7 @@ def test_arguments_are_those_of_the_method_whatever_the_instance():
 
 
 @pytest.mark.django_db
-def test_cell_lookup_edges_are_the_librarys(tree, monkeypatch):
+def test_cell_lookup_edges_are_the_librarys(monkeypatch):
     """Past a null relation, a field with choices, a method, a missing attribute, a related
     field with choices: the faster lookup gives what django-tables2's own does."""
     import django_tables2 as tables
@@ -129,9 +129,12 @@ def test_cell_lookup_edges_are_the_librarys(tree, monkeypatch):
             model = Cadre
             fields = ()
 
-    from tests.factories import CadreFactory
+    from tests.factories import CadreFactory, UserFactory
 
-    CadreFactory(organisation=tree.town_a, user=None)  # a cadre without a login
+    # Its own rows (this module's other tests share a module-wide world): with and without a
+    # login, so that one path crosses a null relation.
+    CadreFactory(user=None)
+    CadreFactory(user=UserFactory())
     records = list(Cadre.objects.select_related("organisation", "user").order_by("pk"))
     assert any(r.user_id is None for r in records) and any(r.user_id for r in records)
 
