@@ -36,7 +36,7 @@ def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
         staff.locator(f"#y{youth.pk}").check()
         staff.get_by_role("button", name="报名所选青年").click()
         settle(staff)
-        assert "已报名 1 人" in staff.get_by_role("alert").first.inner_text()
+        expect(staff.get_by_role("alert").first).to_contain_text("已报名 1 人", use_inner_text=True)
     shot(staff, "activity-checkin-list-desktop")
 
     # 2. each youth types the check-in code on a phone and checks in with their phone number.
@@ -53,7 +53,7 @@ def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
     phone.get_by_role("link", name="下一位签到").click()
     phone.get_by_label("手机号").fill(youths[0].phone)
     phone.get_by_role("button", name="签到").click()
-    assert "已经签到过了" in phone.locator(".alert-danger").inner_text()
+    expect(phone.locator(".alert-danger")).to_contain_text("已经签到过了", use_inner_text=True)
     shot(phone, "activity-checkin-twice-phone")
 
     # 3. the attendance is contact for the youths' cadre, without anyone typing it.
@@ -70,10 +70,10 @@ def test_register_checkin_by_code_and_derived_contact(demo_site, new_page):
     expect(cadre_page.get_by_text(activity.title).first).to_be_visible()
     shot(cadre_page, "activity-cadre-home-phone")
     cadre_page.goto(f"{demo_site.url}/activities/volunteers/youth/{youths[0].pk}/")
-    assert activity.title in cadre_page.locator("main").inner_text()
+    expect(cadre_page.locator("main")).to_contain_text(activity.title, use_inner_text=True)
     shot(cadre_page, "activity-youth-record-phone")
     cadre_page.goto(f"{demo_site.url}/activities/{activity.pk}/checkin/")
-    assert "已签到 2" in cadre_page.get_by_test_id("counts").inner_text()
+    expect(cadre_page.get_by_test_id("counts")).to_contain_text("已签到 2", use_inner_text=True)
     shot(cadre_page, "activity-checkin-list-phone")
 
 
@@ -81,10 +81,10 @@ def test_calendar_and_list_at_phone_width(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "county")
     page.goto(f"{demo_site.url}/activities/")
-    assert "扶贫路上党旗飘" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("扶贫路上党旗飘", use_inner_text=True)
     shot(page, "activity-list-phone")
     page.goto(f"{demo_site.url}/activities/?view=calendar")
     shot(page, "activity-calendar-phone")
     page.goto(f"{demo_site.url}/activities/projects/")
-    assert "肉牛标准化养殖" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("肉牛标准化养殖", use_inner_text=True)
     shot(page, "activity-projects-phone")

@@ -57,7 +57,7 @@ def test_bulletin_prints_both_editions_to_a4_pdf(with_contacts, new_page):
     page = new_page(DESKTOP)
     login(page, with_contacts.url, "county")
     page.goto(f"{with_contacts.url}/assessment/bulletin/")
-    assert "工作通报" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("工作通报", use_inner_text=True)
     shot(page, "assessment-bulletin-desktop")
     flagged = [
         _fold(name)

@@ -18,7 +18,7 @@ def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_pag
     login(page, demo_site.url, "cadre")
     progress = page.get_by_test_id("quota-progress")
     assert re.fullmatch(r"\d+/100", progress.inner_text())
-    assert progress.inner_text() == "93/100"
+    expect(progress).to_have_text("93/100", use_inner_text=True)
     expect(page.get_by_text("还没有建立的联系渠道")).to_be_visible()
     expect(page.get_by_text("再联系 7 名青年，就能完成指标。")).to_be_visible()
     # Nothing overflows the phone's width.
@@ -35,12 +35,12 @@ def test_cadre_sees_progress_with_missing_channels_on_a_phone(demo_site, new_pag
 
     page.get_by_role("link", name="打印联系卡").click()
     # Two codes: the needs desk (有问必答) and 加入联系 (the youth joins the cadre's list).
-    assert page.locator(".qr svg").count() == 2
+    expect(page.locator(".qr svg")).to_have_count(2)
     expect(page.locator(".qr svg").first).to_be_visible()
     shot(page, "cadres-card-phone")
 
     page.goto(f"{demo_site.url}/cadres/me/youths/")
-    assert page.get_by_test_id("quota-progress").inner_text() == "93/100"
+    expect(page.get_by_test_id("quota-progress")).to_have_text("93/100", use_inner_text=True)
     shot(page, "cadres-my-youths-phone")
 
 

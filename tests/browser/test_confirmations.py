@@ -59,7 +59,7 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
     page.clock.fast_forward("00:21")
     row.wait_for(timeout=30_000)
     settle(page)
-    assert "已确认" in row.inner_text()
+    expect(row).to_contain_text("已确认", use_inner_text=True)
     shot(page, "confirm-meeting-code-after-phone")
     row.get_by_role("link").click()
     settle(page)
@@ -68,7 +68,7 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
 
     # 5. Nothing left to ask on that contact; another contact offers its share link, which the
     #    youth opens on their phone and answers with four digits.
-    assert page.locator("summary", has_text="请青年确认这次联系").count() == 0
+    expect(page.locator("summary", has_text="请青年确认这次联系")).to_have_count(0)
     confirmed_contact = int(page.url.rstrip("/").rsplit("/", 1)[1])
     other = (
         cadre.contacts.filter(is_deleted=False, activity__isnull=True)
@@ -91,4 +91,6 @@ def test_meeting_code_scan_confirm_and_the_cadre_sees_it(demo_site, new_page):
         contact=other, youth=other_youth, outcome="confirmed"
     ).exists()
     page.reload()
-    assert "青年已确认" in page.locator("dd", has_text=other_youth.name).inner_text()
+    expect(page.locator("dd", has_text=other_youth.name)).to_contain_text(
+        "青年已确认", use_inner_text=True
+    )

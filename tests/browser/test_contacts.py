@@ -3,7 +3,10 @@ answered by the cadre, dormant youths."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, login, settle, shot
 
@@ -32,8 +35,10 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     shot(page, "contacts-quick-log-phone")
     page.get_by_role("button", name="保存").click()
     settle(page)
-    assert page.url.rstrip("/") == demo_site.url
-    assert f"已记录与 {name} 的联系（面对面交谈）" in page.get_by_role("alert").inner_text()
+    expect(page).to_have_url(re.compile(re.escape(demo_site.url) + "/?$"))
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"已记录与 {name} 的联系（面对面交谈）", use_inner_text=True
+    )
     shot(page, "contacts-saved-phone")
 
     # 2. A batch of five.
@@ -41,14 +46,16 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     boxes = page.locator("#youth-list input[type=checkbox]")
     for i in range(5):
         boxes.nth(i).check()
-    assert page.locator("#picked-count").inner_text() == "5"
+    expect(page.locator("#picked-count")).to_have_text("5", use_inner_text=True)
     page.locator("label[for='id_channel_8']").click()  # 会议
     page.locator("summary").first.click()
     page.get_by_label("话题").fill("青年座谈会")
     shot(page, "contacts-batch-phone")
     page.get_by_role("button", name="保存").click()
     settle(page)
-    assert "已记录与 5 名青年的联系" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "已记录与 5 名青年的联系", use_inner_text=True
+    )
     assert Contact.objects.filter(cadre=cadre).count() == before + 2
 
     # 3. A youth (no login) scans the card's QR code and asks.
@@ -60,7 +67,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     shot(youth_page, "contacts-ask-phone")
     youth_page.get_by_role("button", name="提交").click()
     settle(youth_page)
-    assert "已收到您的问题" in youth_page.locator("h1").inner_text()
+    expect(youth_page.locator("h1")).to_contain_text("已收到您的问题", use_inner_text=True)
     need = Need.objects.get(question__startswith="想报名电商直播培训")
     assert need.owner_cadre == cadre
 
@@ -71,7 +78,7 @@ def test_cadre_logs_contacts_and_answers_a_public_need_on_a_phone(demo_site, new
     page.get_by_label("答复内容").fill("下周三开班，已为您报名。")
     page.get_by_role("button", name="提交答复").click()
     settle(page)
-    assert "已答复" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("已答复", use_inner_text=True)
     shot(page, "contacts-need-answered-phone")
     need.refresh_from_db()
     assert need.status == Need.Status.ANSWERED
@@ -88,7 +95,7 @@ def test_county_sees_contact_list_and_outsider_page_is_404(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "county")
     page.goto(f"{demo_site.url}/contacts/")
-    assert page.locator("table tbody tr").count() == 25
+    expect(page.locator("table tbody tr")).to_have_count(25)
     shot(page, "contacts-list-phone")
     township_page = new_page(PHONE)
     login(township_page, demo_site.url, "township")

@@ -224,7 +224,7 @@ def test_dashboard_charts_draw_and_their_tooltips_pass_the_policy(
     login(watch.page, with_contacts.url, "county")
     watch.visit(f"{with_contacts.url}/assessment/")
     charts = watch.page.locator("[data-chart]")
-    assert charts.count() == 5
+    expect(charts).to_have_count(5)
     for chart in charts.all():
         assert chart.get_attribute("data-rendered") == "1"
         assert chart.locator("svg, canvas").count() >= 1
@@ -262,7 +262,7 @@ def test_quick_log_filter_and_search_work_from_static_files(with_contacts, new_p
     visible = page.locator("#youth-list [data-name]:not(.d-none)")
     assert 1 <= visible.count() < total
     page.get_by_label("在我的青年中查找").fill("")
-    assert visible.count() == total
+    expect(visible).to_have_count(total)
     # The search of the organisation's other youths (a fetch to a URL read from a data attribute).
     page.locator("#other-youths summary").click()
     page.get_by_label("姓名或手机号后四位").fill(outside.name)
@@ -284,7 +284,7 @@ def test_batch_log_counts_the_picked_youths(with_contacts, new_page):
     boxes = watch.page.locator("#youth-list input[type=checkbox]")
     for i in range(3):
         boxes.nth(i).check()
-    assert watch.page.locator("#picked-count").inner_text() == "3"
+    expect(watch.page.locator("#picked-count")).to_have_text("3", use_inner_text=True)
     name = watch.page.locator("#youth-list [data-name]").nth(4).get_attribute("data-name")
     watch.page.get_by_label("在我的青年中查找").fill(name)
     assert watch.page.locator("#youth-list [data-name]:not(.d-none)").count() >= 1

@@ -4,6 +4,7 @@ listed with their signals, the evidence page, a verification recorded at phone w
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, login, settle, shot
 
@@ -24,7 +25,7 @@ def test_integrity_page_lists_padded_cadres_with_evidence(demo_site, new_page, v
     shot(page, f"assessment-integrity-{label}")
     page.get_by_role("link", name="查看证据并核实").first.click()
     settle(page)
-    assert "涉及的联系记录" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("涉及的联系记录", use_inner_text=True)
     shot(page, f"assessment-integrity-detail-{label}")
 
 

@@ -3,6 +3,8 @@ marked read, the settings page. Screenshots in artifacts/screenshots/notificatio
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,7 +52,7 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "cadre")
     bell = page.locator("a.lq-bell")
-    assert bell.locator(".lq-bell-count").inner_text() == str(unread)
+    expect(bell.locator(".lq-bell-count")).to_have_text(str(unread), use_inner_text=True)
     box = bell.bounding_box()
     assert box and box["width"] >= 44 and box["height"] >= 44  # a thumb's tap target
     expect(bell).to_be_visible()  # on the phone without opening the menu
@@ -58,7 +60,7 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
 
     bell.click()
     settle(page)
-    assert page.url.endswith("/notifications/")
+    expect(page).to_have_url(re.compile("/notifications/$"))
     assert "想了解创业担保贷款怎么申请" in page.content()
     assert "明天 09:30 您负责的活动：青年就业政策宣讲（镇文化站）" in page.content()
     # Nothing wider than the phone.
@@ -67,7 +69,9 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
 
     page.get_by_role("button", name="标为已读", exact=True).first.click()
     settle(page)
-    assert page.locator("a.lq-bell .lq-bell-count").inner_text() == str(unread - 1)
+    expect(page.locator("a.lq-bell .lq-bell-count")).to_have_text(
+        str(unread - 1), use_inner_text=True
+    )
 
     page.get_by_role("link", name="提醒设置").click()
     settle(page)
@@ -76,7 +80,7 @@ def test_cadre_reads_reminders_on_a_phone(demo_site, new_page):
     shot(page, "notifications-settings-phone")
     page.get_by_role("button", name="保存").click()
     settle(page)
-    assert "提醒设置已保存" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("提醒设置已保存", use_inner_text=True)
 
     desk = new_page(DESKTOP)
     login(desk, demo_site.url, "cadre")

@@ -4,7 +4,10 @@ and tap targets of at least 44×44 px."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, login, settle, shot
 
@@ -56,7 +59,7 @@ def test_contacts_logged_without_signal_are_sent_once_when_it_returns(demo_site,
     first = _log_offline(page, 0, "id_channel_5")
     outbox = page.get_by_test_id("outbox")
     outbox.get_by_text("待同步 1 条").wait_for()
-    assert "没有网络" in outbox.inner_text()
+    expect(outbox).to_contain_text("没有网络", use_inner_text=True)
     shot(page, "phone-offline-queued")
 
     # A second tab, offline too: sees the queue, adds to it.
@@ -127,7 +130,7 @@ def test_a_double_tapped_save_makes_one_contact(demo_site, new_page):
     page.get_by_role("button", name="保存").dblclick()
     page.wait_for_url(demo_site.url + "/")
     settle(page)
-    assert "已记录与" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("已记录与", use_inner_text=True)
     assert Contact.objects.filter(cadre=cadre).count() == before + 1
 
 
@@ -216,8 +219,10 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     shot(page, "phone-youth-new")
     page.get_by_role("button", name="保存并加入联系名单").click()
     settle(page)
-    assert "/contacts/new/?youth=" in page.url
-    assert "已登记 乌兰 并加入联系名单" in page.get_by_role("alert").inner_text()
+    expect(page).to_have_url(re.compile(re.escape("/contacts/new/?youth=")))
+    expect(page.get_by_role("alert")).to_contain_text(
+        "已登记 乌兰 并加入联系名单", use_inner_text=True
+    )
     assert page.locator("#youth-list input:checked").get_attribute("value") == str(
         Youth.objects.get(phone="13904761234").pk
     )
@@ -238,7 +243,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     shot(page, "phone-channels")
     page.get_by_role("button", name="保存").click()
     settle(page)
-    assert "已建立联系渠道" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("已建立联系渠道", use_inner_text=True)
     assert LiaisonChannel.objects.filter(cadre=cadre, name="天山镇8+4联系点").exists()
 
     # 3. My contacts: open the newest, correct it.
@@ -257,7 +262,7 @@ def test_cadre_adds_a_youth_builds_a_channel_and_corrects_a_contact_on_a_phone(d
     shot(page, "phone-contact-edit")
     page.get_by_role("button", name="保存修改").click()
     settle(page)
-    assert "联系记录已修改" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("联系记录已修改", use_inner_text=True)
     shot(page, "phone-contact-corrected")
     latest = Contact.objects.filter(cadre=cadre).order_by("-created_at", "-pk").first()
     assert latest.channel == "talk" and latest.topic == "就业信息"

@@ -124,7 +124,9 @@ def test_work_plan_year_on_a_phone(demo_site, new_page):
     page.get_by_text("已添加计划事项。").wait_for()
     page.get_by_role("button", name="提交计划").click()
     page.get_by_text("计划已提交。").wait_for()
-    assert "完成 0 / 目标 4 次线下活动" in page.get_by_test_id("plan-items").inner_text()
+    expect(page.get_by_test_id("plan-items")).to_contain_text(
+        "完成 0 / 目标 4 次线下活动", use_inner_text=True
+    )
     expect(page.get_by_test_id("quarters")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "plan-detail-phone")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,8 +19,10 @@ def test_county_logs_in_and_sees_chinese_home(demo_site, new_page, viewport, lab
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     shot(page, f"login-{label}")
     login(page, demo_site.url, "county")
-    assert page.url.rstrip("/") == demo_site.url
-    assert "共青团阿鲁科尔沁旗委员会 · 工作台" in page.locator("h1").inner_text()
+    expect(page).to_have_url(re.compile(re.escape(demo_site.url) + "/?$"))
+    expect(page.locator("h1")).to_contain_text(
+        "共青团阿鲁科尔沁旗委员会 · 工作台", use_inner_text=True
+    )
     expect(page.get_by_text("本级及下级概况")).to_be_visible()
     shot(page, f"county-home-{label}")
     if viewport is PHONE:
@@ -31,7 +35,7 @@ def test_county_logs_in_and_sees_chinese_home(demo_site, new_page, viewport, lab
 def test_cadre_logs_in_and_sees_own_home(demo_site, new_page, viewport, label):
     page = new_page(viewport)
     login(page, demo_site.url, "cadre")
-    assert "您好" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("您好", use_inner_text=True)
     shot(page, f"cadre-home-{label}")
     # A cadre has no staff pages: the organisation tree is 404 for them.
     response = page.goto(f"{demo_site.url}/cadres/organisations/")
@@ -43,5 +47,7 @@ def test_cadre_logs_in_and_sees_own_home(demo_site, new_page, viewport, label):
 def test_wrong_password_shows_chinese_error(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "county", password="wrong-password")
-    assert page.get_by_role("alert").inner_text().startswith("用户名或密码不正确")
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile("^用户名或密码不正确"), use_inner_text=True
+    )
     shot(page, "login-error-phone")

@@ -37,16 +37,16 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     desk.get_by_role("button", name="启用票箱，打印监票人份额").click()
     settle(desk)
-    assert "监票密钥份额" in desk.locator("h1").inner_text()
+    expect(desk.locator("h1")).to_contain_text("监票密钥份额", use_inner_text=True)
     shares = desk.locator(".lq-share-code").all_inner_texts()
     planned.refresh_from_db()
     assert len(shares) == planned.share_count == 3 and planned.share_threshold == 2
-    assert desk.locator(".lq-share-slip img").count() == 3
+    expect(desk.locator(".lq-share-slip img")).to_have_count(3)
     shot(desk, "surveys-share-slips-desktop")
     # Shown once: the server kept no share, so nothing on the campaign page repeats one.
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
     assert all(share not in desk.content() for share in shares)
-    assert "票箱已启用" in desk.locator("#ballot-box").inner_text()
+    expect(desk.locator("#ballot-box")).to_contain_text("票箱已启用", use_inner_text=True)
 
     # The slips were printed before the opening; now the ballot opens.
     Campaign.objects.filter(pk=planned.pk).update(
@@ -58,14 +58,14 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     shot(phone, "surveys-vote-entry-phone")
     phone.get_by_label("请输入票签上的投票码").fill("ABCD-EFGH-JKMN-PQRS")
     phone.get_by_role("button", name="下一步").click()
-    assert "投票码不正确" in phone.get_by_role("alert").inner_text()
+    expect(phone.get_by_role("alert")).to_contain_text("投票码不正确", use_inner_text=True)
     shot(phone, "surveys-vote-wrong-code-phone")
     phone.get_by_label("请输入票签上的投票码").fill(codes[0].lower())
     phone.get_by_role("button", name="下一步").click()
-    assert "双胜镇第2团支部" in phone.locator("h1").inner_text()
+    expect(phone.locator("h1")).to_contain_text("双胜镇第2团支部", use_inner_text=True)
     # Submitting with nothing chosen explains what is missing.
     phone.get_by_role("button", name=re.compile("提交")).click()
-    assert "还有题目没有作答" in phone.locator(".alert-danger").inner_text()
+    expect(phone.locator(".alert-danger")).to_contain_text("还有题目没有作答", use_inner_text=True)
     shot(phone, "surveys-vote-missing-phone")
     for fieldset in phone.locator("fieldset").all():
         fieldset.get_by_text("基本满意", exact=True).click()
@@ -74,7 +74,7 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     phone.get_by_label(re.compile("意见建议")).fill(marker)
     shot(phone, "surveys-vote-ballot-phone")
     phone.get_by_role("button", name=re.compile("提交")).click()
-    assert "投票成功" in phone.locator("h1").inner_text()
+    expect(phone.locator("h1")).to_contain_text("投票成功", use_inner_text=True)
     receipt = phone.locator("#receipt").inner_text().strip()
     assert receipt and receipt not in codes
     shot(phone, "surveys-vote-done-phone")
@@ -85,10 +85,10 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
 
     # The QR link (?code=…) of a second slip opens the ballot straight away.
     phone.goto(f"{demo_site.url}/surveys/vote/?code={codes[1]}")
-    assert phone.locator("fieldset").count() == 1 + len(planned.aspects)
+    expect(phone.locator("fieldset")).to_have_count(1 + len(planned.aspects))
     # The used code again: a clear message, nothing counted twice.
     phone.goto(f"{demo_site.url}/surveys/vote/?code={codes[0]}")
-    assert "已经使用过" in phone.get_by_role("alert").inner_text()
+    expect(phone.get_by_role("alert")).to_contain_text("已经使用过", use_inner_text=True)
 
     # Staff end the voting early; counting waits for the scrutineers.
     desk.goto(f"{demo_site.url}/surveys/campaigns/{planned.pk}/")
@@ -117,22 +117,24 @@ def test_sealed_ballot_from_slips_to_settlement(demo_site, new_page):
     scrutineers.get_by_label("监票人份额码 3").fill(shares[0])
     scrutineers.get_by_role("button", name="还原密钥并计票").click()
     settle(scrutineers)
-    assert "结算完成" in scrutineers.locator("main").inner_text()
+    expect(scrutineers.locator("main")).to_contain_text("结算完成", use_inner_text=True)
     shot(scrutineers, "surveys-settled-result-phone")
     planned.refresh_from_db()
     assert planned.closed_at is not None and planned.turnout == 1
     assert not sealed_ballots(planned)
-    assert "已由监票人结算" in scrutineers.locator("#ballot-box").inner_text()
+    expect(scrutineers.locator("#ballot-box")).to_contain_text(
+        "已由监票人结算", use_inner_text=True
+    )
     # One ballot is below the small-group threshold: only the outcome, never the comment.
     assert marker not in scrutineers.content()
 
     # The voter, on their phone, finds their receipt in the published list.
     phone.goto(f"{demo_site.url}/surveys/receipts/{planned.public_id}/")
-    assert "共 1 张选票被计入" in phone.locator("main").inner_text()
+    expect(phone.locator("main")).to_contain_text("共 1 张选票被计入", use_inner_text=True)
     assert receipt in phone.locator("main li").all_inner_texts()
     phone.get_by_placeholder("输入您的回执码核对").fill(receipt)
     phone.get_by_role("button", name="核对").click()
-    assert "已找到" in phone.locator("#receipt-check").inner_text()
+    expect(phone.locator("#receipt-check")).to_contain_text("已找到", use_inner_text=True)
     shot(phone, "surveys-receipts-found-phone")
 
 
@@ -140,7 +142,7 @@ def test_committee_reads_results_on_a_phone(demo_site, new_page):
     page = new_page(PHONE)
     login(page, demo_site.url, "county")
     page.goto(f"{demo_site.url}/surveys/")
-    assert "团支部书记满意度测评" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("团支部书记满意度测评", use_inner_text=True)
     shot(page, "surveys-overview-phone")
     unhappy = Campaign.objects.get(branch__name="天山镇第2团支部", year=timezone.now().year)
     page.goto(f"{demo_site.url}/surveys/campaigns/{unhappy.pk}/")
@@ -151,7 +153,7 @@ def test_committee_reads_results_on_a_phone(demo_site, new_page):
     expect(page.get_by_text("只公布测评结果")).to_be_visible()
     shot(page, "surveys-result-small-branch-phone")
     page.goto(f"{demo_site.url}/surveys/receipts/{small.public_id}/")
-    assert "共 3 张选票被计入" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("共 3 张选票被计入", use_inner_text=True)
 
 
 def test_roster_to_reelection_on_a_phone(demo_site, new_page):
@@ -189,7 +191,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     )
     page.get_by_role("button", name="检查并导入").click()
     page.locator("#import-errors").wait_for()
-    assert "一行也没有导入" in page.locator("#import-errors").inner_text()
+    expect(page.locator("#import-errors")).to_contain_text("一行也没有导入", use_inner_text=True)
     assert not Member.objects.filter(branch=branch).exists()
     shot(page, "surveys-roster-import-errors-phone")
     page.get_by_label(re.compile("团员名单文件")).set_input_files(
@@ -203,7 +205,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     )
     page.get_by_role("button", name="检查并导入").click()
     page.locator("#roster-count").wait_for()
-    assert "在册 6 人" in page.locator("#roster-count").inner_text()
+    expect(page.locator("#roster-count")).to_contain_text("在册 6 人", use_inner_text=True)
     shot(page, "surveys-roster-phone")
 
     # 2. A campaign on that branch: the electorate comes from the roster.
@@ -237,7 +239,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     settle(page)
     for n in range(1, 6):
         page.get_by_label(f"团员{n}", exact=True).check()
-    assert page.locator("[data-lq-count]").inner_text() == "5"
+    expect(page.locator("[data-lq-count]")).to_have_text("5", use_inner_text=True)
     shot(page, "surveys-slips-phone")
     page.get_by_role("button", name="保存领票登记").click()
     settle(page)
@@ -251,7 +253,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
         for fieldset in voter.locator("fieldset").all():
             fieldset.get_by_text("不满意", exact=True).click()
         voter.get_by_role("button", name=re.compile("提交")).click()
-        assert "投票成功" in voter.locator("h1").inner_text()
+        expect(voter.locator("h1")).to_contain_text("投票成功", use_inner_text=True)
 
     # 5. Voting ends early; two scrutineers paste their shares into the boxes.
     page.goto(f"{demo_site.url}/surveys/campaigns/{campaign.pk}/")
@@ -261,7 +263,7 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     settle(page)
     page.get_by_label("监票人份额码 1").fill(shares[0].replace("-", " "))
     page.get_by_label("监票人份额码 2").fill(shares[1].replace("-", "\n", 3))
-    assert "64 / 64" in page.locator("#id_share_1-count").inner_text()
+    expect(page.locator("#id_share_1-count")).to_contain_text("64 / 64", use_inner_text=True)
     shot(page, "surveys-settle-shares-pasted-phone")
     page.get_by_role("button", name="还原密钥并计票").click()
     settle(page)
@@ -275,7 +277,9 @@ def test_roster_to_reelection_on_a_phone(demo_site, new_page):
     page.get_by_label("性别", exact=True).select_option("F")
     page.get_by_role("button", name="登记改选结果").click()
     settle(page)
-    assert "新书记甲 任团支部书记" in page.locator("#reelection-result").inner_text()
+    expect(page.locator("#reelection-result")).to_contain_text(
+        "新书记甲 任团支部书记", use_inner_text=True
+    )
     shot(page, "surveys-reelection-done-phone")
     old.refresh_from_db()
     new = ReelectionProcedure.objects.get(campaign=campaign).new_secretary
