@@ -38,7 +38,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from cadres.models import PATH_SEGMENT_WIDTH, PATH_SEPARATOR, Cadre, Organisation, User
-from cadres.quota import quota_met_q
 from cadres.selectors import in_subtree, organisation_list, scope_queryset, with_progress
 
 from .models import Activity, PlanDeadline, PlanItem, Registration, WorkPlan
@@ -156,7 +155,8 @@ def _quota_percent(orgs: list[Organisation]) -> dict[int, int]:
     """Organisation id -> percent of the cadres in office in its subtree who meet the quota.
 
     1. one grouped query: per organisation under the topmost ones, cadres in office and how
-       many meet the quota (the one rule, cadres/quota.py, over with_progress);
+       many meet the quota (the stored verdict of the one rule, cadres/quota.py, read through
+       with_progress);
     2. each organisation's counts added to every ancestor on its path (path segments), so a
        subtree's total is one lookup: linear in the organisations, whatever the scale.
     """
@@ -166,12 +166,13 @@ def _quota_percent(orgs: list[Organisation]) -> dict[int, int]:
     tops = [o for o in orgs if not any(p is not o and p.is_ancestor_of(o) for p in orgs)]
     cadres = reduce(or_, [in_subtree(Cadre.objects.all(), organisation=o) for o in tops])
     in_office = cadres.filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
-    met = quota_met_q(youths="n_youths", fields="n_sectors")
+    # The stored verdict (`quota_met`, what the cadre list shows and filters on), not the rule
+    # applied again to the stored counts: one verdict on every page, and no CASE per cadre.
     rows = (
         with_progress(in_office)
         .order_by()
         .values_list("organisation__path")
-        .annotate(n=Count("id"), met=Count("id", filter=met))
+        .annotate(n=Count("id"), met=Count("id", filter=Q(quota_met=True)))
     )
     width = PATH_SEGMENT_WIDTH + len(PATH_SEPARATOR)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])

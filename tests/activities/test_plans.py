@@ -14,6 +14,7 @@ from django.utils import timezone
 from activities import services
 from activities.models import Activity, PlanItem, WorkPlan
 from activities.plans import plan_completion, plan_overview
+from cadres.selectors import cadre_progress_list
 from cadres.services import cadre_progress_refresh
 from tests.factories import (
     ActivityFactory,
@@ -170,8 +171,10 @@ class TestCompletion:
         assert by_item[study.pk].achieved == 1 and not by_item[study.pk].done
         assert by_item[reach.pk].achieved == 2
         assert by_item[build.pk].done
-        # tree.cadre (no youths) and `met`: 50 %.
+        # tree.cadre (no youths) and `met`: 50 %, the share the cadre list of township A shows.
         assert by_item[quota.pk].achieved == 50
+        listed = cadre_progress_list(user=tree.owner)
+        assert listed.count() == 2 and listed.filter(quota_met=True).count() == 1
         assert [q.activities_held for q in figures.quarters] == [1, 1, 0, 0]
         assert [q.activities_planned for q in figures.quarters] == [2, 0, 0, 0]
         assert figures.items_due == 4 and figures.due_done == 1 and figures.rate == 25.0
