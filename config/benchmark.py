@@ -20,7 +20,10 @@ FLOOR_ROWS = 50
 
 class ServerTimingMiddleware:
     """First in the chain: `Server-Timing: app;dur=<ms>` covers every other middleware, the view
-    and the template; `X-Queries` counts the statements sent to the database."""
+    and the template; `cpu;dur=<ms>` is the CPU time of the request's own thread over the same
+    span (the Python of the page, without waiting for the database or for other threads: on a
+    shared machine it moves far less than the wall time); `X-Queries` counts the statements
+    sent to the database."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -33,12 +36,13 @@ class ServerTimingMiddleware:
             queries += 1
             return execute(sql, params, many, context)
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         with connection.execute_wrapper(count):
             response = self.get_response(request)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
-        response["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.2f}"
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - cpu0
+        response["Server-Timing"] = f"app;dur={wall * 1000:.2f}, cpu;dur={cpu * 1000:.2f}"
         response["X-Queries"] = str(queries)
         return response
 

@@ -24,7 +24,30 @@ def test_middleware_reports_server_time_and_the_queries_of_the_request():
     response = ServerTimingMiddleware(view)(RequestFactory().get("/"))
     assert response["X-Queries"] == "2"
     assert response["Server-Timing"].startswith("app;dur=")
-    assert float(response["Server-Timing"].split("=")[1]) >= 0
+    assert float(response["Server-Timing"].split("=")[1].split(",")[0]) >= 0
+
+
+def test_the_cpu_time_is_the_request_threads_own_not_its_waiting():
+    """`cpu;dur=`: a view that sleeps 200 ms costs ~0 CPU; one that computes costs its CPU."""
+    import time
+
+    from cadres.management.commands.benchmark_pages import _CPU, _DUR
+
+    def sleeper(request):
+        time.sleep(0.2)
+        return HttpResponse("ok")
+
+    def worker(request):
+        end = time.thread_time() + 0.05
+        while time.thread_time() < end:
+            pass
+        return HttpResponse("ok")
+
+    slept = ServerTimingMiddleware(sleeper)(RequestFactory().get("/"))["Server-Timing"]
+    assert float(_DUR.search(slept).group(1)) >= 200
+    assert float(_CPU.search(slept).group(1)) < 50
+    worked = ServerTimingMiddleware(worker)(RequestFactory().get("/"))["Server-Timing"]
+    assert float(_CPU.search(worked).group(1)) >= 50
 
 
 def test_floor_page_lists_cadres_sorted_by_name_in_one_query(django_assert_num_queries):
